@@ -1,0 +1,55 @@
+"""The FastAPI application factory: the composition root of the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from podium import __version__
+from podium.api.errors import install_error_handlers
+from podium.api.routes import health, metadata, tasks, workflow
+from podium.api.settings import Settings
+from podium.service.container import Services, build_services, open_store
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the server. ``services`` may be injected (tests); otherwise built from ``settings.db``."""
+    settings = settings or Settings()
+    svc = services or build_services(open_store(settings.db))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from podium.runtime.sweeper import poll_data_loop, sweeper_loop
+
+        svc.notifier.bind(asyncio.get_running_loop())
+        loops: list[asyncio.Task[None]] = []
+        if settings.run_background:
+            loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
+            loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
+        try:
+            yield
+        finally:
+            for t in loops:
+                t.cancel()
+            for t in loops:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+            svc.poll_data.flush()
+            if services is None:
+                svc.store.close()
+
+    app = FastAPI(
+        title="Podium",
+        version=__version__,
+        description="A workflow orchestration engine that speaks Conductor's REST API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = svc
+    install_error_handlers(app, settings.server_id)
+    for router in (health.router, metadata.router, workflow.router, tasks.router):
+        app.include_router(router)
+    return app

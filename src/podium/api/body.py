@@ -1,0 +1,67 @@
+"""Reading request bodies the way Conductor's clients send them (chunked, empty, raw text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from podium.domain.errors import InvalidArgument, PayloadTooLarge
+
+_MISSING: Any = object()
+
+
+async def raw_body(request: Request) -> bytes:
+    """The whole body, refusing more than the configured limit (chunked bodies included)."""
+    limit: int = request.app.state.settings.max_payload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body of {declared} bytes is over the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, default: Any = _MISSING) -> Any:
+    """The body parsed as JSON; an empty body gives ``default`` (or a 400 when none is given)."""
+    data = await raw_body(request)
+    if not data.strip():
+        if default is _MISSING:
+            raise InvalidArgument("Request body is required")
+        return default
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        raise InvalidArgument(f"Malformed JSON in request body: {e}") from None
+
+
+async def text_body(request: Request) -> str:
+    """A raw text body; a JSON-quoted string is unquoted (the JS SDK quotes, Python's does not)."""
+    data = (await raw_body(request)).decode("utf-8", errors="replace")
+    stripped = data.strip()
+    if len(stripped) >= 2 and stripped[0] == '"' and stripped[-1] == '"':
+        try:
+            value = orjson.loads(stripped)
+            if isinstance(value, str):
+                return value
+        except orjson.JSONDecodeError:
+            pass
+    return data
+
+
+def parse_bool(raw: str | None, default: bool) -> bool:
+    """Query booleans arrive as true/false or True/False (SDK quirk)."""
+    if raw is None or raw == "":
+        return default
+    low = raw.lower()
+    if low in ("true", "1", "yes"):
+        return True
+    if low in ("false", "0", "no"):
+        return False
+    raise InvalidArgument(f"Invalid boolean value: {raw}")

@@ -1,0 +1,28 @@
+"""Fast response helpers: orjson bodies, text/plain ids, empty 204s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+_JSON = "application/json"
+
+
+def json_response(content: Any, status: int = 200) -> Response:
+    """A JSON body (orjson; non-string dict keys allowed)."""
+    return Response(orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS), status_code=status, media_type=_JSON)
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    """A text/plain body, as Conductor answers with ids."""
+    return Response(text, status_code=status, media_type="text/plain")
+
+
+def empty(status: int = 200) -> Response:
+    """A body-less response (no Content-Type)."""
+    return Response(status_code=status)
+
+
+NO_CONTENT = 204

@@ -1,0 +1,1 @@
+"""Conductor's REST resources, one router module per resource."""

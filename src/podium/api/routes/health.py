@@ -1,0 +1,65 @@
+"""Health, version and the admin resource (SPEC §6.7, §6.8)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from podium import __version__
+from podium.api.deps import services
+from podium.api.responses import json_response, text_response
+from podium.api.views import task_view
+
+router = APIRouter(tags=["health"])
+
+HEALTHY = {"healthResults": [], "suppressedHealthResults": [], "healthy": True}
+
+
+@router.get("/health", summary="Liveness and readiness")
+async def health(request: Request) -> Response:
+    services(request).store.queue_size("_health")
+    return json_response(HEALTHY)
+
+
+@router.get("/api/health", summary="Liveness and readiness")
+async def api_health(request: Request) -> Response:
+    return await health(request)
+
+
+@router.get("/api/version", summary="Server version")
+async def version() -> Response:
+    return text_response(__version__)
+
+
+@router.get("/api/admin/config", tags=["admin"], summary="Server configuration")
+async def admin_config(request: Request) -> Response:
+    s = request.app.state.settings
+    return json_response(
+        {
+            "version": __version__,
+            "db": s.db.split("@")[-1],
+            "maxPayloadBytes": s.max_payload_bytes,
+            "sweepIntervalMs": s.sweep_interval_ms,
+            "serverId": s.server_id,
+        }
+    )
+
+
+@router.get("/api/admin/task/{tasktype}", tags=["admin"], summary="Pending tasks of a type")
+async def admin_pending(request: Request, tasktype: str, start: int = Query(0), count: int = Query(100)) -> Response:
+    tasks = services(request).store.pending_tasks_of_type(tasktype, start, count)
+    return json_response([task_view(t) for t in tasks])
+
+
+@router.post("/api/admin/sweep/requeue/{workflow_id}", tags=["admin"], summary="Decide a workflow now")
+async def admin_requeue(request: Request, workflow_id: str) -> Response:
+    svc = services(request)
+    if svc.store.get_workflow(workflow_id) is None:
+        return text_response("false")
+    svc.engine.decide(workflow_id)
+    return text_response("true")
+
+
+@router.post("/api/admin/consistency/verifyAndRepair/{workflow_id}", tags=["admin"], summary="Re-check a workflow")
+async def admin_repair(request: Request, workflow_id: str) -> Response:
+    return await admin_requeue(request, workflow_id)

@@ -1,0 +1,119 @@
+"""/api/metadata: task and workflow definitions (SPEC §6.1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from podium.api.body import json_body
+from podium.api.deps import services
+from podium.api.responses import empty, json_response
+
+router = APIRouter(prefix="/api/metadata", tags=["metadata"])
+
+
+@router.post("/taskdefs", summary="Create or replace task definitions (body: TaskDef[])")
+async def register_task_defs(request: Request) -> Response:
+    body = await json_body(request)
+    if isinstance(body, dict):
+        body = [body]
+    services(request).metadata.register_task_defs(body)
+    return empty()
+
+
+@router.put("/taskdefs", summary="Update an existing task definition")
+async def update_task_def(request: Request) -> Response:
+    services(request).metadata.update_task_def(await json_body(request))
+    return empty()
+
+
+@router.get("/taskdefs", summary="All task definitions")
+async def list_task_defs(request: Request) -> Response:
+    return json_response(services(request).metadata.list_task_defs())
+
+
+@router.get("/taskdefs/{tasktype}", summary="One task definition")
+async def get_task_def(request: Request, tasktype: str) -> Response:
+    return json_response(services(request).metadata.get_task_def(tasktype))
+
+
+@router.delete("/taskdefs/{tasktype}", summary="Delete a task definition")
+async def delete_task_def(request: Request, tasktype: str) -> Response:
+    services(request).metadata.delete_task_def(tasktype)
+    return empty()
+
+
+@router.post("/workflow/validate", summary="Validate a workflow definition")
+async def validate_workflow_def(request: Request) -> Response:
+    services(request).metadata.prepare_workflow_def(await json_body(request))
+    return empty()
+
+
+@router.post("/workflow", summary="Create a workflow definition")
+async def register_workflow_def(request: Request, overwrite: bool = Query(False)) -> Response:
+    services(request).metadata.register_workflow_def(await json_body(request), overwrite)
+    return empty()
+
+
+@router.put("/workflow", summary="Create or replace workflow definitions (body: WorkflowDef[])")
+async def update_workflow_defs(request: Request, overwrite: bool = Query(True)) -> Response:
+    body = await json_body(request)
+    if isinstance(body, dict):
+        body = [body]
+    names = services(request).metadata.update_workflow_defs(body, overwrite)
+    return json_response(
+        {"bulkErrorResults": {}, "bulkSuccessfulResults": names, "message": "Bulk Request has been processed."}
+    )
+
+
+@router.get("/workflow", summary="All versions of all workflow definitions")
+async def list_workflow_defs(request: Request) -> Response:
+    return json_response(services(request).metadata.list_workflow_defs())
+
+
+@router.get("/workflow/latest-versions", summary="The latest version of every workflow definition")
+async def latest_versions(request: Request) -> Response:
+    latest: dict[str, dict[str, object]] = {}
+    for wd in services(request).metadata.list_workflow_defs():
+        cur = latest.get(wd["name"])
+        if cur is None or int(str(cur.get("version", 0))) <= wd.get("version", 1):
+            latest[wd["name"]] = dict(wd)
+    return json_response(list(latest.values()))
+
+
+@router.get("/workflow/names-and-versions", summary="Names with their versions")
+async def names_and_versions(request: Request) -> Response:
+    out: dict[str, list[dict[str, object]]] = {}
+    for wd in services(request).metadata.list_workflow_defs():
+        entry: dict[str, object] = {"name": wd["name"], "version": wd.get("version", 1)}
+        for k in ("createTime", "updateTime"):
+            if k in wd:
+                entry[k] = wd[k]  # type: ignore[literal-required]
+        out.setdefault(wd["name"], []).append(entry)
+    return json_response(out)
+
+
+@router.get("/workflow/names", summary="Workflow definition names")
+async def names(request: Request) -> Response:
+    return json_response(sorted({wd["name"] for wd in services(request).metadata.list_workflow_defs()}))
+
+
+@router.get("/workflow/{name}/versions", summary="Versions of one workflow definition")
+async def versions(request: Request, name: str) -> Response:
+    defs = [wd for wd in services(request).metadata.list_workflow_defs() if wd["name"] == name]
+    if not defs:
+        services(request).metadata.get_workflow_def(name)
+    return json_response(
+        [{"name": wd["name"], "version": wd.get("version", 1), "createTime": wd.get("createTime", 0)} for wd in defs]
+    )
+
+
+@router.get("/workflow/{name}", summary="A workflow definition (latest when no version)")
+async def get_workflow_def(request: Request, name: str, version: int | None = Query(None)) -> Response:
+    return json_response(services(request).metadata.get_workflow_def(name, version))
+
+
+@router.delete("/workflow/{name}/{version}", summary="Delete one version of a workflow definition")
+async def delete_workflow_def(request: Request, name: str, version: int) -> Response:
+    services(request).metadata.delete_workflow_def(name, version)
+    return empty()

@@ -1,0 +1,352 @@
+"""/api/workflow: starting and steering executions (SPEC §6.2, §6.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from podium.api.body import json_body
+from podium.api.deps import services
+from podium.api.responses import empty, json_response, text_response
+from podium.api.views import workflow_view
+from podium.domain.errors import InvalidArgument
+from podium.service import search, starting
+from podium.service import workflows as wfs
+
+router = APIRouter(prefix="/api/workflow", tags=["workflow"])
+
+BULK_LIMIT = 1000
+
+
+@router.post("", summary="Start a workflow (StartWorkflowRequest) → workflow id")
+async def start_workflow(request: Request) -> Response:
+    wid = starting.start(services(request).engine, await json_body(request))
+    return text_response(wid)
+
+
+@router.get("/running/{name}", summary="Ids of running workflows of a definition")
+async def running(
+    request: Request,
+    name: str,
+    version: int = Query(1),
+    startTime: int | None = Query(None),  # noqa: N803
+    endTime: int | None = Query(None),  # noqa: N803
+) -> Response:
+    ids = services(request).store.running_workflow_ids(name, version, startTime or 0, endTime or 2**62)
+    return json_response(ids)
+
+
+@router.get("/search", summary="Search executions → SearchResult<WorkflowSummary>")
+async def search_summaries(
+    request: Request,
+    start: int = Query(0),
+    size: int = Query(100),
+    sort: str | None = Query(None),
+    freeText: str = Query("*"),  # noqa: N803
+    query: str | None = Query(None),
+) -> Response:
+    q = search.parse_search(start, size, sort, freeText, query)
+    return json_response(search.search_workflows(services(request).store, q, summaries=True))
+
+
+@router.get("/search-v2", summary="Search executions → SearchResult<Workflow>")
+async def search_full(
+    request: Request,
+    start: int = Query(0),
+    size: int = Query(100),
+    sort: str | None = Query(None),
+    freeText: str = Query("*"),  # noqa: N803
+    query: str | None = Query(None),
+) -> Response:
+    q = search.parse_search(start, size, sort, freeText, query)
+    return json_response(search.search_workflows(services(request).store, q, summaries=False))
+
+
+@router.get("/search-by-tasks", summary="Search executions by task fields → SearchResult<WorkflowSummary>")
+async def search_by_tasks(
+    request: Request,
+    start: int = Query(0),
+    size: int = Query(100),
+    sort: str | None = Query(None),
+    freeText: str = Query("*"),  # noqa: N803
+    query: str | None = Query(None),
+) -> Response:
+    q = search.parse_search(start, size, sort, freeText, query, tasks=True)
+    return json_response(search.search_workflows_by_tasks(services(request).store, q, summaries=True))
+
+
+@router.get("/search-by-tasks-v2", summary="Search executions by task fields → SearchResult<Workflow>")
+async def search_by_tasks_v2(
+    request: Request,
+    start: int = Query(0),
+    size: int = Query(100),
+    sort: str | None = Query(None),
+    freeText: str = Query("*"),  # noqa: N803
+    query: str | None = Query(None),
+) -> Response:
+    q = search.parse_search(start, size, sort, freeText, query, tasks=True)
+    return json_response(search.search_workflows_by_tasks(services(request).store, q, summaries=False))
+
+
+@router.put("/decide/{workflow_id}", summary="Run the decider on a workflow")
+async def decide(request: Request, workflow_id: str) -> Response:
+    engine = services(request).engine
+    engine.decide(workflow_id)
+    return empty()
+
+
+# -- bulk (SPEC §6.3) -------------------------------------------------------------------------
+async def _ids(request: Request) -> list[str]:
+    body = await json_body(request)
+    if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
+        raise InvalidArgument("Expected a JSON list of workflow ids")
+    if len(body) > BULK_LIMIT:
+        raise InvalidArgument(f"Cannot process more than {BULK_LIMIT} workflows. Please use multiple requests.")
+    return body
+
+
+def _bulk(ids: list[str], action: Any) -> Response:
+    from podium.domain.errors import PodiumError
+
+    ok: list[str] = []
+    errors: dict[str, str] = {}
+    for wid in ids:
+        try:
+            action(wid)
+            ok.append(wid)
+        except PodiumError as e:
+            errors[wid] = e.message
+    return json_response(
+        {"bulkErrorResults": errors, "bulkSuccessfulResults": ok, "message": "Bulk Request has been processed."}
+    )
+
+
+@router.put("/bulk/pause", summary="Pause many workflows")
+async def bulk_pause(request: Request) -> Response:
+    engine = services(request).engine
+    return _bulk(await _ids(request), lambda w: wfs.pause(engine, w))
+
+
+@router.put("/bulk/resume", summary="Resume many workflows")
+async def bulk_resume(request: Request) -> Response:
+    engine = services(request).engine
+    return _bulk(await _ids(request), lambda w: wfs.resume(engine, w))
+
+
+@router.post("/bulk/restart", summary="Restart many workflows")
+async def bulk_restart(request: Request, useLatestDefinitions: bool = Query(False)) -> Response:  # noqa: N803
+    engine = services(request).engine
+    return _bulk(await _ids(request), lambda w: wfs.restart(engine, w, useLatestDefinitions))
+
+
+@router.post("/bulk/retry", summary="Retry many workflows")
+async def bulk_retry(request: Request) -> Response:
+    engine = services(request).engine
+    return _bulk(await _ids(request), lambda w: wfs.retry(engine, w))
+
+
+@router.post("/bulk/terminate", summary="Terminate many workflows")
+async def bulk_terminate(request: Request, reason: str | None = Query(None)) -> Response:
+    engine = services(request).engine
+    return _bulk(await _ids(request), lambda w: wfs.terminate(engine, w, reason))
+
+
+@router.delete("/bulk/remove", summary="Remove many workflows")
+async def bulk_remove(request: Request, archiveWorkflow: bool = Query(True)) -> Response:  # noqa: N803
+    engine = services(request).engine
+    return _bulk(await _ids(request), lambda w: wfs.remove(engine, w, archiveWorkflow))
+
+
+@router.delete("/bulk/terminate-remove", summary="Terminate and remove many workflows")
+async def bulk_terminate_remove(
+    request: Request, reason: str | None = Query(None), archiveWorkflow: bool = Query(True)  # noqa: N803
+) -> Response:
+    engine = services(request).engine
+
+    def act(w: str) -> None:
+        wfs.terminate_quietly(engine, w, reason)
+        wfs.remove(engine, w, archiveWorkflow)
+
+    return _bulk(await _ids(request), act)
+
+
+@router.post("/bulk/search", summary="Fetch many workflows")
+async def bulk_search(request: Request, includeTasks: bool = Query(True)) -> Response:  # noqa: N803
+    engine = services(request).engine
+    ids = await _ids(request)
+    found: list[Any] = []
+    errors: dict[str, str] = {}
+    from podium.domain.errors import PodiumError
+
+    for wid in ids:
+        try:
+            found.append(workflow_view(wfs.get_workflow(engine, wid, includeTasks)))
+        except PodiumError as e:
+            errors[wid] = e.message
+    return json_response(
+        {"bulkErrorResults": errors, "bulkSuccessfulResults": found, "message": "Bulk Request has been processed."}
+    )
+
+
+# -- correlation -------------------------------------------------------------------------------
+def _correlated(request: Request, name: str, cid: str, include_closed: bool, include_tasks: bool) -> list[Any]:
+    from podium.domain import statuses as st
+
+    store = services(request).store
+    out: list[Any] = []
+    for wf in store.workflows_by_correlation(name, cid):
+        if not include_closed and st.workflow_terminal(wf["status"]):
+            continue
+        wf["tasks"] = store.get_tasks(wf["workflowId"]) if include_tasks else []
+        out.append(workflow_view(wf))
+    return out
+
+
+@router.get("/{name}/correlated/{correlationId}", summary="Executions of a definition with a correlation id")
+async def correlated(
+    request: Request,
+    name: str,
+    correlationId: str,  # noqa: N803
+    includeClosed: bool = Query(False),  # noqa: N803
+    includeTasks: bool = Query(False),  # noqa: N803
+) -> Response:
+    return json_response(_correlated(request, name, correlationId, includeClosed, includeTasks))
+
+
+@router.post("/{name}/correlated", summary="Executions for several correlation ids")
+async def correlated_many(
+    request: Request,
+    name: str,
+    includeClosed: bool = Query(False),  # noqa: N803
+    includeTasks: bool = Query(False),  # noqa: N803
+) -> Response:
+    body = await json_body(request)
+    if not isinstance(body, list) or not all(isinstance(c, str) for c in body):
+        raise InvalidArgument("Expected a JSON list of correlation ids")
+    return json_response({cid: _correlated(request, name, cid, includeClosed, includeTasks) for cid in body})
+
+
+# -- one execution ---------------------------------------------------------------------------
+@router.post("/{name}", summary="Start a workflow by name (body: input) → workflow id")
+async def start_by_name(
+    request: Request,
+    name: str,
+    version: int | None = Query(None),
+    correlationId: str | None = Query(None),  # noqa: N803
+    priority: int = Query(0),
+) -> Response:
+    body = await json_body(request, default={})
+    req: dict[str, Any] = {"name": name, "input": body, "priority": priority}
+    if version is not None:
+        req["version"] = version
+    if correlationId:
+        req["correlationId"] = correlationId
+    return text_response(starting.start(services(request).engine, req))
+
+
+@router.get("/{workflow_id}", summary="An execution")
+async def get_workflow(request: Request, workflow_id: str, includeTasks: bool = Query(True)) -> Response:  # noqa: N803
+    return json_response(workflow_view(wfs.get_workflow(services(request).engine, workflow_id, includeTasks)))
+
+
+@router.get("/{workflow_id}/status", summary="Status of an execution")
+async def workflow_status(
+    request: Request,
+    workflow_id: str,
+    includeOutput: bool = Query(False),  # noqa: N803
+    includeVariables: bool = Query(False),  # noqa: N803
+) -> Response:
+    return json_response(wfs.workflow_status(services(request).engine, workflow_id, includeOutput, includeVariables))
+
+
+@router.get("/{workflow_id}/tasks", summary="Tasks of an execution, paged")
+async def workflow_tasks(
+    request: Request,
+    workflow_id: str,
+    start: int = Query(0),
+    count: int = Query(15),
+    status: list[str] | None = Query(None),
+) -> Response:
+    from podium.api.views import task_view
+
+    wf = wfs.get_workflow(services(request).engine, workflow_id, True)
+    tasks = [t for t in wf.get("tasks", []) if not status or t["status"] in status]
+    page = tasks[start : start + count]
+    return json_response({"totalHits": len(tasks), "results": [task_view(t) for t in page]})
+
+
+@router.delete("/{workflow_id}", summary="Terminate an execution")
+async def terminate(
+    request: Request,
+    workflow_id: str,
+    reason: str | None = Query(None),
+    triggerFailureWorkflow: bool = Query(False),  # noqa: N803
+) -> Response:
+    wfs.terminate(services(request).engine, workflow_id, reason, triggerFailureWorkflow)
+    return empty()
+
+
+@router.delete("/{workflow_id}/remove", summary="Remove an execution")
+async def remove(request: Request, workflow_id: str, archiveWorkflow: bool = Query(True)) -> Response:  # noqa: N803
+    wfs.remove(services(request).engine, workflow_id, archiveWorkflow)
+    return empty()
+
+
+@router.delete("/{workflow_id}/terminate-remove", summary="Terminate and remove an execution")
+async def terminate_remove(
+    request: Request,
+    workflow_id: str,
+    reason: str | None = Query(None),
+    archiveWorkflow: bool = Query(True),  # noqa: N803
+) -> Response:
+    engine = services(request).engine
+    wfs.terminate_quietly(engine, workflow_id, reason)
+    wfs.remove(engine, workflow_id, archiveWorkflow)
+    return empty()
+
+
+@router.put("/{workflow_id}/pause", summary="Pause an execution")
+async def pause(request: Request, workflow_id: str) -> Response:
+    wfs.pause(services(request).engine, workflow_id)
+    return empty()
+
+
+@router.put("/{workflow_id}/resume", summary="Resume a paused execution")
+async def resume(request: Request, workflow_id: str) -> Response:
+    wfs.resume(services(request).engine, workflow_id)
+    return empty()
+
+
+@router.put("/{workflow_id}/skiptask/{task_reference_name}", summary="Skip a task that has not run yet")
+async def skip_task(request: Request, workflow_id: str, task_reference_name: str) -> Response:
+    body = await json_body(request, default={})
+    if not isinstance(body, dict):
+        raise InvalidArgument("SkipTaskRequest must be a JSON object")
+    wfs.skip_task(services(request).engine, workflow_id, task_reference_name, body)  # type: ignore[arg-type]
+    return empty()
+
+
+@router.post("/{workflow_id}/rerun", summary="Re-run from the start or from a task → workflow id")
+async def rerun(request: Request, workflow_id: str) -> Response:
+    body = await json_body(request, default={})
+    return text_response(wfs.rerun(services(request).engine, workflow_id, body))
+
+
+@router.post("/{workflow_id}/restart", summary="Restart a terminal execution", status_code=204)
+async def restart(request: Request, workflow_id: str, useLatestDefinitions: bool = Query(False)) -> Response:  # noqa: N803
+    wfs.restart(services(request).engine, workflow_id, useLatestDefinitions)
+    return empty(204)
+
+
+@router.post("/{workflow_id}/retry", summary="Retry the failed tasks of an execution", status_code=204)
+async def retry(request: Request, workflow_id: str, resumeSubworkflowTasks: bool = Query(False)) -> Response:  # noqa: N803
+    wfs.retry(services(request).engine, workflow_id, resumeSubworkflowTasks)
+    return empty(204)
+
+
+@router.post("/{workflow_id}/resetcallbacks", summary="Make callback-delayed tasks pollable now", status_code=204)
+async def reset_callbacks(request: Request, workflow_id: str) -> Response:
+    wfs.reset_callbacks(services(request).engine, workflow_id)
+    return empty(204)

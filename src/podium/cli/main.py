@@ -1,0 +1,48 @@
+"""The `podium` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from podium.api.settings import Settings
+
+app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Podium command line."""
+
+
+@app.command()
+def server(
+    host: str = typer.Option(None, help="Address to listen on (env PODIUM_HOST, default 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (env PODIUM_PORT, default 8080)"),
+    db: str = typer.Option(None, help="sqlite:///path or postgresql://... (env PODIUM_DB)"),
+    log_level: str = typer.Option("warning", help="uvicorn log level"),
+) -> None:
+    """Run the server."""
+    import uvicorn
+
+    from podium.api.app import create_app
+
+    settings = Settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    if db:
+        settings.db = db
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,166 @@
+"""decide(state, env, now): what happens next in a workflow (SPEC §4.1). Pure: no I/O."""
+
+from __future__ import annotations
+
+from podium.decider.env import DeciderEnv
+from podium.decider.lifecycle import cancel_pending, end_workflow
+from podium.decider.operators.base import operator_for
+from podium.decider.outcome import Outcome
+from podium.decider.passes import Pass
+from podium.decider.retries import retry_delay_seconds
+from podium.decider.state import WorkflowState
+from podium.decider.timeouts import check_task_timeouts, next_deadline, workflow_timed_out
+from podium.domain import statuses as st
+from podium.domain import tasktypes as tt
+from podium.domain.model import Task
+
+_MAX_ROUNDS = 10_000
+
+
+def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
+    """Advance a workflow as far as it can go now; returns what changed."""
+    p = Pass(state, env, now)
+    wf = state.workflow
+    if st.workflow_terminal(wf["status"]):
+        if wf["status"] != st.COMPLETED and any(not st.task_terminal(t["status"]) for t in state.tasks):
+            cancel_pending(p)
+        return p.out
+    reason = workflow_timed_out(p)
+    if reason is not None:
+        end_workflow(p, st.TIMED_OUT, reason)
+        return p.out
+    if wf["status"] == st.PAUSED:
+        p.out.next_check = next_deadline(p)
+        return p.out
+    if not state.tasks:
+        first = p.graph.first()
+        if first is None:
+            end_workflow(p, st.COMPLETED)
+            return p.out
+        p.schedule(first)
+    run_rounds(p)
+    if not p.ended:
+        if _complete(p):
+            end_workflow(p, st.COMPLETED)
+        else:
+            p.out.next_check = next_deadline(p)
+    return p.out
+
+
+def run_rounds(p: Pass) -> None:
+    """Process pending records until nothing changes (SPEC §4.1 steps 4-6)."""
+    for _ in range(_MAX_ROUNDS):
+        progressed = False
+        for task in list(p.state.tasks):
+            if p.ended:
+                return
+            if task.get("retried") or task.get("executed") or task["status"] == st.SKIPPED:
+                continue
+            if not st.task_terminal(task["status"]):
+                op = operator_for(task.get("workflowTask", {}).get("type", tt.SIMPLE))
+                if op.step(p, task):
+                    progressed = True
+                if p.ended:
+                    return
+                if not st.task_terminal(task["status"]) and check_task_timeouts(p, task):
+                    progressed = True
+                if p.ended:
+                    return
+            if st.task_terminal(task["status"]):
+                progressed = True
+                _process_terminal(p, task)
+        if not progressed:
+            return
+
+
+def _process_terminal(p: Pass, task: Task) -> None:
+    status = task["status"]
+    if not st.task_successful(status):
+        if _retry(p, task):
+            return
+        wt = task.get("workflowTask", {})
+        if wt.get("optional"):
+            task["status"] = st.COMPLETED_WITH_ERRORS
+        elif not wt.get("permissive"):
+            task["executed"] = True
+            p.touch(task)
+            end_status = {st.TIMED_OUT: st.TIMED_OUT, st.CANCELED: st.TERMINATED}.get(status, st.FAILED)
+            reason = (
+                f"Task {task['taskId']} failed with status: {status} and reason: "
+                f"'{task.get('reasonForIncompletion', '')}'"
+            )
+            end_workflow(p, end_status, reason, failed_task_id=task["taskId"])
+            return
+    task["executed"] = True
+    p.touch(task)
+    p.schedule_next(task)
+
+
+def _retry(p: Pass, task: Task) -> bool:
+    """Create the next attempt of a failed task if its policy allows (SPEC §4.3)."""
+    status = task["status"]
+    wt = task.get("workflowTask", {})
+    ttype = wt.get("type", tt.SIMPLE)
+    if status not in (st.FAILED, st.TIMED_OUT) or ttype in tt.CONTROL_TYPES:
+        return False
+    td = p.task_def(wt)
+    allowed = wt.get("retryCount")
+    if allowed is None:
+        allowed = td.get("retryCount", 0)
+    if task.get("retryCount", 0) >= allowed:
+        return False
+    total = td.get("totalTimeoutSeconds", 0)
+    if total > 0 and p.now - first_scheduled(p, task) >= total * 1000:
+        return False
+    delay_s = retry_delay_seconds(td, task.get("retryCount", 0), p.env.random())
+    new: Task = dict(task)  # type: ignore[assignment]
+    new_id = p.env.new_id()
+    new.update(
+        {
+            "taskId": new_id,
+            "retriedTaskId": task["taskId"],
+            "retryCount": task.get("retryCount", 0) + 1,
+            "status": st.SCHEDULED,
+            "pollCount": 0,
+            "scheduledTime": p.now,
+            "startTime": 0,
+            "endTime": 0,
+            "updateTime": p.now,
+            "outputData": {},
+            "retried": False,
+            "executed": False,
+            "startDelayInSeconds": int(delay_s),
+            "callbackAfterSeconds": int(delay_s),
+        }
+    )
+    for k in ("workerId", "subWorkflowId"):
+        new.pop(k, None)  # type: ignore[misc]
+    fresh = p.resolve_input(wt, new_id, td)
+    new["inputData"] = {**task.get("inputData", {}), **fresh}
+    task["retried"] = True
+    task["executed"] = True
+    p.touch(task)
+    p.add(new)
+    if operator_for(ttype).worker:
+        p.push(new, int(delay_s * 1000))
+    # A system task's new attempt stays SCHEDULED; its operator runs it once due (Pass.due).
+    return True
+
+
+def first_scheduled(p: Pass, task: Task) -> int:
+    """Scheduled time of the first attempt in a retry chain."""
+    first = task
+    by_id = {t["taskId"]: t for t in p.state.tasks}
+    while first.get("retriedTaskId") and first["retriedTaskId"] in by_id:
+        first = by_id[first["retriedTaskId"]]
+    return first.get("scheduledTime", 0)
+
+
+def _complete(p: Pass) -> bool:
+    """SPEC §4.6: every record terminal and processed (nothing left to schedule)."""
+    for t in p.state.tasks:
+        if t["status"] == st.SKIPPED:
+            continue
+        if not st.task_terminal(t["status"]) or not (t.get("executed") or t.get("retried")):
+            return False
+    return bool(p.state.tasks)

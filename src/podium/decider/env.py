@@ -1,0 +1,28 @@
+"""What the decider may ask of the world: definitions, ids, evaluators. No I/O behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.domain.model import TaskDef
+
+
+@dataclass(slots=True)
+class DeciderEnv:
+    """Injected collaborators of one decide pass.
+
+    ``task_def`` returns the registered definition (or None); ``new_id`` makes task ids;
+    ``domain_active`` tells whether a worker polled ``domain:taskType`` recently (SPEC §4.8);
+    ``js`` and ``jq`` evaluate scripts for the operators that need them.
+    """
+
+    task_def: Callable[[str], TaskDef | None]
+    new_id: Callable[[], str]
+    domain_active: Callable[[str, str], bool] = lambda _type, _domain: False
+    js: Callable[[str, Mapping[str, Any]], Any] | None = None
+    jq: Callable[[str, Any], list[Any]] | None = None
+    random: Callable[[], float] = lambda: 0.0
+    env_vars: Mapping[str, str] = field(default_factory=dict)
+    decider_check_ms: int = 30_000

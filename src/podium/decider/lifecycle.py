@@ -1,0 +1,77 @@
+"""Ending a workflow: completion, failure and termination (SPEC §4.1, §4.6, §4.11, §5.8)."""
+
+from __future__ import annotations
+
+from podium.decider.operators.base import operator_for
+from podium.decider.passes import Pass
+from podium.domain import statuses as st
+from podium.domain import tasktypes as tt
+from podium.domain.model import JSON
+
+
+def workflow_output(p: Pass) -> JSON:
+    """outputParameters resolved, else the output of the last task record (SPEC §5.8)."""
+    params = p.wf["workflowDefinition"].get("outputParameters") or {}
+    if params:
+        out = p.resolve(params)
+        return out if isinstance(out, dict) else {}
+    for t in reversed(p.state.tasks):
+        if t["status"] != st.SKIPPED or t.get("outputData"):
+            return dict(t.get("outputData") or {})
+    return {}
+
+
+def cancel_pending(p: Pass) -> None:
+    """CANCEL every non-terminal record, running operator cancel hooks."""
+    for t in p.state.tasks:
+        if not st.task_terminal(t["status"]):
+            op = operator_for(t.get("workflowTask", {}).get("type", tt.SIMPLE))
+            op.cancel(p, t)
+            p.remove_from_queue(t)
+            p.finish(t, st.CANCELED)
+
+
+def _failed_names(p: Pass) -> None:
+    refs = list(p.wf.get("failedReferenceTaskNames") or [])
+    names = list(p.wf.get("failedTaskNames") or [])
+    for t in p.state.tasks:
+        if t["status"] in (st.FAILED, st.FAILED_WITH_TERMINAL_ERROR):
+            if t["referenceTaskName"] not in refs:
+                refs.append(t["referenceTaskName"])
+            name = t.get("taskDefName", "")
+            if name not in names:
+                names.append(name)
+    p.wf["failedReferenceTaskNames"] = refs
+    p.wf["failedTaskNames"] = names
+
+
+def end_workflow(
+    p: Pass,
+    status: str,
+    reason: str | None = None,
+    *,
+    failure_workflow: bool = True,
+    output: JSON | None = None,
+    failed_task_id: str | None = None,
+) -> None:
+    """Move the workflow to a terminal status and ask for the follow-up effects."""
+    wf = p.wf
+    if status != st.COMPLETED:
+        cancel_pending(p)
+    wf["status"] = status
+    wf["endTime"] = p.now
+    wf["updateTime"] = p.now
+    if reason:
+        wf["reasonForIncompletion"] = reason
+    else:
+        wf.pop("reasonForIncompletion", None)
+    p.invalidate()
+    wf["output"] = output if output is not None else workflow_output(p)
+    _failed_names(p)
+    p.ended = True
+    p.out.workflow_changed = True
+    p.out.next_check = None
+    if status != st.COMPLETED and failure_workflow and wf["workflowDefinition"].get("failureWorkflow"):
+        p.effect("start_failure_workflow", reason=reason or "", status=status, failed_task_id=failed_task_id)
+    if wf.get("parentWorkflowId"):
+        p.effect("notify_parent", parent_id=wf["parentWorkflowId"])

@@ -1,0 +1,50 @@
+"""What one decide pass changed and what the service must do about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.domain.model import Task
+
+
+@dataclass(slots=True)
+class QueuePush:
+    """Make a task available on a queue after ``delay_ms``."""
+
+    queue: str
+    task_id: str
+    delay_ms: int
+    priority: int
+
+
+@dataclass(slots=True)
+class Effect:
+    """A side effect the decider asks the service to perform in the same transaction.
+
+    kinds: ``start_sub_workflow`` (task), ``terminate_workflow`` (workflow_id, reason),
+    ``start_failure_workflow``, ``notify_parent``, ``start_workflow`` (task), ``publish_event`` (task),
+    ``async_system_task`` (task: hand to the system-task runner).
+    """
+
+    kind: str
+    task: Task | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Changes made by a decide pass (the state itself is mutated in place)."""
+
+    new_tasks: list[Task] = field(default_factory=list)
+    dirty: dict[str, Task] = field(default_factory=dict)
+    pushes: list[QueuePush] = field(default_factory=list)
+    removes: list[tuple[str, str]] = field(default_factory=list)  # (queue, task_id)
+    effects: list[Effect] = field(default_factory=list)
+    deleted_task_ids: list[str] = field(default_factory=list)
+    next_check: int | None = None
+    workflow_changed: bool = False
+
+    def touch(self, task: Task) -> None:
+        """Record that an existing task changed."""
+        self.dirty[task["taskId"]] = task

@@ -1,0 +1,194 @@
+"""One decide pass: the state, the injected environment and the helpers operators build on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.decider.env import DeciderEnv
+from podium.decider.graph import Graph, graph_of, strip_iteration
+from podium.decider.outcome import Effect, Outcome, QueuePush
+from podium.decider.records import effective_task_def, new_task, task_queue
+from podium.decider.state import WorkflowState
+from podium.domain import statuses as st
+from podium.domain import tasktypes as tt
+from podium.domain.model import JSON, Task, TaskDef, WorkflowTask
+from podium.expr import ResolutionContext, resolve, resolve_input
+
+
+class Pass:
+    """Mutable context of one decide call."""
+
+    __slots__ = ("_ctx", "ended", "env", "graph", "now", "out", "state", "wf")
+
+    def __init__(self, state: WorkflowState, env: DeciderEnv, now: int, out: Outcome | None = None) -> None:
+        self.state = state
+        self.wf = state.workflow
+        self.env = env
+        self.now = now
+        self.out = out if out is not None else Outcome()
+        self.graph: Graph = graph_of(self.wf["workflowDefinition"])
+        self.ended = False
+        self._ctx: ResolutionContext | None = None
+
+    # -- definitions and expressions -------------------------------------------------------
+    def task_def(self, wt: WorkflowTask) -> TaskDef:
+        """The definition that governs records of this node."""
+        name = wt.get("name", "")
+        return effective_task_def(wt, self.env.task_def(name) if name else None)
+
+    def context(self) -> ResolutionContext:
+        """A resolution context over the current state (rebuilt after every change)."""
+        if self._ctx is None:
+            self._ctx = ResolutionContext(self.wf, self.state.tasks, env=self.env.env_vars)
+        return self._ctx
+
+    def invalidate(self) -> None:
+        """Forget the cached resolution context; call after changing any task or the workflow."""
+        self._ctx = None
+
+    def resolve_input(self, wt: WorkflowTask, task_id: str, td: TaskDef | None = None) -> JSON:
+        """A node's inputParameters resolved against the workflow (SPEC §3.3, §3.5)."""
+        params = wt.get("inputParameters") or {}
+        template = td.get("inputTemplate") if td else None
+        return resolve_input(params, self.context(), task_id=task_id, template=template or None)
+
+    def resolve(self, value: Any, task_id: str | None = None) -> Any:
+        return resolve(value, self.context(), task_id=task_id)
+
+    # -- records ---------------------------------------------------------------------------
+    def new_record(
+        self,
+        wt: WorkflowTask,
+        *,
+        task_type: str,
+        status: str,
+        iteration: int = 0,
+        input_data: JSON | None = None,
+        task_def_name: str | None = None,
+        ref: str | None = None,
+        td: TaskDef | None = None,
+    ) -> Task:
+        """Create, resolve and add a record for ``wt``."""
+        task_id = self.env.new_id()
+        if input_data is None:
+            input_data = self.resolve_input(wt, task_id, td)
+        t = new_task(
+            self.wf,
+            wt,
+            task_id=task_id,
+            task_type=task_type,
+            status=status,
+            input_data=input_data,
+            now=self.now,
+            iteration=iteration,
+            ref=ref or iteration_ref(wt.get("taskReferenceName", ""), iteration),
+            task_def_name=task_def_name,
+            td=td,
+        )
+        if status == st.IN_PROGRESS:
+            t["startTime"] = self.now
+        self.add(t)
+        return t
+
+    def add(self, task: Task) -> None:
+        """Append a new record with the next seq."""
+        task["seq"] = self.state.next_seq()
+        self.state.tasks.append(task)
+        self.out.new_tasks.append(task)
+        self._ctx = None
+
+    def touch(self, task: Task) -> None:
+        """Mark an existing record changed."""
+        task["updateTime"] = self.now
+        if not any(n is task for n in self.out.new_tasks):
+            self.out.touch(task)
+        self._ctx = None
+
+    def finish(self, task: Task, status: str, output: JSON | None = None, reason: str | None = None) -> None:
+        """Move a record to a terminal status."""
+        task["status"] = status
+        if output is not None:
+            task["outputData"] = output
+        if reason is not None:
+            task["reasonForIncompletion"] = reason
+        if not task.get("startTime"):
+            task["startTime"] = self.now
+        task["endTime"] = self.now
+        self.touch(task)
+
+    def push(self, task: Task, delay_ms: int = 0) -> None:
+        """Make a record pollable on its queue after ``delay_ms``."""
+        self.out.pushes.append(QueuePush(task_queue(task), task["taskId"], delay_ms, task.get("workflowPriority", 0)))
+
+    def remove_from_queue(self, task: Task) -> None:
+        self.out.removes.append((task_queue(task), task["taskId"]))
+
+    def effect(self, kind: str, task: Task | None = None, **data: Any) -> None:
+        self.out.effects.append(Effect(kind, task, dict(data)))
+
+    def due(self, task: Task) -> bool:
+        """True once a record's start delay has passed."""
+        delay = task.get("startDelayInSeconds", 0) or task.get("callbackAfterSeconds", 0)
+        return self.now >= task.get("scheduledTime", 0) + delay * 1000
+
+    # -- navigation ------------------------------------------------------------------------
+    def live(self, ref: str) -> Task | None:
+        """The latest record of an exact reference that has not been superseded by a retry."""
+        for t in reversed(self.state.tasks):
+            if t["referenceTaskName"] == ref and not t.get("retried"):
+                return t
+        return None
+
+    def live_base(self, base_ref: str) -> Task | None:
+        """The latest non-superseded record of a node, whatever its iteration suffix."""
+        for t in reversed(self.state.tasks):
+            if not t.get("retried") and strip_iteration(t["referenceTaskName"]) == base_ref:
+                return t
+        return None
+
+    def schedule(self, wt: WorkflowTask, iteration: int = 0) -> None:
+        """Schedule a node, stepping over references that were skipped (SPEC §4.2)."""
+        from podium.decider.operators.base import operator_for
+
+        ref = iteration_ref(wt.get("taskReferenceName", ""), iteration)
+        existing = self.live(ref)
+        if existing is not None:
+            if existing["status"] == st.SKIPPED and not existing.get("executed"):
+                existing["executed"] = True
+                self.touch(existing)
+                self.schedule_after(wt, iteration)
+            return
+        operator_for(wt.get("type", tt.SIMPLE)).schedule(self, wt, iteration)
+
+    def schedule_next(self, task: Task) -> None:
+        """Schedule what follows a record that has just been processed."""
+        wt = task.get("workflowTask")
+        if wt is None or wt.get("type") == tt.TERMINATE:
+            return
+        self.schedule_after(wt, task.get("iteration", 0))
+
+    def schedule_after(self, wt: WorkflowTask, iteration: int) -> None:
+        """Follow the definition graph from a node (SPEC §4.2)."""
+        node = self.graph.node(wt.get("taskReferenceName", ""))
+        while node is not None:
+            if node.index + 1 < len(node.siblings):
+                self.schedule(node.siblings[node.index + 1], iteration)
+                return
+            if node.kind == "root" or node.owner is None:
+                return
+            owner = self.graph.by_ref[node.owner]
+            if node.kind == "branch":
+                return
+            if node.kind == "loop":
+                loop = self.live_base(node.owner)
+                if loop is not None:
+                    from podium.decider.operators.base import operator_for
+
+                    operator_for(tt.DO_WHILE).loop_body_done(self, loop)
+                return
+            node = owner  # end of a SWITCH case: continue after the SWITCH
+
+
+def iteration_ref(ref: str, iteration: int) -> str:
+    """The reference of a record inside a DO_WHILE pass (``ref__N``)."""
+    return f"{ref}__{iteration}" if iteration else ref

@@ -1,0 +1,121 @@
+"""Workflow and task timeouts, and when the sweeper must look again (SPEC §4.5)."""
+
+from __future__ import annotations
+
+from podium.decider.operators.base import operator_for
+from podium.decider.passes import Pass
+from podium.domain import statuses as st
+from podium.domain import tasktypes as tt
+from podium.domain.model import Task
+
+# Re-check a running workflow at least this often even when no deadline is near (safety net).
+MAX_CHECK_INTERVAL_MS = 3_600_000
+
+
+def workflow_timed_out(p: Pass) -> str | None:
+    """The reason if the workflow timeout (TIME_OUT_WF) has passed, else None."""
+    wd = p.wf["workflowDefinition"]
+    timeout = wd.get("timeoutSeconds", 0) or 0
+    if timeout <= 0 or wd.get("timeoutPolicy", "ALERT_ONLY") != "TIME_OUT_WF":
+        return None
+    since = p.wf.get("lastRetriedTime") or p.wf.get("createTime", 0)
+    elapsed = p.now - since
+    if elapsed < timeout * 1000:
+        return None
+    return (
+        f"Workflow timed out after {elapsed // 1000} seconds. Timeout configured as {timeout} seconds. "
+        "Timeout policy configured to TIME_OUT_WF"
+    )
+
+
+def check_task_timeouts(p: Pass, task: Task) -> bool:
+    """Apply total, run, poll and response timeouts to a running record; True if it changed."""
+    wt = task.get("workflowTask", {})
+    if not operator_for(wt.get("type", tt.SIMPLE)).worker:
+        return False
+    td = p.task_def(wt)
+    policy = td.get("timeoutPolicy", "TIME_OUT_WF")
+    status = task["status"]
+    cb = task.get("callbackAfterSeconds", 0) or 0
+    delay = task.get("startDelayInSeconds", 0) or 0
+    total = td.get("totalTimeoutSeconds", 0) or 0
+    if total > 0:
+        from podium.decider.decide import first_scheduled
+
+        if p.now - first_scheduled(p, task) >= total * 1000:
+            return _apply(p, task, policy, f"Task total timeout of {total} seconds exceeded")
+    timeout = td.get("timeoutSeconds", 0) or 0
+    start = task.get("startTime", 0) or 0
+    if timeout > 0 and start > 0 and p.now - (start + delay * 1000) >= timeout * 1000:
+        return _apply(p, task, policy, f"Task timed out after {timeout} seconds")
+    poll_timeout = td.get("pollTimeoutSeconds")
+    if status == st.SCHEDULED and poll_timeout is not None and poll_timeout > 0:
+        if p.now - (task.get("scheduledTime", 0) + delay * 1000) >= (poll_timeout + cb) * 1000:
+            return _apply(p, task, policy, f"Task poll timed out after {poll_timeout} seconds")
+    response = task.get("responseTimeoutSeconds", 0) or 0
+    if status == st.IN_PROGRESS and response > 0 and not wt.get("asyncComplete"):
+        if p.now - task.get("updateTime", 0) >= (response + cb) * 1000:
+            p.remove_from_queue(task)
+            p.finish(task, st.TIMED_OUT, reason=f"responseTimeout: {response} exceeded")
+            return True
+    return False
+
+
+def _apply(p: Pass, task: Task, policy: str, reason: str) -> bool:
+    if policy == "ALERT_ONLY":
+        return False
+    p.remove_from_queue(task)
+    p.finish(task, st.TIMED_OUT, reason=reason)
+    if policy == "TIME_OUT_WF":
+        from podium.decider.lifecycle import end_workflow
+
+        task["executed"] = True
+        end_workflow(p, st.TIMED_OUT, reason, failed_task_id=task["taskId"])
+    return True
+
+
+def next_deadline(p: Pass) -> int:
+    """When the sweeper must decide this workflow again."""
+    best = p.now + MAX_CHECK_INTERVAL_MS
+    wd = p.wf["workflowDefinition"]
+    timeout = wd.get("timeoutSeconds", 0) or 0
+    if timeout > 0 and wd.get("timeoutPolicy", "ALERT_ONLY") == "TIME_OUT_WF":
+        since = p.wf.get("lastRetriedTime") or p.wf.get("createTime", 0)
+        best = min(best, since + timeout * 1000)
+    for t in p.state.tasks:
+        if st.task_terminal(t["status"]) or t.get("retried"):
+            continue
+        for d in _task_deadlines(p, t):
+            if d < best:
+                best = d
+    return max(best, p.now)
+
+
+def _task_deadlines(p: Pass, t: Task) -> list[int]:
+    wt = t.get("workflowTask", {})
+    op = operator_for(wt.get("type", tt.SIMPLE))
+    out: list[int] = []
+    own = op.deadline(p, t)
+    if own is not None:
+        out.append(own)
+    if not op.worker:
+        if t["status"] == st.SCHEDULED:
+            delay = t.get("startDelayInSeconds", 0) or t.get("callbackAfterSeconds", 0) or 0
+            out.append(t.get("scheduledTime", 0) + delay * 1000)
+        return out
+    td = p.task_def(wt)
+    cb = t.get("callbackAfterSeconds", 0) or 0
+    delay = t.get("startDelayInSeconds", 0) or 0
+    total = td.get("totalTimeoutSeconds", 0) or 0
+    if total > 0:
+        out.append(t.get("scheduledTime", 0) + total * 1000)
+    timeout = td.get("timeoutSeconds", 0) or 0
+    if timeout > 0 and t.get("startTime"):
+        out.append(t["startTime"] + (delay + timeout) * 1000)
+    poll_timeout = td.get("pollTimeoutSeconds")
+    if t["status"] == st.SCHEDULED and poll_timeout:
+        out.append(t.get("scheduledTime", 0) + (delay + poll_timeout + cb) * 1000)
+    response = t.get("responseTimeoutSeconds", 0) or 0
+    if t["status"] == st.IN_PROGRESS and response > 0:
+        out.append(t.get("updateTime", 0) + (response + cb) * 1000)
+    return out

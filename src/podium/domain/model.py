@@ -1,0 +1,310 @@
+"""Conductor's wire shapes as typed dictionaries.
+
+Executions and definitions are kept as plain JSON-shaped dicts with Conductor's camelCase keys:
+they come from and go to JSON (HTTP and the store) without conversion, and mypy still checks the
+keys. Fixed-shape fields are never set to None; an absent key is Conductor's omitted null. Free-form
+maps (input, output, variables, ...) are ``dict[str, Any]`` and keep their nulls.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+JSON = dict[str, Any]
+
+
+class TaskDef(TypedDict, total=False):
+    """A registered task type (SPEC §1.1)."""
+
+    name: str
+    description: str
+    retryCount: int
+    timeoutSeconds: int
+    totalTimeoutSeconds: int
+    timeoutPolicy: str
+    retryLogic: str
+    retryDelaySeconds: int
+    backoffScaleFactor: int
+    maxRetryDelaySeconds: int
+    backoffJitterMs: int
+    responseTimeoutSeconds: int
+    pollTimeoutSeconds: int
+    rateLimitPerFrequency: int
+    rateLimitFrequencyInSeconds: int
+    concurrentExecLimit: int
+    inputKeys: list[str]
+    outputKeys: list[str]
+    inputTemplate: JSON
+    ownerEmail: str
+    isolationGroupId: str
+    executionNameSpace: str
+    runtimeMetadata: list[str]
+    taskStatusListenerEnabled: bool
+    inputSchema: JSON
+    outputSchema: JSON
+    enforceSchema: bool
+    baseType: str
+    createTime: int
+    updateTime: int
+    createdBy: str
+    updatedBy: str
+    ownerApp: str
+
+
+class WorkflowTask(TypedDict, total=False):
+    """A node of a workflow definition (SPEC §1.3)."""
+
+    name: str
+    taskReferenceName: str
+    type: str
+    description: str
+    inputParameters: JSON
+    optional: bool
+    startDelay: int
+    asyncComplete: bool
+    retryCount: int
+    taskDefinition: TaskDef
+    rateLimited: bool
+    permissive: bool
+    metadata: JSON
+    # SWITCH / DECISION
+    evaluatorType: str
+    expression: str
+    caseValueParam: str
+    caseExpression: str
+    decisionCases: dict[str, list[WorkflowTask]]
+    defaultCase: list[WorkflowTask]
+    scriptExpression: str
+    # FORK / JOIN
+    forkTasks: list[list[WorkflowTask]]
+    joinOn: list[str]
+    defaultExclusiveJoinTask: list[str]
+    joinStatus: str
+    joinMode: str
+    # DO_WHILE
+    loopCondition: str
+    loopOver: list[WorkflowTask]
+    items: Any
+    # DYNAMIC / FORK_JOIN_DYNAMIC
+    dynamicTaskNameParam: str
+    dynamicForkTasksParam: str
+    dynamicForkTasksInputParamName: str
+    dynamicForkJoinTasksParam: str
+    # SUB_WORKFLOW / EVENT
+    subWorkflowParam: JSON
+    sink: str
+    onStateChange: JSON
+    cacheConfig: JSON
+
+
+class WorkflowDef(TypedDict, total=False):
+    """A versioned workflow definition (SPEC §1.2)."""
+
+    name: str
+    description: str
+    version: int
+    tasks: list[WorkflowTask]
+    inputParameters: list[str]
+    outputParameters: JSON
+    failureWorkflow: str
+    failureWorkflowVersion: int
+    schemaVersion: int
+    restartable: bool
+    timeoutPolicy: str
+    timeoutSeconds: int
+    variables: JSON
+    inputTemplate: JSON
+    ownerEmail: str
+    workflowStatusListenerEnabled: bool
+    workflowStatusListenerSink: str
+    inputSchema: JSON
+    outputSchema: JSON
+    enforceSchema: bool
+    metadata: JSON
+    rateLimitConfig: JSON
+    cacheConfig: JSON
+    maskedFields: list[str]
+    createTime: int
+    updateTime: int
+    createdBy: str
+    updatedBy: str
+    ownerApp: str
+
+
+class TaskExecLog(TypedDict, total=False):
+    """One task log line (SPEC §1.7)."""
+
+    log: str
+    taskId: str
+    createdTime: int
+
+
+class Task(TypedDict, total=False):
+    """A task execution record (SPEC §1.4)."""
+
+    taskId: str
+    taskType: str
+    status: str
+    inputData: JSON
+    referenceTaskName: str
+    retryCount: int
+    seq: int
+    correlationId: str
+    pollCount: int
+    taskDefName: str
+    scheduledTime: int
+    startTime: int
+    endTime: int
+    updateTime: int
+    startDelayInSeconds: int
+    retriedTaskId: str
+    retried: bool
+    executed: bool
+    callbackFromWorker: bool
+    responseTimeoutSeconds: int
+    workflowInstanceId: str
+    workflowType: str
+    reasonForIncompletion: str
+    callbackAfterSeconds: int
+    workerId: str
+    outputData: JSON
+    workflowTask: WorkflowTask
+    domain: str
+    rateLimitPerFrequency: int
+    rateLimitFrequencyInSeconds: int
+    externalInputPayloadStoragePath: str
+    externalOutputPayloadStoragePath: str
+    workflowPriority: int
+    executionNameSpace: str
+    isolationGroupId: str
+    iteration: int
+    subWorkflowId: str
+    subworkflowChanged: bool
+    firstStartTime: int
+    parentTaskId: str
+    executionMetadata: JSON
+    runtimeMetadata: JSON
+    queueWaitTime: int
+    loopOverTask: bool
+    taskDefinition: TaskDef
+
+
+class Workflow(TypedDict, total=False):
+    """A workflow execution (SPEC §1.5)."""
+
+    workflowId: str
+    status: str
+    createTime: int
+    updateTime: int
+    startTime: int
+    endTime: int
+    createdBy: str
+    updatedBy: str
+    ownerApp: str
+    parentWorkflowId: str
+    parentWorkflowTaskId: str
+    tasks: list[Task]
+    input: JSON
+    output: JSON
+    correlationId: str
+    reRunFromWorkflowId: str
+    reasonForIncompletion: str
+    event: str
+    taskToDomain: dict[str, str]
+    failedReferenceTaskNames: list[str]
+    failedTaskNames: list[str]
+    workflowDefinition: WorkflowDef
+    externalInputPayloadStoragePath: str
+    externalOutputPayloadStoragePath: str
+    priority: int
+    variables: JSON
+    lastRetriedTime: int
+    history: list[JSON]
+    idempotencyKey: str
+    rateLimitKey: str
+    rateLimited: bool
+    workflowName: str
+    workflowVersion: int
+
+
+class TaskResult(TypedDict, total=False):
+    """Body of a task update (SPEC §1.6)."""
+
+    workflowInstanceId: str
+    taskId: str
+    status: str
+    outputData: JSON
+    reasonForIncompletion: str
+    callbackAfterSeconds: int
+    workerId: str
+    logs: list[TaskExecLog]
+    externalOutputPayloadStoragePath: str
+    subWorkflowId: str
+    extendLease: bool
+    executionMetadata: JSON
+    supportsCancellation: bool
+
+
+class StartWorkflowRequest(TypedDict, total=False):
+    """Body of POST /api/workflow (SPEC §1.7)."""
+
+    name: str
+    version: int
+    correlationId: str
+    input: JSON
+    taskToDomain: dict[str, str]
+    workflowDef: WorkflowDef
+    externalInputPayloadStoragePath: str
+    priority: int
+    createdBy: str
+    idempotencyKey: str
+    idempotencyStrategy: str
+
+
+class RerunWorkflowRequest(TypedDict, total=False):
+    """Body of POST /api/workflow/{id}/rerun."""
+
+    reRunFromWorkflowId: str
+    workflowInput: JSON
+    reRunFromTaskId: str
+    taskInput: JSON
+    correlationId: str
+
+
+class SkipTaskRequest(TypedDict, total=False):
+    """Body of PUT /api/workflow/{id}/skiptask/{ref}."""
+
+    taskInput: JSON
+    taskOutput: JSON
+
+
+class PollData(TypedDict, total=False):
+    """The last poll of one worker on one queue."""
+
+    queueName: str
+    domain: str
+    workerId: str
+    lastPollTime: int
+
+
+class EventHandlerAction(TypedDict, total=False):
+    """One action of an event handler (SPEC §7)."""
+
+    action: str
+    start_workflow: JSON
+    complete_task: JSON
+    fail_task: JSON
+    expandInlineJSON: bool
+    terminate_workflow: JSON
+    update_workflow_variables: JSON
+
+
+class EventHandler(TypedDict, total=False):
+    """An event handler (SPEC §7)."""
+
+    name: str
+    event: str
+    condition: str
+    evaluatorType: str
+    active: bool
+    actions: list[EventHandlerAction]

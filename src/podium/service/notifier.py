@@ -1,0 +1,64 @@
+"""Wakes long-polling workers when a queue gets work: an in-process signal, no database polling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+
+class QueueNotifier:
+    """One set of waiting futures per queue name, living on the server's event loop."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Attach to the loop that serves requests (called at server start-up)."""
+        self._loop = loop
+
+    def waiter(self, queue: str) -> asyncio.Future[None]:
+        """A future resolved the next time ``queue`` is notified."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiters[queue].add(fut)
+        return fut
+
+    def discard(self, queue: str, fut: asyncio.Future[None]) -> None:
+        waiters = self._waiters.get(queue)
+        if waiters is not None:
+            waiters.discard(fut)
+            if not waiters:
+                del self._waiters[queue]
+
+    def notify(self, queue: str, delay_ms: int = 0) -> None:
+        """Wake the waiters of ``queue`` now, or when a delayed message becomes due."""
+        loop = self._loop
+        if loop is None or queue not in self._waiters and delay_ms <= 0:
+            return
+        if delay_ms > 0:
+            if loop.is_closed():
+                return
+            loop.call_soon_threadsafe(loop.call_later, delay_ms / 1000.0, self._wake, queue)
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake(queue)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake, queue)
+
+    def _wake(self, queue: str) -> None:
+        waiters = self._waiters.pop(queue, None)
+        if not waiters:
+            return
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    def waiting(self, queue: str) -> int:
+        """How many pollers wait on a queue (for metrics and tests)."""
+        return len(self._waiters.get(queue, ()))

@@ -1,0 +1,117 @@
+"""Creating workflow executions (start, sub-workflows, failure workflows)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, cast
+
+from podium.decider import WorkflowState
+from podium.domain import statuses as st
+from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
+from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
+from podium.service.engine import Engine
+
+
+def resolve_definition(engine: Engine, req: StartWorkflowRequest) -> WorkflowDef:
+    """The definition a start request runs: inline, a pinned version, or the latest."""
+    inline = req.get("workflowDef")
+    if inline:
+        return engine.metadata.prepare_workflow_def(inline)
+    name = req.get("name")
+    if not name:
+        raise ValidationFailed([FieldError("name", "Workflow name cannot be null or empty", name)])
+    version = req.get("version")
+    wd = engine.metadata.workflow_def(name, version if version else None)
+    if wd is None:
+        suffix = f" and version: {version}" if version else ""
+        raise NotFound(f"No such workflow found by name: {name}{suffix}")
+    return wd
+
+
+def check_start_request(req: Any) -> StartWorkflowRequest:
+    """Type checks of a StartWorkflowRequest (SPEC §1.7)."""
+    if not isinstance(req, dict):
+        raise InvalidArgument("StartWorkflowRequest must be a JSON object")
+    req = {k: v for k, v in req.items() if v is not None}
+    errors: list[FieldError] = []
+    if not req.get("name") and not req.get("workflowDef"):
+        errors.append(FieldError("name", "Workflow name cannot be null or empty", req.get("name")))
+    if "input" in req and not isinstance(req["input"], dict):
+        errors.append(FieldError("input", "input must be a JSON object", req["input"]))
+    if "taskToDomain" in req and (
+        not isinstance(req["taskToDomain"], dict) or not all(isinstance(v, str) for v in req["taskToDomain"].values())
+    ):
+        errors.append(FieldError("taskToDomain", "taskToDomain must map task names to domain strings", None))
+    prio = req.get("priority", 0)
+    if not isinstance(prio, int) or isinstance(prio, bool) or not 0 <= prio <= 99:
+        errors.append(FieldError("priority", "priority: Priority must be between 0 and 99", prio))
+    version = req.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        errors.append(FieldError("version", "version must be an integer", version))
+    for key in ("correlationId", "createdBy", "idempotencyKey", "name"):
+        if key in req and not isinstance(req[key], str):
+            errors.append(FieldError(key, f"{key} must be a string", req[key]))
+    if errors:
+        raise ValidationFailed(errors)
+    return cast(StartWorkflowRequest, req)
+
+
+def new_workflow(
+    engine: Engine,
+    wd: WorkflowDef,
+    req: StartWorkflowRequest,
+    *,
+    workflow_id: str | None = None,
+    parent_id: str | None = None,
+    parent_task_id: str | None = None,
+    event: str | None = None,
+) -> WorkflowState:
+    """Create, persist and decide a new execution inside the caller's transaction."""
+    now = engine.clock.now()
+    inp: JSON = dict(req.get("input") or {})
+    for k, v in (wd.get("inputTemplate") or {}).items():
+        inp.setdefault(k, copy.deepcopy(v))
+    wf: Workflow = {
+        "workflowId": workflow_id or engine.new_id(),
+        "status": st.RUNNING,
+        "createTime": now,
+        "updateTime": now,
+        "startTime": now,
+        "endTime": 0,
+        "tasks": [],
+        "input": inp,
+        "output": {},
+        "taskToDomain": dict(req.get("taskToDomain") or {}),
+        "failedReferenceTaskNames": [],
+        "failedTaskNames": [],
+        "workflowDefinition": wd,
+        "priority": req.get("priority", 0) or 0,
+        "variables": copy.deepcopy(wd.get("variables") or {}),
+        "lastRetriedTime": 0,
+        "history": [],
+        "workflowName": wd["name"],
+        "workflowVersion": wd.get("version", 1),
+    }
+    for key in ("correlationId", "createdBy", "idempotencyKey", "externalInputPayloadStoragePath"):
+        val = req.get(key)
+        if val:
+            wf[key] = val  # type: ignore[literal-required]
+    if parent_id:
+        wf["parentWorkflowId"] = parent_id
+    if parent_task_id:
+        wf["parentWorkflowTaskId"] = parent_task_id
+    if event:
+        wf["event"] = event
+    state = WorkflowState(wf, [])
+    engine.decide_state(state, new=True)
+    return state
+
+
+def start(engine: Engine, raw: Any) -> str:
+    """POST /api/workflow: validate, create and run the first decide — one transaction."""
+    req = check_start_request(raw)
+    wd = resolve_definition(engine, req)
+    with engine.store.transaction():
+        state = new_workflow(engine, wd, req)
+    engine.flush_notifications()
+    return state.workflow_id

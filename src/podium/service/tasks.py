@@ -1,0 +1,211 @@
+"""The worker protocol: poll, update, logs, queues (SPEC §4.4, §6.4)."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from typing import Any, cast
+
+from podium.decider.records import queue_name, task_queue
+from podium.domain import statuses as st
+from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
+from podium.domain.model import Task, TaskExecLog, TaskResult
+from podium.service.engine import Engine
+
+# A task held back by a rate or concurrency limit is offered again after this long (SPEC §4.4).
+POSTPONE_MS = 60_000
+# How long a polled message stays invisible when the task has no response timeout.
+DEFAULT_LEASE_MS = 3_600_000
+
+
+class TaskService:
+    """Poll and update for workers; one transaction per call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._rate: dict[str, deque[int]] = defaultdict(deque)
+
+    # -- poll -------------------------------------------------------------------------------
+    def poll(self, task_type: str, worker_id: str | None, domain: str | None, count: int) -> list[Task]:
+        """Hand out up to ``count`` tasks of a type (and domain) to a worker."""
+        engine = self.engine
+        now = engine.clock.now()
+        engine.poll_data.record(task_type, domain, worker_id, now)
+        queue = queue_name(task_type, domain or None)
+        store = engine.store
+        out: list[Task] = []
+        with store.transaction():
+            ids = store.queue_peek(queue, now, count)
+            for task_id in ids:
+                task = store.get_task(task_id)
+                if task is None or st.task_terminal(task["status"]):
+                    store.queue_remove(queue, task_id)
+                    continue
+                if self._limited(task, now):
+                    store.queue_set_visible(queue, task_id, now + POSTPONE_MS)
+                    continue
+                task["status"] = st.IN_PROGRESS
+                if not task.get("startTime"):
+                    task["startTime"] = now
+                task["callbackAfterSeconds"] = 0
+                if worker_id:
+                    task["workerId"] = worker_id
+                task["pollCount"] = task.get("pollCount", 0) + 1
+                task["updateTime"] = now
+                lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
+                store.queue_set_visible(queue, task_id, now + lease)
+                out.append(task)
+            if out:
+                store.upsert_tasks(out)
+                for t in out:
+                    deadline = self._deadline_after_poll(t, now)
+                    if deadline is not None:
+                        store.set_next_check_min(t["workflowInstanceId"], deadline)
+        for t in out:
+            t["queueWaitTime"] = max(0, t["startTime"] - t.get("scheduledTime", 0))
+        return out
+
+    def _deadline_after_poll(self, task: Task, now: int) -> int | None:
+        resp = task.get("responseTimeoutSeconds") or 0
+        return now + resp * 1000 if resp > 0 else None
+
+    def _limited(self, task: Task, now: int) -> bool:
+        name = task.get("taskDefName") or task["taskType"]
+        td = self.engine.metadata.task_def(name)
+        if td is None:
+            return False
+        limit = td.get("concurrentExecLimit") or 0
+        if limit > 0 and self.engine.store.count_in_progress(name) >= limit:
+            return True
+        per = td.get("rateLimitPerFrequency") or 0
+        freq = td.get("rateLimitFrequencyInSeconds") or 1
+        if per > 0 and freq > 0:
+            window = self._rate[name]
+            cutoff = now - freq * 1000
+            while window and window[0] <= cutoff:
+                window.popleft()
+            if len(window) >= per:
+                return True
+            window.append(now)
+        return False
+
+    # -- update -----------------------------------------------------------------------------
+    def update(self, raw: Any) -> Task:
+        """Apply a worker's TaskResult and decide the workflow (SPEC §4.4). Returns the task."""
+        result = check_task_result(raw)
+        engine = self.engine
+        store = engine.store
+        with store.transaction():
+            task = store.get_task(result["taskId"])
+            if task is None:
+                raise NotFound(f"No such task found by id: {result['taskId']}")
+            wf = store.get_workflow(task["workflowInstanceId"])
+            if wf is None:
+                raise NotFound(f"No such workflow found by id: {task['workflowInstanceId']}")
+            now = engine.clock.now()
+            logs = result.get("logs") or []
+            if logs:
+                store.add_logs([_log(lg, task["taskId"], now) for lg in logs])
+            if st.task_terminal(task["status"]) or st.workflow_terminal(wf["status"]):
+                store.queue_remove(task_queue(task), task["taskId"])
+                return task
+            if result.get("extendLease"):
+                lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
+                store.queue_set_visible(task_queue(task), task["taskId"], now + lease)
+                task["updateTime"] = now
+                store.upsert_tasks([task])
+                return task
+            self._apply(task, result, now)
+            from podium.decider import WorkflowState
+
+            tasks = store.get_tasks(wf["workflowId"])
+            for i, t in enumerate(tasks):
+                if t["taskId"] == task["taskId"]:
+                    tasks[i] = task
+                    break
+            engine.decide_state(WorkflowState(wf, tasks), touched=[task])
+        engine.flush_notifications()
+        return task
+
+    def _apply(self, task: Task, result: TaskResult, now: int) -> None:
+        status = result.get("status", st.IN_PROGRESS)
+        engine = self.engine
+        queue = task_queue(task)
+        if "outputData" in result:
+            task["outputData"] = result["outputData"]
+        if result.get("reasonForIncompletion"):
+            task["reasonForIncompletion"] = result["reasonForIncompletion"]
+        if result.get("workerId"):
+            task["workerId"] = result["workerId"]
+        if result.get("externalOutputPayloadStoragePath"):
+            task["externalOutputPayloadStoragePath"] = result["externalOutputPayloadStoragePath"]
+        if result.get("executionMetadata"):
+            task["executionMetadata"] = result["executionMetadata"]
+        if result.get("subWorkflowId"):
+            task["subWorkflowId"] = result["subWorkflowId"]
+        cb = int(result.get("callbackAfterSeconds") or 0)
+        task["callbackAfterSeconds"] = cb
+        task["updateTime"] = now
+        if status == st.IN_PROGRESS:
+            from podium.decider.operators import operator_for
+
+            is_worker = operator_for(task.get("workflowTask", {}).get("type", "SIMPLE")).worker
+            if is_worker:
+                # A worker's IN_PROGRESS puts the task back on its queue after callbackAfterSeconds.
+                task["status"] = st.SCHEDULED
+                engine.store.queue_push(queue, task["taskId"], task.get("workflowPriority", 0), now + cb * 1000, now)
+                engine.notifier.notify(queue, cb * 1000)
+            else:
+                task["status"] = st.IN_PROGRESS
+        else:
+            task["status"] = status
+            task["endTime"] = now
+            if not task.get("startTime"):
+                task["startTime"] = now
+            engine.store.queue_remove(queue, task["taskId"])
+
+    # -- logs and queues --------------------------------------------------------------------
+    def add_log(self, task_id: str, text: str) -> None:
+        engine = self.engine
+        if engine.store.get_task(task_id) is None:
+            raise NotFound(f"No such task found by id: {task_id}")
+        with engine.store.transaction():
+            engine.store.add_logs([{"taskId": task_id, "log": text, "createdTime": engine.clock.now()}])
+
+    def logs(self, task_id: str) -> list[TaskExecLog]:
+        return self.engine.store.get_logs(task_id)
+
+    def get(self, task_id: str) -> Task:
+        task = self.engine.store.get_task(task_id)
+        if task is None:
+            raise NotFound(f"No such task found by id: {task_id}")
+        return task
+
+
+def _log(lg: Any, task_id: str, now: int) -> TaskExecLog:
+    if isinstance(lg, dict):
+        return {"taskId": task_id, "log": str(lg.get("log", "")), "createdTime": int(lg.get("createdTime") or now)}
+    return {"taskId": task_id, "log": str(lg), "createdTime": now}
+
+
+def check_task_result(raw: Any) -> TaskResult:
+    """Type checks of a TaskResult (SPEC §1.6)."""
+    if not isinstance(raw, dict):
+        raise InvalidArgument("TaskResult must be a JSON object")
+    raw = {k: v for k, v in raw.items() if v is not None}
+    errors: list[FieldError] = []
+    for key in ("workflowInstanceId", "taskId"):
+        if not isinstance(raw.get(key), str) or not raw.get(key):
+            errors.append(FieldError(key, f"{key} cannot be null or empty", raw.get(key)))
+    status = raw.get("status", st.IN_PROGRESS)
+    if status not in st.TASK_RESULT_STATUSES:
+        errors.append(FieldError("status", f"Invalid task status: {status}", status))
+    if "outputData" in raw and not isinstance(raw["outputData"], dict):
+        errors.append(FieldError("outputData", "outputData must be a JSON object", raw["outputData"]))
+    cb = raw.get("callbackAfterSeconds", 0)
+    if not isinstance(cb, int) or isinstance(cb, bool) or cb < 0:
+        errors.append(FieldError("callbackAfterSeconds", "callbackAfterSeconds must be a non-negative integer", cb))
+    if "logs" in raw and not isinstance(raw["logs"], list):
+        errors.append(FieldError("logs", "logs must be a list", raw["logs"]))
+    if errors:
+        raise ValidationFailed(errors)
+    return cast(TaskResult, raw)

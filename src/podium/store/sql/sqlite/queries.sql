@@ -1,0 +1,118 @@
+-- name: get_task_def
+SELECT json FROM task_defs WHERE name = ?;
+-- name: put_task_def
+INSERT INTO task_defs (name, json) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET json = excluded.json;
+-- name: list_task_defs
+SELECT json FROM task_defs ORDER BY name;
+-- name: delete_task_def
+DELETE FROM task_defs WHERE name = ?;
+
+-- name: get_workflow_def
+SELECT json FROM workflow_defs WHERE name = ? AND version = ?;
+-- name: get_latest_workflow_def
+SELECT json FROM workflow_defs WHERE name = ? ORDER BY version DESC LIMIT 1;
+-- name: put_workflow_def
+INSERT INTO workflow_defs (name, version, json, create_time) VALUES (?, ?, ?, ?)
+ON CONFLICT (name, version) DO UPDATE SET json = excluded.json;
+-- name: list_workflow_defs
+SELECT json FROM workflow_defs ORDER BY name, version;
+-- name: delete_workflow_def
+DELETE FROM workflow_defs WHERE name = ? AND version = ?;
+
+-- name: insert_workflow
+INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
+                       start_time, update_time, end_time, next_check, def_hash, json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+-- name: update_workflow
+UPDATE workflows SET status = ?, correlation_id = ?, update_time = ?, end_time = ?, next_check = ?,
+  def_hash = ?, json = ?
+WHERE workflow_id = ?;
+-- name: get_workflow
+SELECT def_hash, json FROM workflows WHERE workflow_id = ?;
+-- name: put_snapshot
+INSERT INTO workflow_snapshots (def_hash, json) VALUES (?, ?) ON CONFLICT (def_hash) DO NOTHING;
+-- name: get_snapshot
+SELECT json FROM workflow_snapshots WHERE def_hash = ?;
+-- name: delete_workflow
+DELETE FROM workflows WHERE workflow_id = ?;
+-- name: due_workflows
+SELECT workflow_id FROM workflows WHERE next_check IS NOT NULL AND next_check <= ? ORDER BY next_check LIMIT ?;
+-- name: set_next_check
+UPDATE workflows SET next_check = ? WHERE workflow_id = ?;
+-- name: running_workflow_ids
+SELECT workflow_id FROM workflows WHERE name = ? AND version = ? AND status = 'RUNNING'
+  AND start_time >= ? AND start_time <= ? ORDER BY start_time;
+-- name: workflows_by_correlation
+SELECT def_hash, json FROM workflows WHERE name = ? AND correlation_id = ? ORDER BY start_time;
+-- name: child_workflow_ids
+SELECT workflow_id FROM workflows WHERE parent_workflow_id = ?;
+
+-- name: get_tasks
+SELECT json FROM tasks WHERE workflow_id = ? ORDER BY seq;
+-- name: get_task
+SELECT json FROM tasks WHERE task_id = ?;
+-- name: upsert_task
+INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+  update_time = excluded.update_time, json = excluded.json;
+-- name: delete_task
+DELETE FROM tasks WHERE task_id = ?;
+-- name: delete_workflow_tasks
+DELETE FROM tasks WHERE workflow_id = ?;
+-- name: count_in_progress
+SELECT count(*) FROM tasks WHERE task_def_name = ? AND status = 'IN_PROGRESS';
+-- name: pending_tasks_of_type
+SELECT json FROM tasks WHERE task_type = ? AND status IN ('SCHEDULED', 'IN_PROGRESS')
+ORDER BY update_time LIMIT ? OFFSET ?;
+
+-- name: queue_push
+INSERT INTO queue (queue_name, task_id, priority, visible_at, created) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (queue_name, task_id) DO UPDATE SET visible_at = excluded.visible_at, priority = excluded.priority;
+-- name: queue_peek
+SELECT task_id FROM queue WHERE queue_name = ? AND visible_at <= ?
+ORDER BY priority DESC, visible_at, created LIMIT ?;
+-- name: queue_set_visible
+UPDATE queue SET visible_at = ? WHERE queue_name = ? AND task_id = ?;
+-- name: queue_remove
+DELETE FROM queue WHERE queue_name = ? AND task_id = ?;
+-- name: queue_remove_task
+DELETE FROM queue WHERE task_id = ?;
+-- name: queue_size
+SELECT count(*) FROM queue WHERE queue_name = ?;
+-- name: queue_sizes
+SELECT queue_name, count(*), sum(CASE WHEN visible_at > ? THEN 1 ELSE 0 END) FROM queue GROUP BY queue_name;
+-- name: queue_next_visible
+SELECT min(visible_at) FROM queue WHERE queue_name = ?;
+-- name: queue_requeue
+UPDATE queue SET visible_at = ? WHERE queue_name = ? AND visible_at > ?;
+-- name: queue_contains
+SELECT 1 FROM queue WHERE queue_name = ? AND task_id = ?;
+
+-- name: put_poll_data
+INSERT INTO poll_data (queue_name, domain, worker_id, last_poll_time) VALUES (?, ?, ?, ?)
+ON CONFLICT (queue_name, domain) DO UPDATE SET worker_id = excluded.worker_id,
+  last_poll_time = excluded.last_poll_time;
+-- name: list_poll_data
+SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data ORDER BY queue_name, domain;
+
+-- name: add_log
+INSERT INTO task_logs (task_id, log, created_time) VALUES (?, ?, ?);
+-- name: get_logs
+SELECT log, created_time FROM task_logs WHERE task_id = ? ORDER BY id;
+
+-- name: put_event_handler
+INSERT INTO event_handlers (name, event, active, json) VALUES (?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET event = excluded.event, active = excluded.active, json = excluded.json;
+-- name: get_event_handler
+SELECT json FROM event_handlers WHERE name = ?;
+-- name: list_event_handlers
+SELECT json FROM event_handlers ORDER BY name;
+-- name: event_handlers_for
+SELECT json FROM event_handlers WHERE event = ? ORDER BY name;
+-- name: delete_event_handler
+DELETE FROM event_handlers WHERE name = ?;
+-- name: set_next_check_min
+UPDATE workflows SET next_check = ? WHERE workflow_id = ? AND (next_check IS NULL OR next_check > ?)
+  AND status IN ('RUNNING', 'PAUSED');

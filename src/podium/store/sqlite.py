@@ -1,0 +1,361 @@
+"""The embedded SQLite store (WAL, one writer connection per process)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import orjson
+
+from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
+from podium.store.protocols import SearchQuery
+from podium.store.snapshots import SnapshotCache
+from podium.store.search_sql import search_tasks_sql, search_workflows_sql
+from podium.store.sqlfiles import migrations, queries
+
+_Q = queries("sqlite")
+_dumps = orjson.dumps
+_loads = orjson.loads
+
+
+def _path_from_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :] or ":memory:"
+    if url.startswith("sqlite://"):
+        return url[len("sqlite://") :] or ":memory:"
+    return url
+
+
+class SqliteStore:
+    """All storage concerns over one SQLite file."""
+
+    dialect = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        self.path = _path_from_url(url)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.snapshots = SnapshotCache()
+        c = self._conn
+        c.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a process kill (the OS keeps the WAL); only power loss may lose
+        # the last transactions.
+        c.execute("PRAGMA synchronous=NORMAL")
+        c.execute("PRAGMA busy_timeout=5000")
+        c.execute("PRAGMA cache_size=-65536")
+        c.execute("PRAGMA temp_store=MEMORY")
+        self.migrate()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the schema version."""
+        with self._lock:
+            c = self._conn
+            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = c.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version, sql in migrations("sqlite"):
+                if version <= current:
+                    continue
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    for stmt in _statements(sql):
+                        c.execute(stmt)
+                    c.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                    c.execute("COMMIT")
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+                current = version
+            return int(current)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _one(self, name: str, args: Sequence[Any]) -> Any:
+        with self._lock:
+            row = self._conn.execute(_Q[name], args).fetchone()
+        return None if row is None else row[0]
+
+    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(_Q[name], args).fetchall()
+
+    def _exec(self, name: str, args: Sequence[Any] = ()) -> int:
+        with self._lock:
+            return self._conn.execute(_Q[name], args).rowcount
+
+    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._conn.executemany(_Q[name], rows)
+
+    # -- metadata -------------------------------------------------------------------------
+    def get_task_def(self, name: str) -> TaskDef | None:
+        raw = self._one("get_task_def", (name,))
+        return None if raw is None else cast(TaskDef, _loads(raw))
+
+    def put_task_def(self, td: TaskDef) -> None:
+        self._exec("put_task_def", (td["name"], _dumps(td)))
+
+    def list_task_defs(self) -> list[TaskDef]:
+        return [cast(TaskDef, _loads(r[0])) for r in self._all("list_task_defs")]
+
+    def delete_task_def(self, name: str) -> bool:
+        return self._exec("delete_task_def", (name,)) > 0
+
+    def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef | None:
+        if version is None:
+            raw = self._one("get_latest_workflow_def", (name,))
+        else:
+            raw = self._one("get_workflow_def", (name, version))
+        return None if raw is None else cast(WorkflowDef, _loads(raw))
+
+    def put_workflow_def(self, wd: WorkflowDef, now: int) -> None:
+        self._exec("put_workflow_def", (wd["name"], wd.get("version", 1), _dumps(wd), now))
+
+    def list_workflow_defs(self) -> list[WorkflowDef]:
+        return [cast(WorkflowDef, _loads(r[0])) for r in self._all("list_workflow_defs")]
+
+    def delete_workflow_def(self, name: str, version: int) -> bool:
+        return self._exec("delete_workflow_def", (name, version)) > 0
+
+    # -- executions -----------------------------------------------------------------------
+    def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
+        def_hash, body = self._split(wf)
+        self._exec(
+            "insert_workflow",
+            (
+                wf["workflowId"],
+                wf["workflowName"],
+                wf["workflowVersion"],
+                wf["status"],
+                wf.get("correlationId"),
+                wf.get("parentWorkflowId"),
+                wf["startTime"],
+                wf["updateTime"],
+                wf.get("endTime"),
+                next_check,
+                def_hash,
+                body,
+            ),
+        )
+
+    def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
+        def_hash, body = self._split(wf)
+        self._exec(
+            "update_workflow",
+            (
+                wf["status"],
+                wf.get("correlationId"),
+                wf["updateTime"],
+                wf.get("endTime"),
+                next_check,
+                def_hash,
+                body,
+                wf["workflowId"],
+            ),
+        )
+
+    def get_workflow(self, workflow_id: str) -> Workflow | None:
+        with self._lock:
+            row = self._conn.execute(_Q["get_workflow"], (workflow_id,)).fetchone()
+        return None if row is None else self._join(row[0], row[1])
+
+    def _split(self, wf: Workflow) -> tuple[str, bytes]:
+        """Store the definition snapshot once; return its hash and the workflow body without it."""
+        wd = wf["workflowDefinition"]
+        def_hash = self.snapshots.hash_of(wd)
+        if def_hash is None:
+            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
+            def_hash = self.snapshots.remember(wd, raw)
+            self._exec("put_snapshot", (def_hash, raw))
+        body = {k: v for k, v in wf.items() if k != "tasks" and k != "workflowDefinition"}
+        return def_hash, _dumps(body)
+
+    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
+        wf = cast(Workflow, _loads(raw))
+        wd = self.snapshots.get(def_hash)
+        if wd is None:
+            snap = self._one("get_snapshot", (def_hash,))
+            wd = self.snapshots.load(def_hash, snap)
+        wf["workflowDefinition"] = wd
+        return wf
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        self._exec("delete_workflow", (workflow_id,))
+
+    def get_tasks(self, workflow_id: str) -> list[Task]:
+        return [cast(Task, _loads(r[0])) for r in self._all("get_tasks", (workflow_id,))]
+
+    def get_task(self, task_id: str) -> Task | None:
+        raw = self._one("get_task", (task_id,))
+        return None if raw is None else cast(Task, _loads(raw))
+
+    def upsert_tasks(self, tasks: Sequence[Task]) -> None:
+        self._many(
+            "upsert_task",
+            [
+                (
+                    t["taskId"],
+                    t["workflowInstanceId"],
+                    t["seq"],
+                    t["taskType"],
+                    t.get("taskDefName"),
+                    t["referenceTaskName"],
+                    t["status"],
+                    t.get("updateTime", 0),
+                    _dumps(t),
+                )
+                for t in tasks
+            ],
+        )
+
+    def delete_tasks(self, task_ids: Sequence[str]) -> None:
+        self._many("delete_task", [(i,) for i in task_ids])
+
+    def delete_workflow_tasks(self, workflow_id: str) -> None:
+        self._exec("delete_workflow_tasks", (workflow_id,))
+
+    def due_workflows(self, now: int, limit: int) -> list[str]:
+        return [r[0] for r in self._all("due_workflows", (now, limit))]
+
+    def set_next_check(self, workflow_id: str, at: int | None) -> None:
+        self._exec("set_next_check", (at, workflow_id))
+
+    def set_next_check_min(self, workflow_id: str, at: int) -> None:
+        self._exec("set_next_check_min", (at, workflow_id, at))
+
+    def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
+        return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
+
+    def workflows_by_correlation(self, name: str, correlation_id: str) -> list[Workflow]:
+        rows = self._all("workflows_by_correlation", (name, correlation_id))
+        return [self._join(r[0], r[1]) for r in rows]
+
+    def child_workflow_ids(self, workflow_id: str) -> list[str]:
+        return [r[0] for r in self._all("child_workflow_ids", (workflow_id,))]
+
+    def count_in_progress(self, task_def_name: str) -> int:
+        return int(self._one("count_in_progress", (task_def_name,)) or 0)
+
+    def pending_tasks_of_type(self, task_type: str, start: int, count: int) -> list[Task]:
+        rows = self._all("pending_tasks_of_type", (task_type, count, start))
+        return [cast(Task, _loads(r[0])) for r in rows]
+
+    # -- queues ---------------------------------------------------------------------------
+    def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
+        self._exec("queue_push", (queue, task_id, priority, visible_at, now))
+
+    def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
+        return [r[0] for r in self._all("queue_peek", (queue, now, count))]
+
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
+        self._exec("queue_set_visible", (visible_at, queue, task_id))
+
+    def queue_remove(self, queue: str, task_id: str) -> None:
+        self._exec("queue_remove", (queue, task_id))
+
+    def queue_remove_task(self, task_id: str) -> None:
+        self._exec("queue_remove_task", (task_id,))
+
+    def queue_size(self, queue: str) -> int:
+        return int(self._one("queue_size", (queue,)) or 0)
+
+    def queue_sizes(self, now: int) -> dict[str, tuple[int, int]]:
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in self._all("queue_sizes", (now,))}
+
+    def queue_next_visible(self, queue: str) -> int | None:
+        v = self._one("queue_next_visible", (queue,))
+        return None if v is None else int(v)
+
+    def queue_requeue(self, queue: str, now: int) -> int:
+        return self._exec("queue_requeue", (now, queue, now))
+
+    def queue_contains(self, queue: str, task_id: str) -> bool:
+        return self._one("queue_contains", (queue, task_id)) is not None
+
+    # -- poll data, logs ------------------------------------------------------------------
+    def put_poll_data(self, rows: Sequence[PollData]) -> None:
+        self._many(
+            "put_poll_data",
+            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
+        )
+
+    def list_poll_data(self) -> list[PollData]:
+        out: list[PollData] = []
+        for q, d, w, t in self._all("list_poll_data"):
+            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": t}
+            if d:
+                pd["domain"] = d
+            out.append(pd)
+        return out
+
+    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
+        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
+
+    def get_logs(self, task_id: str) -> list[TaskExecLog]:
+        return [{"log": r[0], "taskId": task_id, "createdTime": r[1]} for r in self._all("get_logs", (task_id,))]
+
+    # -- events ---------------------------------------------------------------------------
+    def put_event_handler(self, eh: EventHandler) -> None:
+        self._exec("put_event_handler", (eh["name"], eh["event"], int(eh.get("active", False)), _dumps(eh)))
+
+    def get_event_handler(self, name: str) -> EventHandler | None:
+        raw = self._one("get_event_handler", (name,))
+        return None if raw is None else cast(EventHandler, _loads(raw))
+
+    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
+        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
+        return [cast(EventHandler, _loads(r[0])) for r in rows]
+
+    def delete_event_handler(self, name: str) -> bool:
+        return self._exec("delete_event_handler", (name,)) > 0
+
+    # -- search ---------------------------------------------------------------------------
+    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
+        count_sql, rows_sql, args = search_workflows_sql(q, "sqlite")
+        with self._lock:
+            total = self._conn.execute(count_sql, args).fetchone()[0]
+            rows = self._conn.execute(rows_sql, [*args, q.size, q.start]).fetchall()
+        return int(total), [self._join(r[0], r[1]) for r in rows]
+
+    def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
+        count_sql, rows_sql, args = search_tasks_sql(q, "sqlite")
+        with self._lock:
+            total = self._conn.execute(count_sql, args).fetchone()[0]
+            rows = self._conn.execute(rows_sql, [*args, q.size, q.start]).fetchall()
+        return int(total), [cast(Task, _loads(r[0])) for r in rows]
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip() and not _only_comments(s)]
+
+
+def _only_comments(s: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in s.splitlines())
