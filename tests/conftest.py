@@ -55,8 +55,16 @@ class ServerProcess:
         }
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "podium.cli.main", "server", "--port", str(self.port), "--db",
-             f"sqlite:///{self.db_path}"],
+            [
+                sys.executable,
+                "-m",
+                "podium.cli.main",
+                "server",
+                "--port",
+                str(self.port),
+                "--db",
+                f"sqlite:///{self.db_path}",
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -75,7 +75,9 @@ def test_malformed_json_and_oversized_bodies_are_rejected(api: httpx.Client, uni
 
 def test_workflow_def_versions_and_conflict(api: httpx.Client, uniq: str) -> None:
     name = register(api, uniq, [{"name": "t", "taskReferenceName": "t", "type": "SIMPLE"}])
-    dup = api.post("/metadata/workflow", json={"name": name, "version": 1, "tasks": [{"name": "t", "taskReferenceName": "t"}]})
+    dup = api.post(
+        "/metadata/workflow", json={"name": name, "version": 1, "tasks": [{"name": "t", "taskReferenceName": "t"}]}
+    )
     assert dup.status_code == 409 and dup.json()["message"] == f"Workflow with {name}.1 already exists!"
     r = api.post(
         "/metadata/workflow",
@@ -231,7 +233,13 @@ def test_skip_task_and_remove(api: httpx.Client, uniq: str) -> None:
     for t in (a, b, c):
         taskdef(api, t)
     name = register(
-        api, uniq, [{"name": a, "taskReferenceName": "a"}, {"name": b, "taskReferenceName": "b"}, {"name": c, "taskReferenceName": "c"}]
+        api,
+        uniq,
+        [
+            {"name": a, "taskReferenceName": "a"},
+            {"name": b, "taskReferenceName": "b"},
+            {"name": c, "taskReferenceName": "c"},
+        ],
     )
     wid = api.post("/workflow", json={"name": name}).text
     r = api.put(f"/workflow/{wid}/skiptask/b", json={"taskOutput": {"skipped": True}})
@@ -245,7 +253,9 @@ def test_skip_task_and_remove(api: httpx.Client, uniq: str) -> None:
     wf = api.get(f"/workflow/{wid}").json()
     assert wf["status"] == "COMPLETED"
     assert [(t["referenceTaskName"], t["status"]) for t in wf["tasks"]] == [
-        ("b", "SKIPPED"), ("a", "COMPLETED"), ("c", "COMPLETED")
+        ("b", "SKIPPED"),
+        ("a", "COMPLETED"),
+        ("c", "COMPLETED"),
     ] or [t["status"] for t in wf["tasks"]].count("SKIPPED") == 1
     assert api.delete(f"/workflow/{wid}/remove").status_code == 200
     assert api.get(f"/workflow/{wid}").status_code == 404

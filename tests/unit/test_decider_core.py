@@ -81,7 +81,9 @@ def test_sequence_completes_with_last_output_when_no_output_parameters() -> None
 
 
 def test_output_parameters_are_resolved_at_completion() -> None:
-    state = make_state([simple("a")], definition={"outputParameters": {"res": "${a.output.r}", "in": "${workflow.input.x}"}})
+    state = make_state(
+        [simple("a")], definition={"outputParameters": {"res": "${a.output.r}", "in": "${workflow.input.x}"}}
+    )
     env = make_env()
     decide(state, env, T0)
     complete(state, "a", {"r": "ok"})
@@ -105,7 +107,10 @@ def test_failed_task_is_retried_with_fixed_delay_then_fails_workflow() -> None:
     new["reasonForIncompletion"] = "again"
     decide(state, env, T0 + 20)
     assert state.workflow["status"] == st.FAILED
-    assert state.workflow["reasonForIncompletion"] == f"Task {new['taskId']} failed with status: FAILED and reason: 'again'"
+    assert (
+        state.workflow["reasonForIncompletion"]
+        == f"Task {new['taskId']} failed with status: FAILED and reason: 'again'"
+    )
     assert state.workflow["failedReferenceTaskNames"] == ["a"]
 
 
@@ -155,7 +160,9 @@ def test_response_timeout_times_out_and_retries() -> None:
 
 
 def test_task_timeout_with_time_out_wf_policy_times_out_workflow() -> None:
-    env = make_env({"a": {"name": "a", "timeoutSeconds": 30, "responseTimeoutSeconds": 30, "timeoutPolicy": "TIME_OUT_WF"}})
+    env = make_env(
+        {"a": {"name": "a", "timeoutSeconds": 30, "responseTimeoutSeconds": 30, "timeoutPolicy": "TIME_OUT_WF"}}
+    )
     state = make_state([simple("a")])
     decide(state, env, T0)
     a = state.tasks[0]

@@ -16,8 +16,9 @@ from podium.domain.errors import PodiumError, ValidationFailed
 log = logging.getLogger("podium.api")
 
 
-def error_body(status: int, message: str, instance: str, *, retryable: bool = False,
-               validation: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, message: str, instance: str, *, retryable: bool = False, validation: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"status": status, "message": message, "instance": instance, "retryable": retryable}
     if validation is not None:
         body["validationErrors"] = validation
@@ -32,7 +33,11 @@ def install_error_handlers(app: FastAPI, instance: str) -> None:
         validation = None
         if isinstance(exc, ValidationFailed):
             validation = [
-                {"path": e.path, "message": e.message, **({"invalidValue": e.invalid_value} if e.invalid_value is not None else {})}
+                {
+                    "path": e.path,
+                    "message": e.message,
+                    **({"invalidValue": e.invalid_value} if e.invalid_value is not None else {}),
+                }
                 for e in exc.errors
             ]
         return json_response(
@@ -43,8 +48,7 @@ def install_error_handlers(app: FastAPI, instance: str) -> None:
     async def request_validation(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errs = [
-            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
-            for e in exc.errors()
+            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()
         ]
         return json_response(
             error_body(400, "Validation failed, check below errors for detail.", instance, validation=errs), status=400

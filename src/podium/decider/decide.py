@@ -41,7 +41,16 @@ def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
     run_rounds(p)
     if not p.ended:
         if _complete(p):
-            end_workflow(p, st.COMPLETED)
+            failed = _permissive_failures(p)
+            if failed:
+                reason = ". ".join(
+                    f"Task {t['taskId']} failed with status: {t['status']} and reason: "
+                    f"'{t.get('reasonForIncompletion', '')}'"
+                    for t in failed
+                )
+                end_workflow(p, st.FAILED, reason, failed_task_id=failed[0]["taskId"])
+            else:
+                end_workflow(p, st.COMPLETED)
         else:
             p.out.next_check = next_deadline(p)
     return p.out
@@ -154,6 +163,21 @@ def first_scheduled(p: Pass, task: Task) -> int:
     while first.get("retriedTaskId") and first["retriedTaskId"] in by_id:
         first = by_id[first["retriedTaskId"]]
     return first.get("scheduledTime", 0)
+
+
+def _permissive_failures(p: Pass) -> list[Task]:
+    """Latest attempts of permissive, non-optional tasks that ended unsuccessfully (SPEC §4.6)."""
+    latest: dict[str, Task] = {}
+    for t in p.state.tasks:
+        if not t.get("retried"):
+            latest[t["referenceTaskName"]] = t
+    return [
+        t
+        for t in latest.values()
+        if not st.task_successful(t["status"])
+        and t.get("workflowTask", {}).get("permissive")
+        and not t.get("workflowTask", {}).get("optional")
+    ]
 
 
 def _complete(p: Pass) -> bool:

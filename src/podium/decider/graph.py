@@ -92,11 +92,12 @@ def _children(wt: WorkflowTask) -> list[list[WorkflowTask]]:
 
 
 def strip_iteration(ref: str) -> str:
-    """``ref__3`` → ``ref`` (DO_WHILE iteration suffix)."""
-    base, sep, tail = ref.rpartition("__")
-    if sep and tail.isdigit():
-        return base
-    return ref
+    """``ref__3`` → ``ref``; nested loops: ``ref__2__3`` → ``ref`` (DO_WHILE iteration suffixes)."""
+    while True:
+        base, sep, tail = ref.rpartition("__")
+        if not (sep and tail.isdigit()):
+            return ref
+        ref = base
 
 
 _cache: dict[int, tuple[WorkflowDef, Graph]] = {}

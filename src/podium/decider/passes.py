@@ -18,7 +18,7 @@ from podium.expr import ResolutionContext, resolve, resolve_input
 class Pass:
     """Mutable context of one decide call."""
 
-    __slots__ = ("_ctx", "ended", "env", "graph", "now", "out", "state", "wf")
+    __slots__ = ("_ctx", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
 
     def __init__(self, state: WorkflowState, env: DeciderEnv, now: int, out: Outcome | None = None) -> None:
         self.state = state
@@ -29,6 +29,8 @@ class Pass:
         self.graph: Graph = graph_of(self.wf["workflowDefinition"])
         self.ended = False
         self._ctx: ResolutionContext | None = None
+        # Refs created at run time (dynamic fork tasks) → the definition node whose loop they live in.
+        self.origin: dict[str, str] = {}
 
     # -- definitions and expressions -------------------------------------------------------
     def task_def(self, wt: WorkflowTask) -> TaskDef:
@@ -81,7 +83,7 @@ class Pass:
             input_data=input_data,
             now=self.now,
             iteration=iteration,
-            ref=ref or iteration_ref(wt.get("taskReferenceName", ""), iteration),
+            ref=ref or self.ref_for(wt, iteration),
             task_def_name=task_def_name,
             td=td,
         )
@@ -134,14 +136,14 @@ class Pass:
     # -- navigation ------------------------------------------------------------------------
     def live(self, ref: str) -> Task | None:
         """The latest record of an exact reference that has not been superseded by a retry."""
-        for t in reversed(self.state.tasks):
+        for t in self.state.tasks[::-1]:
             if t["referenceTaskName"] == ref and not t.get("retried"):
                 return t
         return None
 
     def live_base(self, base_ref: str) -> Task | None:
         """The latest non-superseded record of a node, whatever its iteration suffix."""
-        for t in reversed(self.state.tasks):
+        for t in self.state.tasks[::-1]:
             if not t.get("retried") and strip_iteration(t["referenceTaskName"]) == base_ref:
                 return t
         return None
@@ -150,7 +152,7 @@ class Pass:
         """Schedule a node, stepping over references that were skipped (SPEC §4.2)."""
         from podium.decider.operators.base import operator_for
 
-        ref = iteration_ref(wt.get("taskReferenceName", ""), iteration)
+        ref = self.ref_for(wt, iteration)
         existing = self.live(ref)
         if existing is not None:
             if existing["status"] == st.SKIPPED and not existing.get("executed"):
@@ -162,10 +164,32 @@ class Pass:
 
     def schedule_next(self, task: Task) -> None:
         """Schedule what follows a record that has just been processed."""
+        from podium.decider.operators.base import operator_for
+
         wt = task.get("workflowTask")
         if wt is None or wt.get("type") == tt.TERMINATE:
             return
-        self.schedule_after(wt, task.get("iteration", 0))
+        if not operator_for(wt.get("type", tt.SIMPLE)).continues(self, task):
+            return
+        iteration = task.get("iteration", 0)
+        if wt.get("type") == tt.DO_WHILE:  # its own iteration field counts its passes, not its context
+            iteration = suffix_iteration(task["referenceTaskName"], wt.get("taskReferenceName", ""))
+        self.schedule_after(wt, iteration)
+
+    def ref_for(self, wt: WorkflowTask, iteration: int) -> str:
+        """The record reference of a node scheduled in DO_WHILE pass ``iteration`` (0: not in a loop).
+
+        Nested loops suffix every level, outermost first: ``ref__<outer>__<inner>``.
+        """
+        ref = wt.get("taskReferenceName", "")
+        if not iteration:
+            return ref
+        loop = self.graph.enclosing_loop(self.origin.get(ref, ref))
+        if loop is not None and self.graph.enclosing_loop(loop) is not None:
+            rec = self.live_base(loop)
+            if rec is not None:
+                return f"{ref}{rec['referenceTaskName'][len(loop):]}__{iteration}"
+        return f"{ref}__{iteration}"
 
     def schedule_after(self, wt: WorkflowTask, iteration: int) -> None:
         """Follow the definition graph from a node (SPEC §4.2)."""
@@ -187,6 +211,12 @@ class Pass:
                     operator_for(tt.DO_WHILE).loop_body_done(self, loop)
                 return
             node = owner  # end of a SWITCH case: continue after the SWITCH
+
+
+def suffix_iteration(ref: str, base: str) -> int:
+    """The innermost DO_WHILE pass encoded in a record reference (``base__2__5`` → 5; ``base`` → 0)."""
+    tail = ref[len(base):].rpartition("__")[2] if len(ref) > len(base) else ""
+    return int(tail) if tail.isdigit() else 0
 
 
 def iteration_ref(ref: str, iteration: int) -> str:

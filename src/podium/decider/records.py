@@ -78,8 +78,9 @@ def new_task(
     return t
 
 
-def queue_name(task_type: str, domain: str | None = None, namespace: str | None = None,
-               isolation_group: str | None = None) -> str:
+def queue_name(
+    task_type: str, domain: str | None = None, namespace: str | None = None, isolation_group: str | None = None
+) -> str:
     """``[domain:]taskType[@executionNameSpace][-isolationGroupId]``."""
     name = task_type
     if namespace:
@@ -98,9 +99,7 @@ def task_queue(task: Task) -> str:
     )
 
 
-def choose_domain(
-    task_name: str, task_to_domain: dict[str, str], active: Callable[[str, str], bool]
-) -> str | None:
+def choose_domain(task_name: str, task_to_domain: dict[str, str], active: Callable[[str, str], bool]) -> str | None:
     """The domain a worker task is routed to (SPEC §4.8), or None for no domain."""
     spec = task_to_domain.get(task_name) or task_to_domain.get("*")
     if not spec:

@@ -26,7 +26,7 @@ class WorkflowState:
 
     def latest(self, ref: str) -> Task | None:
         """The last record with this exact reference name."""
-        for t in reversed(self.tasks):
+        for t in self.tasks[::-1]:
             if t["referenceTaskName"] == ref:
                 return t
         return None

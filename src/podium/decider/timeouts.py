@@ -49,15 +49,23 @@ def check_task_timeouts(p: Pass, task: Task) -> bool:
     if timeout > 0 and start > 0 and p.now - (start + delay * 1000) >= timeout * 1000:
         return _apply(p, task, policy, f"Task timed out after {timeout} seconds")
     poll_timeout = td.get("pollTimeoutSeconds")
-    if status == st.SCHEDULED and poll_timeout is not None and poll_timeout > 0:
-        if p.now - (task.get("scheduledTime", 0) + delay * 1000) >= (poll_timeout + cb) * 1000:
-            return _apply(p, task, policy, f"Task poll timed out after {poll_timeout} seconds")
+    if (
+        status == st.SCHEDULED
+        and poll_timeout is not None
+        and poll_timeout > 0
+        and p.now - (task.get("scheduledTime", 0) + delay * 1000) >= (poll_timeout + cb) * 1000
+    ):
+        return _apply(p, task, policy, f"Task poll timed out after {poll_timeout} seconds")
     response = task.get("responseTimeoutSeconds", 0) or 0
-    if status == st.IN_PROGRESS and response > 0 and not wt.get("asyncComplete"):
-        if p.now - task.get("updateTime", 0) >= (response + cb) * 1000:
-            p.remove_from_queue(task)
-            p.finish(task, st.TIMED_OUT, reason=f"responseTimeout: {response} exceeded")
-            return True
+    if (
+        status == st.IN_PROGRESS
+        and response > 0
+        and not wt.get("asyncComplete")
+        and p.now - task.get("updateTime", 0) >= (response + cb) * 1000
+    ):
+        p.remove_from_queue(task)
+        p.finish(task, st.TIMED_OUT, reason=f"responseTimeout: {response} exceeded")
+        return True
     return False
 
 

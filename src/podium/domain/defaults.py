@@ -41,13 +41,13 @@ WORKFLOW_DEF_DEFAULTS: Final[WorkflowDef] = {
 
 def with_task_def_defaults(td: TaskDef) -> TaskDef:
     """A copy of ``td`` with every defaulted field filled in."""
-    out: TaskDef = {**TASK_DEF_DEFAULTS, **td}  # type: ignore[typeddict-item]
+    out: TaskDef = {**TASK_DEF_DEFAULTS, **td}
     return out
 
 
 def with_workflow_def_defaults(wd: WorkflowDef) -> WorkflowDef:
     """A copy of ``wd`` with every defaulted field filled in."""
-    out: WorkflowDef = {**WORKFLOW_DEF_DEFAULTS, **wd}  # type: ignore[typeddict-item]
+    out: WorkflowDef = {**WORKFLOW_DEF_DEFAULTS, **wd}
     return out
 
 

@@ -23,6 +23,11 @@ log = logging.getLogger("podium.engine")
 EffectHandler = Callable[["Engine", WorkflowState, Effect], None]
 
 
+def workflow_channel(workflow_id: str) -> str:
+    """The notifier channel signalled whenever a workflow is persisted (for waiting API calls)."""
+    return "wf:" + workflow_id
+
+
 class Engine:
     """Runs decide passes against the store. Every public method is one transaction."""
 
@@ -83,9 +88,7 @@ class Engine:
         self.flush_notifications()
         return state
 
-    def decide_state(
-        self, state: WorkflowState, *, new: bool = False, touched: list[Task] | None = None
-    ) -> Outcome:
+    def decide_state(self, state: WorkflowState, *, new: bool = False, touched: list[Task] | None = None) -> Outcome:
         """Decide a loaded workflow inside the caller's transaction and persist the outcome.
 
         Effects may start children that finish at once and report back to this workflow while it
@@ -168,6 +171,7 @@ class Engine:
         for push in out.pushes:
             store.queue_push(push.queue, push.task_id, push.priority, now + push.delay_ms, now)
             self._pending_notify.append((push.queue, push.delay_ms))
+        self._pending_notify.append((workflow_channel(wf["workflowId"]), 0))
 
     def flush_notifications(self) -> None:
         """Wake pollers of queues that got work; call after the transaction committed."""

@@ -35,7 +35,7 @@ class QueueNotifier:
     def notify(self, queue: str, delay_ms: int = 0) -> None:
         """Wake the waiters of ``queue`` now, or when a delayed message becomes due."""
         loop = self._loop
-        if loop is None or queue not in self._waiters and delay_ms <= 0:
+        if loop is None or (queue not in self._waiters and delay_ms <= 0):
             return
         if delay_ms > 0:
             if loop.is_closed():

@@ -95,7 +95,7 @@ def new_workflow(
     for key in ("correlationId", "createdBy", "idempotencyKey", "externalInputPayloadStoragePath"):
         val = req.get(key)
         if val:
-            wf[key] = val  # type: ignore[literal-required]
+            wf[key] = val  # type: ignore[typeddict-item]
     if parent_id:
         wf["parentWorkflowId"] = parent_id
     if parent_task_id:

@@ -167,15 +167,16 @@ def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: 
     failed = [
         t
         for t in latest.values()
-        if t["status"] in (st.FAILED, st.FAILED_WITH_TERMINAL_ERROR, st.TIMED_OUT, st.CANCELED)
-        and not t.get("retried")
+        if t["status"] in (st.FAILED, st.FAILED_WITH_TERMINAL_ERROR, st.TIMED_OUT, st.CANCELED) and not t.get("retried")
     ]
     if not failed:
         if wf["status"] == st.TIMED_OUT:
             _reopen(engine, state, now)
             engine.decide_state(state)
             return
-        raise Conflict(f"There are no retryable tasks! Use restart if you want to attempt entire workflow execution again. workflowId={wid}")
+        raise Conflict(
+            f"There are no retryable tasks! Use restart if you want to attempt entire workflow execution again. workflowId={wid}"
+        )
     failed.sort(key=lambda t: t["seq"])
     p = Pass(state, engine.env, now)
     for t in failed:
@@ -367,11 +368,15 @@ def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest |
         state = _locked(engine, workflow_id)
         wf = state.workflow
         if wf["status"] != st.RUNNING:
-            raise IllegalState(f"The workflow {workflow_id} is not running so the task referenced by {ref} cannot be skipped")
+            raise IllegalState(
+                f"The workflow {workflow_id} is not running so the task referenced by {ref} cannot be skipped"
+            )
         graph = graph_of(wf["workflowDefinition"])
         node = graph.node(ref)
         if node is None:
-            raise IllegalState(f"The task referenced by {ref} does not exist in the WorkflowDefinition {wf['workflowName']}")
+            raise IllegalState(
+                f"The task referenced by {ref} does not exist in the WorkflowDefinition {wf['workflowName']}"
+            )
         if any(strip_iteration(t["referenceTaskName"]) == ref or t["referenceTaskName"] == ref for t in state.tasks):
             raise IllegalState(f"The task referenced by {ref} has already been processed, cannot be skipped")
         p = Pass(state, engine.env, engine.clock.now())

@@ -1,86 +1,252 @@
-"""SQL for searches: a parsed SearchQuery becomes a WHERE clause over whitelisted columns.
+"""SQL for execution searches (SPEC §6.2): a parsed SearchQuery becomes a count and a page statement.
 
-Field names never reach SQL text unless they are in the whitelist; values are always parameters.
+Field names reach SQL text only through the whitelists below and values are always bound parameters,
+so no user input is ever spliced into a statement. The page statement pages over row keys in an inner
+query (which an index can often answer alone) and joins the JSON bodies of just that page, so sorting
+or deep offsets never drag every record's JSON through the sorter.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
 from podium.store.protocols import SearchQuery
 
-_WF_COLUMNS = {
-    "workflowType": "name",
-    "workflowId": "workflow_id",
-    "correlationId": "correlation_id",
-    "status": "status",
-    "startTime": "start_time",
-    "endTime": "end_time",
-    "updateTime": "update_time",
-    "parentWorkflowId": "parent_workflow_id",
-    "version": "version",
+STR: Final = "str"
+INT: Final = "int"
+TIME: Final = "time"  # epoch milliseconds
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A searchable field: its value kind and its SQL expression per dialect."""
+
+    kind: str
+    sqlite: str
+    postgres: str
+    nullable: bool = True
+
+
+def _col(column: str, kind: str = STR, nullable: bool = False) -> Field:
+    return Field(kind, column, column, nullable)
+
+
+def _doc(key: str, kind: str = STR) -> Field:
+    # SQLite stores the body as a BLOB of UTF-8 JSON; its JSON functions want TEXT.
+    pg = f"(json::jsonb ->> '{key}')" + ("" if kind == STR else "::bigint")
+    return Field(kind, f"json_extract(CAST(json AS TEXT), '$.{key}')", pg)
+
+
+_EXEC_TIME = "(CASE WHEN end_time > 0 THEN end_time - start_time ELSE 0 END)"
+
+WORKFLOW_FIELDS: Final[dict[str, Field]] = {
+    "workflowType": _col("name"),
+    "version": _col("version", INT),
+    "workflowId": _col("workflow_id"),
+    "correlationId": _col("correlation_id", nullable=True),
+    "status": _col("status"),
+    "startTime": _col("start_time", TIME),
+    "updateTime": _col("update_time", TIME),
+    "endTime": _col("end_time", TIME, nullable=True),
+    "parentWorkflowId": _col("parent_workflow_id", nullable=True),
+    "executionTime": Field(INT, _EXEC_TIME, _EXEC_TIME, False),
+    "reasonForIncompletion": _doc("reasonForIncompletion"),
+    "event": _doc("event"),
+    "priority": _doc("priority", INT),
+    "idempotencyKey": _doc("idempotencyKey"),
+    "createdBy": _doc("createdBy"),
+    "parentWorkflowTaskId": _doc("parentWorkflowTaskId"),
+    "reRunFromWorkflowId": _doc("reRunFromWorkflowId"),
 }
-_TASK_COLUMNS = {
-    "taskType": "t.task_type",
-    "taskDefName": "t.task_def_name",
-    "taskId": "t.task_id",
-    "status": "t.status",
-    "workflowId": "t.workflow_id",
-    "updateTime": "t.update_time",
-    "referenceTaskName": "t.ref_name",
-    "workflowType": "w.name",
-    "correlationId": "w.correlation_id",
-    "startTime": "w.start_time",
+
+TASK_FIELDS: Final[dict[str, Field]] = {
+    "taskId": _col("task_id"),
+    "taskType": _col("task_type"),
+    "taskDefName": _col("task_def_name", nullable=True),
+    "status": _col("status"),
+    "workflowId": _col("workflow_id"),
+    "referenceTaskName": _col("ref_name"),
+    "updateTime": _col("update_time", TIME),
+    "seq": _col("seq", INT),
+    "workflowType": _doc("workflowType"),
+    "correlationId": _doc("correlationId"),
+    "scheduledTime": _doc("scheduledTime", TIME),
+    "startTime": _doc("startTime", TIME),
+    "endTime": _doc("endTime", TIME),
+    "workerId": _doc("workerId"),
+    "domain": _doc("domain"),
+    "reasonForIncompletion": _doc("reasonForIncompletion"),
+    "retryCount": _doc("retryCount", INT),
+    "iteration": _doc("iteration", INT),
+    "workflowPriority": _doc("workflowPriority", INT),
 }
 
-SEARCHABLE_WORKFLOW_FIELDS = frozenset(_WF_COLUMNS)
-SEARCHABLE_TASK_FIELDS = frozenset(_TASK_COLUMNS)
+# Other names clients use for the same fields.
+WORKFLOW_ALIASES: Final = {"workflowName": "workflowType", "workflowVersion": "version", "createTime": "startTime"}
+TASK_ALIASES: Final = {"workflowInstanceId": "workflowId", "taskRefName": "referenceTaskName"}
+
+SEARCHABLE_WORKFLOW_FIELDS: Final = frozenset(WORKFLOW_FIELDS)
+SEARCHABLE_TASK_FIELDS: Final = frozenset(TASK_FIELDS)
+OPERATORS: Final = frozenset({"=", "!=", ">", "<", ">=", "<=", "IN"})
 
 
-def _where(q: SearchQuery, columns: dict[str, str], json_col: str, dialect: str) -> tuple[str, list[Any]]:
+@dataclass(frozen=True, slots=True)
+class _Target:
+    table: str
+    fields: dict[str, Field]
+    default_sort: tuple[tuple[str, bool], ...]
+    columns: str  # what the page statement returns, from alias w
+    pg_key: str  # primary key (SQLite uses the rowid, which every index carries)
+
+
+_WORKFLOWS = _Target("workflows", WORKFLOW_FIELDS, (("startTime", True),), "w.def_hash, w.json", "workflow_id")
+_TASKS = _Target("tasks", TASK_FIELDS, (("updateTime", True),), "w.json", "task_id")
+
+
+@dataclass(frozen=True, slots=True)
+class _Dialect:
+    name: str
+    ph: str  # parameter placeholder
+    doc: str  # the body as text, for free text
+    contains: str  # case-insensitive LIKE
+    not_distinct: str  # null-safe "!=": {expr} IS NOT / IS DISTINCT FROM {ph}
+
+
+_SQLITE = _Dialect("sqlite", "?", "CAST(json AS TEXT)", "LIKE", "IS NOT")
+_POSTGRES = _Dialect("postgres", "%s", "json::text", "ILIKE", "IS DISTINCT FROM")
+
+
+def _dialect(name: str) -> _Dialect:
+    if name == "sqlite":
+        return _SQLITE
+    if name in ("postgres", "postgresql"):
+        return _POSTGRES
+    raise ValueError(f"unsupported SQL dialect {name!r}")
+
+
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def free_text_terms(text: str) -> list[str]:
+    """Split free text into terms that must all occur; '"a phrase"' stays one term, '*' means all."""
+    terms: list[str] = []
+    for m in _TERM.finditer(text):
+        term = m.group(1) if m.group(1) is not None else m.group(2)
+        if term.strip("*") and term.upper() != "AND":
+            terms.append(term)
+    return terms
+
+
+def like_pattern(text: str, anchored: bool) -> str:
+    """A LIKE pattern (escape character '\\') where '*' is the only wildcard."""
+    body = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+    return body if anchored else f"%{body}%"
+
+
+def _glob_pattern(text: str) -> str:
+    # GLOB is case-sensitive like a keyword match; '*' stays a wildcard, '?' and '[' become literals.
+    return "".join("[" + ch + "]" if ch in "?[" else ch for ch in text)
+
+
+def _field(target: _Target, name: str) -> Field:
+    f = target.fields.get(name)
+    if f is None:
+        raise ValueError(f"field {name!r} is not searchable in {target.table}")
+    return f
+
+
+def _wildcard(d: _Dialect, expr: str, value: str, negate: bool, args: list[Any]) -> str:
+    if d is _SQLITE:
+        args.append(_glob_pattern(value))
+        test = f"{expr} GLOB ?"
+    else:
+        args.append(like_pattern(value, anchored=True))
+        test = f"{expr} LIKE %s ESCAPE '\\'"
+    return f"({expr} IS NULL OR NOT ({test}))" if negate else test
+
+
+def _clause(d: _Dialect, f: Field, expr: str, op: str, value: Any, args: list[Any]) -> str:
+    ph = d.ph
+    if op == "IN":
+        values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        if not values:
+            return "1 = 0"
+        args.extend(values)
+        return f"{expr} IN ({', '.join([ph] * len(values))})"
+    if op not in OPERATORS:
+        raise ValueError(f"unsupported search operator {op!r}")
+    if op in ("=", "!=") and isinstance(value, str) and f.kind == STR:
+        if "*" in value:
+            return _wildcard(d, expr, value, op == "!=", args)
+        if value == "" and f.nullable:
+            # A missing value searches as the empty string (e.g. parentWorkflowId of a top-level run).
+            return f"({expr} IS NULL OR {expr} = '')" if op == "=" else f"({expr} IS NOT NULL AND {expr} != '')"
+    args.append(value)
+    if op == "!=" and f.nullable:
+        return f"{expr} {d.not_distinct} {ph}"
+    return f"{expr} {op} {ph}"
+
+
+def _where(q: SearchQuery, target: _Target, d: _Dialect) -> tuple[str, list[Any], bool]:
+    """The WHERE clause, its args, and whether it scans the JSON bodies for free text."""
     parts: list[str] = []
     args: list[Any] = []
-    ph = "?" if dialect == "sqlite" else "%s"
-    for field, op, value in q.clauses:
-        col = columns[field]
-        if op == "IN":
-            values = list(value)
-            parts.append(f"{col} IN ({', '.join([ph] * len(values))})")
-            args.extend(values)
-        elif op == "=" and isinstance(value, str) and "*" in value:
-            parts.append(f"{col} LIKE {ph}")
-            args.append(value.replace("%", r"\%").replace("*", "%"))
-        elif op in ("=", ">", "<", ">=", "<=", "!="):
-            parts.append(f"{col} {op} {ph}")
-            args.append(value)
-    text = q.free_text.strip()
-    if text and text != "*":
-        parts.append(f"{json_col} LIKE {ph}")
-        args.append("%" + text.replace("*", "%") + "%")
-    return (" WHERE " + " AND ".join(parts)) if parts else "", args
+    for name, op, value in q.clauses:
+        f = _field(target, name)
+        parts.append(_clause(d, f, f.sqlite if d is _SQLITE else f.postgres, op, value, args))
+    terms = free_text_terms(q.free_text) if q.free_text else []
+    for term in terms:
+        parts.append(f"{d.doc} {d.contains} {d.ph} ESCAPE '\\'")
+        args.append(like_pattern(term, anchored=False))
+    return (" WHERE " + " AND ".join(parts)) if parts else "", args, bool(terms)
 
 
-def _order(q: SearchQuery, columns: dict[str, str], default: str) -> str:
-    items = [f"{columns[f]} {'DESC' if desc else 'ASC'}" for f, desc in q.sort if f in columns]
-    return " ORDER BY " + ", ".join(items or [default])
-
-
-def _limit(dialect: str) -> str:
-    return " LIMIT ? OFFSET ?" if dialect == "sqlite" else " LIMIT %s OFFSET %s"
+def _sql(q: SearchQuery, target: _Target, dialect: str) -> tuple[str, str, list[Any]]:
+    d = _dialect(dialect)
+    where, args, scans_text = _where(q, target, d)
+    key = "rowid" if d is _SQLITE else target.pg_key
+    sort: Sequence[tuple[str, bool]] = q.sort
+    if not sort:
+        # Unsorted free text (SPEC leaves the order open) walks SQLite's table newest-insert first:
+        # a sequential scan that stops after one page, instead of one rowid seek per row via an index.
+        sort = () if scans_text and d is _SQLITE else target.default_sort
+    keys: list[str] = []
+    inner_order: list[str] = []
+    outer_order: list[str] = []
+    for i, (name, desc) in enumerate(sort):
+        f = _field(target, name)
+        expr = f.sqlite if d is _SQLITE else f.postgres
+        # Missing values sort last either way (as Elasticsearch does); SQLite and Postgres disagree
+        # by default. Only nullable keys say so, which keeps NOT NULL columns index-ordered.
+        direction = (" DESC" if desc else "") + (" NULLS LAST" if f.nullable else "")
+        keys.append(f", {expr} AS k{i}")
+        inner_order.append(expr + direction)
+        outer_order.append(f"p.k{i}{direction}")
+    # A unique tie-breaker makes paging stable; it follows the last key's direction so an index on
+    # that key (which ends with the row key) still yields the order without a sort.
+    tie = " DESC" if not sort or sort[-1][1] else ""
+    inner_order.append(key + tie)
+    outer_order.append("p.r" + tie)
+    count = f"SELECT count(*) FROM {target.table}{where}"
+    inner = (
+        f"SELECT {key} AS r{''.join(keys)} FROM {target.table}{where}"
+        f" ORDER BY {', '.join(inner_order)} LIMIT {d.ph} OFFSET {d.ph}"
+    )
+    page = (
+        f"SELECT {target.columns} FROM ({inner}) p JOIN {target.table} w ON w.{key} = p.r"
+        f" ORDER BY {', '.join(outer_order)}"
+    )
+    return count, page, args
 
 
 def search_workflows_sql(q: SearchQuery, dialect: str) -> tuple[str, str, list[Any]]:
     """(count sql, page sql, args); the page sql takes two more args: size, start."""
-    where, args = _where(q, _WF_COLUMNS, "json", dialect)
-    count = "SELECT count(*) FROM workflows" + where
-    rows = "SELECT def_hash, json FROM workflows" + where + _order(q, _WF_COLUMNS, "start_time DESC")
-    return count, rows + _limit(dialect), args
+    return _sql(q, _WORKFLOWS, dialect)
 
 
 def search_tasks_sql(q: SearchQuery, dialect: str) -> tuple[str, str, list[Any]]:
-    """(count sql, page sql, args) for task search; joins the workflow for its fields."""
-    where, args = _where(q, _TASK_COLUMNS, "t.json", dialect)
-    base = " FROM tasks t JOIN workflows w ON w.workflow_id = t.workflow_id"
-    count = "SELECT count(*)" + base + where
-    rows = "SELECT t.json" + base + where + _order(q, _TASK_COLUMNS, "t.update_time DESC")
-    return count, rows + _limit(dialect), args
+    """(count sql, page sql, args) for task search; the page sql returns the task JSON only."""
+    return _sql(q, _TASKS, dialect)

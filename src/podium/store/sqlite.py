@@ -12,8 +12,8 @@ import orjson
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.store.protocols import SearchQuery
-from podium.store.snapshots import SnapshotCache
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
+from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
 
 _Q = queries("sqlite")

@@ -88,7 +88,7 @@ async def names_and_versions(request: Request) -> Response:
         entry: dict[str, object] = {"name": wd["name"], "version": wd.get("version", 1)}
         for k in ("createTime", "updateTime"):
             if k in wd:
-                entry[k] = wd[k]  # type: ignore[literal-required]
+                entry[k] = wd[k]
         out.setdefault(wd["name"], []).append(entry)
     return json_response(out)
 

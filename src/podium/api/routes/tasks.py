@@ -101,7 +101,7 @@ async def update_task_v2(request: Request) -> Response:
 
 
 @router.get("/queue/sizes", summary="Queue depth per task type")
-async def queue_sizes(request: Request, taskType: list[str] = Query([])) -> Response:  # noqa: N803
+async def queue_sizes(request: Request, taskType: list[str] = Query([])) -> Response:
     store = services(request).store
     return json_response({t: store.queue_size(t) for t in taskType})
 
@@ -109,10 +109,10 @@ async def queue_sizes(request: Request, taskType: list[str] = Query([])) -> Resp
 @router.get("/queue/size", summary="Depth of one queue")
 async def queue_size(
     request: Request,
-    taskType: str = Query(...),  # noqa: N803
+    taskType: str = Query(...),
     domain: str | None = Query(None),
-    isolationGroupId: str | None = Query(None),  # noqa: N803
-    executionNamespace: str | None = Query(None),  # noqa: N803
+    isolationGroupId: str | None = Query(None),
+    executionNamespace: str | None = Query(None),
 ) -> Response:
     q = queue_name(taskType, domain, executionNamespace, isolationGroupId)
     return json_response(services(request).store.queue_size(q))
@@ -133,7 +133,7 @@ async def queue_all_verbose(request: Request) -> Response:
 
 
 @router.get("/queue/polldata", summary="Last poll per worker and domain for a task type")
-async def poll_data(request: Request, taskType: str = Query(...)) -> Response:  # noqa: N803
+async def poll_data(request: Request, taskType: str = Query(...)) -> Response:
     return json_response(services(request).poll_data.for_type(taskType))
 
 
@@ -143,7 +143,7 @@ async def poll_data_all(request: Request) -> Response:
 
 
 @router.post("/queue/requeue/{taskType}", summary="Make every pending message of a type visible now")
-async def requeue(request: Request, taskType: str) -> Response:  # noqa: N803
+async def requeue(request: Request, taskType: str) -> Response:
     svc = services(request)
     with svc.store.transaction():
         n = svc.store.queue_requeue(taskType, svc.clock.now())
@@ -157,7 +157,7 @@ async def search_tasks(
     start: int = Query(0),
     size: int = Query(100),
     sort: str | None = Query(None),
-    freeText: str = Query("*"),  # noqa: N803
+    freeText: str = Query("*"),
     query: str | None = Query(None),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query, tasks=True)
@@ -170,7 +170,7 @@ async def search_tasks_v2(
     start: int = Query(0),
     size: int = Query(100),
     sort: str | None = Query(None),
-    freeText: str = Query("*"),  # noqa: N803
+    freeText: str = Query("*"),
     query: str | None = Query(None),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query, tasks=True)

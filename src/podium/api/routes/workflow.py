@@ -31,8 +31,8 @@ async def running(
     request: Request,
     name: str,
     version: int = Query(1),
-    startTime: int | None = Query(None),  # noqa: N803
-    endTime: int | None = Query(None),  # noqa: N803
+    startTime: int | None = Query(None),
+    endTime: int | None = Query(None),
 ) -> Response:
     ids = services(request).store.running_workflow_ids(name, version, startTime or 0, endTime or 2**62)
     return json_response(ids)
@@ -44,7 +44,7 @@ async def search_summaries(
     start: int = Query(0),
     size: int = Query(100),
     sort: str | None = Query(None),
-    freeText: str = Query("*"),  # noqa: N803
+    freeText: str = Query("*"),
     query: str | None = Query(None),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query)
@@ -57,7 +57,7 @@ async def search_full(
     start: int = Query(0),
     size: int = Query(100),
     sort: str | None = Query(None),
-    freeText: str = Query("*"),  # noqa: N803
+    freeText: str = Query("*"),
     query: str | None = Query(None),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query)
@@ -70,7 +70,7 @@ async def search_by_tasks(
     start: int = Query(0),
     size: int = Query(100),
     sort: str | None = Query(None),
-    freeText: str = Query("*"),  # noqa: N803
+    freeText: str = Query("*"),
     query: str | None = Query(None),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query, tasks=True)
@@ -83,7 +83,7 @@ async def search_by_tasks_v2(
     start: int = Query(0),
     size: int = Query(100),
     sort: str | None = Query(None),
-    freeText: str = Query("*"),  # noqa: N803
+    freeText: str = Query("*"),
     query: str | None = Query(None),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query, tasks=True)
@@ -136,7 +136,7 @@ async def bulk_resume(request: Request) -> Response:
 
 
 @router.post("/bulk/restart", summary="Restart many workflows")
-async def bulk_restart(request: Request, useLatestDefinitions: bool = Query(False)) -> Response:  # noqa: N803
+async def bulk_restart(request: Request, useLatestDefinitions: bool = Query(False)) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: wfs.restart(engine, w, useLatestDefinitions))
 
@@ -154,14 +154,14 @@ async def bulk_terminate(request: Request, reason: str | None = Query(None)) -> 
 
 
 @router.delete("/bulk/remove", summary="Remove many workflows")
-async def bulk_remove(request: Request, archiveWorkflow: bool = Query(True)) -> Response:  # noqa: N803
+async def bulk_remove(request: Request, archiveWorkflow: bool = Query(True)) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: wfs.remove(engine, w, archiveWorkflow))
 
 
 @router.delete("/bulk/terminate-remove", summary="Terminate and remove many workflows")
 async def bulk_terminate_remove(
-    request: Request, reason: str | None = Query(None), archiveWorkflow: bool = Query(True)  # noqa: N803
+    request: Request, reason: str | None = Query(None), archiveWorkflow: bool = Query(True)
 ) -> Response:
     engine = services(request).engine
 
@@ -173,7 +173,7 @@ async def bulk_terminate_remove(
 
 
 @router.post("/bulk/search", summary="Fetch many workflows")
-async def bulk_search(request: Request, includeTasks: bool = Query(True)) -> Response:  # noqa: N803
+async def bulk_search(request: Request, includeTasks: bool = Query(True)) -> Response:
     engine = services(request).engine
     ids = await _ids(request)
     found: list[Any] = []
@@ -208,9 +208,9 @@ def _correlated(request: Request, name: str, cid: str, include_closed: bool, inc
 async def correlated(
     request: Request,
     name: str,
-    correlationId: str,  # noqa: N803
-    includeClosed: bool = Query(False),  # noqa: N803
-    includeTasks: bool = Query(False),  # noqa: N803
+    correlationId: str,
+    includeClosed: bool = Query(False),
+    includeTasks: bool = Query(False),
 ) -> Response:
     return json_response(_correlated(request, name, correlationId, includeClosed, includeTasks))
 
@@ -219,8 +219,8 @@ async def correlated(
 async def correlated_many(
     request: Request,
     name: str,
-    includeClosed: bool = Query(False),  # noqa: N803
-    includeTasks: bool = Query(False),  # noqa: N803
+    includeClosed: bool = Query(False),
+    includeTasks: bool = Query(False),
 ) -> Response:
     body = await json_body(request)
     if not isinstance(body, list) or not all(isinstance(c, str) for c in body):
@@ -234,7 +234,7 @@ async def start_by_name(
     request: Request,
     name: str,
     version: int | None = Query(None),
-    correlationId: str | None = Query(None),  # noqa: N803
+    correlationId: str | None = Query(None),
     priority: int = Query(0),
 ) -> Response:
     body = await json_body(request, default={})
@@ -247,7 +247,7 @@ async def start_by_name(
 
 
 @router.get("/{workflow_id}", summary="An execution")
-async def get_workflow(request: Request, workflow_id: str, includeTasks: bool = Query(True)) -> Response:  # noqa: N803
+async def get_workflow(request: Request, workflow_id: str, includeTasks: bool = Query(True)) -> Response:
     return json_response(workflow_view(wfs.get_workflow(services(request).engine, workflow_id, includeTasks)))
 
 
@@ -255,8 +255,8 @@ async def get_workflow(request: Request, workflow_id: str, includeTasks: bool = 
 async def workflow_status(
     request: Request,
     workflow_id: str,
-    includeOutput: bool = Query(False),  # noqa: N803
-    includeVariables: bool = Query(False),  # noqa: N803
+    includeOutput: bool = Query(False),
+    includeVariables: bool = Query(False),
 ) -> Response:
     return json_response(wfs.workflow_status(services(request).engine, workflow_id, includeOutput, includeVariables))
 
@@ -282,14 +282,14 @@ async def terminate(
     request: Request,
     workflow_id: str,
     reason: str | None = Query(None),
-    triggerFailureWorkflow: bool = Query(False),  # noqa: N803
+    triggerFailureWorkflow: bool = Query(False),
 ) -> Response:
     wfs.terminate(services(request).engine, workflow_id, reason, triggerFailureWorkflow)
     return empty()
 
 
 @router.delete("/{workflow_id}/remove", summary="Remove an execution")
-async def remove(request: Request, workflow_id: str, archiveWorkflow: bool = Query(True)) -> Response:  # noqa: N803
+async def remove(request: Request, workflow_id: str, archiveWorkflow: bool = Query(True)) -> Response:
     wfs.remove(services(request).engine, workflow_id, archiveWorkflow)
     return empty()
 
@@ -299,7 +299,7 @@ async def terminate_remove(
     request: Request,
     workflow_id: str,
     reason: str | None = Query(None),
-    archiveWorkflow: bool = Query(True),  # noqa: N803
+    archiveWorkflow: bool = Query(True),
 ) -> Response:
     engine = services(request).engine
     wfs.terminate_quietly(engine, workflow_id, reason)
@@ -335,13 +335,13 @@ async def rerun(request: Request, workflow_id: str) -> Response:
 
 
 @router.post("/{workflow_id}/restart", summary="Restart a terminal execution", status_code=204)
-async def restart(request: Request, workflow_id: str, useLatestDefinitions: bool = Query(False)) -> Response:  # noqa: N803
+async def restart(request: Request, workflow_id: str, useLatestDefinitions: bool = Query(False)) -> Response:
     wfs.restart(services(request).engine, workflow_id, useLatestDefinitions)
     return empty(204)
 
 
 @router.post("/{workflow_id}/retry", summary="Retry the failed tasks of an execution", status_code=204)
-async def retry(request: Request, workflow_id: str, resumeSubworkflowTasks: bool = Query(False)) -> Response:  # noqa: N803
+async def retry(request: Request, workflow_id: str, resumeSubworkflowTasks: bool = Query(False)) -> Response:
     wfs.retry(services(request).engine, workflow_id, resumeSubworkflowTasks)
     return empty(204)
 
@@ -350,3 +350,89 @@ async def retry(request: Request, workflow_id: str, resumeSubworkflowTasks: bool
 async def reset_callbacks(request: Request, workflow_id: str) -> Response:
     wfs.reset_callbacks(services(request).engine, workflow_id)
     return empty(204)
+
+
+# -- synchronous execution (SDK WorkflowExecutor.execute) ----------------------------------------
+def _blocked(wf: Any, wait_refs: set[str]) -> bool:
+    from podium.domain import statuses as st
+
+    if st.workflow_terminal(wf["status"]):
+        return True
+    for t in wf.get("tasks", []):
+        ref = t["referenceTaskName"]
+        if wait_refs and (ref in wait_refs or ref.rpartition("__")[0] in wait_refs) and st.task_terminal(t["status"]):
+            return True
+        if t.get("taskType") == "WAIT" and not st.task_terminal(t["status"]):
+            return True
+    return False
+
+
+def workflow_run(wf: Any, request_id: str | None) -> dict[str, Any]:
+    """The WorkflowRun shape the SDKs read (SPEC §6.2 execute)."""
+    run: dict[str, Any] = {
+        k: wf[k]
+        for k in (
+            "workflowId",
+            "status",
+            "input",
+            "output",
+            "tasks",
+            "variables",
+            "priority",
+            "correlationId",
+            "createTime",
+            "updateTime",
+            "createdBy",
+            "reasonForIncompletion",
+        )
+        if k in wf
+    }
+    run["targetWorkflowId"] = wf["workflowId"]
+    run["targetWorkflowStatus"] = wf["status"]
+    run["responseType"] = "TARGET_WORKFLOW"
+    if request_id:
+        run["requestId"] = request_id
+    return run
+
+
+@router.post("/execute/{name}/{version}", summary="Start a workflow and wait until it ends or blocks")
+async def execute(
+    request: Request,
+    name: str,
+    version: int,
+    requestId: str | None = Query(None),
+    waitUntilTaskRef: str | None = Query(None),
+    waitForSeconds: int = Query(10),
+) -> Response:
+    import asyncio
+    import time
+
+    from podium.service.engine import workflow_channel
+
+    svc = services(request)
+    body = await json_body(request, default={})
+    if not isinstance(body, dict):
+        raise InvalidArgument("StartWorkflowRequest must be a JSON object")
+    body.setdefault("name", name)
+    if version and not body.get("workflowDef"):
+        body.setdefault("version", version)
+    wid = starting.start(svc.engine, body)
+    refs = {r.strip() for r in (waitUntilTaskRef or "").split(",") if r.strip()}
+    deadline = time.monotonic() + max(0, waitForSeconds)
+    channel = workflow_channel(wid)
+    while True:
+        wf = wfs.get_workflow(svc.engine, wid, True)
+        if _blocked(wf, refs):
+            return json_response(workflow_run(workflow_view(wf), requestId))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            run = workflow_run(workflow_view(wf), requestId)
+            run["signalTimeout"] = True
+            return json_response(run)
+        fut = svc.notifier.waiter(channel)
+        try:
+            await asyncio.wait_for(fut, remaining)
+        except TimeoutError:
+            pass
+        finally:
+            svc.notifier.discard(channel, fut)

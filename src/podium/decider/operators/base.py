@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from podium.domain.model import Task, WorkflowTask
@@ -33,6 +34,11 @@ class Operator:
     def loop_body_done(self, p: Pass, loop_task: Task) -> None:
         return None
 
+    def continues(self, p: Pass, task: Task) -> bool:
+        """False when the graph successor must not be scheduled after this record is processed
+        (a SWITCH that took a branch continues from the branch's end; TERMINATE ends everything)."""
+        return True
+
     def deadline(self, p: Pass, task: Task) -> int | None:
         """When a non-terminal record needs the decider again by itself (e.g. a timed WAIT)."""
         return None
@@ -41,7 +47,7 @@ class Operator:
 REGISTRY: dict[str, Operator] = {}
 
 
-def register(*types: str) -> object:
+def register(*types: str) -> Callable[[type[Operator]], type[Operator]]:
     """Class decorator: one operator instance serves the given WorkflowTask types."""
 
     def deco(cls: type[Operator]) -> type[Operator]:

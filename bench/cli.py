@@ -1,0 +1,109 @@
+"""`python -m bench`: run the workloads, print a table and one JSON line per workload."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.context import Context, Options, machine
+from bench.stats import Result, table
+from bench.workloads import WORKLOADS
+
+
+def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], Path | None]:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Podium benchmark suite: starts its own server and drives it over HTTP.",
+    )
+    p.add_argument("--db", help="postgresql://... to test PostgreSQL (default: a temp SQLite file per workload)")
+    p.add_argument("--only", help=f"comma-separated workloads (default all): {', '.join(WORKLOADS)}")
+    p.add_argument("--scale", type=float, default=1.0, help="multiply every workflow count (0.01 = smoke run)")
+    p.add_argument("--json-out", type=Path, help="also write all results as one JSON document")
+    p.add_argument("--history-size", type=int, default=100_000, help="completed workflows for 'history'")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (linear-5, fanout, history)")
+    p.add_argument("--pollers", type=int, default=4, help="concurrent pollers per worker process")
+    p.add_argument("--batch", type=int, default=8, help="batch poll count")
+    p.add_argument("--poll-timeout", type=int, default=100, help="long-poll timeout, ms")
+    p.add_argument("--inflight", type=int, default=256, help="most workflows in flight during linear-5")
+    p.add_argument("--starters", type=int, default=2, help="connections starting workflows")
+    p.add_argument("--profile", type=Path, help="record a py-spy profile of the server during linear-5 here")
+    p.add_argument("--server-pythonpath", help="run the server from this source dir (A/B comparisons)")
+    p.add_argument("--wait", type=float, default=300.0, help="longest wait for a workload to finish, s")
+    p.add_argument("--keep", action="store_true", help="keep the temp dirs (databases, server logs)")
+    a = p.parse_args(argv)
+    only = [w.strip() for w in a.only.split(",") if w.strip()] if a.only else list(WORKLOADS)
+    unknown = [w for w in only if w not in WORKLOADS]
+    if unknown:
+        p.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
+    if a.scale <= 0:
+        p.error("--scale must be > 0")
+    opts = Options(
+        db=a.db,
+        scale=a.scale,
+        history_size=a.history_size,
+        workers=a.workers,
+        pollers=a.pollers,
+        batch=a.batch,
+        poll_timeout_ms=a.poll_timeout,
+        inflight=a.inflight,
+        starters=a.starters,
+        profile_dir=a.profile,
+        server_pythonpath=a.server_pythonpath,
+        keep=a.keep,
+        wait_s=a.wait,
+    )
+    return opts, only, a.json_out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts, only, json_out = parse_args(argv)
+    ctx = Context(opts)
+    info = machine()
+    header = (
+        f"Podium benchmark  run {ctx.run_id}  db={'sqlite (temp file per workload)' if opts.db is None else opts.db}"
+        f"  scale={opts.scale:g}\nmachine: {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}"
+        " - server, worker processes and load generator share these cores\n"
+    )
+    ordered = [w for w in WORKLOADS if w in only]
+    try:
+        for name in ordered:
+            t0 = time.monotonic()
+            ctx.log(f"workload {name} ...")
+            try:
+                res = WORKLOADS[name](ctx)
+            except Exception as e:
+                res = Result(name).fail(f"{type(e).__name__}: {e}"[:2000])
+                ctx.log(traceback.format_exc())
+            res.seconds = time.monotonic() - t0
+            ctx.results[name] = res
+            ctx.cleanup(name)
+            print(json.dumps(res.to_json(), separators=(",", ":")), flush=True)
+    finally:
+        ctx.close()
+    results = [ctx.results[n] for n in ordered if n in ctx.results]
+    print()
+    print(table(results, header))
+    if json_out is not None:
+        doc = {
+            "run": ctx.run_id,
+            "machine": info,
+            "options": _opts_json(opts),
+            "results": [r.to_json() for r in results],
+        }
+        json_out.write_text(json.dumps(doc, indent=2) + "\n")
+    return 0
+
+
+def _opts_json(o: Options) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(o).items()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Run-wide options and helpers shared by the workloads: scaling, temp dirs, servers, names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.server import Server, proc_cpu_seconds
+from bench.stats import Result
+
+
+@dataclass(slots=True)
+class Options:
+    """Command-line options (see ``python -m bench --help``)."""
+
+    db: str | None = None
+    scale: float = 1.0
+    history_size: int = 100_000
+    workers: int = 2
+    pollers: int = 4
+    batch: int = 8
+    poll_timeout_ms: int = 100
+    inflight: int = 256
+    starters: int = 2
+    profile_dir: Path | None = None
+    server_pythonpath: str | None = None
+    keep: bool = False
+    wait_s: float = 300.0
+
+
+@dataclass
+class Context:
+    """State of one `python -m bench` run."""
+
+    opts: Options
+    run_id: str = field(default_factory=lambda: secrets.token_hex(3))
+    results: dict[str, Result] = field(default_factory=dict)
+    root: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="podium-bench-"))
+
+    def count(self, base: int, minimum: int = 1) -> int:
+        """A workflow count scaled by --scale."""
+        return max(minimum, round(base * self.opts.scale))
+
+    def name(self, kind: str) -> str:
+        """A definition name unique to this run (a shared PostgreSQL database sees several runs)."""
+        return f"bench_{kind}_{self.run_id}"
+
+    def workdir(self, workload: str) -> Path:
+        d = self.root / workload
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def db_url(self, workdir: Path) -> str:
+        return self.opts.db or f"sqlite:///{workdir / 'podium.db'}"
+
+    def server(self, workdir: Path, env: dict[str, str] | None = None) -> Server:
+        return Server(self.db_url(workdir), workdir, pythonpath=self.opts.server_pythonpath, env=env)
+
+    @property
+    def sqlite(self) -> bool:
+        return self.opts.db is None or self.opts.db.startswith("sqlite")
+
+    def log(self, msg: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    def cleanup(self, workload: str) -> None:
+        if not self.opts.keep:
+            shutil.rmtree(self.root / workload, ignore_errors=True)
+
+    def close(self) -> None:
+        if self.opts.keep:
+            self.log(f"kept work files in {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def cpu_of(pids: list[int]) -> float:
+    """Summed CPU seconds of live processes (gone ones count 0)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += proc_cpu_seconds(pid)
+    return total
+
+
+def system_busy_cpu() -> float:
+    """CPU seconds all processes on the machine have used (/proc/stat, every core, idle excluded)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu() -> float:
+    return time.process_time()
+
+
+def machine() -> dict[str, object]:
+    import platform
+    import sqlite3
+
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "note": "server, worker processes and load generator share these cores",
+    }

@@ -1,0 +1,108 @@
+"""Fill a store with many completed workflows fast: clone a real one, straight through the store API.
+
+Run it only while no server uses the database. Each clone gets new workflow and task ids, a start
+time spread evenly over the last ``span_days`` days (every timestamp shifted alike), its own
+correlation id (``order-<i>``) and input. Everything else — definition snapshot, task records,
+outputs — is the template's, so the rows look exactly like the server's own.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from podium.domain.model import Task, Workflow
+from podium.service.container import open_store
+
+_WF_TIMES = ("createTime", "startTime", "updateTime", "endTime")
+_TASK_TIMES = ("scheduledTime", "startTime", "endTime", "updateTime")
+
+
+@dataclass(slots=True)
+class Filled:
+    count: int
+    seconds: float
+    first_start: int
+    last_start: int
+    sample_ids: list[str]
+
+
+def bulk_insert(
+    db_url: str, template_id: str, count: int, *, span_days: float = 30.0, batch: int = 2000, now_ms: int | None = None
+) -> Filled:
+    """Insert ``count`` clones of the completed workflow ``template_id``."""
+    store = open_store(db_url)
+    t0 = time.monotonic()
+    try:
+        wf = store.get_workflow(template_id)
+        if wf is None:
+            raise LookupError(f"template workflow {template_id} not found")
+        tasks = store.get_tasks(template_id)
+        now = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+        span = int(span_days * 86_400_000)
+        first = now - span
+        base = wf["startTime"]
+        samples: list[str] = []
+        step = max(1, count // 10)
+        i = 0
+        while i < count:
+            with store.transaction():
+                for j in range(i, min(count, i + batch)):
+                    start = first + (span * j) // count
+                    wid = _clone(store, wf, tasks, j, start - base)
+                    if j % step == 0:
+                        samples.append(wid)
+            i += batch
+        return Filled(count, time.monotonic() - t0, first, first + (span * (count - 1)) // max(1, count), samples)
+    finally:
+        store.close()
+
+
+def _clone(store: Any, wf: Workflow, tasks: list[Task], i: int, delta: int) -> str:
+    wid = str(uuid.uuid4())
+    w: dict[str, Any] = dict(wf)
+    w["workflowId"] = wid
+    w["correlationId"] = f"order-{i}"
+    w["input"] = {"x": i, "customer": f"c{i % 97}", "note": "history"}
+    for k in _WF_TIMES:
+        if w.get(k):
+            w[k] += delta
+    copies: list[Task] = []
+    for t in tasks:
+        c: dict[str, Any] = dict(t)
+        c["taskId"] = str(uuid.uuid4())
+        c["workflowInstanceId"] = wid
+        c["correlationId"] = w["correlationId"]
+        for k in _TASK_TIMES:
+            if c.get(k):
+                c[k] += delta
+        copies.append(cast(Task, c))
+    store.insert_workflow(cast(Workflow, w), None)
+    store.upsert_tasks(copies)
+    return wid
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench.history_fill DB_URL TEMPLATE_ID COUNT` → one JSON line (run with the server's code)."""
+    import json
+
+    filled = bulk_insert(argv[0], argv[1], int(argv[2]))
+    print(
+        json.dumps(
+            {
+                "count": filled.count,
+                "seconds": filled.seconds,
+                "first_start": filled.first_start,
+                "last_start": filled.last_start,
+                "sample_ids": filled.sample_ids,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

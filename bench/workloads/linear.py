@@ -1,0 +1,185 @@
+"""linear-5: workflows of 5 SIMPLE tasks in sequence, driven by worker processes over HTTP."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.api import Setup, linear_def, task_def
+from bench.context import Context, cpu_of, self_cpu, system_busy_cpu
+from bench.httpc import run
+from bench.loadgen import fetch_workflows, start_workflows, wait_until
+from bench.profile import PySpy, summarize
+from bench.server import Server
+from bench.stats import Result, latency_stats
+from bench.workers import WorkerConfig, WorkerPool
+
+LENGTH = 5
+WORKFLOWS = 2000
+
+
+def register_linear(srv: Server, ctx: Context, kind: str = "linear5", response_timeout_s: int = 300) -> tuple[str, str]:
+    """Register the task and workflow definitions; returns (workflow name, task type)."""
+    wf_name, task_type = ctx.name(kind), ctx.name(f"{kind}_task")
+    with Setup(srv.url) as s:
+        s.task_defs([task_def(task_type, response_timeout_s=response_timeout_s)])
+        s.workflow_def(linear_def(wf_name, task_type, LENGTH))
+    return wf_name, task_type
+
+
+def linear_input(i: int) -> dict[str, Any]:
+    return {"x": i, "customer": f"c{i % 97}", "note": "benchmark"}
+
+
+def run_linear(
+    ctx: Context,
+    srv: Server,
+    wf_name: str,
+    task_type: str,
+    count: int,
+    *,
+    profile_to: Path | None = None,
+    label: str = "linear-5",
+) -> tuple[dict[str, Any], list[str]]:
+    """Warm up, then run ``count`` workflows with the worker pool; returns (metrics, notes)."""
+    o = ctx.opts
+    cfg = WorkerConfig(srv.host, srv.port, task_type, o.pollers, o.batch, o.poll_timeout_ms, final_ref=f"t{LENGTH}")
+    pool = WorkerPool(cfg, o.workers).start()
+    shared = pool.shared
+    notes: list[str] = []
+    try:
+        warm = min(100, max(2, count // 20))
+        shared.measuring.value = 0
+        warm_starts = run(start_workflows(srv.host, srv.port, wf_name, linear_input, warm, concurrency=o.starters))
+        if not run(wait_until(lambda: shared.wf_done.value >= len(warm_starts.ids), 60)):
+            raise RuntimeError(f"{label}: warm-up workflows did not complete: {srv.log_tail()}")
+        offset = shared.wf_done.value
+        shared.measuring.value = 1
+        spy = PySpy(srv.pid, profile_to) if profile_to is not None else None
+        cpu0, wcpu0, lcpu0, all0, t0 = (
+            srv.cpu_seconds(),
+            cpu_of(pool.pids()),
+            self_cpu(),
+            system_busy_cpu(),
+            time.monotonic(),
+        )
+
+        async def measured() -> tuple[Any, bool]:
+            starts = await start_workflows(
+                srv.host,
+                srv.port,
+                wf_name,
+                lambda i: linear_input(warm + i),
+                count,
+                concurrency=o.starters,
+                window=o.inflight,
+                finished=shared.wf_done,
+                finished_offset=offset,
+            )
+            target = len(starts.ids)
+            done = await wait_until(lambda: shared.wf_done.value - offset >= target, o.wait_s)
+            return starts, done
+
+        starts, done = run(measured())
+        t1, cpu1, wcpu1, lcpu1, all1 = (
+            time.monotonic(),
+            srv.cpu_seconds(),
+            cpu_of(pool.pids()),
+            self_cpu(),
+            system_busy_cpu(),
+        )
+        if spy is not None:
+            spy.stop()
+    finally:
+        rep = pool.stop()
+    finished = {wid: t for wid, t in rep["finals"] if wid in starts.sent_at}
+    n_done = len(finished)
+    end = max(finished.values(), default=t1)
+    wall = max(1e-9, end - starts.first_sent)
+    tasks = n_done * LENGTH
+    e2e = [finished[w] - starts.sent_at[w] for w in finished]
+    # CPU used by anything else on the machine while measuring (it competes for the same 2 cores).
+    other = max(0.0, (all1 - all0) - (cpu1 - cpu0) - (wcpu1 - wcpu0) - (lcpu1 - lcpu0))
+    m: dict[str, Any] = {
+        "workflows": count,
+        "completed": n_done,
+        "tasks": tasks,
+        "wall_s": round(wall, 3),
+        "tasks_per_s": round(tasks / wall, 1),
+        "workflows_per_s": round(n_done / wall, 1),
+        **latency_stats(starts.latency_s, "start"),
+        **latency_stats(rep.get("poll_s", []), "poll"),
+        **latency_stats(rep.get("poll_hit_s", []), "poll_nonempty"),
+        **latency_stats(rep.get("update_s", []), "update"),
+        **latency_stats(e2e, "e2e"),
+        "server_cpu_s": round(cpu1 - cpu0, 2),
+        "server_cpu_ms_per_task": round(1000 * (cpu1 - cpu0) / tasks, 4) if tasks else None,
+        "server_cpu_util": round((cpu1 - cpu0) / (t1 - t0), 2),
+        "workers_cpu_s": round(wcpu1 - wcpu0, 2),
+        "loadgen_cpu_s": round(lcpu1 - lcpu0, 2),
+        "other_cpu_s": round(other, 2),
+        "polls": rep.get("polls", 0),
+        "empty_polls": rep.get("empty_polls", 0),
+        "start_errors": starts.errors,
+        "worker_errors": rep.get("errors", 0),
+    }
+    notes.append(
+        f"{o.workers} worker processes x {o.pollers} pollers, batch {o.batch}, long-poll {o.poll_timeout_ms} ms; "
+        f"{o.starters} start connections, at most {o.inflight} workflows in flight"
+    )
+    if other > 0.1 * (t1 - t0):
+        notes.append(f"other processes used {other:.1f} CPU s during the {t1 - t0:.1f} s measurement")
+    if not done:
+        notes.append(f"timed out after {o.wait_s:.0f} s: {n_done} of {count} workflows finished")
+    for sample in starts.error_samples + rep.get("error_samples", []):
+        notes.append(sample)
+    check = random.Random(7).sample(list(finished), min(100, len(finished)))
+    seen = run(fetch_workflows(srv.host, srv.port, check)) if check else {}
+    completed = sum(1 for v in seen.values() if isinstance(v, dict) and v.get("status") == "COMPLETED")
+    m["checked_completed"] = f"{completed}/{len(check)}"
+    if profile_to is not None and profile_to.exists():
+        notes.append(f"profile: {profile_to}")
+    return m, notes
+
+
+def workload(ctx: Context) -> Result:
+    res = Result("linear-5")
+    count = ctx.count(WORKFLOWS)
+    wd = ctx.workdir("linear-5")
+    prof = None
+    if ctx.opts.profile_dir is not None:
+        ctx.opts.profile_dir.mkdir(parents=True, exist_ok=True)
+        prof = ctx.opts.profile_dir / "linear-5.pyspy.txt"
+    with ctx.server(wd) as srv:
+        wf_name, task_type = register_linear(srv, ctx)
+        ctx.log(f"linear-5: {count} workflows")
+        metrics, notes = run_linear(ctx, srv, wf_name, task_type, count, profile_to=prof)
+    res.metrics.update(metrics)
+    res.notes += notes
+    add_linear_targets(res)
+    if prof is not None and prof.exists():
+        summary = summarize(prof)
+        (prof.with_suffix(".summary.txt")).write_text(summary + "\n")
+        ctx.log("server profile during linear-5:\n" + summary)
+    return res
+
+
+def add_linear_targets(res: Result) -> None:
+    res.target("tasks_per_s", ">=", 1000)
+    res.target("server_cpu_ms_per_task", "<=", 0.4)
+
+
+def baseline(ctx: Context) -> Result:
+    """The empty-store linear-5 result of this run (runs it once if it has not run)."""
+    got = ctx.results.get("linear-5")
+    if got is None or got.status != "ok":
+        ctx.log("running linear-5 on an empty store as the baseline")
+        got = workload(ctx)
+        ctx.results["linear-5"] = got
+    return got
+
+
+Workload = Callable[[Context], Result]

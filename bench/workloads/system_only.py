@@ -1,0 +1,66 @@
+"""system-only: workflows of server-side tasks only — decider throughput with no workers at all.
+
+SET_VARIABLE → INLINE (JavaScript) → SWITCH (value-param) → JSON_JQ_TRANSFORM or SET_VARIABLE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.api import ApiError, Setup, system_def, system_input
+from bench.context import Context
+from bench.httpc import run
+from bench.loadgen import await_terminal, start_workflows
+from bench.stats import Result, latency_stats
+from bench.workloads.fanout import why_not_completed
+
+WORKFLOWS = 2000
+CONCURRENCY = 4
+
+
+def workload(ctx: Context) -> Result:
+    res = Result("system-only")
+    count = ctx.count(WORKFLOWS)
+    wd = ctx.workdir("system-only")
+    note = "SET_VARIABLE/INLINE/SWITCH/JSON_JQ_TRANSFORM not all available yet"
+    with ctx.server(wd) as srv:
+        wf_name = ctx.name("system")
+        with Setup(srv.url) as s:
+            try:
+                s.workflow_def(system_def(wf_name))
+                probe = [s.start(wf_name, system_input(i)) for i in range(2)]
+            except ApiError as e:
+                return res.skip(f"{note}: {e}")
+        final = run(await_terminal(srv.host, srv.port, probe, 10))
+        with Setup(srv.url) as s:
+            for wid in probe:
+                wf = s.workflow(wid, include_tasks=True)
+                if wf.get("status") != "COMPLETED":
+                    return res.skip(f"{note}: probe workflow {why_not_completed(wf)}")
+        ctx.log(f"system-only: {count} workflows over {CONCURRENCY} connections")
+        cpu0 = srv.cpu_seconds()
+        starts = run(start_workflows(srv.host, srv.port, wf_name, system_input, count, concurrency=CONCURRENCY))
+        cpu1 = srv.cpu_seconds()
+        final = run(await_terminal(srv.host, srv.port, starts.ids, ctx.opts.wait_s))
+    done = [w for w in final.values() if isinstance(w, dict) and w.get("status") == "COMPLETED"]
+    wall_ms = max((w.get("endTime") or 0 for w in done), default=0) - min((w["startTime"] for w in done), default=0)
+    wall = max(wall_ms, 1) / 1000.0
+    client_wall = max(1e-9, starts.last_done - starts.first_sent)
+    m: dict[str, Any] = {
+        "workflows": count,
+        "completed": len(done),
+        "wall_s": round(wall, 3),
+        "workflows_per_s": round(len(done) / wall, 1) if done else None,
+        "client_workflows_per_s": round(len(starts.ids) / client_wall, 1),
+        **latency_stats(starts.latency_s, "start"),
+        "server_cpu_ms_per_workflow": round(1000 * (cpu1 - cpu0) / max(1, len(starts.ids)), 3),
+        "start_errors": starts.errors,
+    }
+    res.metrics.update(m)
+    not_done = [w for w in final.values() if not (isinstance(w, dict) and w.get("status") == "COMPLETED")]
+    if not_done:
+        res.notes.append(f"{len(not_done)} workflows did not complete, e.g. {why_not_completed(not_done[0])}")
+    res.notes += starts.error_samples
+    res.notes.append("wall = first startTime to last endTime as recorded by the server")
+    res.target("workflows_per_s", ">=", 500)
+    return res

@@ -1,0 +1,152 @@
+"""The official conductor-python SDK (pinned in pyproject) as a real client of a real server process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sdk_workers
+from conductor.client.automator.task_handler import TaskHandler
+from conductor.client.configuration.configuration import Configuration
+from conductor.client.http.models import StartWorkflowRequest, TaskDef, TaskResult
+from conductor.client.http.models.rerun_workflow_request import RerunWorkflowRequest
+from conductor.client.orkes_clients import OrkesClients
+from conductor.client.worker.worker import Worker
+from conductor.client.workflow.conductor_workflow import ConductorWorkflow
+from conductor.client.workflow.task.simple_task import SimpleTask
+
+from conftest import ServerProcess, wait_until
+
+
+@pytest.fixture()
+def clients(server: ServerProcess) -> Iterator[OrkesClients]:
+    os.environ.pop("CONDUCTOR_AUTH_KEY", None)
+    os.environ.pop("CONDUCTOR_AUTH_SECRET", None)
+    yield OrkesClients(configuration=Configuration(server_api_url=server.url + "/api"))
+
+
+def _worker(name: str, fn: Any, domain: str | None = None) -> Worker:
+    return Worker(task_definition_name=name, execute_function=fn, poll_interval=20, domain=domain, thread_count=2)
+
+
+def test_metadata_and_workflow_clients(clients: OrkesClients, uniq: str) -> None:
+    meta = clients.get_metadata_client()
+    tname = f"sdk_greet_{uniq}"
+    meta.register_task_def(TaskDef(name=tname, retry_count=0))
+    assert meta.get_task_def(tname).name == tname
+    executor = clients.get_workflow_executor()
+    wf = ConductorWorkflow(executor=executor, name=f"sdk_wf_{uniq}", version=1)
+    wf >> SimpleTask(task_def_name=tname, task_reference_name="greet").input_parameter("name", "${workflow.input.name}")
+    wf.output_parameters({"greeting": "${greet.output.greeting}"})
+    wf.register(overwrite=True)
+    got = meta.get_workflow_def(wf.name, 1)
+    assert got.tasks[0].task_reference_name == "greet"
+
+    wclient = clients.get_workflow_client()
+    wid = wclient.start_workflow(
+        StartWorkflowRequest(name=wf.name, version=1, input={"name": "Ada"}, correlation_id="sdk")
+    )
+    task_client = clients.get_task_client()
+    task = task_client.poll_task(tname, worker_id="sdk-test")
+    assert task.workflow_instance_id == wid and task.input_data == {"name": "Ada"}
+    wclient.pause_workflow(wid)
+    assert wclient.get_workflow(wid, include_tasks=False).status == "PAUSED"
+    wclient.resume_workflow(wid)
+    # (TaskClient.update_task_by_ref_name is unusable in 2.0.0: it always passes a `workerid` kwarg its own
+    # generated API rejects client-side, so the TaskResult update is the SDK's working path.)
+    result = TaskResult(
+        workflow_instance_id=wid, task_id=task.task_id, status="COMPLETED", output_data={"greeting": "hi"}
+    )
+    result.log("worked on it")
+    assert task_client.update_task(result) == task.task_id
+    run = wclient.get_workflow(wid, include_tasks=True)
+    assert run.status == "COMPLETED" and run.output == {"greeting": "hi"}
+    assert [lg.log for lg in task_client.get_task_logs(task.task_id)] == ["worked on it"]
+    results = wclient.search(query=f"workflowType IN ({wf.name})")
+    assert any(r.workflow_id == wid for r in results.results)
+    wclient.restart_workflow(wid)
+    assert wclient.get_workflow(wid).status == "RUNNING"
+    wclient.terminate_workflow(wid, reason="done testing")
+    assert wclient.get_workflow(wid).status == "TERMINATED"
+    new_id = wclient.rerun_workflow(wid, RerunWorkflowRequest(workflow_input={"name": "Bob"}))
+    assert new_id == wid
+    assert wclient.get_workflow(wid).input == {"name": "Bob"}
+    wclient.terminate_workflow(wid, reason="again")
+    wclient.delete_workflow(wid)
+    with pytest.raises(Exception) as err:
+        wclient.get_workflow(wid)
+    assert getattr(err.value, "status", None) == 404
+
+
+def test_task_handler_workers_complete_workflows(clients: OrkesClients, server: ServerProcess, uniq: str) -> None:
+    meta = clients.get_metadata_client()
+    greet, double, explode = f"sdk_g_{uniq}", f"sdk_d_{uniq}", f"sdk_x_{uniq}"
+    for n in (greet, double, explode):
+        meta.register_task_def(TaskDef(name=n, retry_count=0))
+    executor = clients.get_workflow_executor()
+    wf = ConductorWorkflow(executor=executor, name=f"sdk_chain_{uniq}", version=1)
+    wf >> SimpleTask(greet, "g").input_parameter("name", "${workflow.input.name}")
+    wf >> SimpleTask(double, "d").input_parameter("value", "${workflow.input.n}")
+    wf.output_parameters({"greeting": "${g.output.greeting}", "value": "${d.output.value}"})
+    wf.register(overwrite=True)
+    bad = ConductorWorkflow(executor=executor, name=f"sdk_bad_{uniq}", version=1)
+    bad >> SimpleTask(explode, "x").input_parameter("value", "${workflow.input.n}")
+    bad.register(overwrite=True)
+
+    config = Configuration(server_api_url=server.url + "/api")
+    workers = [
+        _worker(greet, sdk_workers.greet),
+        _worker(double, sdk_workers.double),
+        _worker(explode, sdk_workers.explode),
+    ]
+    handler = TaskHandler(
+        workers=workers, configuration=config, scan_for_annotated_workers=False, monitor_processes=False
+    )
+    handler.start_processes()
+    try:
+        wclient = clients.get_workflow_client()
+        ids = [
+            wclient.start_workflow(StartWorkflowRequest(name=wf.name, version=1, input={"name": f"n{i}", "n": i}))
+            for i in range(5)
+        ]
+        bad_id = wclient.start_workflow(StartWorkflowRequest(name=bad.name, version=1, input={"n": 3}))
+
+        def all_done() -> bool:
+            return all(wclient.get_workflow(i, include_tasks=False).status == "COMPLETED" for i in ids)
+
+        wait_until(all_done, timeout=60, interval=0.1, what="SDK workers to complete the workflows")
+        for i, wid in enumerate(ids):
+            assert wclient.get_workflow(wid).output == {"greeting": f"Hello n{i}", "value": 2 * i}
+        wait_until(lambda: wclient.get_workflow(bad_id).status == "FAILED", timeout=30, what="terminal failure")
+        failed = wclient.get_workflow(bad_id, include_tasks=True)
+        assert failed.tasks[0].status == "FAILED_WITH_TERMINAL_ERROR"
+        assert "cannot handle 3" in failed.reason_for_incompletion
+    finally:
+        handler.stop_processes()
+
+
+def test_workflow_executor_execute_waits_for_completion(
+    clients: OrkesClients, server: ServerProcess, uniq: str
+) -> None:
+    meta = clients.get_metadata_client()
+    tname = f"sdk_e_{uniq}"
+    meta.register_task_def(TaskDef(name=tname, retry_count=0))
+    executor = clients.get_workflow_executor()
+    wf = ConductorWorkflow(executor=executor, name=f"sdk_exec_{uniq}", version=1)
+    wf >> SimpleTask(tname, "d").input_parameter("value", "${workflow.input.n}")
+    config = Configuration(server_api_url=server.url + "/api")
+    handler = TaskHandler(
+        workers=[_worker(tname, sdk_workers.double)],
+        configuration=config,
+        scan_for_annotated_workers=False,
+        monitor_processes=False,
+    )
+    handler.start_processes()
+    try:
+        run = wf.execute(workflow_input={"n": 21}, wait_for_seconds=30)
+        assert run.status == "COMPLETED"
+        assert run.output == {"value": 42}
+    finally:
+        handler.stop_processes()
