@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.context import Context, Options, machine
+from bench.context import Context, Options, machine, system_busy_cpu
 from bench.stats import Result, table
 from bench.workloads import WORKLOADS
 
@@ -34,6 +34,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
     p.add_argument("--profile", type=Path, help="record a py-spy profile of the server during linear-5 here")
     p.add_argument("--server-pythonpath", help="run the server from this source dir (A/B comparisons)")
     p.add_argument("--wait", type=float, default=300.0, help="longest wait for a workload to finish, s")
+    p.add_argument(
+        "--wait-idle", type=float, default=0.0, help="before each workload, wait up to this many s for an idle machine"
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp dirs (databases, server logs)")
     a = p.parse_args(argv)
     only = [w.strip() for w in a.only.split(",") if w.strip()] if a.only else list(WORKLOADS)
@@ -56,6 +59,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         server_pythonpath=a.server_pythonpath,
         keep=a.keep,
         wait_s=a.wait,
+        wait_idle_s=a.wait_idle,
     )
     return opts, only, a.json_out
 
@@ -73,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for name in ordered:
             t0 = time.monotonic()
+            busy = wait_idle(ctx, opts.wait_idle_s) if opts.wait_idle_s > 0 else None
             ctx.log(f"workload {name} ...")
             try:
                 res = WORKLOADS[name](ctx)
@@ -80,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 res = Result(name).fail(f"{type(e).__name__}: {e}"[:2000])
                 ctx.log(traceback.format_exc())
             res.seconds = time.monotonic() - t0
+            if busy is not None:
+                res.config["machine_busy_cores_before"] = round(busy, 2)
             ctx.results[name] = res
             ctx.cleanup(name)
             print(json.dumps(res.to_json(), separators=(",", ":")), flush=True)
@@ -97,6 +104,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         json_out.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
+
+
+def wait_idle(ctx: Context, limit_s: float, threshold: float = 0.15) -> float:
+    """Wait until other processes use under ``threshold`` cores (over 1 s), at most ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        b0, t0 = system_busy_cpu(), time.monotonic()
+        time.sleep(1.0)
+        busy = (system_busy_cpu() - b0) / (time.monotonic() - t0)
+        if busy < threshold or time.monotonic() > deadline:
+            if busy >= threshold:
+                ctx.log(f"machine still busy ({busy:.2f} cores in use); going on")
+            return busy
+        ctx.log(f"waiting for an idle machine ({busy:.2f} cores in use)")
 
 
 def _opts_json(o: Options) -> dict[str, object]:

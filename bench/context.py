@@ -33,6 +33,7 @@ class Options:
     server_pythonpath: str | None = None
     keep: bool = False
     wait_s: float = 300.0
+    wait_idle_s: float = 0.0
 
 
 @dataclass

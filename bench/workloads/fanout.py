@@ -32,6 +32,10 @@ def why_not_completed(wf: Any) -> str:
         for t in wf.get("tasks") or []
         if t.get("status") not in ("COMPLETED", "SCHEDULED")
     ]
+    tasks = wf.get("tasks") or []
+    if not bad and tasks:
+        last = tasks[-1]
+        bad = [f"last task {last.get('referenceTaskName')}:{last.get('taskType')}={last.get('status')}"]
     return f"status {wf.get('status')} {reason} {'; '.join(bad[:3])}".strip()[:500]
 
 

@@ -31,7 +31,7 @@ def workload(ctx: Context) -> Result:
                 probe = [s.start(wf_name, system_input(i)) for i in range(2)]
             except ApiError as e:
                 return res.skip(f"{note}: {e}")
-        final = run(await_terminal(srv.host, srv.port, probe, 10))
+        run(await_terminal(srv.host, srv.port, probe, 3))
         with Setup(srv.url) as s:
             for wid in probe:
                 wf = s.workflow(wid, include_tasks=True)

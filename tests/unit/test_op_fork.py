@@ -129,7 +129,8 @@ def test_non_optional_branch_failure_fails_workflow_and_cancels_join_and_sibling
     assert state.workflow["status"] == st.FAILED
     assert rec(state, "j")["status"] == st.CANCELED and rec(state, "b1")["status"] == st.CANCELED
     a1 = rec(state, "a1")
-    assert state.workflow["reasonForIncompletion"] == f"Task {a1['taskId']} failed with status: FAILED and reason: 'boom'"
+    reason = f"Task {a1['taskId']} failed with status: FAILED and reason: 'boom'"
+    assert state.workflow["reasonForIncompletion"] == reason
 
 
 def test_join_waits_for_a_retried_branch_task() -> None:

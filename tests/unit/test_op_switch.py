@@ -12,8 +12,8 @@ from podium.decider.operators.switch import case_string
 from podium.domain import statuses as st
 
 
-def switch(ref: str, expression: str, cases: dict[str, list[dict[str, Any]]], default: list[dict[str, Any]] | None = None,
-           evaluator: str = "value-param", **extra: Any) -> dict[str, Any]:
+def switch(ref: str, expression: str, cases: dict[str, list[dict[str, Any]]],
+           default: list[dict[str, Any]] | None = None, evaluator: str = "value-param", **extra: Any) -> dict[str, Any]:
     wt: dict[str, Any] = {
         "name": ref,
         "taskReferenceName": ref,

@@ -7,12 +7,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from podium import __version__
+from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
+from podium.api.fastlane import FastLane
 from podium.api.routes import health, metadata, tasks, workflow
 from podium.api.settings import Settings
 from podium.service.container import Services, build_services, open_store
+from podium.service.durability import CommitBarrier
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -24,7 +28,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from podium.runtime.sweeper import poll_data_loop, sweeper_loop
 
-        svc.notifier.bind(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        svc.notifier.bind(loop)
+        barrier.bind(loop)
+        if hasattr(svc.store, "enable_group_commit"):
+            svc.store.enable_group_commit(barrier.on_pending)
         loops: list[asyncio.Task[None]] = []
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
@@ -38,9 +46,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
             svc.poll_data.flush()
+            barrier.flush_now()
             if services is None:
                 svc.store.close()
 
+    barrier = CommitBarrier(svc.store)  # type: ignore[arg-type]
     app = FastAPI(
         title="Podium",
         version=__version__,
@@ -52,4 +62,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app, settings.server_id)
     for router in (health.router, metadata.router, workflow.router, tasks.router):
         app.include_router(router)
+    app.state.barrier = barrier
     return app
+
+
+def create_server(settings: Settings | None = None) -> ASGIApp:
+    """The ASGI callable a server runs: the hot worker paths first, every response held until durable."""
+    settings = settings or Settings()
+    app = create_app(settings)
+    return DurableResponses(FastLane(app, settings.server_id), app.state.barrier, settings.server_id)

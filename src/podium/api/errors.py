@@ -25,6 +25,26 @@ def error_body(
     return body
 
 
+def validation_list(exc: PodiumError) -> list[dict[str, Any]] | None:
+    """The validationErrors entries of an error, or None when it has none."""
+    if not isinstance(exc, ValidationFailed):
+        return None
+    return [
+        {
+            "path": e.path,
+            "message": e.message,
+            **({"invalidValue": e.invalid_value} if e.invalid_value is not None else {}),
+        }
+        for e in exc.errors
+    ]
+
+
+def podium_error_response(exc: PodiumError, instance: str) -> Response:
+    """Conductor's error body for one of our errors."""
+    body = error_body(exc.status, exc.message, instance, retryable=exc.retryable, validation=validation_list(exc))
+    return json_response(body, status=exc.status)
+
+
 def install_error_handlers(app: FastAPI, instance: str) -> None:
     """Register handlers so every failure answers with Conductor's error body."""
 

@@ -24,7 +24,7 @@ def server(
     """Run the server."""
     import uvicorn
 
-    from podium.api.app import create_app
+    from podium.api.app import create_server
 
     settings = Settings()
     if host:
@@ -34,7 +34,7 @@ def server(
     if db:
         settings.db = db
     uvicorn.run(
-        create_app(settings),
+        create_server(settings),
         host=settings.host,
         port=settings.port,
         log_level=log_level,

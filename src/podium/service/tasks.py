@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from typing import Any, cast
 
+from podium.decider import WorkflowState
 from podium.decider.records import queue_name, task_queue
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
@@ -33,6 +34,8 @@ class TaskService:
         queue = queue_name(task_type, domain or None)
         store = engine.store
         out: list[Task] = []
+        if not store.queue_peek(queue, now, 1):
+            return out  # the common empty poll costs one indexed read and no transaction
         with store.transaction():
             ids = store.queue_peek(queue, now, count)
             for task_id in ids:
@@ -95,12 +98,20 @@ class TaskService:
         engine = self.engine
         store = engine.store
         with store.transaction():
-            task = store.get_task(result["taskId"])
+            # The result names its workflow: load it and its tasks once and find the task among them.
+            wf = store.get_workflow(result["workflowInstanceId"])
+            tasks = store.get_tasks(wf["workflowId"]) if wf is not None else []
+            task = next((t for t in tasks if t["taskId"] == result["taskId"]), None)
             if task is None:
-                raise NotFound(f"No such task found by id: {result['taskId']}")
-            wf = store.get_workflow(task["workflowInstanceId"])
-            if wf is None:
-                raise NotFound(f"No such workflow found by id: {task['workflowInstanceId']}")
+                task = store.get_task(result["taskId"])
+                if task is None:
+                    raise NotFound(f"No such task found by id: {result['taskId']}")
+                wf = store.get_workflow(task["workflowInstanceId"])
+                if wf is None:
+                    raise NotFound(f"No such workflow found by id: {task['workflowInstanceId']}")
+                tasks = store.get_tasks(wf["workflowId"])
+                task = next(t for t in tasks if t["taskId"] == result["taskId"])
+            assert wf is not None
             now = engine.clock.now()
             logs = result.get("logs") or []
             if logs:
@@ -115,13 +126,6 @@ class TaskService:
                 store.upsert_tasks([task])
                 return task
             self._apply(task, result, now)
-            from podium.decider import WorkflowState
-
-            tasks = store.get_tasks(wf["workflowId"])
-            for i, t in enumerate(tasks):
-                if t["taskId"] == task["taskId"]:
-                    tasks[i] = task
-                    break
             engine.decide_state(WorkflowState(wf, tasks), touched=[task])
         engine.flush_notifications()
         return task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -39,6 +39,9 @@ class SqliteStore:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
         self._depth = 0
+        self._group = False
+        self._open = False
+        self._on_pending: Callable[[], None] | None = None
         self.snapshots = SnapshotCache()
         c = self._conn
         c.execute("PRAGMA journal_mode=WAL")
@@ -75,27 +78,72 @@ class SqliteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One atomic unit of work. Nested blocks are savepoints.
+
+        In group-commit mode (see ``enable_group_commit``) the outermost block is a savepoint inside a
+        shared transaction that ``commit()`` closes; callers must not acknowledge the work before then.
+        """
         with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
+            c = self._conn
+            depth = self._depth
+            if depth == 0 and not self._group:
+                c.execute("BEGIN IMMEDIATE")
+            elif depth == 0:
+                if not self._open:
+                    c.execute("BEGIN IMMEDIATE")
+                    self._open = True
+                c.execute("SAVEPOINT unit")
+            else:
+                c.execute(f"SAVEPOINT s{depth}")
+            self._depth = depth + 1
             try:
                 yield
             except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
+                self._depth = depth
+                if depth == 0 and not self._group:
+                    c.execute("ROLLBACK")
+                else:
+                    name = "unit" if depth == 0 else f"s{depth}"
+                    c.execute(f"ROLLBACK TO {name}")
+                    c.execute(f"RELEASE {name}")
                 raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
+            self._depth = depth
+            if depth == 0 and not self._group:
+                c.execute("COMMIT")
+            elif depth == 0:
+                c.execute("RELEASE unit")
+                if self._on_pending is not None:
+                    self._on_pending()
+            else:
+                c.execute(f"RELEASE s{depth}")
+
+    def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
+        """Let many units share one COMMIT; ``on_pending`` is called when a unit awaits its commit."""
+        self._group = True
+        self._on_pending = on_pending
+
+    @property
+    def uncommitted(self) -> bool:
+        """True while finished units wait for ``commit()``."""
+        return self._open
+
+    def commit(self) -> None:
+        """Make every finished unit durable (group-commit mode)."""
+        with self._lock:
+            if self._open and self._depth == 0:
+                self._open = False
+                try:
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
 
     def close(self) -> None:
         with self._lock:
+            if self._open:
+                self._conn.execute("COMMIT")
+                self._open = False
             self._conn.close()
 
     def _one(self, name: str, args: Sequence[Any]) -> Any:

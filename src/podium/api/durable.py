@@ -1,0 +1,54 @@
+"""ASGI middleware: a response is sent only after the changes it acknowledges are committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from podium.api.errors import error_body
+from podium.domain.errors import BackendUnavailable
+from podium.service.durability import CommitBarrier
+
+
+class DurableResponses:
+    """Holds each HTTP response start until the group commit covering the request is done."""
+
+    def __init__(self, app: ASGIApp, barrier: CommitBarrier, instance: str) -> None:
+        self.app = app
+        self.barrier = barrier
+        self.instance = instance
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        failed = False
+
+        async def durable_send(message: Message) -> None:
+            nonlocal failed
+            if failed:
+                return
+            if message["type"] == "http.response.start":
+                try:
+                    await self.barrier.wait()
+                except BackendUnavailable as e:
+                    failed = True
+                    await _send_503(send, error_body(503, e.message, self.instance, retryable=True))
+                    return
+            await send(message)
+
+        await self.app(scope, receive, durable_send)
+
+
+async def _send_503(send: Send, body: dict[str, Any]) -> None:
+    data = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})

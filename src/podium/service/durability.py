@@ -1,0 +1,80 @@
+"""Group commit: many requests' units of work share one COMMIT, and no response leaves before it.
+
+Each request still runs as its own atomic unit (a savepoint). When a unit finishes, a commit is
+scheduled on the event loop right after the requests that are already ready to run; every response
+waits for the commit that covers it, so an acknowledged change is always durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from podium.domain.errors import BackendUnavailable
+
+log = logging.getLogger("podium.durability")
+
+
+class GroupCommitStore(Protocol):
+    """What a store offers for group commit."""
+
+    @property
+    def uncommitted(self) -> bool: ...
+    def commit(self) -> None: ...
+
+
+class CommitBarrier:
+    """Schedules the shared COMMIT and lets responses wait for it."""
+
+    def __init__(self, store: GroupCommitStore) -> None:
+        self.store = store
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def on_pending(self) -> None:
+        """A unit finished: commit soon (after the requests already waiting to run)."""
+        if self._scheduled or self._loop is None:
+            return
+        self._scheduled = True
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._loop.call_soon(self._flush)
+        else:
+            self._loop.call_soon_threadsafe(self._flush)
+
+    def flush_now(self) -> None:
+        """Commit at once (shutdown)."""
+        self._flush()
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        waiters, self._waiters = self._waiters, []
+        try:
+            self.store.commit()
+        except Exception as e:
+            log.exception("group commit failed")
+            err = BackendUnavailable(f"Commit failed: {e}")
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(err)
+            return
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once everything done so far is durable."""
+        if not self.store.uncommitted:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        self.on_pending()
+        await fut

@@ -1,0 +1,80 @@
+"""The benchmark suite runs end to end at a tiny scale and reports well-formed results.
+
+No timing assertions: only that every workload ran (or was skipped with a reason), printed one JSON
+line, and that the table and the --json-out document agree with those lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKLOADS = ["linear-5", "dispatch", "fanout", "system-only", "history", "memory", "crash"]
+# Metrics each workload reports when it ran (skipped ones need only a note saying why).
+REQUIRED = {
+    "linear-5": ["tasks_per_s", "workflows_per_s", "start_p99_ms", "poll_p99_ms", "update_p99_ms", "e2e_p99_ms",
+                 "server_cpu_ms_per_task"],
+    "dispatch": ["start_to_task_p50_ms", "start_to_task_p99_ms", "update_to_next_p50_ms", "update_to_next_p99_ms"],
+    "fanout": ["tasks_per_s", "vs_linear5"],
+    "system-only": ["workflows_per_s"],
+    "history": ["history_workflows", "tasks_per_s", "vs_empty_store", "search_p50_ms", "search_p99_ms"],
+    "memory": ["rss_mb", "rss_growth_mb"],
+    "crash": ["lost", "refs_completed_twice", "restart_to_first_task_ms"],
+}  # fmt: skip
+
+
+@pytest.mark.timeout(900)
+def test_bench_smoke_run(tmp_path: Path) -> None:
+    out_file = tmp_path / "bench.json"
+    cmd = [sys.executable, "-m", "bench", "--scale", "0.01", "--history-size", "20000", "--wait", "120",
+           "--json-out", str(out_file)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=880, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [r["workload"] for r in lines] == WORKLOADS, proc.stderr[-4000:]
+    for r in lines:
+        _check_result(r, proc.stderr)
+
+    by_name = {r["workload"]: r for r in lines}
+    assert by_name["linear-5"]["status"] == "ok"
+    assert by_name["linear-5"]["metrics"]["completed"] == by_name["linear-5"]["metrics"]["workflows"] == 20
+    assert by_name["dispatch"]["metrics"]["start_to_task_samples"] == 5
+    assert by_name["history"]["metrics"]["history_workflows"] == 200
+
+    doc = json.loads(out_file.read_text())
+    assert doc["machine"]["cores"] == os.cpu_count()
+    assert doc["results"] == lines
+
+    table = proc.stdout.split("\n\n", 1)[1]
+    assert "cores" in table and "share these cores" in table
+    for r in lines:
+        assert f"{r['workload']} [{r['status']}]" in table
+        for t in r["targets"]:
+            assert f"TARGET {t['metric']}" in table
+
+
+def _check_result(r: dict[str, Any], log: str) -> None:
+    name = r["workload"]
+    assert set(r) >= {"workload", "status", "metrics", "targets", "notes", "seconds"}
+    assert r["status"] in ("ok", "skipped"), f"{name}: {r['notes']}\n{log[-3000:]}"
+    assert all(isinstance(n, str) and n for n in r["notes"])
+    if r["status"] == "skipped":
+        assert r["notes"], f"{name} was skipped without saying why"
+        return
+    for key in REQUIRED[name]:
+        assert isinstance(r["metrics"].get(key), int | float), f"{name}: metric {key} = {r['metrics'].get(key)!r}"
+    assert r["targets"], f"{name} has no targets"
+    for t in r["targets"]:
+        assert set(t) == {"metric", "op", "threshold", "value", "met"}
+        assert t["op"] in (">=", "<=")
+        assert isinstance(t["value"], float)
+        assert t["met"] is (t["value"] >= t["threshold"] if t["op"] == ">=" else t["value"] <= t["threshold"])
