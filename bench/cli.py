@@ -29,7 +29,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
     p.add_argument("--pollers", type=int, default=4, help="concurrent pollers per worker process")
     p.add_argument("--batch", type=int, default=8, help="batch poll count")
     p.add_argument("--poll-timeout", type=int, default=100, help="long-poll timeout, ms")
-    p.add_argument("--inflight", type=int, default=256, help="most workflows in flight during linear-5")
+    p.add_argument("--inflight", type=int, default=128, help="most workflows in flight during linear-5")
     p.add_argument("--starters", type=int, default=2, help="connections starting workflows")
     p.add_argument("--profile", type=Path, help="record a py-spy profile of the server during linear-5 here")
     p.add_argument("--server-pythonpath", help="run the server from this source dir (A/B comparisons)")

@@ -27,7 +27,7 @@ class Options:
     pollers: int = 4
     batch: int = 8
     poll_timeout_ms: int = 100
-    inflight: int = 256
+    inflight: int = 128
     starters: int = 2
     profile_dir: Path | None = None
     server_pythonpath: str | None = None

@@ -62,7 +62,7 @@ async def start_workflows(
                 next_index += 1
                 if window > 0 and finished is not None:
                     while started - (finished.value - finished_offset) >= window:
-                        await asyncio.sleep(0.0005)
+                        await asyncio.sleep(0.002)
                 started += 1
                 body = orjson.dumps({"name": name, "input": make_input(i)})
                 t0 = _mono()

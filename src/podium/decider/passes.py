@@ -18,7 +18,7 @@ from podium.expr import ResolutionContext, resolve, resolve_input
 class Pass:
     """Mutable context of one decide call."""
 
-    __slots__ = ("_ctx", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
+    __slots__ = ("_ctx", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
 
     def __init__(self, state: WorkflowState, env: DeciderEnv, now: int, out: Outcome | None = None) -> None:
         self.state = state
@@ -29,14 +29,20 @@ class Pass:
         self.graph: Graph = graph_of(self.wf["workflowDefinition"])
         self.ended = False
         self._ctx: ResolutionContext | None = None
+        self._tds: dict[int, tuple[WorkflowTask, TaskDef]] = {}
         # Refs created at run time (dynamic fork tasks) → the definition node whose loop they live in.
         self.origin: dict[str, str] = {}
 
     # -- definitions and expressions -------------------------------------------------------
     def task_def(self, wt: WorkflowTask) -> TaskDef:
-        """The definition that governs records of this node."""
+        """The definition that governs records of this node (looked up once per pass)."""
+        hit = self._tds.get(id(wt))
+        if hit is not None and hit[0] is wt:
+            return hit[1]
         name = wt.get("name", "")
-        return effective_task_def(wt, self.env.task_def(name) if name else None)
+        td = effective_task_def(wt, self.env.task_def(name) if name else None)
+        self._tds[id(wt)] = (wt, td)
+        return td
 
     def context(self) -> ResolutionContext:
         """A resolution context over the current state (rebuilt after every change)."""

@@ -38,12 +38,13 @@ class TaskService:
             return out  # the common empty poll costs one indexed read and no transaction
         with store.transaction():
             ids = store.queue_peek(queue, now, count)
+            handed: dict[str, int] = {}
             for task_id in ids:
                 task = store.get_task(task_id)
                 if task is None or st.task_terminal(task["status"]):
                     store.queue_remove(queue, task_id)
                     continue
-                if self._limited(task, now):
+                if self._limited(task, now, handed):
                     store.queue_set_visible(queue, task_id, now + POSTPONE_MS)
                     continue
                 task["status"] = st.IN_PROGRESS
@@ -53,6 +54,8 @@ class TaskService:
                 if worker_id:
                     task["workerId"] = worker_id
                 task["pollCount"] = task.get("pollCount", 0) + 1
+                name = task.get("taskDefName") or task["taskType"]
+                handed[name] = handed.get(name, 0) + 1
                 task["updateTime"] = now
                 lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
                 store.queue_set_visible(queue, task_id, now + lease)
@@ -71,13 +74,14 @@ class TaskService:
         resp = task.get("responseTimeoutSeconds") or 0
         return now + resp * 1000 if resp > 0 else None
 
-    def _limited(self, task: Task, now: int) -> bool:
+    def _limited(self, task: Task, now: int, handed: dict[str, int]) -> bool:
+        """Concurrency and rate limits of the task's definition (SPEC §4.4)."""
         name = task.get("taskDefName") or task["taskType"]
         td = self.engine.metadata.task_def(name)
         if td is None:
             return False
         limit = td.get("concurrentExecLimit") or 0
-        if limit > 0 and self.engine.store.count_in_progress(name) >= limit:
+        if limit > 0 and self.engine.store.count_in_progress(name) + handed.get(name, 0) >= limit:
             return True
         per = td.get("rateLimitPerFrequency") or 0
         freq = td.get("rateLimitFrequencyInSeconds") or 1
