@@ -23,7 +23,6 @@ _BUCKETS: tuple[tuple[str, str], ...] = (
     ("podium/service/", "services"),
     ("podium/api/", "podium api layer"),
     ("podium/", "podium (other)"),
-    ("fastapi/", "fastapi"),
     ("starlette/", "starlette"),
     ("pydantic", "pydantic"),
     ("uvicorn/", "uvicorn + httptools"),
@@ -36,22 +35,14 @@ _BUCKETS: tuple[tuple[str, str], ...] = (
     ("typing", "typing"),
 )
 
-# Functions whose inclusive share tells which request kind costs what.
-_MARKERS: tuple[str, ...] = (
-    "batch_poll",
-    "update_task",
-    "start_workflow",
-    "poll (podium/service/tasks.py",
-    "update (podium/service/tasks.py",
-    "decide_state",
-    "decide (podium/decider/decide.py",
-    "persist",
-    "transaction",
-    "json_body",
-    "json_response",
-    "task_view",
-    "sweep_once",
-    "flush",
+# What a sample was doing, by the outermost frame that tells (first match wins).
+_ACTIVITIES: tuple[tuple[str, str], ...] = (
+    ("podium/api/routes/", "route"),
+    ("podium/runtime/", "background"),
+    ("podium/service/durability", "group commit"),
+    ("uvicorn/", "HTTP protocol (uvicorn/httptools)"),
+    ("starlette/", "framework (starlette/fastapi)"),
+    ("fastapi/", "framework (starlette/fastapi)"),
 )
 
 
@@ -136,12 +127,28 @@ def summarize(path: Path, top: int = 20) -> str:
     lines += ["", f"top {top} functions by self time:"]
     for name, n in own.most_common(top):
         lines.append(f"  {100 * n / total:5.1f}%  {name}")
-    lines += ["", "inclusive time of entry points:"]
-    for marker in _MARKERS:
-        hits = [(f, n) for f, n in incl.items() if f.startswith(marker)]
-        for f, n in sorted(hits, key=lambda x: -x[1])[:2]:
-            lines.append(f"  {100 * n / total:5.1f}%  {f}")
+    lines += ["", "samples by activity (route handlers include their storage and decider work):"]
+    for name, n in activities(stacks).most_common():
+        lines.append(f"  {100 * n / total:5.1f}%  {name}")
     return "\n".join(lines)
+
+
+def activities(stacks: list[tuple[list[str], int]]) -> Counter[str]:
+    """Samples per activity: the route handler, background loop or layer a stack runs in."""
+    out: Counter[str] = Counter()
+    for frames, n in stacks:
+        out[_activity(frames)] += n
+    return out
+
+
+def _activity(frames: list[str]) -> str:
+    if frames and frames[-1].startswith("Runner.run "):
+        return "event loop (uvloop C code)"
+    for key, label in _ACTIVITIES:
+        for f in frames:
+            if key in f:
+                return f"{label}: {f.split(' (')[0]}" if label in ("route", "background") else label
+    return "event loop / other"
 
 
 def _bucket(frame: str) -> str:

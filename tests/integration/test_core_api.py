@@ -291,3 +291,17 @@ def test_task_to_domain_routes_to_polling_domain(api: httpx.Client, uniq: str) -
     assert poll(api, t) == []
     [task] = poll(api, t, domain="laptop")
     assert task["domain"] == "laptop" and task["workflowInstanceId"] == wid
+
+
+def test_prometheus_metrics(api: httpx.Client, server: Any, uniq: str) -> None:
+    t = f"m_{uniq}"
+    taskdef(api, t)
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
+    api.post("/workflow", json={"name": name})
+    [task] = poll(api, t)
+    update(api, task)
+    text = httpx.get(server.url + "/metrics").text
+    assert f'workflow_start_request_total{{workflowName="{name}"}} 1.0' in text
+    assert f'task_update_total{{status="COMPLETED",taskType="{t}"}} 1.0' in text
+    assert f'workflow_completion_total{{status="COMPLETED",workflowName="{name}"}} 1.0' in text
+    assert f'task_poll_count_total{{taskType="{t}"}} 1.0' in text

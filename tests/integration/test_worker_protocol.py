@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import httpx
+from test_core_api import poll, register, taskdef, update
 
 from conftest import wait_until
-from test_core_api import poll, register, taskdef, update
 
 
 def test_in_progress_with_callback_requeues_after_delay(api: httpx.Client, uniq: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from podium.decider.outcome import Effect
 from podium.domain import statuses as st
 from podium.domain.errors import NotFound
 from podium.domain.model import Task, Workflow
+from podium.service import metrics
 from podium.service.clock import Clock, new_id
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
@@ -99,10 +101,12 @@ class Engine:
             self._extra_dirty.setdefault(wid, []).extend(touched)
         self._in_flight[wid] = state
         self._depth += 1
+        started = time.perf_counter()
         try:
             out = decide(state, self.env, self.clock.now())
             self.persist(state, out, new=new)
         finally:
+            metrics.DECIDE_SECONDS.observe(time.perf_counter() - started)
             self._depth -= 1
             self._in_flight.pop(wid, None)
         if self._depth == 0:
@@ -145,6 +149,10 @@ class Engine:
         now = self.clock.now()
         wf = state.workflow
         wf["updateTime"] = now
+        if new:
+            metrics.WORKFLOW_START.labels(wf["workflowName"]).inc()
+        if out.workflow_changed and st.workflow_terminal(wf["status"]):
+            metrics.WORKFLOW_END.labels(wf["workflowName"], wf["status"]).inc()
         # Effects may add tasks or change the workflow (e.g. a sub-workflow id), so run them first.
         for eff in out.effects:
             handler = self.effect_handlers.get(eff.kind)

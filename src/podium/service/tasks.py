@@ -10,6 +10,7 @@ from podium.decider.records import queue_name, task_queue
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import Task, TaskExecLog, TaskResult
+from podium.service import metrics
 from podium.service.engine import Engine
 
 # A task held back by a rate or concurrency limit is offered again after this long (SPEC §4.4).
@@ -31,6 +32,7 @@ class TaskService:
         engine = self.engine
         now = engine.clock.now()
         engine.poll_data.record(task_type, domain, worker_id, now)
+        metrics.TASK_POLL.labels(task_type).inc()
         queue = queue_name(task_type, domain or None)
         store = engine.store
         out: list[Task] = []
@@ -68,6 +70,8 @@ class TaskService:
                         store.set_next_check_min(t["workflowInstanceId"], deadline)
         for t in out:
             t["queueWaitTime"] = max(0, t["startTime"] - t.get("scheduledTime", 0))
+        if out:
+            metrics.TASK_POLL_COUNT.labels(task_type).inc(len(out))
         return out
 
     def _deadline_after_poll(self, task: Task, now: int) -> int | None:
@@ -129,6 +133,7 @@ class TaskService:
                 task["updateTime"] = now
                 store.upsert_tasks([task])
                 return task
+            metrics.TASK_UPDATE.labels(task["taskType"], result.get("status", st.IN_PROGRESS)).inc()
             self._apply(task, result, now)
             engine.decide_state(WorkflowState(wf, tasks), touched=[task])
         engine.flush_notifications()

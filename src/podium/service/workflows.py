@@ -175,7 +175,8 @@ def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: 
             engine.decide_state(state)
             return
         raise Conflict(
-            f"There are no retryable tasks! Use restart if you want to attempt entire workflow execution again. workflowId={wid}"
+            "There are no retryable tasks! Use restart if you want to attempt entire workflow execution again. "
+            f"workflowId={wid}"
         )
     failed.sort(key=lambda t: t["seq"])
     p = Pass(state, engine.env, now)

@@ -386,19 +386,22 @@ class SqliteStore:
         return self._exec("delete_event_handler", (name,)) > 0
 
     # -- search ---------------------------------------------------------------------------
-    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
-        count_sql, rows_sql, args = search_workflows_sql(q, "sqlite")
+    def _search(self, count_sql: str, rows_sql: str, args: list[Any], q: SearchQuery) -> tuple[int, list[Any]]:
+        """The page first; the count only when the page does not already tell the total."""
         with self._lock:
-            total = self._conn.execute(count_sql, args).fetchone()[0]
             rows = self._conn.execute(rows_sql, [*args, q.size, q.start]).fetchall()
-        return int(total), [self._join(r[0], r[1]) for r in rows]
+            if len(rows) < q.size and (rows or q.start == 0):
+                return q.start + len(rows), rows
+            total = self._conn.execute(count_sql, args).fetchone()[0]
+        return int(total), rows
+
+    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
+        total, rows = self._search(*search_workflows_sql(q, "sqlite"), q)
+        return total, [self._join(r[0], r[1]) for r in rows]
 
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
-        count_sql, rows_sql, args = search_tasks_sql(q, "sqlite")
-        with self._lock:
-            total = self._conn.execute(count_sql, args).fetchone()[0]
-            rows = self._conn.execute(rows_sql, [*args, q.size, q.start]).fetchall()
-        return int(total), [cast(Task, _loads(r[0])) for r in rows]
+        total, rows = self._search(*search_tasks_sql(q, "sqlite"), q)
+        return total, [cast(Task, _loads(r[0])) for r in rows]
 
 
 def _statements(sql: str) -> list[str]:

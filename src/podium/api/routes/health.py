@@ -26,6 +26,19 @@ async def api_health(request: Request) -> Response:
     return await health(request)
 
 
+@router.get("/metrics", summary="Prometheus metrics")
+async def prometheus_metrics(request: Request) -> Response:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from podium.service import metrics
+
+    svc = services(request)
+    metrics.QUEUE_DEPTH.clear()
+    for queue, (total, _unacked) in svc.store.queue_sizes(svc.clock.now()).items():
+        metrics.QUEUE_DEPTH.labels(queue).set(total)
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
 @router.get("/api/version", summary="Server version")
 async def version() -> Response:
     return text_response(__version__)

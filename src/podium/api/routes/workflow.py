@@ -46,8 +46,9 @@ async def search_summaries(
     sort: str | None = Query(None),
     freeText: str = Query("*"),
     query: str | None = Query(None),
+    topLevelOnly: bool = Query(False),  # noqa: N803
 ) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query)
+    q = search.parse_search(start, size, sort, freeText, query, top_level_only=topLevelOnly)
     return json_response(search.search_workflows(services(request).store, q, summaries=True))
 
 
@@ -59,8 +60,9 @@ async def search_full(
     sort: str | None = Query(None),
     freeText: str = Query("*"),
     query: str | None = Query(None),
+    topLevelOnly: bool = Query(False),  # noqa: N803
 ) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query)
+    q = search.parse_search(start, size, sort, freeText, query, top_level_only=topLevelOnly)
     return json_response(search.search_workflows(services(request).store, q, summaries=False))
 
 
