@@ -46,7 +46,7 @@ async def search_summaries(
     sort: str | None = Query(None),
     freeText: str = Query("*"),
     query: str | None = Query(None),
-    topLevelOnly: bool = Query(False),  # noqa: N803
+    topLevelOnly: bool = Query(False),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query, top_level_only=topLevelOnly)
     return json_response(search.search_workflows(services(request).store, q, summaries=True))
@@ -60,7 +60,7 @@ async def search_full(
     sort: str | None = Query(None),
     freeText: str = Query("*"),
     query: str | None = Query(None),
-    topLevelOnly: bool = Query(False),  # noqa: N803
+    topLevelOnly: bool = Query(False),
 ) -> Response:
     q = search.parse_search(start, size, sort, freeText, query, top_level_only=topLevelOnly)
     return json_response(search.search_workflows(services(request).store, q, summaries=False))
