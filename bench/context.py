@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import pg
 from bench.server import Server, proc_cpu_seconds
 from bench.stats import Result
 
@@ -44,6 +45,7 @@ class Context:
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     results: dict[str, Result] = field(default_factory=dict)
     root: Path = field(init=False)
+    _pg_dbs: dict[str, str | None] = field(default_factory=dict)  # workload -> its database URL
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="podium-bench-"))
@@ -62,7 +64,15 @@ class Context:
         return d
 
     def db_url(self, workdir: Path) -> str:
-        return self.opts.db or f"sqlite:///{workdir / 'podium.db'}"
+        """SQLite: a file in the workload's temp dir. PostgreSQL: a database made for the workload."""
+        if self.opts.db is None:
+            return f"sqlite:///{workdir / 'podium.db'}"
+        if self.sqlite:
+            return self.opts.db
+        workload = workdir.name
+        if workload not in self._pg_dbs:
+            self._pg_dbs[workload] = pg.create_database(self.opts.db, f"podium_bench_{self.run_id}_{workload}")
+        return self._pg_dbs[workload] or self.opts.db
 
     def server(self, workdir: Path, env: dict[str, str] | None = None) -> Server:
         return Server(self.db_url(workdir), workdir, pythonpath=self.opts.server_pythonpath, env=env)
@@ -75,8 +85,12 @@ class Context:
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
     def cleanup(self, workload: str) -> None:
-        if not self.opts.keep:
-            shutil.rmtree(self.root / workload, ignore_errors=True)
+        if self.opts.keep:
+            return
+        shutil.rmtree(self.root / workload, ignore_errors=True)
+        url = self._pg_dbs.pop(workload, None)
+        if url and self.opts.db:
+            pg.drop_database(self.opts.db, url)
 
     def close(self) -> None:
         if self.opts.keep:
@@ -92,6 +106,17 @@ def cpu_of(pids: list[int]) -> float:
         with contextlib.suppress(OSError):
             total += proc_cpu_seconds(pid)
     return total
+
+
+def pids_named(comm: str) -> list[int]:
+    """Ids of the processes whose command name is ``comm`` (e.g. a local PostgreSQL's backends)."""
+    out: list[int] = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{entry}/comm").read_text().strip() == comm:
+                    out.append(int(entry))
+    return out
 
 
 def system_busy_cpu() -> float:

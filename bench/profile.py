@@ -127,6 +127,10 @@ def summarize(path: Path, top: int = 20) -> str:
     lines += ["", f"top {top} functions by self time:"]
     for name, n in own.most_common(top):
         lines.append(f"  {100 * n / total:5.1f}%  {name}")
+    lines += ["", f"top {top} podium functions by inclusive time:"]
+    ranked = [(f, n) for f, n in incl.most_common() if "podium/" in f and "podium/cli/" not in f]
+    for name, n in ranked[:top]:
+        lines.append(f"  {100 * n / total:5.1f}%  {name}")
     lines += ["", "samples by activity (route handlers include their storage and decider work):"]
     for name, n in activities(stacks).most_common():
         lines.append(f"  {100 * n / total:5.1f}%  {name}")

@@ -38,8 +38,9 @@ def wait_until(predicate: object, timeout: float = 10.0, interval: float = 0.01,
 class ServerProcess:
     """`podium server` in a child process on a free loopback port."""
 
-    def __init__(self, db_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, db_path: Path, env: dict[str, str] | None = None, db_url: str | None = None) -> None:
         self.db_path = db_path
+        self.db_url = db_url or f"sqlite:///{db_path}"  # db_path still names the log file
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
@@ -63,7 +64,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--db",
-                f"sqlite:///{self.db_path}",
+                self.db_url,
             ],
             env=env,
             stdout=log,
@@ -119,3 +120,7 @@ def uniq(request: pytest.FixtureRequest) -> str:
     """A name unique to this test (definitions are shared across the session server)."""
     base = "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:40]
     return f"{base}_{next(_counter)}_{os.getpid()}"
+
+
+# PostgreSQL: a throwaway cluster per session (`postgres`), a fresh migrated database per test (`pg_url`).
+from pg_cluster import pg_url, postgres  # noqa: E402, F401

@@ -28,7 +28,7 @@ RESPONSE_TIMEOUT_S = 5
 
 def workload(ctx: Context) -> Result:
     res = Result("crash")
-    count = ctx.count(WORKFLOWS, minimum=10)
+    count = ctx.count(WORKFLOWS, minimum=200)
     wd = ctx.workdir("crash")
     o = ctx.opts
     srv = ctx.server(wd)
@@ -91,6 +91,8 @@ def workload(ctx: Context) -> Result:
             "worker_reconnects": rep.get("reconnects", 0),
         }
     )
+    if done_at_kill >= len(ids):
+        res.notes.append("every workflow had finished before the kill took effect: use a larger --scale")
     if not finished:
         res.notes.append(f"not all workflows finished within {o.wait_s:.0f} s after the restart")
     bad = [w for w in final.values() if not (isinstance(w, dict) and w.get("status") == "COMPLETED")]

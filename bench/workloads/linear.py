@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.api import Setup, linear_def, task_def
-from bench.context import Context, cpu_of, self_cpu, system_busy_cpu
+from bench.context import Context, cpu_of, pids_named, self_cpu, system_busy_cpu
 from bench.httpc import run
 from bench.loadgen import fetch_workflows, start_workflows, wait_until
 from bench.profile import PySpy, summarize
@@ -59,6 +59,9 @@ def run_linear(
         offset = shared.wf_done.value
         shared.measuring.value = 1
         spy = PySpy(srv.pid, profile_to) if profile_to is not None else None
+        # With PostgreSQL the database's own work happens in its processes (counted when local).
+        db_pids = [] if ctx.sqlite else pids_named("postgres")
+        db0 = cpu_of(db_pids)
         cpu0, wcpu0, lcpu0, all0, t0 = (
             srv.cpu_seconds(),
             cpu_of(pool.pids()),
@@ -91,6 +94,7 @@ def run_linear(
             self_cpu(),
             system_busy_cpu(),
         )
+        db1 = cpu_of(db_pids)
         if spy is not None:
             spy.stop()
     finally:
@@ -102,7 +106,7 @@ def run_linear(
     tasks = n_done * LENGTH
     e2e = [finished[w] - starts.sent_at[w] for w in finished]
     # CPU used by anything else on the machine while measuring (it competes for the same 2 cores).
-    other = max(0.0, (all1 - all0) - (cpu1 - cpu0) - (wcpu1 - wcpu0) - (lcpu1 - lcpu0))
+    other = max(0.0, (all1 - all0) - (cpu1 - cpu0) - (wcpu1 - wcpu0) - (lcpu1 - lcpu0) - (db1 - db0))
     m: dict[str, Any] = {
         "workflows": count,
         "completed": n_done,
@@ -119,6 +123,7 @@ def run_linear(
         "server_cpu_ms_per_task": round(1000 * (cpu1 - cpu0) / tasks, 4) if tasks else None,
         "server_cpu_util": round((cpu1 - cpu0) / (t1 - t0), 2),
         "workers_cpu_s": round(wcpu1 - wcpu0, 2),
+        **({"db_cpu_ms_per_task": round(1000 * (db1 - db0) / tasks, 4) if tasks else None} if db_pids else {}),
         "loadgen_cpu_s": round(lcpu1 - lcpu0, 2),
         "other_cpu_s": round(other, 2),
         "polls": rep.get("polls", 0),

@@ -30,19 +30,22 @@ REQUIRED = {
 }  # fmt: skip
 
 
-@pytest.mark.timeout(900)
-def test_bench_smoke_run(tmp_path: Path) -> None:
-    out_file = tmp_path / "bench.json"
-    cmd = [sys.executable, "-m", "bench", "--scale", "0.01", "--history-size", "20000", "--wait", "120",
-           "--json-out", str(out_file)]  # fmt: skip
+def _run_bench(tmp_path: Path, *args: str) -> tuple[list[dict[str, Any]], subprocess.CompletedProcess[str]]:
+    cmd = [sys.executable, "-m", "bench", "--scale", "0.01", "--history-size", "20000", "--wait", "120", *args]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=880, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
-
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert [r["workload"] for r in lines] == WORKLOADS, proc.stderr[-4000:]
     for r in lines:
         _check_result(r, proc.stderr)
+    return lines, proc
+
+
+@pytest.mark.timeout(900)
+def test_bench_smoke_run(tmp_path: Path) -> None:
+    out_file = tmp_path / "bench.json"
+    lines, proc = _run_bench(tmp_path, "--json-out", str(out_file))
+    assert [r["workload"] for r in lines] == WORKLOADS, proc.stderr[-4000:]
 
     by_name = {r["workload"]: r for r in lines}
     assert by_name["linear-5"]["status"] == "ok"
@@ -60,6 +63,19 @@ def test_bench_smoke_run(tmp_path: Path) -> None:
         assert f"{r['workload']} [{r['status']}]" in table
         for t in r["targets"]:
             assert f"TARGET {t['metric']}" in table
+
+
+@pytest.mark.timeout(900)
+def test_bench_smoke_run_on_postgres(tmp_path: Path, postgres: Any) -> None:
+    """--db postgresql://...: each workload gets a database of its own, dropped afterwards."""
+    only = ["linear-5", "history", "crash"]
+    lines, proc = _run_bench(tmp_path, "--db", postgres.url(), "--only", ",".join(only))
+    assert [r["workload"] for r in lines] == only, proc.stderr[-4000:]
+    assert all(r["status"] == "ok" for r in lines), proc.stderr[-4000:]
+    assert "db_cpu_ms_per_task" in lines[0]["metrics"]
+    with postgres.admin() as c:
+        names = [row[0] for row in c.execute("SELECT datname FROM pg_database").fetchall()]
+    assert not [n for n in names if str(n).startswith("podium_bench_")]
 
 
 def _check_result(r: dict[str, Any], log: str) -> None:

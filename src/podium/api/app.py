@@ -13,7 +13,7 @@ from podium import __version__
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
-from podium.api.routes import health, metadata, tasks, workflow
+from podium.api.routes import events, health, metadata, tasks, workflow
 from podium.api.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from podium.runtime import systask_runner
         from podium.runtime.sweeper import poll_data_loop, sweeper_loop
 
         loop = asyncio.get_running_loop()
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         barrier.bind(loop)
         if hasattr(svc.store, "enable_group_commit"):
             svc.store.enable_group_commit(barrier.on_pending)
-        loops: list[asyncio.Task[None]] = []
+        loops: list[asyncio.Task[None]] = systask_runner.start(svc, settings, barrier)
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
@@ -60,8 +61,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
-    for router in (health.router, metadata.router, workflow.router, tasks.router):
+    for router in (health.router, metadata.router, workflow.router, tasks.router, events.router):
         app.include_router(router)
+    app.include_router(__import__("podium.ui", fromlist=["router"]).router)  # the web UI at /, after the API
     app.state.barrier = barrier
     return app
 

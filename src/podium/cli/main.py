@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from podium.api.settings import Settings
+from podium.cli.worker import worker as worker_command
 
 app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
+app.command("worker")(worker_command)
 
 
 @app.callback()

@@ -9,6 +9,7 @@ A context that timed out, ran out of memory or could not be cleaned is thrown aw
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -78,6 +79,16 @@ class _Engine:
 
 _pool: list[_Engine] = []
 _pool_lock = threading.Lock()
+
+
+@atexit.register
+def close_pool() -> None:
+    """Close idle engines; an idle V8 isolate left open can hang interpreter exit."""
+    with _pool_lock:
+        engines = list(_pool)
+        _pool.clear()
+    for eng in engines:
+        eng.close()
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from podium.domain.errors import PodiumError
+from podium.domain.errors import BackendUnavailable, PodiumError
 from podium.service.container import Services
 
 log = logging.getLogger("podium.sweeper")
@@ -20,6 +20,8 @@ def sweep_once(svc: Services) -> int:
     for wid in due:
         try:
             svc.engine.decide(wid)
+        except BackendUnavailable:
+            raise  # the database is away: keep every check for the next pass
         except PodiumError as e:
             log.warning("sweep of %s failed: %s", wid, e.message)
             svc.store.set_next_check(wid, None)

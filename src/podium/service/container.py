@@ -54,4 +54,10 @@ def build_services(store: Store, clock: Clock | None = None) -> Services:
         js=javascript.evaluate,
         jq=jq.transform,
     )
+    subscribe = getattr(store, "subscribe", None)
+    if subscribe is not None:  # a database shared by several nodes: wake on their pushes, see their definitions
+        subscribe(notifier.notify, metadata.invalidate)
+    from podium.service import events
+
+    events.install(engine)
     return Services(store, clock, metadata, notifier, poll_data, engine, TaskService(engine))

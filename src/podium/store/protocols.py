@@ -83,6 +83,24 @@ class EventStore(Protocol):
     def delete_event_handler(self, name: str) -> bool: ...
 
 
+class EventQueueStore(Protocol):
+    """The internal ``conductor`` event queue and the record of what event handlers did (SPEC §7)."""
+
+    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None: ...
+    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """The oldest messages as (seq, queue, message id, JSON payload text)."""
+        ...
+
+    def event_ack(self, seq: int) -> None: ...
+    def event_queue_sizes(self) -> dict[str, int]: ...
+    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
+        """Insert or replace one EventExecution under a key unique per handler, message and action."""
+        ...
+
+    def get_event_execution(self, key: str) -> dict[str, Any] | None: ...
+    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]: ...
+
+
 @dataclass(slots=True)
 class SearchQuery:
     """A parsed workflow or task search (SPEC §6.2)."""
@@ -101,7 +119,17 @@ class SearchStore(Protocol):
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]: ...
 
 
-class Store(MetadataStore, ExecutionStore, QueueStore, PollDataStore, LogStore, EventStore, SearchStore, Protocol):
+class Store(
+    MetadataStore,
+    ExecutionStore,
+    QueueStore,
+    PollDataStore,
+    LogStore,
+    EventStore,
+    EventQueueStore,
+    SearchStore,
+    Protocol,
+):
     """Everything the service needs, plus transactions."""
 
     def transaction(self) -> AbstractContextManager[None]:

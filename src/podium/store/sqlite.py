@@ -403,6 +403,39 @@ class SqliteStore:
         total, rows = self._search(*search_tasks_sql(q, "sqlite"), q)
         return total, [cast(Task, _loads(r[0])) for r in rows]
 
+    # -- event queue and event executions -------------------------------------------------
+    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
+        self._exec("event_publish", (queue, message_id, payload, now))
+
+    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+        return [(int(r[0]), r[1], r[2], r[3]) for r in self._all("event_peek", (limit,))]
+
+    def event_ack(self, seq: int) -> None:
+        self._exec("event_ack", (seq,))
+
+    def event_queue_sizes(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
+
+    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
+        self._exec(
+            "put_event_execution",
+            (
+                key,
+                execution.get("name", ""),
+                execution.get("event", ""),
+                execution.get("messageId", ""),
+                execution.get("created", 0),
+                _dumps(execution),
+            ),
+        )
+
+    def get_event_execution(self, key: str) -> dict[str, Any] | None:
+        raw = self._one("get_event_execution", (key,))
+        return None if raw is None else cast(dict[str, Any], _loads(raw))
+
+    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
+        return [cast(dict[str, Any], _loads(r[0])) for r in self._all("list_event_executions", (handler_name, limit))]
+
 
 def _statements(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip() and not _only_comments(s)]

@@ -206,6 +206,25 @@ def _correlated(request: Request, name: str, cid: str, include_closed: bool, inc
     return out
 
 
+@router.post("/correlated/batch", summary="Executions for several correlation ids across definitions")
+async def correlated_batch(
+    request: Request,
+    includeClosed: bool = Query(False),
+    includeTasks: bool = Query(False),
+) -> Response:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidArgument("Expected {correlationIds: [...], workflowNames: [...]}")
+    cids = body.get("correlationIds") or []
+    names = body.get("workflowNames") or []
+    if not all(isinstance(x, str) for x in [*cids, *names]):
+        raise InvalidArgument("correlationIds and workflowNames must be lists of strings")
+    out: dict[str, list[Any]] = {}
+    for cid in cids:
+        out[cid] = [w for name in names for w in _correlated(request, name, cid, includeClosed, includeTasks)]
+    return json_response(out)
+
+
 @router.get("/{name}/correlated/{correlationId}", summary="Executions of a definition with a correlation id")
 async def correlated(
     request: Request,

@@ -116,3 +116,19 @@ DELETE FROM event_handlers WHERE name = ?;
 -- name: set_next_check_min
 UPDATE workflows SET next_check = ? WHERE workflow_id = ? AND (next_check IS NULL OR next_check > ?)
   AND status IN ('RUNNING', 'PAUSED');
+
+-- name: event_publish
+INSERT INTO event_queue (queue_name, message_id, payload, created) VALUES (?, ?, ?, ?);
+-- name: event_peek
+SELECT id, queue_name, message_id, payload FROM event_queue ORDER BY id LIMIT ?;
+-- name: event_ack
+DELETE FROM event_queue WHERE id = ?;
+-- name: event_queue_sizes
+SELECT queue_name, count(*) FROM event_queue GROUP BY queue_name ORDER BY queue_name;
+-- name: put_event_execution
+INSERT INTO event_executions (id, handler_name, event, message_id, created, json) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET json = excluded.json;
+-- name: get_event_execution
+SELECT json FROM event_executions WHERE id = ?;
+-- name: list_event_executions
+SELECT json FROM event_executions WHERE handler_name = ? ORDER BY created DESC, id LIMIT ?;

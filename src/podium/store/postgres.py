@@ -1,0 +1,462 @@
+"""The PostgreSQL store: the same contract as SQLite, safe for many server nodes on one database.
+
+Differences from SQLite, all inside this module and its SQL:
+* a workflow loaded inside a transaction is row-locked, so two nodes never decide it at once;
+* a dequeue locks the message, its task and its workflow with SKIP LOCKED (one taker, no waiting);
+* the sweeper claims due workflows with a lease, so each is swept by one node;
+* queue pushes and definition changes NOTIFY the other nodes (see ``postgres_listen``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import orjson
+
+from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
+from podium.store.postgres_conn import TRANSIENT, Connector, unavailable
+from podium.store.postgres_listen import Listener, queue_payload
+from podium.store.postgres_migrate import migrate
+from podium.store.protocols import SearchQuery
+from podium.store.search_sql import search_tasks_sql, search_workflows_sql
+from podium.store.snapshots import SnapshotCache
+from podium.store.sqlfiles import queries
+
+
+def _clean(sql: str) -> str:
+    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
+    return "\n".join(lines).strip().rstrip(";")
+
+
+_Q = {name: _clean(sql) for name, sql in queries("postgres").items()}
+_dumps = orjson.dumps
+_loads = orjson.loads
+# A due workflow claimed by a sweeper is not offered to another node for this long.
+SWEEP_LEASE_MS = 10_000
+# An event message taken by a node is not offered to another node for this long.
+EVENT_LEASE_MS = 30_000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PostgresStore:
+    """All storage concerns over one PostgreSQL database."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
+        self.url = url
+        self.node = uuid.uuid4().hex[:12]
+        size = pool_size if pool_size is not None else int(os.environ.get("PODIUM_PG_POOL_SIZE", "4"))
+        self._c = Connector(url, size)
+        self.snapshots = SnapshotCache()
+        self._listener: Listener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.migrate()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def migrate(self, target: int | None = None) -> int:
+        """Apply pending migrations; returns the schema version."""
+        conn = self._c.conn_for(self._c.main)
+        try:
+            return migrate(conn, target)
+        except TRANSIENT as e:
+            raise self._c.lost(self._c.main, e) from e
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work; nested blocks are savepoints. Commits when the outermost block ends."""
+        if self._loop is None:
+            self._loop = asyncio._get_running_loop()
+        with self._c.transaction():
+            yield
+
+    # The server's commit barrier asks these; every transaction here commits when it ends.
+    @property
+    def uncommitted(self) -> bool:
+        return False
+
+    def commit(self) -> None:
+        """Nothing to do: there is no group commit on PostgreSQL."""
+
+    def subscribe(self, on_queue: Callable[[str, int], None], on_metadata: Callable[[], None]) -> None:
+        """Call ``on_queue(queue, delay_ms)`` when another node pushes work, and ``on_metadata()``
+        (on the event loop thread once one is known) when another node changes a definition."""
+        if self._listener is not None:
+            return
+
+        def metadata_changed() -> None:
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(on_metadata)
+            else:
+                on_metadata()
+
+        self._listener = Listener(self.url, self.node, on_queue, metadata_changed, self._queue_names)
+        self._listener.start()
+
+    def wait_listening(self, timeout: float) -> bool:
+        """True once the notification listener is connected (for tests and start-up checks)."""
+        return self._listener is not None and self._listener.ready.wait(timeout)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        self._c.close()
+
+    def _one(self, name: str, args: Sequence[Any]) -> Any:
+        rows = self._c.fetch(_Q[name], args)
+        return rows[0][0] if rows else None
+
+    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+        return self._c.fetch(_Q[name], args)
+
+    def _exec(self, name: str, args: Sequence[Any] = ()) -> None:
+        self._c.run(_Q[name], args)
+
+    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._c.run_many(_Q[name], rows)
+
+    def _queue_names(self, conn: Any) -> list[str]:
+        return [r[0] for r in conn.execute(_Q["queue_names"]).fetchall()]
+
+    def _tasks_changed(self) -> None:
+        s = self._c.session()
+        if s.depth:
+            s.prefetched_task_lists.clear()
+
+    # -- metadata -------------------------------------------------------------------------
+    def get_task_def(self, name: str) -> TaskDef | None:
+        raw = self._one("get_task_def", (name,))
+        return None if raw is None else cast(TaskDef, _loads(raw))
+
+    def put_task_def(self, td: TaskDef) -> None:
+        self._exec("put_task_def", (td["name"], _dumps(td)))
+        self._exec("notify_metadata", (self.node,))
+
+    def list_task_defs(self) -> list[TaskDef]:
+        return [cast(TaskDef, _loads(r[0])) for r in self._all("list_task_defs")]
+
+    def delete_task_def(self, name: str) -> bool:
+        found = bool(self._all("delete_task_def", (name,)))
+        if found:
+            self._exec("notify_metadata", (self.node,))
+        return found
+
+    def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef | None:
+        if version is None:
+            raw = self._one("get_latest_workflow_def", (name,))
+        else:
+            raw = self._one("get_workflow_def", (name, version))
+        return None if raw is None else cast(WorkflowDef, _loads(raw))
+
+    def put_workflow_def(self, wd: WorkflowDef, now: int) -> None:
+        self._exec("put_workflow_def", (wd["name"], wd.get("version", 1), _dumps(wd), now))
+        self._exec("notify_metadata", (self.node,))
+
+    def list_workflow_defs(self) -> list[WorkflowDef]:
+        return [cast(WorkflowDef, _loads(r[0])) for r in self._all("list_workflow_defs")]
+
+    def delete_workflow_def(self, name: str, version: int) -> bool:
+        found = bool(self._all("delete_workflow_def", (name, version)))
+        if found:
+            self._exec("notify_metadata", (self.node,))
+        return found
+
+    # -- executions -----------------------------------------------------------------------
+    def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
+        def_hash, body = self._split(wf)
+        self._exec(
+            "insert_workflow",
+            (
+                wf["workflowId"],
+                wf["workflowName"],
+                wf["workflowVersion"],
+                wf["status"],
+                wf.get("correlationId"),
+                wf.get("parentWorkflowId"),
+                wf["startTime"],
+                wf["updateTime"],
+                wf.get("endTime"),
+                next_check,
+                def_hash,
+                body,
+            ),
+        )
+
+    def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
+        def_hash, body = self._split(wf)
+        self._exec(
+            "update_workflow",
+            (
+                wf["status"],
+                wf.get("correlationId"),
+                wf["updateTime"],
+                wf.get("endTime"),
+                next_check,
+                def_hash,
+                body,
+                wf["workflowId"],
+            ),
+        )
+
+    def get_workflow(self, workflow_id: str) -> Workflow | None:
+        s = self._c.session()
+        if not s.depth:
+            rows = self._c.fetch(_Q["get_workflow"], (workflow_id,))
+            row = rows[0] if rows else None
+        else:
+            # Inside a transaction the workflow is about to be decided: lock it, and read its tasks
+            # in the same round trip (after the lock, so they are the latest committed ones).
+            conn = s.conn
+            assert conn is not None
+            try:
+                cur = conn.execute(_Q["get_workflow_locked"], (workflow_id,))
+                s.prefetched_task_lists[workflow_id] = conn.execute(_Q["get_tasks"], (workflow_id,))
+                row = cur.fetchone()
+            except TRANSIENT as e:
+                raise unavailable(e) from e
+        return None if row is None else self._join(row[0], row[1])
+
+    def _split(self, wf: Workflow) -> tuple[str, bytes]:
+        """Store the definition snapshot once; return its hash and the workflow body without it."""
+        wd = wf["workflowDefinition"]
+        def_hash = self.snapshots.hash_of(wd)
+        if def_hash is None:
+            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
+            def_hash = self.snapshots.remember(wd, raw)
+            self._exec("put_snapshot", (def_hash, raw))
+        body = {k: v for k, v in wf.items() if k != "tasks" and k != "workflowDefinition"}
+        return def_hash, _dumps(body)
+
+    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
+        wf = cast(Workflow, _loads(raw))
+        wd = self.snapshots.get(def_hash)
+        if wd is None:
+            snap = self._one("get_snapshot", (def_hash,))
+            wd = self.snapshots.load(def_hash, snap)
+        wf["workflowDefinition"] = wd
+        return wf
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        self._exec("delete_workflow", (workflow_id,))
+
+    def get_tasks(self, workflow_id: str) -> list[Task]:
+        s = self._c.session()
+        cur = s.prefetched_task_lists.pop(workflow_id, None) if s.depth else None
+        if cur is None:
+            rows = self._all("get_tasks", (workflow_id,))
+        else:
+            try:
+                rows = cur.fetchall()
+            except TRANSIENT as e:
+                raise unavailable(e) from e
+        return [cast(Task, _loads(r[0])) for r in rows]
+
+    def get_task(self, task_id: str) -> Task | None:
+        s = self._c.session()
+        raw = s.prefetched_tasks.pop(task_id, None) if s.depth else None
+        if raw is None:
+            raw = self._one("get_task", (task_id,))
+        return None if raw is None else cast(Task, _loads(raw))
+
+    def upsert_tasks(self, tasks: Sequence[Task]) -> None:
+        self._tasks_changed()
+        self._many(
+            "upsert_task",
+            [
+                (
+                    t["taskId"],
+                    t["workflowInstanceId"],
+                    t["seq"],
+                    t["taskType"],
+                    t.get("taskDefName"),
+                    t["referenceTaskName"],
+                    t["status"],
+                    t.get("updateTime", 0),
+                    _dumps(t),
+                )
+                for t in tasks
+            ],
+        )
+
+    def delete_tasks(self, task_ids: Sequence[str]) -> None:
+        self._tasks_changed()
+        self._many("delete_task", [(i,) for i in task_ids])
+
+    def delete_workflow_tasks(self, workflow_id: str) -> None:
+        self._tasks_changed()
+        self._exec("delete_workflow_tasks", (workflow_id,))
+
+    def due_workflows(self, now: int, limit: int) -> list[str]:
+        """Claim up to ``limit`` due workflows for this node (each is leased, not just read)."""
+        rows = self._all("claim_due_workflows", (now, limit, now + SWEEP_LEASE_MS))
+        return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+    def set_next_check(self, workflow_id: str, at: int | None) -> None:
+        self._exec("set_next_check", (at, workflow_id))
+
+    def set_next_check_min(self, workflow_id: str, at: int) -> None:
+        self._exec("set_next_check_min", (at, workflow_id, at))
+
+    def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
+        return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
+
+    def workflows_by_correlation(self, name: str, correlation_id: str) -> list[Workflow]:
+        rows = self._all("workflows_by_correlation", (name, correlation_id))
+        return [self._join(r[0], r[1]) for r in rows]
+
+    def child_workflow_ids(self, workflow_id: str) -> list[str]:
+        return [r[0] for r in self._all("child_workflow_ids", (workflow_id,))]
+
+    def count_in_progress(self, task_def_name: str) -> int:
+        return int(self._one("count_in_progress", (task_def_name,)) or 0)
+
+    def pending_tasks_of_type(self, task_type: str, start: int, count: int) -> list[Task]:
+        rows = self._all("pending_tasks_of_type", (task_type, count, start))
+        return [cast(Task, _loads(r[0])) for r in rows]
+
+    # -- queues ---------------------------------------------------------------------------
+    def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
+        payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
+        self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
+
+    def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
+        s = self._c.session()
+        if not s.depth:
+            return [r[0] for r in self._all("queue_peek", (queue, now, count))]
+        # A dequeue: claim the messages for this transaction and keep their task bodies for get_task.
+        rows = self._all("queue_claim", (queue, now, count))
+        ids: list[str] = []
+        for task_id, raw in rows:
+            s.prefetched_tasks[task_id] = raw
+            ids.append(task_id)
+        return ids
+
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
+        if visible_at <= _now_ms():
+            self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
+        else:
+            self._exec("queue_set_visible", (visible_at, queue, task_id))
+
+    def queue_remove(self, queue: str, task_id: str) -> None:
+        self._exec("queue_remove", (queue, task_id))
+
+    def queue_remove_task(self, task_id: str) -> None:
+        self._exec("queue_remove_task", (task_id,))
+
+    def queue_size(self, queue: str) -> int:
+        return int(self._one("queue_size", (queue,)) or 0)
+
+    def queue_sizes(self, now: int) -> dict[str, tuple[int, int]]:
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in self._all("queue_sizes", (now,))}
+
+    def queue_next_visible(self, queue: str) -> int | None:
+        v = self._one("queue_next_visible", (queue,))
+        return None if v is None else int(v)
+
+    def queue_requeue(self, queue: str, now: int) -> int:
+        n = len(self._all("queue_requeue", (now, queue, now)))
+        if n:
+            self._exec("notify_queue", (queue_payload(self.node, queue, None),))
+        return n
+
+    def queue_contains(self, queue: str, task_id: str) -> bool:
+        return self._one("queue_contains", (queue, task_id)) is not None
+
+    # -- poll data, logs ------------------------------------------------------------------
+    def put_poll_data(self, rows: Sequence[PollData]) -> None:
+        self._many(
+            "put_poll_data",
+            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
+        )
+
+    def list_poll_data(self) -> list[PollData]:
+        out: list[PollData] = []
+        for q, d, w, t in self._all("list_poll_data"):
+            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": int(t)}
+            if d:
+                pd["domain"] = d
+            out.append(pd)
+        return out
+
+    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
+        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
+
+    def get_logs(self, task_id: str) -> list[TaskExecLog]:
+        rows = self._all("get_logs", (task_id,))
+        return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
+
+    # -- events ---------------------------------------------------------------------------
+    def put_event_handler(self, eh: EventHandler) -> None:
+        self._exec("put_event_handler", (eh["name"], eh["event"], bool(eh.get("active", False)), _dumps(eh)))
+
+    def get_event_handler(self, name: str) -> EventHandler | None:
+        raw = self._one("get_event_handler", (name,))
+        return None if raw is None else cast(EventHandler, _loads(raw))
+
+    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
+        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
+        return [cast(EventHandler, _loads(r[0])) for r in rows]
+
+    def delete_event_handler(self, name: str) -> bool:
+        return bool(self._all("delete_event_handler", (name,)))
+
+    # -- search ---------------------------------------------------------------------------
+    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
+        count_sql, rows_sql, args = search_workflows_sql(q, "postgres")
+        total = self._c.fetch(count_sql, args)[0][0]
+        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
+        return int(total), [self._join(r[0], r[1]) for r in rows]
+
+    def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
+        count_sql, rows_sql, args = search_tasks_sql(q, "postgres")
+        total = self._c.fetch(count_sql, args)[0][0]
+        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
+        return int(total), [cast(Task, _loads(r[0])) for r in rows]
+
+    # -- event queue and event executions -------------------------------------------------
+    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
+        self._exec("event_publish", (queue, message_id, payload, now))
+
+    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """Take (lease) the oldest messages no other node holds; an ack deletes, a crash lets the lease end."""
+        now = _now_ms()
+        rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
+        return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)
+
+    def event_ack(self, seq: int) -> None:
+        self._exec("event_ack", (seq,))
+
+    def event_queue_sizes(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
+
+    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
+        self._exec(
+            "put_event_execution",
+            (
+                key,
+                execution.get("name", ""),
+                execution.get("event", ""),
+                execution.get("messageId", ""),
+                execution.get("created", 0),
+                _dumps(execution),
+            ),
+        )
+
+    def get_event_execution(self, key: str) -> dict[str, Any] | None:
+        raw = self._one("get_event_execution", (key,))
+        return None if raw is None else cast(dict[str, Any], _loads(raw))
+
+    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._all("list_event_executions", (handler_name, limit))
+        return [cast(dict[str, Any], _loads(r[0])) for r in rows]

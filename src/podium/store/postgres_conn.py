@@ -1,0 +1,339 @@
+"""Connections of the PostgreSQL store.
+
+The thread that builds the store (the server's event loop thread) owns one dedicated connection;
+any other thread borrows from a pool. A transaction runs in pipeline mode: writes are queued and
+sent with the next read or with the COMMIT, so a typical unit of work costs two or three round trips
+whatever its statement count. Connection failures surface as ``BackendUnavailable`` (a 503) and the
+next call reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerr
+from psycopg.adapt import Buffer, Dumper
+from psycopg.postgres import types as pg_types
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from podium.domain.errors import BackendUnavailable
+
+log = logging.getLogger("podium.store.postgres")
+
+# Errors that say "try again": the server went away, is restarting, or aborted the transaction
+# to break a deadlock or a lock wait.
+TRANSIENT: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+_BORROW_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT, PoolTimeout)
+CONNECT_TIMEOUT_S = 5
+# After a failed connect, calls fail fast for this long instead of each waiting on a dead host.
+RECONNECT_PAUSE_S = 0.2
+SESSION_SETTINGS = (
+    "SELECT set_config('lock_timeout', '10s', false),"
+    " set_config('idle_in_transaction_session_timeout', '60s', false)"
+)
+
+
+class _JsonText(Dumper):
+    """Bytes parameters are UTF-8 JSON for text columns: send them as they are."""
+
+    oid = pg_types["text"].oid
+
+    def dump(self, obj: Buffer) -> Buffer:
+        return obj
+
+
+def configure(conn: psycopg.Connection[Any]) -> None:
+    """Per-connection set-up shared by the dedicated connection, the pool and the listener."""
+    conn.adapters.register_dumper(bytes, _JsonText)
+    conn.prepared_max = 256
+    conn.execute(SESSION_SETTINGS, prepare=False)
+
+
+def connect(url: str, application_name: str = "podium") -> psycopg.Connection[Any]:
+    conn = psycopg.connect(
+        url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name
+    )
+    try:
+        configure(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+class Session:
+    """One thread's connection and transaction state."""
+
+    __slots__ = ("conn", "depth", "pipe", "pipeline", "pooled", "prefetched_task_lists", "prefetched_tasks")
+
+    def __init__(self, pooled: bool) -> None:
+        self.conn: psycopg.Connection[Any] | None = None
+        self.depth = 0
+        self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
+        self.pipe: psycopg.Pipeline | None = None
+        # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,
+        # and the task lists of workflows loaded for a decide.
+        self.prefetched_tasks: dict[str, str] = {}
+        self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
+        self.pooled = pooled
+
+
+class Connector:
+    """Hands out the calling thread's connection; runs statements and transactions on it."""
+
+    def __init__(self, url: str, pool_size: int = 4) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.owner = threading.get_ident()
+        self.main = Session(pooled=False)
+        self._local = threading.local()
+        self._pool: ConnectionPool[Any] | None = None
+        self._pool_lock = threading.Lock()
+        self._retry_at = 0.0
+
+    # -- sessions -----------------------------------------------------------------------------
+    def session(self) -> Session:
+        if threading.get_ident() == self.owner:
+            return self.main
+        s: Session | None = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = Session(pooled=True)
+        return s
+
+    def _main_conn(self) -> psycopg.Connection[Any]:
+        s = self.main
+        conn = s.conn
+        if conn is not None and not conn.closed:
+            return conn
+        if time.monotonic() < self._retry_at:
+            raise BackendUnavailable("Database unavailable: reconnecting")
+        try:
+            conn = s.conn = connect(self.url)
+        except TRANSIENT as e:
+            self._retry_at = time.monotonic() + RECONNECT_PAUSE_S
+            raise BackendUnavailable(f"Database unavailable: {_first_line(e)}") from e
+        return conn
+
+    def pool(self) -> ConnectionPool[Any]:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=max(1, self.pool_size),
+                    kwargs={
+                        "autocommit": True,
+                        "connect_timeout": CONNECT_TIMEOUT_S,
+                        "application_name": "podium-pool",
+                    },
+                    configure=configure,
+                    check=ConnectionPool.check_connection,
+                    name="podium",
+                    open=True,
+                )
+            return self._pool
+
+    @contextlib.contextmanager
+    def borrowed(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection for one statement outside a transaction, from a non-owner thread."""
+        try:
+            with self.pool().connection(timeout=CONNECT_TIMEOUT_S) as conn:
+                yield conn
+        except _BORROW_ERRORS as e:
+            raise unavailable(e) from e
+
+    def conn_for(self, s: Session) -> psycopg.Connection[Any]:
+        """The connection a session uses now (owner: its dedicated one, reconnecting if lost)."""
+        conn = s.conn
+        if conn is not None and (s.depth or not conn.closed):
+            return conn
+        return self._main_conn()
+
+    def lost(self, s: Session, e: BaseException) -> BackendUnavailable:
+        """Map a transient error; forget a broken connection so the next call reconnects."""
+        conn = s.conn
+        if conn is not None and (conn.broken or conn.closed) and s.depth == 0:
+            with contextlib.suppress(Exception):
+                conn.close()
+            if not s.pooled:
+                s.conn = None
+        return unavailable(e)
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        s = self.session()
+        depth = s.depth
+        if depth == 0:
+            self._begin(s)
+        else:
+            assert s.conn is not None
+            self._control(s, f"SAVEPOINT s{depth}")
+        s.depth = depth + 1
+        try:
+            yield s
+        except BaseException as e:
+            s.depth = depth
+            if depth == 0:
+                self._abort(s, e)
+            else:
+                self._rollback_to(s, depth)
+            if isinstance(e, TRANSIENT):
+                raise unavailable(e) from e
+            raise
+        s.depth = depth
+        if depth == 0:
+            self._commit(s)
+        else:
+            self._control(s, f"RELEASE s{depth}")
+
+    def _control(self, s: Session, sql: str) -> None:
+        assert s.conn is not None
+        try:
+            s.conn.execute(sql.encode(), prepare=False)
+        except TRANSIENT as e:
+            raise unavailable(e) from e
+
+    def _begin(self, s: Session) -> None:
+        if s.pooled:
+            try:
+                s.conn = self.pool().getconn(timeout=CONNECT_TIMEOUT_S)
+            except Exception as e:
+                raise unavailable(e) from e
+        conn = self.conn_for(s)
+        try:
+            s.pipeline = conn.pipeline()
+            s.pipe = s.pipeline.__enter__()
+            conn.execute(b"BEGIN", prepare=False)
+        except TRANSIENT as e:
+            s.pipeline = s.pipe = None
+            self._release(s, broken=True)
+            raise unavailable(e) from e
+
+    def _commit(self, s: Session) -> None:
+        conn = s.conn
+        assert conn is not None and s.pipeline is not None
+        try:
+            conn.execute(b"COMMIT", prepare=False)
+            pipeline, s.pipeline, s.pipe = s.pipeline, None, None
+            pipeline.__exit__(None, None, None)  # sends everything queued and waits for the COMMIT
+        except BaseException as e:
+            self._abort(s, e)
+            if isinstance(e, TRANSIENT):
+                raise unavailable(e) from e
+            raise
+        self._release(s)
+
+    def _abort(self, s: Session, exc: BaseException) -> None:
+        conn = s.conn
+        pipeline, s.pipeline, s.pipe = s.pipeline, None, None
+        broken = conn is None or conn.broken or conn.closed
+        if pipeline is not None and not broken:
+            with contextlib.suppress(Exception):
+                pipeline.__exit__(type(exc), exc, exc.__traceback__)
+        if conn is not None and not (conn.broken or conn.closed):
+            try:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute(b"ROLLBACK", prepare=False)
+            except Exception:
+                log.warning("rollback failed; dropping the connection", exc_info=True)
+                broken = True
+        self._release(s, broken=broken or conn is None or conn.broken or conn.closed)
+
+    def _rollback_to(self, s: Session, depth: int) -> None:
+        conn = s.conn
+        if conn is None or conn.broken or conn.closed:
+            return
+        if s.pipe is not None:
+            # A failed statement aborts the pipeline until the next sync; clear that first.
+            with contextlib.suppress(psycopg.Error):
+                s.pipe.sync()
+        with contextlib.suppress(psycopg.Error):
+            conn.execute(f"ROLLBACK TO s{depth}".encode(), prepare=False)
+            conn.execute(f"RELEASE s{depth}".encode(), prepare=False)
+
+    def _release(self, s: Session, broken: bool = False) -> None:
+        s.prefetched_tasks.clear()
+        s.prefetched_task_lists.clear()
+        conn = s.conn
+        if s.pooled:
+            s.conn = None
+            if conn is not None:
+                if broken:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                with contextlib.suppress(Exception):
+                    self.pool().putconn(conn)
+        elif broken and conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+            s.conn = None
+
+    # -- statements -----------------------------------------------------------------------------
+    def fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        s = self.session()
+        if s.pooled and not s.depth:
+            with self.borrowed() as conn:
+                return conn.execute(sql, args).fetchall()
+        conn = self.conn_for(s)
+        try:
+            return conn.execute(sql, args).fetchall()
+        except TRANSIENT as e:
+            raise self.lost(s, e) from e
+
+    def run(self, sql: str, args: Sequence[Any]) -> None:
+        """A write; inside a transaction it is only queued."""
+        s = self.session()
+        if s.pooled and not s.depth:
+            with self.borrowed() as conn:
+                conn.execute(sql, args)
+            return
+        conn = self.conn_for(s)
+        try:
+            conn.execute(sql, args)
+        except TRANSIENT as e:
+            raise self.lost(s, e) from e
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        s = self.session()
+        if s.pooled and not s.depth:
+            with self.borrowed() as conn:
+                conn.cursor().executemany(sql, rows)
+            return
+        conn = self.conn_for(s)
+        try:
+            conn.cursor().executemany(sql, rows)
+        except TRANSIENT as e:
+            raise self.lost(s, e) from e
+
+    def close(self) -> None:
+        conn, self.main.conn = self.main.conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+
+def unavailable(e: BaseException) -> BackendUnavailable:
+    if isinstance(e, BackendUnavailable):
+        return e
+    if isinstance(e, pgerr.DeadlockDetected | pgerr.SerializationFailure | pgerr.LockNotAvailable):
+        return BackendUnavailable(f"Database conflict, retry: {_first_line(e)}")
+    return BackendUnavailable(f"Database unavailable: {_first_line(e)}")
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,98 @@
+"""LISTEN/NOTIFY for a cluster of nodes on one database.
+
+Each node keeps one listening connection on a background thread. A queue push anywhere wakes the
+long-polls waiting on that queue on every node; a definition change drops every node's cached
+definitions. Nothing polls the database: the thread sleeps in the socket until a notification comes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+log = logging.getLogger("podium.store.postgres")
+
+QUEUE_CHANNEL = "podium_queue"
+META_CHANNEL = "podium_meta"
+_WAKE_CHECK_S = 1.0  # how often the thread looks at its stop flag while idle
+
+
+def queue_payload(node: str, queue: str, visible_at: int | None) -> str:
+    """``node|visible_at|queue``; visible_at is empty for a message due now, so repeats in one commit merge."""
+    return f"{node}|{'' if visible_at is None else visible_at}|{queue}"
+
+
+class Listener:
+    """A thread that turns other nodes' notifications into local callbacks."""
+
+    def __init__(
+        self,
+        url: str,
+        node: str,
+        on_queue: Callable[[str, int], None],
+        on_metadata: Callable[[], None],
+        queue_names: Callable[[psycopg.Connection[Any]], list[str]],
+    ) -> None:
+        self.url = url
+        self.node = node
+        self.on_queue = on_queue
+        self.on_metadata = on_metadata
+        self.queue_names = queue_names
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._thread = threading.Thread(target=self._run, name="podium-pg-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(_WAKE_CHECK_S * 3)
+
+    def _run(self) -> None:
+        backoff = 0.05
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=5, application_name="podium-listener"
+                ) as conn:
+                    conn.execute(f"LISTEN {QUEUE_CHANNEL}")
+                    conn.execute(f"LISTEN {META_CHANNEL}")
+                    self._resync(conn)
+                    self.ready.set()
+                    backoff = 0.05
+                    while not self._stop.is_set():
+                        for n in conn.notifies(timeout=_WAKE_CHECK_S):
+                            self._dispatch(n.channel, n.payload)
+            except psycopg.Error as e:
+                self.ready.clear()
+                log.info("listener connection lost (%s); reconnecting", str(e).strip().splitlines()[:1])
+            except Exception:
+                self.ready.clear()
+                log.exception("listener failed; restarting")
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 2.0)
+
+    def _resync(self, conn: psycopg.Connection[Any]) -> None:
+        """Notifications sent while not listening are lost: wake every queue, forget every definition."""
+        self.on_metadata()
+        for queue in self.queue_names(conn):
+            self.on_queue(queue, 0)
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        try:
+            if channel == QUEUE_CHANNEL:
+                node, at, queue = payload.split("|", 2)
+                if node != self.node:
+                    delay = int(at) - int(time.time() * 1000) if at else 0
+                    self.on_queue(queue, max(0, delay))
+            elif channel == META_CHANNEL and payload != self.node:
+                self.on_metadata()
+        except Exception:
+            log.exception("bad notification %r on %s", payload, channel)

@@ -1,0 +1,169 @@
+-- name: get_task_def
+SELECT json FROM task_defs WHERE name = %s;
+-- name: put_task_def
+INSERT INTO task_defs (name, json) VALUES (%s, %s)
+ON CONFLICT (name) DO UPDATE SET json = excluded.json;
+-- name: list_task_defs
+SELECT json FROM task_defs ORDER BY name;
+-- name: delete_task_def
+DELETE FROM task_defs WHERE name = %s RETURNING 1;
+
+-- name: get_workflow_def
+SELECT json FROM workflow_defs WHERE name = %s AND version = %s;
+-- name: get_latest_workflow_def
+SELECT json FROM workflow_defs WHERE name = %s ORDER BY version DESC LIMIT 1;
+-- name: put_workflow_def
+INSERT INTO workflow_defs (name, version, json, create_time) VALUES (%s, %s, %s, %s)
+ON CONFLICT (name, version) DO UPDATE SET json = excluded.json;
+-- name: list_workflow_defs
+SELECT json FROM workflow_defs ORDER BY name, version;
+-- name: delete_workflow_def
+DELETE FROM workflow_defs WHERE name = %s AND version = %s RETURNING 1;
+-- name: notify_metadata
+SELECT pg_notify('podium_meta', %s);
+
+-- name: insert_workflow
+INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
+                       start_time, update_time, end_time, next_check, def_hash, json)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+-- name: update_workflow
+UPDATE workflows SET status = %s, correlation_id = %s, update_time = %s, end_time = %s, next_check = %s,
+  def_hash = %s, json = %s
+WHERE workflow_id = %s;
+-- name: get_workflow
+SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
+-- Inside a transaction a workflow is loaded to be decided: the row lock keeps every other node's
+-- decide, update and poll of this workflow waiting (or skipping) until the transaction ends.
+-- name: get_workflow_locked
+SELECT def_hash, json FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE;
+-- name: put_snapshot
+INSERT INTO workflow_snapshots (def_hash, json) VALUES (%s, %s) ON CONFLICT (def_hash) DO NOTHING;
+-- name: get_snapshot
+SELECT json FROM workflow_snapshots WHERE def_hash = %s;
+-- name: delete_workflow
+DELETE FROM workflows WHERE workflow_id = %s;
+-- The sweeper claims due workflows: rows another node is deciding are skipped, and the claim pushes
+-- next_check out by a lease so no other node picks them up meanwhile (the decide sets the real one).
+-- name: claim_due_workflows
+WITH due AS (
+  SELECT workflow_id, next_check FROM workflows WHERE next_check IS NOT NULL AND next_check <= %s
+  ORDER BY next_check LIMIT %s FOR UPDATE SKIP LOCKED)
+UPDATE workflows w SET next_check = %s FROM due WHERE w.workflow_id = due.workflow_id
+RETURNING w.workflow_id, due.next_check;
+-- name: set_next_check
+UPDATE workflows SET next_check = %s WHERE workflow_id = %s;
+-- name: set_next_check_min
+UPDATE workflows SET next_check = %s WHERE workflow_id = %s AND (next_check IS NULL OR next_check > %s)
+  AND status IN ('RUNNING', 'PAUSED');
+-- name: running_workflow_ids
+SELECT workflow_id FROM workflows WHERE name = %s AND version = %s AND status = 'RUNNING'
+  AND start_time >= %s AND start_time <= %s ORDER BY start_time;
+-- name: workflows_by_correlation
+SELECT def_hash, json FROM workflows WHERE name = %s AND correlation_id = %s ORDER BY start_time;
+-- name: child_workflow_ids
+SELECT workflow_id FROM workflows WHERE parent_workflow_id = %s;
+
+-- name: get_tasks
+SELECT json FROM tasks WHERE workflow_id = %s ORDER BY seq;
+-- name: get_task
+SELECT json FROM tasks WHERE task_id = %s;
+-- name: upsert_task
+INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+  update_time = excluded.update_time, json = excluded.json;
+-- name: delete_task
+DELETE FROM tasks WHERE task_id = %s;
+-- name: delete_workflow_tasks
+DELETE FROM tasks WHERE workflow_id = %s;
+-- name: count_in_progress
+SELECT count(*) FROM tasks WHERE task_def_name = %s AND status = 'IN_PROGRESS';
+-- name: pending_tasks_of_type
+SELECT json FROM tasks WHERE task_type = %s AND status IN ('SCHEDULED', 'IN_PROGRESS')
+ORDER BY update_time LIMIT %s OFFSET %s;
+
+-- A push wakes long-polls on every node: the notification is delivered when the transaction commits.
+-- name: queue_push
+WITH pushed AS (
+  INSERT INTO queue (queue_name, task_id, priority, visible_at, created) VALUES (%s, %s, %s, %s, %s)
+  ON CONFLICT (queue_name, task_id) DO UPDATE SET visible_at = excluded.visible_at, priority = excluded.priority)
+SELECT pg_notify('podium_queue', %s);
+-- name: queue_peek
+SELECT task_id FROM queue WHERE queue_name = %s AND visible_at <= %s
+ORDER BY priority DESC, visible_at, created LIMIT %s;
+-- Dequeue inside a transaction: lock the message, its task and the task's workflow together, skipping
+-- any of them another node holds, so a message is handed to one poller and never to a poll racing a
+-- decide of the same workflow. Returns the task body too, saving a read per task.
+-- name: queue_claim
+SELECT q.task_id, t.json FROM queue q
+JOIN tasks t ON t.task_id = q.task_id
+JOIN workflows w ON w.workflow_id = t.workflow_id
+WHERE q.queue_name = %s AND q.visible_at <= %s
+ORDER BY q.priority DESC, q.visible_at, q.created
+LIMIT %s
+FOR NO KEY UPDATE OF q, t, w SKIP LOCKED;
+-- name: queue_set_visible
+UPDATE queue SET visible_at = %s WHERE queue_name = %s AND task_id = %s;
+-- name: queue_set_visible_notify
+WITH moved AS (UPDATE queue SET visible_at = %s WHERE queue_name = %s AND task_id = %s)
+SELECT pg_notify('podium_queue', %s);
+-- name: queue_remove
+DELETE FROM queue WHERE queue_name = %s AND task_id = %s;
+-- name: queue_remove_task
+DELETE FROM queue WHERE task_id = %s;
+-- name: queue_size
+SELECT count(*) FROM queue WHERE queue_name = %s;
+-- name: queue_sizes
+SELECT queue_name, count(*), count(*) FILTER (WHERE visible_at > %s) FROM queue GROUP BY queue_name;
+-- name: queue_next_visible
+SELECT min(visible_at) FROM queue WHERE queue_name = %s;
+-- name: queue_requeue
+UPDATE queue SET visible_at = %s WHERE queue_name = %s AND visible_at > %s RETURNING 1;
+-- name: queue_contains
+SELECT 1 FROM queue WHERE queue_name = %s AND task_id = %s;
+-- name: queue_names
+SELECT DISTINCT queue_name FROM queue;
+-- name: notify_queue
+SELECT pg_notify('podium_queue', %s);
+
+-- name: put_poll_data
+INSERT INTO poll_data (queue_name, domain, worker_id, last_poll_time) VALUES (%s, %s, %s, %s)
+ON CONFLICT (queue_name, domain) DO UPDATE SET worker_id = excluded.worker_id,
+  last_poll_time = excluded.last_poll_time;
+-- name: list_poll_data
+SELECT queue_name, domain, worker_id, last_poll_time FROM poll_data ORDER BY queue_name, domain;
+
+-- name: add_log
+INSERT INTO task_logs (task_id, log, created_time) VALUES (%s, %s, %s);
+-- name: get_logs
+SELECT log, created_time FROM task_logs WHERE task_id = %s ORDER BY id;
+
+-- name: put_event_handler
+INSERT INTO event_handlers (name, event, active, json) VALUES (%s, %s, %s, %s)
+ON CONFLICT (name) DO UPDATE SET event = excluded.event, active = excluded.active, json = excluded.json;
+-- name: get_event_handler
+SELECT json FROM event_handlers WHERE name = %s;
+-- name: list_event_handlers
+SELECT json FROM event_handlers ORDER BY name;
+-- name: event_handlers_for
+SELECT json FROM event_handlers WHERE event = %s ORDER BY name;
+-- name: delete_event_handler
+DELETE FROM event_handlers WHERE name = %s RETURNING 1;
+
+-- name: event_publish
+INSERT INTO event_queue (queue_name, message_id, payload, created) VALUES (%s, %s, %s, %s);
+-- name: event_claim
+UPDATE event_queue SET lease_until = %s
+WHERE id IN (SELECT id FROM event_queue WHERE lease_until <= %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+RETURNING id, queue_name, message_id, payload;
+-- name: event_ack
+DELETE FROM event_queue WHERE id = %s;
+-- name: event_queue_sizes
+SELECT queue_name, count(*) FROM event_queue GROUP BY queue_name ORDER BY queue_name;
+-- name: put_event_execution
+INSERT INTO event_executions (id, handler_name, event, message_id, created, json) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO UPDATE SET json = excluded.json;
+-- name: get_event_execution
+SELECT json FROM event_executions WHERE id = %s;
+-- name: list_event_executions
+SELECT json FROM event_executions WHERE handler_name = %s ORDER BY created DESC, id LIMIT %s;

@@ -1,0 +1,95 @@
+// The only door to the server: Conductor's REST API under /api.
+
+/** An API failure carrying Conductor's error body ({status, message, validationErrors}). */
+export class ApiError extends Error {
+  constructor(status, body, path) {
+    const message = (body && body.message) || `HTTP ${status} on ${path}`;
+    super(message);
+    this.status = status;
+    this.body = body || {};
+    this.validationErrors = (body && body.validationErrors) || [];
+  }
+}
+
+function url(path, query) {
+  const u = new URL('/api' + path, location.origin);
+  if (query) {
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined || v === null || v === '') continue;
+      u.searchParams.set(k, String(v));
+    }
+  }
+  return u.pathname + u.search;
+}
+
+/**
+ * Call the API. Resolves to parsed JSON, a string for text/plain answers, or null for an empty body.
+ * Rejects with ApiError for any non-2xx answer.
+ */
+export async function request(method, path, { query, body, signal, raw } = {}) {
+  const init = { method, headers: { Accept: 'application/json, text/plain' }, signal };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = raw ? 'text/plain' : 'application/json';
+    init.body = raw ? body : JSON.stringify(body);
+  }
+  const res = await fetch(url(path, query), init);
+  const type = res.headers.get('content-type') || '';
+  const text = res.status === 204 ? '' : await res.text();
+  let data = text;
+  if (text && type.includes('json')) {
+    try { data = JSON.parse(text); } catch { data = text; }
+  }
+  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : { message: text }, path);
+  return text === '' ? null : data;
+}
+
+export const get = (path, query, opts = {}) => request('GET', path, { ...opts, query });
+export const post = (path, body, query, opts = {}) => request('POST', path, { ...opts, body, query });
+export const put = (path, body, query, opts = {}) => request('PUT', path, { ...opts, body, query });
+export const del = (path, query, opts = {}) => request('DELETE', path, { ...opts, query });
+
+const enc = encodeURIComponent;
+
+/** Named calls used by the pages (paths as in Conductor's API). */
+export const Api = {
+  search: (q, signal) => get('/workflow/search', q, { signal }),
+  workflow: (id, signal) => get(`/workflow/${enc(id)}`, { includeTasks: true }, { signal }),
+  pause: (id) => put(`/workflow/${enc(id)}/pause`),
+  resume: (id) => put(`/workflow/${enc(id)}/resume`),
+  terminate: (id, reason) => del(`/workflow/${enc(id)}`, { reason }),
+  retry: (id) => post(`/workflow/${enc(id)}/retry`),
+  restart: (id, useLatestDefinitions) => post(`/workflow/${enc(id)}/restart`, undefined, { useLatestDefinitions }),
+  rerun: (id, req) => post(`/workflow/${enc(id)}/rerun`, req),
+  skip: (id, ref, req) => put(`/workflow/${enc(id)}/skiptask/${enc(ref)}`, req || {}),
+  start: (req) => post('/workflow', req),
+  updateTask: (result) => post('/tasks', result),
+  taskLogs: (taskId) => get(`/tasks/${enc(taskId)}/log`),
+  pollData: (taskType) => get('/tasks/queue/polldata', { taskType }),
+  pollDataAll: () => get('/tasks/queue/polldata/all'),
+  queues: () => get('/tasks/queue/all'),
+  bulk: (action, ids, query) => {
+    const [method, path] = BULK[action];
+    return request(method, `/workflow/bulk/${path}`, { body: ids, query });
+  },
+  workflowDefs: () => get('/metadata/workflow'),
+  workflowDef: (name, version) => get(`/metadata/workflow/${enc(name)}`, { version }),
+  validateWorkflowDef: (def) => post('/metadata/workflow/validate', def),
+  saveWorkflowDef: (def) => post('/metadata/workflow', def, { overwrite: true }),
+  taskDefs: () => get('/metadata/taskdefs'),
+  createTaskDef: (def) => post('/metadata/taskdefs', [def]),
+  updateTaskDef: (def) => put('/metadata/taskdefs', def),
+  eventHandlers: () => get('/event'),
+  createEventHandler: (h) => post('/event', h),
+  updateEventHandler: (h) => put('/event', h),
+  deleteEventHandler: (name) => del(`/event/${enc(name)}`),
+};
+
+/** Bulk action → [method, path] (SPEC §6.3). */
+export const BULK = {
+  pause: ['PUT', 'pause'],
+  resume: ['PUT', 'resume'],
+  retry: ['POST', 'retry'],
+  restart: ['POST', 'restart'],
+  terminate: ['POST', 'terminate'],
+  delete: ['DELETE', 'remove'],
+};

@@ -1,0 +1,80 @@
+// Client-side router: one shell page, one module per screen, loaded on demand.
+import { errorBox, h } from './dom.js';
+
+const ROUTES = [
+  [/^\/$/, 'executions', () => import('./executions.js')],
+  [/^\/execution\/([^/]+)$/, 'executions', () => import('./execution.js')],
+  [/^\/workflows$/, 'workflows', () => import('./workflows.js')],
+  [/^\/workflows\/([^/]+)$/, 'workflows', () => import('./workflow-def.js')],
+  [/^\/taskdefs(?:\/([^/]+))?$/, 'taskdefs', () => import('./taskdefs.js')],
+  [/^\/queues$/, 'queues', () => import('./queues.js')],
+  [/^\/eventhandlers(?:\/([^/]+))?$/, 'eventhandlers', () => import('./events.js')],
+];
+
+let current = null; // AbortController of the page on screen
+
+function match(pathname) {
+  for (const [re, nav, load] of ROUTES) {
+    const m = re.exec(pathname);
+    if (m) return { nav, load, params: m.slice(1).map((p) => (p === undefined ? undefined : decodeURIComponent(p))) };
+  }
+  return null;
+}
+
+/** Go to a UI path (pushes history unless replace). */
+export function navigate(href, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', href); else history.pushState(null, '', href);
+  route();
+  window.scrollTo(0, 0);
+}
+
+async function route() {
+  if (current) current.abort();
+  const ctrl = new AbortController();
+  current = ctrl;
+  const main = document.getElementById('main');
+  const found = match(location.pathname);
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (found && a.dataset.nav === found.nav) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (!found) {
+    main.replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Not found'), h('p', null, 'No page here. ', h('a', { href: '/' }, 'Back to executions'))));
+    return;
+  }
+  try {
+    const mod = await found.load();
+    if (ctrl.signal.aborted) return;
+    main.replaceChildren();
+    await mod.render(main, { params: found.params, query: new URLSearchParams(location.search), signal: ctrl.signal, navigate });
+  } catch (err) {
+    if (ctrl.signal.aborted || err.name === 'AbortError') return;
+    main.replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Something went wrong'), errorBox(err)));
+  }
+}
+
+function isUiPath(pathname) {
+  return match(pathname) !== null;
+}
+
+document.addEventListener('click', (e) => {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target.closest('a[href]');
+  if (!a || a.getAttribute('target') || a.hasAttribute('download')) return;
+  const u = new URL(a.getAttribute('href'), location.href);
+  if (u.origin !== location.origin || !isUiPath(u.pathname)) return;
+  e.preventDefault();
+  navigate(u.pathname + u.search + u.hash);
+});
+
+window.addEventListener('popstate', route);
+
+document.addEventListener('keydown', (e) => {
+  if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t.closest('input, textarea, select, [contenteditable]')) return;
+  const search = document.querySelector('[data-shortcut="search"]');
+  if (search) { e.preventDefault(); search.focus(); }
+});
+
+route();

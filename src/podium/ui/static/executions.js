@@ -1,0 +1,254 @@
+// Executions search: filters kept in the URL, status chips with counts, paging, bulk actions.
+import { Api, get } from './api.js';
+import { badge, dialog, errorBox, errorText, fmtDuration, fmtTime, h, pageHead, toast } from './dom.js';
+
+export const STATUSES = ['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED'];
+const SIZES = [10, 25, 50, 100];
+const PRESETS = [['', 'Any time'], ['15m', 'Last 15 minutes'], ['1h', 'Last hour'], ['24h', 'Last 24 hours'], ['7d', 'Last 7 days']];
+const PRESET_MS = { '15m': 9e5, '1h': 3.6e6, '24h': 8.64e7, '7d': 6.048e8 };
+const BULK_ACTIONS = [
+  ['pause', 'Pause'], ['resume', 'Resume'], ['retry', 'Retry'], ['restart', 'Restart'],
+  ['terminate', 'Terminate'], ['delete', 'Delete'],
+];
+
+/** Filters as read from / written to the URL. */
+export function readFilters(q) {
+  const list = (k) => (q.get(k) || '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    name: list('name'), status: list('status').filter((s) => STATUSES.includes(s)),
+    from: q.get('from') || '', to: q.get('to') || '', range: q.get('range') || '',
+    cid: q.get('cid') || '', q: q.get('q') || '',
+    page: Math.max(1, parseInt(q.get('page') || '1', 10) || 1),
+    size: SIZES.includes(+q.get('size')) ? +q.get('size') : 25,
+    sort: q.get('sort') || 'startTime:DESC',
+  };
+}
+
+function toSearch(f) {
+  const p = new URLSearchParams();
+  if (f.name.length) p.set('name', f.name.join(','));
+  if (f.status.length) p.set('status', f.status.join(','));
+  for (const k of ['range', 'from', 'to', 'cid', 'q']) if (f[k]) p.set(k, f[k]);
+  if (f.page > 1) p.set('page', String(f.page));
+  if (f.size !== 25) p.set('size', String(f.size));
+  if (f.sort !== 'startTime:DESC') p.set('sort', f.sort);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+const quote = (v) => (/^[A-Za-z0-9_.*:-]+$/.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+
+/** The search `query` for the filters; withStatus=false leaves the status clause out (for the counts). */
+export function buildQuery(f, withStatus = true, now = Date.now()) {
+  const clauses = [];
+  if (f.name.length) clauses.push(`workflowType IN (${f.name.map(quote).join(',')})`);
+  if (withStatus && f.status.length) clauses.push(`status IN (${f.status.join(',')})`);
+  if (f.range && PRESET_MS[f.range]) clauses.push(`startTime > ${now - PRESET_MS[f.range]}`);
+  else {
+    const from = f.from ? new Date(f.from).getTime() : NaN;
+    const to = f.to ? new Date(f.to).getTime() : NaN;
+    if (!Number.isNaN(from)) clauses.push(`startTime > ${from - 1}`);
+    if (!Number.isNaN(to)) clauses.push(`startTime < ${to + 60000}`);
+  }
+  if (f.cid) clauses.push(`correlationId = ${quote(f.cid)}`);
+  return clauses.join(' AND ');
+}
+
+export async function render(main, ctx) {
+  const f = readFilters(ctx.query);
+  document.title = 'Executions · Podium';
+  const selected = new Set();
+  let results = [];
+
+  // -- filter form -------------------------------------------------------------------------------
+  const nameIn = h('input', { id: 'f-name', type: 'text', list: 'wf-names', value: f.name.join(', '), placeholder: 'any', autocomplete: 'off' });
+  const names = h('datalist', { id: 'wf-names' });
+  const cidIn = h('input', { id: 'f-cid', type: 'text', value: f.cid, placeholder: 'e.g. order-42 (* wildcard)', autocomplete: 'off' });
+  const textIn = h('input', { id: 'f-text', type: 'search', value: f.q, placeholder: 'search inputs, outputs, ids…', 'data-shortcut': 'search', autocomplete: 'off' });
+  const rangeIn = h('select', { id: 'f-range' }, PRESETS.map(([v, l]) => h('option', { value: v, selected: v === f.range }, l)), h('option', { value: 'custom', selected: !f.range && !!(f.from || f.to) }, 'Custom range'));
+  const fromIn = h('input', { id: 'f-from', type: 'datetime-local', value: f.from });
+  const toIn = h('input', { id: 'f-to', type: 'datetime-local', value: f.to });
+  const custom = h('div', { class: 'custom-range' }, h('div', { class: 'field' }, h('label', { for: 'f-from' }, 'From'), fromIn), h('div', { class: 'field' }, h('label', { for: 'f-to' }, 'To'), toIn));
+  const showCustom = () => { custom.hidden = rangeIn.value !== 'custom'; };
+  rangeIn.addEventListener('change', showCustom);
+  showCustom();
+
+  const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Status' });
+  const chipEls = {};
+  for (const s of STATUSES) {
+    const count = h('span', { class: 'chip-count' }, '…');
+    const chip = h('button', { type: 'button', class: `chip s-${s}`, 'aria-pressed': String(f.status.includes(s)), dataset: { status: s }, onclick: () => {
+      const on = chip.getAttribute('aria-pressed') !== 'true';
+      chip.setAttribute('aria-pressed', String(on));
+      apply(1);
+    } }, s.replace('_', ' '), count);
+    chipEls[s] = { chip, count };
+    chips.append(chip);
+  }
+
+  const form = h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(1); } },
+    h('div', { class: 'field' }, h('label', { for: 'f-name' }, 'Workflow name'), nameIn, names),
+    h('div', { class: 'field' }, h('label', { for: 'f-cid' }, 'Correlation id'), cidIn),
+    h('div', { class: 'field grow' }, h('label', { for: 'f-text' }, 'Free text'), textIn),
+    h('div', { class: 'field' }, h('label', { for: 'f-range' }, 'Started'), rangeIn),
+    custom,
+    h('div', { class: 'field field-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Search'),
+      h('button', { type: 'button', class: 'btn', onclick: () => ctx.navigate('/') }, 'Clear')));
+
+  // -- results -----------------------------------------------------------------------------------
+  const bulkBar = h('div', { class: 'bulk-bar', hidden: true, role: 'region', 'aria-label': 'Bulk actions' });
+  const bulkCount = h('strong', null, '');
+  bulkBar.append(bulkCount, ...BULK_ACTIONS.map(([a, label]) =>
+    h('button', { type: 'button', class: `btn btn-small${a === 'terminate' || a === 'delete' ? ' btn-danger' : ''}`, dataset: { bulk: a }, onclick: () => bulk(a, label) }, label)),
+  h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: () => { selected.clear(); drawRows(); } }, 'Clear selection'));
+  const bulkResult = h('div', { class: 'bulk-result', hidden: true, role: 'region', 'aria-label': 'Bulk result' });
+  const table = h('table', { class: 'grid executions' });
+  const summary = h('p', { class: 'muted', role: 'status' }, 'Searching…');
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  const errorSlot = h('div');
+
+  main.append(h('div', { class: 'pad' },
+    pageHead('Executions', h('button', { type: 'button', class: 'btn', onclick: () => run() }, 'Refresh')),
+    form, chips, errorSlot, bulkBar, bulkResult, summary, h('div', { class: 'table-wrap' }, table), pager));
+
+  get('/metadata/workflow/names').then((list) => names.replaceChildren(...(list || []).map((n) => h('option', { value: n })))).catch(() => {});
+
+  function current(page) {
+    const range = rangeIn.value === 'custom' ? '' : rangeIn.value;
+    return {
+      name: nameIn.value.split(',').map((s) => s.trim()).filter(Boolean),
+      status: STATUSES.filter((s) => chipEls[s].chip.getAttribute('aria-pressed') === 'true'),
+      range, from: rangeIn.value === 'custom' ? fromIn.value : '', to: rangeIn.value === 'custom' ? toIn.value : '',
+      cid: cidIn.value.trim(), q: textIn.value.trim(), page, size: f.size, sort: f.sort,
+    };
+  }
+
+  function apply(page) {
+    Object.assign(f, current(page));
+    history.pushState(null, '', `/${toSearch(f)}`);
+    run();
+  }
+
+  function sortBy(field) {
+    f.sort = f.sort === `${field}:DESC` ? `${field}:ASC` : `${field}:DESC`;
+    apply(1);
+  }
+
+  async function run() {
+    summary.textContent = 'Searching…';
+    errorSlot.replaceChildren();
+    const base = { freeText: f.q || '*', sort: f.sort };
+    const counts = STATUSES.map((s) => {
+      const q = buildQuery({ ...f, status: [s] });
+      return Api.search({ ...base, query: q, start: 0, size: 0 }, ctx.signal).then((r) => r.totalHits).catch(() => '?');
+    });
+    try {
+      const res = await Api.search({ ...base, query: buildQuery(f), start: (f.page - 1) * f.size, size: f.size }, ctx.signal);
+      results = res.results || [];
+      const total = res.totalHits || 0;
+      for (const id of [...selected]) if (!results.some((r) => r.workflowId === id)) selected.delete(id);
+      drawRows();
+      const first = total ? (f.page - 1) * f.size + 1 : 0;
+      summary.textContent = total ? `Showing ${first}–${first + results.length - 1} of ${total} executions` : 'No executions match these filters.';
+      drawPager(total);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      summary.textContent = '';
+      errorSlot.replaceChildren(errorBox(err));
+      results = [];
+      drawRows();
+    }
+    const n = await Promise.all(counts);
+    STATUSES.forEach((s, i) => { chipEls[s].count.textContent = String(n[i]); });
+  }
+
+  function sortHeader(field, label) {
+    const dir = f.sort === `${field}:DESC` ? 'descending' : f.sort === `${field}:ASC` ? 'ascending' : 'none';
+    return h('th', { 'aria-sort': dir }, h('button', { type: 'button', class: 'th-sort', onclick: () => sortBy(field) }, label, dir === 'none' ? '' : dir === 'descending' ? ' ▼' : ' ▲'));
+  }
+
+  function drawRows() {
+    const all = h('input', { type: 'checkbox', 'aria-label': 'Select all on this page', checked: results.length > 0 && results.every((r) => selected.has(r.workflowId)), onchange: (e) => {
+      for (const r of results) { if (e.target.checked) selected.add(r.workflowId); else selected.delete(r.workflowId); }
+      drawRows();
+    } });
+    const head = h('thead', null, h('tr', null, h('th', { class: 'col-check' }, all), sortHeader('workflowType', 'Workflow'), h('th', null, 'Execution id'), h('th', null, 'Status'),
+      sortHeader('startTime', 'Started'), sortHeader('endTime', 'Ended'), h('th', null, 'Duration'), h('th', null, 'Correlation id'), h('th', null, 'Reason')));
+    const body = h('tbody', null, results.map((r) => {
+      const cb = h('input', { type: 'checkbox', 'aria-label': `Select ${r.workflowId}`, checked: selected.has(r.workflowId), onchange: (e) => {
+        if (e.target.checked) selected.add(r.workflowId); else selected.delete(r.workflowId);
+        drawBulkBar();
+        all.checked = results.every((x) => selected.has(x.workflowId));
+      } });
+      const started = Date.parse(r.startTime);
+      const dur = r.executionTime || (r.status === 'RUNNING' || r.status === 'PAUSED' ? Date.now() - started : 0);
+      return h('tr', { dataset: { id: r.workflowId } },
+        h('td', { class: 'col-check' }, cb),
+        h('td', null, h('span', { class: 'wf-name' }, r.workflowType), h('span', { class: 'muted' }, ` v${r.version}`)),
+        h('td', { class: 'mono' }, h('a', { href: `/execution/${encodeURIComponent(r.workflowId)}` }, r.workflowId)),
+        h('td', null, badge(r.status)),
+        h('td', { class: 'nowrap' }, fmtTime(r.startTime)),
+        h('td', { class: 'nowrap' }, fmtTime(r.endTime)),
+        h('td', { class: 'nowrap' }, fmtDuration(dur)),
+        h('td', { class: 'mono' }, r.correlationId || ''),
+        h('td', { class: 'reason', title: r.reasonForIncompletion || '' }, r.reasonForIncompletion || ''));
+    }));
+    table.replaceChildren(head, body);
+    drawBulkBar();
+  }
+
+  function drawBulkBar() {
+    bulkBar.hidden = selected.size === 0;
+    bulkCount.textContent = `${selected.size} selected`;
+  }
+
+  function drawPager(total) {
+    const pages = Math.max(1, Math.ceil(total / f.size));
+    const sizeSel = h('select', { id: 'f-size', 'aria-label': 'Rows per page', onchange: (e) => { f.size = +e.target.value; apply(1); } },
+      SIZES.map((s) => h('option', { value: s, selected: s === f.size }, `${s} per page`)));
+    pager.replaceChildren(
+      h('button', { type: 'button', class: 'btn btn-small', disabled: f.page <= 1, onclick: () => apply(f.page - 1) }, '‹ Previous'),
+      h('span', null, `Page ${f.page} of ${pages}`),
+      h('button', { type: 'button', class: 'btn btn-small', disabled: f.page >= pages, onclick: () => apply(f.page + 1) }, 'Next ›'),
+      sizeSel);
+  }
+
+  async function bulk(action, label) {
+    const ids = [...selected];
+    const fields = action === 'terminate' ? [{ name: 'reason', label: 'Reason (optional)', value: '' }] : [];
+    if (action === 'restart') fields.push({ name: 'latest', label: 'Use the latest definitions', type: 'checkbox' });
+    const ok = await dialog({
+      title: `${label} ${ids.length} execution${ids.length === 1 ? '' : 's'}?`,
+      message: action === 'delete' ? 'Deleted executions are removed for good.' : 'The action is applied to each selected execution.',
+      fields, confirm: label, danger: action === 'terminate' || action === 'delete',
+      body: h('ul', { class: 'id-list mono' }, ids.slice(0, 8).map((id) => h('li', null, id)), ids.length > 8 ? h('li', null, `… and ${ids.length - 8} more`) : null),
+    });
+    if (!ok) return;
+    const query = action === 'terminate' ? { reason: ok.reason || undefined } : action === 'restart' ? { useLatestDefinitions: !!ok.latest } : action === 'delete' ? { archiveWorkflow: false } : undefined;
+    try {
+      const res = await Api.bulk(action, ids, query);
+      showBulkResult(label, ids, res);
+      selected.clear();
+      run();
+    } catch (err) {
+      toast(errorText(err), 'error');
+    }
+  }
+
+  function showBulkResult(label, ids, res) {
+    const errors = res.bulkErrorResults || {};
+    const okSet = new Set((res.bulkSuccessfulResults || []).map(String));
+    bulkResult.hidden = false;
+    bulkResult.replaceChildren(
+      h('div', { class: 'bulk-result-head' }, h('strong', null, `${label}: ${okSet.size} succeeded, ${Object.keys(errors).length} failed`),
+        h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: () => { bulkResult.hidden = true; } }, 'Dismiss')),
+      h('ul', { class: 'bulk-items' }, ids.map((id) => h('li', { class: okSet.has(id) ? 'ok' : 'fail', dataset: { id } },
+        h('span', { class: 'bulk-mark', 'aria-hidden': 'true' }, okSet.has(id) ? '✓' : '✗'), ' ',
+        h('a', { class: 'mono', href: `/execution/${encodeURIComponent(id)}` }, id), ' ',
+        h('span', null, okSet.has(id) ? 'done' : errors[id] || 'not processed')))));
+    bulkResult.focus?.();
+  }
+
+  drawRows();
+  await run();
+}

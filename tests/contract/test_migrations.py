@@ -1,0 +1,138 @@
+"""The migration runners: a database upgraded step by step ends with exactly the schema of a fresh one."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from pg_cluster import PgCluster
+from podium.store.postgres import PostgresStore
+from podium.store.postgres_migrate import migrate, schema_version
+from podium.store.sqlfiles import migrations
+from podium.store.sqlite import SqliteStore
+
+PG_VERSIONS = [v for v, _ in migrations("postgres")]
+SQLITE_VERSIONS = [v for v, _ in migrations("sqlite")]
+
+
+def test_migration_files_are_numbered_without_gaps() -> None:
+    for versions in (PG_VERSIONS, SQLITE_VERSIONS):
+        assert versions == list(range(1, len(versions) + 1))
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+def pg_schema(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    cols = conn.execute(
+        "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity"
+        " FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"
+    ).fetchall()
+    indexes = conn.execute(
+        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
+    ).fetchall()
+    constraints = conn.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2"
+    ).fetchall()
+    return {"columns": cols, "indexes": indexes, "constraints": constraints}
+
+
+@pytest.fixture()
+def empty_pg(postgres: PgCluster) -> Iterator[str]:
+    name = postgres.create_database(template=None)
+    try:
+        yield postgres.url(name)
+    finally:
+        postgres.drop_database(name)
+
+
+@pytest.fixture()
+def fresh_pg_schema(pg_url: str) -> dict[str, Any]:
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        return pg_schema(c)
+
+
+@pytest.mark.parametrize("start", [0, *PG_VERSIONS])
+def test_postgres_upgrade_from_each_version_equals_fresh(
+    empty_pg: str, fresh_pg_schema: dict[str, Any], start: int
+) -> None:
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        assert migrate(c, target=start) == start
+        assert schema_version(c) == start
+        if start:  # an old release's data survives the upgrade
+            c.execute("INSERT INTO task_defs (name, json) VALUES ('old', '{}')")
+    store = PostgresStore(empty_pg)  # what a node does at start-up
+    store.close()
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        assert schema_version(c) == PG_VERSIONS[-1]
+        assert pg_schema(c) == fresh_pg_schema
+        assert [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY 1")] == PG_VERSIONS
+        if start:
+            assert c.execute("SELECT count(*) FROM task_defs").fetchone() == (1,)
+
+
+def test_postgres_nodes_starting_together_migrate_once(empty_pg: str, fresh_pg_schema: dict[str, Any]) -> None:
+    errors: list[BaseException] = []
+
+    def start_node() -> None:
+        try:
+            PostgresStore(empty_pg).close()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=start_node) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        assert [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY 1")] == PG_VERSIONS
+        assert pg_schema(c) == fresh_pg_schema
+
+
+def test_postgres_migrate_again_is_a_no_op(pg_url: str, fresh_pg_schema: dict[str, Any]) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        assert migrate(c) == PG_VERSIONS[-1]
+        assert pg_schema(c) == fresh_pg_schema
+        assert c.execute("SELECT count(*) FROM schema_version").fetchone() == (len(PG_VERSIONS),)
+
+
+# -- SQLite -------------------------------------------------------------------------------------
+def sqlite_schema(path: Path) -> dict[str, Any]:
+    with sqlite3.connect(path) as c:
+        objects = c.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+        ).fetchall()
+        columns = {
+            name: c.execute(f"PRAGMA table_info({name})").fetchall() for _t, name, _tb, _s in objects if _t == "table"
+        }
+    return {"objects": objects, "columns": columns}
+
+
+def sqlite_at(path: Path, version: int) -> None:
+    """A database as an older release left it: migrations up to ``version`` applied."""
+    with sqlite3.connect(path) as c:
+        c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        for v, sql in migrations("sqlite"):
+            if v <= version:
+                c.executescript(sql)
+                c.execute("INSERT INTO schema_version (version) VALUES (?)", (v,))
+
+
+@pytest.mark.parametrize("start", [0, *SQLITE_VERSIONS])
+def test_sqlite_upgrade_from_each_version_equals_fresh(tmp_path: Path, start: int) -> None:
+    SqliteStore(f"sqlite:///{tmp_path / 'fresh.db'}").close()
+    old = tmp_path / "old.db"
+    sqlite_at(old, start)
+    store = SqliteStore(f"sqlite:///{old}")
+    assert store.migrate() == SQLITE_VERSIONS[-1]
+    store.close()
+    assert sqlite_schema(old) == sqlite_schema(tmp_path / "fresh.db")
+    with sqlite3.connect(old) as c:
+        assert [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY 1")] == SQLITE_VERSIONS

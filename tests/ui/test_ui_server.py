@@ -1,0 +1,84 @@
+"""The UI's server side: the shell on every page path, versioned assets, and nothing shadowed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ServerProcess
+from podium.ui.pages import PAGE_PATHS, load_assets
+
+PAGES = ["/", "/execution/abc-123", "/workflows", "/workflows/order", "/taskdefs", "/taskdefs/t1", "/queues",
+         "/eventhandlers", "/eventhandlers/h1"]
+
+
+def test_every_page_path_is_listed() -> None:
+    assert len(PAGE_PATHS) == len(PAGES)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_serve_the_shell(server: ServerProcess, path: str) -> None:
+    r = httpx.get(server.url + path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-cache"
+    assert re.search(r'<script type="module" src="/ui/static/[0-9a-f]{16}/app\.js">', r.text)
+    assert "{{static}}" not in r.text
+
+
+def test_assets_are_versioned_and_cached(server: ServerProcess) -> None:
+    shell = httpx.get(server.url + "/").text
+    match = re.search(r"/ui/static/([0-9a-f]{16})/style\.css", shell)
+    assert match
+    digest = match.group(1)
+    for name, kind in [("app.js", "text/javascript"), ("style.css", "text/css"), ("favicon.svg", "image/svg+xml"),
+                       ("graph.js", "text/javascript")]:
+        r = httpx.get(f"{server.url}/ui/static/{digest}/{name}")
+        assert r.status_code == 200, name
+        assert r.headers["content-type"].startswith(kind)
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    stale = httpx.get(f"{server.url}/ui/static/0000000000000000/app.js")
+    assert stale.status_code == 200
+    assert stale.headers["cache-control"] == "no-cache"
+    assert httpx.get(f"{server.url}/ui/static/{digest}/nope.js").status_code == 404
+    assert httpx.get(f"{server.url}/ui/static/{digest}/index.html").status_code == 404
+
+
+def test_api_and_service_paths_are_not_shadowed(server: ServerProcess) -> None:
+    assert httpx.get(server.url + "/health").json()["healthy"] is True
+    assert httpx.get(server.url + "/openapi.json").json()["info"]["title"] == "Podium"
+    assert "swagger" in httpx.get(server.url + "/docs").text.lower()
+    assert httpx.get(server.url + "/metrics").headers["content-type"].startswith("text/plain")
+    r = httpx.get(server.url + "/api/workflow/search", params={"size": 0})
+    assert r.status_code == 200 and "totalHits" in r.json()
+    missing = httpx.get(server.url + "/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/json")
+    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith("/ui") or p in PAGE_PATHS], "UI routes stay out of the API schema"
+
+
+def test_load_assets_digest_changes_with_content(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / "index.html").write_text('<script src="{{static}}/app.js"></script>')
+    (root / "app.js").write_text("console.log(1)")
+    first = load_assets(root)
+    assert first.shell == f'<script src="/ui/static/{first.digest}/app.js"></script>'.encode()
+    assert first.files["app.js"].media_type.startswith("text/javascript")
+    (root / "app.js").write_text("console.log(2)")
+    assert load_assets(root).digest != first.digest
+
+
+def test_packaged_assets_are_complete() -> None:
+    assets = load_assets()
+    imports: set[str] = set()
+    for name, asset in assets.files.items():
+        if name.endswith(".js"):
+            imports |= set(re.findall(r"'\./([\w-]+\.js)'", asset.body.decode()))
+    assert imports, "modules import each other"
+    assert imports <= set(assets.files), f"missing modules: {imports - set(assets.files)}"
+    assert "VENDORED.md" in assets.files
