@@ -178,11 +178,13 @@ class Run:
         api.post("/metadata/workflow", json=FLOW).raise_for_status()
         urls = [n.url for n in self.nodes]
         self.workers = run_workers([Worker(f"wk{i}", urls, i % 3, self.ledger, self.stop) for i in range(9)])
+        clients = [httpx.Client(base_url=n.url + "/api", timeout=10) for n in self.nodes]
         for i in range(self.workflows):  # started on every node in turn, while workers already run
-            node = self.nodes[i % 3]
-            r = httpx.post(node.url + "/api/workflow", json={"name": "mn_flow", "input": {"i": i, "fail": i % 3 == 0}})
+            r = clients[i % 3].post("/workflow", json={"name": "mn_flow", "input": {"i": i, "fail": i % 3 == 0}})
             assert r.status_code == 200, r.text
             self.ids.append(r.text)
+        for c in clients:
+            c.close()
         return self
 
     def finished(self) -> int:

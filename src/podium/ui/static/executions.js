@@ -135,6 +135,7 @@ export async function render(main, ctx) {
   }
 
   async function run() {
+    delete table.dataset.loaded;
     summary.textContent = 'Searching…';
     errorSlot.replaceChildren();
     const base = { freeText: f.q || '*', sort: f.sort };
@@ -160,6 +161,7 @@ export async function render(main, ctx) {
     }
     const n = await Promise.all(counts);
     STATUSES.forEach((s, i) => { chipEls[s].count.textContent = String(n[i]); });
+    table.dataset.loaded = location.search || '?';
   }
 
   function sortHeader(field, label) {
