@@ -1,4 +1,5 @@
 """Definitions, task definitions, queues, event handlers and readability, in a real browser."""
+# ruff: noqa: F811  (the fixtures are imported from ui_browser and named as test parameters)
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ def test_workflow_list_and_diagram(page: Any, seed: Seed) -> None:
     assert json.loads(page.locator("pre.json").inner_text())["name"] == seed.demo
 
 
-def test_edit_shows_validation_errors_on_their_lines(page: Any, seed: Seed, console: ConsoleWatch,
-                                                     artifacts: Path) -> None:
+def test_edit_shows_validation_errors_on_their_lines(
+    page: Any, seed: Seed, console: ConsoleWatch, artifacts: Path
+) -> None:
     console.allow("status of 400")  # the browser logs the API's 400 answers to validation
     page.goto(f"/workflows/{seed.demo}?tab=edit")
     editor = page.locator("#def-editor")
@@ -47,15 +49,17 @@ def test_edit_shows_validation_errors_on_their_lines(page: Any, seed: Seed, cons
     dup_line = got["tasks[1].forkTasks[0][0].taskReferenceName"]
     assert lines[dup_line - 1].strip() == '"taskReferenceName": "prepare",'
     loop_line = got["tasks[4].loopCondition"]
-    assert '"name": "loop"' in "\n".join(lines[loop_line - 1: loop_line + 2])
+    assert '"name": "loop"' in "\n".join(lines[loop_line - 1 : loop_line + 2])
     assert page.locator(".gutter .err").count() == len(set(got.values()))
     assert page.locator('.graph .node.has-error[data-key="loop"]').count() == 1
-    shot(page, artifacts, "10-definition-validation")
 
     problems.first.locator("button").click()
-    selected = page.evaluate("(() => { const a = document.querySelector('#def-editor');"
-                             " return a.value.slice(a.selectionStart, a.selectionEnd); })()")
+    selected = page.evaluate(
+        "(() => { const a = document.querySelector('#def-editor');"
+        " return a.value.slice(a.selectionStart, a.selectionEnd); })()"
+    )
     assert selected.strip() == '"taskReferenceName": "prepare",'
+    shot(page, artifacts, "10-definition-validation")
 
     editor.fill(text[:-3])
     page.locator("[data-act=validate]").click()
@@ -69,9 +73,12 @@ def test_edit_shows_validation_errors_on_their_lines(page: Any, seed: Seed, cons
     page.locator(".ok-box").wait_for()
     page.locator("[data-act=save]").click()
     page.wait_for_url(re.compile(rf"/workflows/{seed.demo}\?version=2"))
-    assert seed.api.get(f"/metadata/workflow/{seed.demo}", params={"version": 2}).json()["description"] == \
-        "edited in the UI"
-    assert page.locator("#def-version option").count() == 2
+    assert (
+        seed.api.get(f"/metadata/workflow/{seed.demo}", params={"version": 2}).json()["description"]
+        == "edited in the UI"
+    )
+    page.locator("#def-version option").nth(1).wait_for(state="attached")
+    assert page.locator("#def-version option").all_inner_texts() == ["version 1", "version 2"]
 
 
 def test_run_form_starts_an_execution(page: Any, seed: Seed) -> None:
@@ -133,8 +140,12 @@ def test_event_handlers_page(page: Any, seed: Seed, console: ConsoleWatch) -> No
         page.goto("/eventhandlers")
         page.get_by_text("Event handlers are not available on this server.").wait_for()
         return
-    handler = {"name": f"{seed.p}_on_done", "event": f"conductor:{seed.demo}:done", "active": True,
-               "actions": [{"action": "start_workflow", "start_workflow": {"name": seed.child, "input": {}}}]}
+    handler = {
+        "name": f"{seed.p}_on_done",
+        "event": f"conductor:{seed.demo}:done",
+        "active": True,
+        "actions": [{"action": "start_workflow", "start_workflow": {"name": seed.child, "input": {}}}],
+    }
     assert seed.api.post("/event", json=handler).status_code in (200, 204)
     page.goto("/eventhandlers")
     page.locator(f'tr[data-name="{handler["name"]}"] a').click()
@@ -152,11 +163,13 @@ def test_event_handlers_page(page: Any, seed: Seed, console: ConsoleWatch) -> No
 def _contrast(page: Any, selector: str, fg_prop: str, bg_prop: str) -> list[tuple[str, float]]:
     script = """([sel, fgProp, bgProp]) => {
       const rgb = (s) => (s.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
-      const lum = (c) => { const v = c.map((x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
-        return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+      const lin = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      const lum = (c) => { const v = c.map(lin); return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
       return [...document.querySelectorAll(sel)].map((el) => {
-        const fgEl = fgProp.el ? el.querySelector(fgProp.el) : el; const bgEl = bgProp.el ? el.querySelector(bgProp.el) : el;
-        const a = lum(rgb(getComputedStyle(fgEl)[fgProp.prop])); const b = lum(rgb(getComputedStyle(bgEl)[bgProp.prop]));
+        const fgEl = fgProp.el ? el.querySelector(fgProp.el) : el;
+        const bgEl = bgProp.el ? el.querySelector(bgProp.el) : el;
+        const a = lum(rgb(getComputedStyle(fgEl)[fgProp.prop]));
+        const b = lum(rgb(getComputedStyle(bgEl)[bgProp.prop]));
         return [el.getAttribute('class'), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
       });
     }"""
@@ -172,8 +185,9 @@ def test_readable_contrast(page: Any, seed: Seed) -> None:
     nodes_page = page.context.new_page()
     nodes_page.goto(f"/execution/{wid}")
     nodes_page.locator(".graph .node").first.wait_for()
-    nodes = _contrast(nodes_page, ".graph .node:not(.dim)", '{"el": ".n-title", "prop": "fill"}',
-                      '{"el": ".n-box", "prop": "fill"}')
+    nodes = _contrast(
+        nodes_page, ".graph .node:not(.dim)", '{"el": ".n-title", "prop": "fill"}', '{"el": ".n-box", "prop": "fill"}'
+    )
     assert len(nodes) >= 10
     low = [(c, round(r, 2)) for c, r in badges + nodes if r < 4.5]
     assert low == []

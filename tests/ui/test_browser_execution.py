@@ -1,4 +1,5 @@
 """The execution view in a real browser: diagram states, terminate, task panel, timeline, keyboard, 1,000 tasks."""
+# ruff: noqa: F811  (the fixtures are imported from ui_browser and named as test parameters)
 
 from __future__ import annotations
 
@@ -186,8 +187,10 @@ def test_dynamic_fork_of_1000_tasks(page: Any, seed: Seed, api: httpx.Client, ar
     page.locator(".group[data-group=fan]").wait_for()
     wall_ms = (time.perf_counter() - started) * 1000
     nav_ms = page.evaluate("performance.now()")
-    timings = page.evaluate("({render: +document.querySelector('main').dataset.renderMs,"
-                            " fetch: +document.querySelector('main').dataset.fetchMs})")
+    timings = page.evaluate(
+        "({render: +document.querySelector('main').dataset.renderMs,"
+        " fetch: +document.querySelector('main').dataset.fetchMs})"
+    )
     counts = page.locator(".group .g-counts").text_content()
     assert "3 completed" in counts and "997 scheduled" in counts
     shot(page, artifacts, "06-fanout-collapsed")
@@ -199,7 +202,7 @@ def test_dynamic_fork_of_1000_tasks(page: Any, seed: Seed, api: httpx.Client, ar
     expand_ms = (time.perf_counter() - t0) * 1000
     assert page.locator(".node.cell").count() == 1000
     assert page.locator(".node.cell.s-COMPLETED").count() == 3
-    page.locator('.node.cell[data-key="_%s_0"]' % seed.t_item).focus()
+    page.locator(f'.node.cell[data-key="_{seed.t_item}_0"]').focus()
     page.keyboard.press("ArrowRight")
     assert page.evaluate("document.activeElement.dataset.key") == f"_{seed.t_item}_1"
     page.keyboard.press("Enter")
@@ -208,7 +211,13 @@ def test_dynamic_fork_of_1000_tasks(page: Any, seed: Seed, api: httpx.Client, ar
     page.locator("[data-toggle=fan]").click()
     assert page.locator(".node.cell").count() == 0
 
-    figures = {"tasks": 1002, "page_to_diagram_ms": round(wall_ms), "navigation_ms": round(nav_ms),
-               "fetch_ms": timings["fetch"], "first_render_ms": timings["render"], "expand_ms": round(expand_ms)}
+    figures = {
+        "tasks": 1002,
+        "page_to_diagram_ms": round(wall_ms),
+        "navigation_ms": round(nav_ms),
+        "fetch_ms": timings["fetch"],
+        "first_render_ms": timings["render"],
+        "expand_ms": round(expand_ms),
+    }
     (artifacts / "fanout-timing.json").write_text(json.dumps(figures, indent=2))
     print("dynamic fork of 1,000:", figures)

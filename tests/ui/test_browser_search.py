@@ -1,4 +1,5 @@
 """The executions search in a real browser: filters in the URL, status counts, paging, bulk actions."""
+# ruff: noqa: F811  (the fixtures are imported from ui_browser and named as test parameters)
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def test_paging_with_next(page: Any, seed: Seed) -> None:
     page.goto(f"/?name={seed.child}&size=10")
     first = rows(page)
     assert len(first) == 10
-    assert page.locator("p[role=status]").inner_text() == "Showing 1–10 of 12 executions"
+    assert page.locator("p[role=status]").inner_text() == "Showing 1\N{EN DASH}10 of 12 executions"
     page.locator(".pager button", has_text="Next").click()
     page.wait_for_url(re.compile("page=2"))
     second = rows(page)

@@ -11,8 +11,17 @@ import pytest
 from conftest import ServerProcess
 from podium.ui.pages import PAGE_PATHS, load_assets
 
-PAGES = ["/", "/execution/abc-123", "/workflows", "/workflows/order", "/taskdefs", "/taskdefs/t1", "/queues",
-         "/eventhandlers", "/eventhandlers/h1"]
+PAGES = [
+    "/",
+    "/execution/abc-123",
+    "/workflows",
+    "/workflows/order",
+    "/taskdefs",
+    "/taskdefs/t1",
+    "/queues",
+    "/eventhandlers",
+    "/eventhandlers/h1",
+]
 
 
 def test_every_page_path_is_listed() -> None:
@@ -35,8 +44,12 @@ def test_assets_are_versioned_and_cached(server: ServerProcess) -> None:
     match = re.search(r"/ui/static/([0-9a-f]{16})/style\.css", shell)
     assert match
     digest = match.group(1)
-    for name, kind in [("app.js", "text/javascript"), ("style.css", "text/css"), ("favicon.svg", "image/svg+xml"),
-                       ("graph.js", "text/javascript")]:
+    for name, kind in [
+        ("app.js", "text/javascript"),
+        ("style.css", "text/css"),
+        ("favicon.svg", "image/svg+xml"),
+        ("graph.js", "text/javascript"),
+    ]:
         r = httpx.get(f"{server.url}/ui/static/{digest}/{name}")
         assert r.status_code == 200, name
         assert r.headers["content-type"].startswith(kind)

@@ -37,18 +37,31 @@ class Seed:
     # -- definitions ---------------------------------------------------------------------------
     def register(self) -> None:
         names = [self.t_prepare, self.t_left, self.t_right, self.t_approve, self.t_slow, self.t_item]
-        _ok(self.api.post("/metadata/taskdefs", json=[{"name": n, "retryCount": 0,
-                                                      "description": f"{n} worker"} for n in names]))
-        child = {"name": self.child, "version": 1, "description": "Child: computes a receipt",
-                 "tasks": [inline("receipt", "({ receipt: 'R-' + $.n })", n="${workflow.input.n}")]}
+        _ok(
+            self.api.post(
+                "/metadata/taskdefs", json=[{"name": n, "retryCount": 0, "description": f"{n} worker"} for n in names]
+            )
+        )
+        child = {
+            "name": self.child,
+            "version": 1,
+            "description": "Child: computes a receipt",
+            "tasks": [inline("receipt", "({ receipt: 'R-' + $.n })", n="${workflow.input.n}")],
+        }
         _ok(self.api.post("/metadata/workflow", params={"overwrite": "true"}, json=child))
         _ok(self.api.post("/metadata/workflow", params={"overwrite": "true"}, json=self.demo_def()))
         fan = {
-            "name": self.fan, "version": 1, "description": "Dynamic fan-out",
+            "name": self.fan,
+            "version": 1,
+            "description": "Dynamic fan-out",
             "inputParameters": ["items"],
             "tasks": [
-                {"name": "fan", "taskReferenceName": "fan", "type": "FORK_JOIN_DYNAMIC",
-                 "inputParameters": {"forkTaskName": self.t_item, "forkTaskInputs": "${workflow.input.items}"}},
+                {
+                    "name": "fan",
+                    "taskReferenceName": "fan",
+                    "type": "FORK_JOIN_DYNAMIC",
+                    "inputParameters": {"forkTaskName": self.t_item, "forkTaskInputs": "${workflow.input.items}"},
+                },
                 {"name": "fan_join", "taskReferenceName": "fan_join", "type": "JOIN"},
                 simple(self.t_approve, "after_fan"),
             ],
@@ -57,25 +70,49 @@ class Seed:
 
     def demo_def(self) -> dict[str, Any]:
         return {
-            "name": self.demo, "version": 1, "description": "Order handling demo",
+            "name": self.demo,
+            "version": 1,
+            "description": "Order handling demo",
             "inputParameters": ["route", "orderId"],
             "tasks": [
                 simple(self.t_prepare, "prepare", inputParameters={"orderId": "${workflow.input.orderId}"}),
-                {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN",
-                 "forkTasks": [[simple(self.t_left, "pack")],
-                               [simple(self.t_right, "bill"), inline("bill_total", "$.x || 42")]]},
+                {
+                    "name": "fork",
+                    "taskReferenceName": "fork",
+                    "type": "FORK_JOIN",
+                    "forkTasks": [
+                        [simple(self.t_left, "pack")],
+                        [simple(self.t_right, "bill"), inline("bill_total", "$.x || 42")],
+                    ],
+                },
                 {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["pack", "bill_total"]},
-                {"name": "route", "taskReferenceName": "route", "type": "SWITCH", "evaluatorType": "value-param",
-                 "expression": "route", "inputParameters": {"route": "${workflow.input.route}"},
-                 "decisionCases": {"fast": [inline("fast_path", "'fast'")],
-                                   "slow": [simple(self.t_slow, "slow_path")]},
-                 "defaultCase": [inline("default_path", "'default'")]},
-                {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE",
-                 "loopCondition": "$.loop['iteration'] < 3",
-                 "loopOver": [inline("loop_body", "'pass'")]},
-                {"name": "receipt", "taskReferenceName": "receipt", "type": "SUB_WORKFLOW",
-                 "inputParameters": {"n": "${workflow.input.orderId}"},
-                 "subWorkflowParam": {"name": self.child, "version": 1}},
+                {
+                    "name": "route",
+                    "taskReferenceName": "route",
+                    "type": "SWITCH",
+                    "evaluatorType": "value-param",
+                    "expression": "route",
+                    "inputParameters": {"route": "${workflow.input.route}"},
+                    "decisionCases": {
+                        "fast": [inline("fast_path", "'fast'")],
+                        "slow": [simple(self.t_slow, "slow_path")],
+                    },
+                    "defaultCase": [inline("default_path", "'default'")],
+                },
+                {
+                    "name": "loop",
+                    "taskReferenceName": "loop",
+                    "type": "DO_WHILE",
+                    "loopCondition": "$.loop['iteration'] < 3",
+                    "loopOver": [inline("loop_body", "'pass'")],
+                },
+                {
+                    "name": "receipt",
+                    "taskReferenceName": "receipt",
+                    "type": "SUB_WORKFLOW",
+                    "inputParameters": {"n": "${workflow.input.orderId}"},
+                    "subWorkflowParam": {"name": self.child, "version": 1},
+                },
                 simple(self.t_approve, "approve"),
             ],
             "outputParameters": {"receipt": "${receipt.output.receipt}"},
@@ -92,18 +129,36 @@ class Seed:
         wf: dict[str, Any] = _ok(self.api.get(f"/workflow/{wid}")).json()
         return wf
 
-    def complete(self, task_type: str, wid: str, output: dict[str, Any] | None = None,
-                 status: str = "COMPLETED", timeout: float = 15.0) -> dict[str, Any]:
+    def complete(
+        self,
+        task_type: str,
+        wid: str,
+        output: dict[str, Any] | None = None,
+        status: str = "COMPLETED",
+        timeout: float = 15.0,
+    ) -> dict[str, Any]:
         """Poll ``task_type`` until the task of ``wid`` comes, then report ``status`` for it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = _ok(self.api.get(f"/tasks/poll/batch/{task_type}",
-                                 params={"count": 1, "timeout": 200, "workerid": "ui-test-worker"}))
+            r = _ok(
+                self.api.get(
+                    f"/tasks/poll/batch/{task_type}", params={"count": 1, "timeout": 200, "workerid": "ui-test-worker"}
+                )
+            )
             for task in r.json():
-                body = {"workflowInstanceId": task["workflowInstanceId"], "taskId": task["taskId"],
-                        "status": status, "outputData": output or {"done": True},
-                        "logs": [{"log": f"worked on {task['referenceTaskName']}", "taskId": task["taskId"],
-                                  "createdTime": int(time.time() * 1000)}]}
+                body = {
+                    "workflowInstanceId": task["workflowInstanceId"],
+                    "taskId": task["taskId"],
+                    "status": status,
+                    "outputData": output or {"done": True},
+                    "logs": [
+                        {
+                            "log": f"worked on {task['referenceTaskName']}",
+                            "taskId": task["taskId"],
+                            "createdTime": int(time.time() * 1000),
+                        }
+                    ],
+                }
                 if status != "COMPLETED":
                     body["reasonForIncompletion"] = "worker said no"
                 _ok(self.api.post("/tasks", json=body))

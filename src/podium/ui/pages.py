@@ -82,8 +82,7 @@ def load_assets(root: Traversable | None = None) -> Assets:
         h.update(hashlib.sha256(raw[name]).digest())
     digest = h.hexdigest()[:16]
     assets = {
-        name: Asset(body, _TYPES.get(name[name.rfind(".") :], "application/octet-stream"))
-        for name, body in raw.items()
+        name: Asset(body, _TYPES.get(name[name.rfind(".") :], "application/octet-stream")) for name, body in raw.items()
     }
     shell = raw["index.html"].replace(b"{{static}}", f"{STATIC_PREFIX}/{digest}".encode())
     return Assets(assets, digest, shell)
