@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 import traceback
@@ -66,6 +67,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts, only, json_out = parse_args(argv)
+    # On SIGTERM unwind normally, so the server and worker processes are stopped and temp dirs removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ctx = Context(opts)
     info = machine()
     header = (

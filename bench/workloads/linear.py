@@ -50,6 +50,7 @@ def run_linear(
     pool = WorkerPool(cfg, o.workers).start()
     shared = pool.shared
     notes: list[str] = []
+    spy: PySpy | None = None
     try:
         warm = min(100, max(2, count // 20))
         shared.measuring.value = 0
@@ -95,9 +96,9 @@ def run_linear(
             system_busy_cpu(),
         )
         db1 = cpu_of(db_pids)
+    finally:
         if spy is not None:
             spy.stop()
-    finally:
         rep = pool.stop()
     finished = {wid: t for wid, t in rep["finals"] if wid in starts.sent_at}
     n_done = len(finished)

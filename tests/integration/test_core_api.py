@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -305,3 +306,27 @@ def test_prometheus_metrics(api: httpx.Client, server: Any, uniq: str) -> None:
     assert f'task_update_total{{status="COMPLETED",taskType="{t}"}} 1.0' in text
     assert f'workflow_completion_total{{status="COMPLETED",workflowName="{name}"}} 1.0' in text
     assert f'task_poll_count_total{{taskType="{t}"}} 1.0' in text
+
+
+def test_search_endpoints(api: httpx.Client, uniq: str) -> None:
+    t = f"s_{uniq}"
+    taskdef(api, t)
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
+    needle = uuid.uuid4().hex
+    done = api.post("/workflow", json={"name": name, "correlationId": "k1", "input": {"needle": needle}}).text
+    [task] = poll(api, t)
+    update(api, task, outputData={"r": 1})
+    running = api.post("/workflow", json={"name": name, "correlationId": "k2"}).text
+    res = api.get("/workflow/search", params={"query": f"workflowType IN ({name})", "sort": "startTime:ASC"}).json()
+    assert res["totalHits"] == 2 and [r["workflowId"] for r in res["results"]] == [done, running]
+    summary = res["results"][0]
+    assert summary["status"] == "COMPLETED" and summary["workflowType"] == name and summary["correlationId"] == "k1"
+    assert isinstance(summary["input"], str) and summary["startTime"].endswith("Z")
+    only = api.get("/workflow/search", params={"query": f"workflowType = {name} AND status = RUNNING"}).json()
+    assert [r["workflowId"] for r in only["results"]] == [running]
+    v2 = api.get("/workflow/search-v2", params={"query": f"workflowType = {name}", "freeText": needle}).json()
+    assert v2["totalHits"] == 1 and v2["results"][0]["workflowId"] == done
+    tasks = api.get("/tasks/search", params={"query": f"taskType = {t}"}).json()
+    assert {r["taskId"] for r in tasks["results"]} >= {task["taskId"]}
+    bad = api.get("/workflow/search", params={"query": "nosuchfield = 1"})
+    assert bad.status_code == 400 and bad.json()["status"] == 400

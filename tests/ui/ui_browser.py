@@ -50,14 +50,27 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+_running: list[Any] = []  # [playwright, browser]: one per test session, shared by every module
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
+
+def _stop() -> None:
+    if _running:
+        pw, b = _running
+        _running.clear()
         b.close()
+        pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(request: pytest.FixtureRequest) -> Any:
+    """One Chromium for the whole run (each module imports this fixture; they must share it)."""
+    if not _running:
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+        _running.extend([pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)])
+        request.config.add_cleanup(_stop)
+    return _running[1]
 
 
 class ConsoleWatch:

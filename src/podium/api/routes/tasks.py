@@ -6,12 +6,13 @@ import asyncio
 import time
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from podium.api.body import json_body, text_body
 from podium.api.deps import services
 from podium.api.responses import NO_CONTENT, empty, json_response, text_response
+from podium.api.search_params import SearchParams, search_params
 from podium.api.views import task_view
 from podium.decider.records import queue_name
 from podium.domain import statuses as st
@@ -152,29 +153,13 @@ async def requeue(request: Request, taskType: str) -> Response:
 
 
 @router.get("/search", summary="Search tasks → SearchResult<TaskSummary>")
-async def search_tasks(
-    request: Request,
-    start: int = Query(0),
-    size: int = Query(100),
-    sort: str | None = Query(None),
-    freeText: str = Query("*"),
-    query: str | None = Query(None),
-) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query, tasks=True)
-    return json_response(search.search_tasks(services(request).store, q, summaries=True))
+async def search_tasks(request: Request, p: SearchParams = Depends(search_params)) -> Response:
+    return json_response(search.search_tasks(services(request).store, p.tasks(), summaries=True))
 
 
 @router.get("/search-v2", summary="Search tasks → SearchResult<Task>")
-async def search_tasks_v2(
-    request: Request,
-    start: int = Query(0),
-    size: int = Query(100),
-    sort: str | None = Query(None),
-    freeText: str = Query("*"),
-    query: str | None = Query(None),
-) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query, tasks=True)
-    return json_response(search.search_tasks(services(request).store, q, summaries=False))
+async def search_tasks_v2(request: Request, p: SearchParams = Depends(search_params)) -> Response:
+    return json_response(search.search_tasks(services(request).store, p.tasks(), summaries=False))
 
 
 @router.get("/{task_id}/log", summary="Logs of a task (204 when none)")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.responses import empty, json_response, text_response
+from podium.api.search_params import SearchParams, search_params, workflow_search_params
 from podium.api.views import workflow_view
 from podium.domain.errors import InvalidArgument
 from podium.service import search, starting
@@ -39,57 +40,23 @@ async def running(
 
 
 @router.get("/search", summary="Search executions → SearchResult<WorkflowSummary>")
-async def search_summaries(
-    request: Request,
-    start: int = Query(0),
-    size: int = Query(100),
-    sort: str | None = Query(None),
-    freeText: str = Query("*"),
-    query: str | None = Query(None),
-    topLevelOnly: bool = Query(False),
-) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query, top_level_only=topLevelOnly)
-    return json_response(search.search_workflows(services(request).store, q, summaries=True))
+async def search_summaries(request: Request, p: SearchParams = Depends(workflow_search_params)) -> Response:
+    return json_response(search.search_workflows(services(request).store, p.workflows(), summaries=True))
 
 
 @router.get("/search-v2", summary="Search executions → SearchResult<Workflow>")
-async def search_full(
-    request: Request,
-    start: int = Query(0),
-    size: int = Query(100),
-    sort: str | None = Query(None),
-    freeText: str = Query("*"),
-    query: str | None = Query(None),
-    topLevelOnly: bool = Query(False),
-) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query, top_level_only=topLevelOnly)
-    return json_response(search.search_workflows(services(request).store, q, summaries=False))
+async def search_full(request: Request, p: SearchParams = Depends(workflow_search_params)) -> Response:
+    return json_response(search.search_workflows(services(request).store, p.workflows(), summaries=False))
 
 
 @router.get("/search-by-tasks", summary="Search executions by task fields → SearchResult<WorkflowSummary>")
-async def search_by_tasks(
-    request: Request,
-    start: int = Query(0),
-    size: int = Query(100),
-    sort: str | None = Query(None),
-    freeText: str = Query("*"),
-    query: str | None = Query(None),
-) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query, tasks=True)
-    return json_response(search.search_workflows_by_tasks(services(request).store, q, summaries=True))
+async def search_by_tasks(request: Request, p: SearchParams = Depends(search_params)) -> Response:
+    return json_response(search.search_workflows_by_tasks(services(request).store, p.tasks(), summaries=True))
 
 
 @router.get("/search-by-tasks-v2", summary="Search executions by task fields → SearchResult<Workflow>")
-async def search_by_tasks_v2(
-    request: Request,
-    start: int = Query(0),
-    size: int = Query(100),
-    sort: str | None = Query(None),
-    freeText: str = Query("*"),
-    query: str | None = Query(None),
-) -> Response:
-    q = search.parse_search(start, size, sort, freeText, query, tasks=True)
-    return json_response(search.search_workflows_by_tasks(services(request).store, q, summaries=False))
+async def search_by_tasks_v2(request: Request, p: SearchParams = Depends(search_params)) -> Response:
+    return json_response(search.search_workflows_by_tasks(services(request).store, p.tasks(), summaries=False))
 
 
 @router.put("/decide/{workflow_id}", summary="Run the decider on a workflow")
