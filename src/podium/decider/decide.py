@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from podium.decider.env import DeciderEnv
 from podium.decider.lifecycle import cancel_pending, end_workflow
-from podium.decider.operators.base import operator_for
+from podium.decider.operators.base import Operator, operator_for
 from podium.decider.outcome import Outcome
 from podium.decider.passes import Pass
 from podium.decider.retries import retry_delay_seconds
 from podium.decider.state import WorkflowState
-from podium.decider.timeouts import check_task_timeouts, next_deadline, workflow_timed_out
+from podium.decider.timeouts import check_task_timeouts, earliest_task_deadline, next_deadline, workflow_timed_out
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
@@ -38,7 +38,9 @@ def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
             end_workflow(p, st.COMPLETED)
             return p.out
         p.schedule(first)
-    run_rounds(p)
+    deadlines: dict[int, int | None] = {}
+    earliest = earliest_task_deadline(p, deadlines)
+    run_rounds(p, check_timeouts=earliest is not None and earliest <= now)
     if not p.ended:
         if _complete(p):
             failed = _permissive_failures(p)
@@ -52,26 +54,36 @@ def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
             else:
                 end_workflow(p, st.COMPLETED)
         else:
-            p.out.next_check = next_deadline(p)
+            p.out.next_check = next_deadline(p, deadlines)
     return p.out
 
 
-def run_rounds(p: Pass) -> None:
-    """Process pending records until nothing changes (SPEC §4.1 steps 4-6)."""
+def run_rounds(p: Pass, check_timeouts: bool = True) -> None:
+    """Process pending records until nothing changes (SPEC §4.1 steps 4-6).
+
+    The first round looks at every record (timeouts are checked there: time does not move during a
+    pass). Later rounds look only at records created or changed since, plus running system records
+    that may react to them, so a large fork costs little per completed branch.
+    """
+    work = p.state.tasks
+    first = check_timeouts
+    steppers: list[Task] | None = None
     for _ in range(_MAX_ROUNDS):
         progressed = False
-        for task in list(p.state.tasks):
+        seen_new = len(p.out.new_tasks)
+        p.out.dirty_since_round = {}
+        for task in list(work):
             if p.ended:
                 return
             if task.get("retried") or task.get("executed") or task["status"] == st.SKIPPED:
                 continue
             if not st.task_terminal(task["status"]):
                 op = operator_for(task.get("workflowTask", {}).get("type", tt.SIMPLE))
-                if op.step(p, task):
+                if has_step(op) and op.step(p, task):
                     progressed = True
                 if p.ended:
                     return
-                if not st.task_terminal(task["status"]) and check_task_timeouts(p, task):
+                if first and not st.task_terminal(task["status"]) and check_task_timeouts(p, task):
                     progressed = True
                 if p.ended:
                     return
@@ -80,6 +92,40 @@ def run_rounds(p: Pass) -> None:
                 _process_terminal(p, task)
         if not progressed:
             return
+        first = False
+        created = p.out.new_tasks[seen_new:]
+        if steppers is None:
+            steppers = [t for t in p.state.tasks if _reacts(t)]
+        else:
+            steppers = [t for t in steppers if _reacts(t)] + [t for t in created if _reacts(t)]
+        changed = {id(t) for t in created}
+        changed.update(id(t) for t in p.out.dirty_since_round.values())
+        changed.update(id(t) for t in steppers)
+        work = [t for t in p.state.tasks if id(t) in changed]
+
+
+def _reacts(task: Task) -> bool:
+    """A running record whose operator re-evaluates others' progress (JOIN, DO_WHILE, ...)."""
+    if task["status"] in st.TASK_TERMINAL or task.get("executed") or task.get("retried"):
+        return False
+    ttype = task.get("workflowTask", {}).get("type", tt.SIMPLE)
+    known = _STEPS_BY_TYPE.get(ttype)
+    if known is None:
+        known = _STEPS_BY_TYPE[ttype] = has_step(operator_for(ttype))
+    return known
+
+
+_HAS_STEP: dict[type, bool] = {}
+_STEPS_BY_TYPE: dict[str, bool] = {}
+
+
+def has_step(op: Operator) -> bool:
+    """True when the operator overrides ``step`` (the base one does nothing)."""
+    cls = type(op)
+    known = _HAS_STEP.get(cls)
+    if known is None:
+        known = _HAS_STEP[cls] = cls.step is not Operator.step
+    return known
 
 
 def _process_terminal(p: Pass, task: Task) -> None:

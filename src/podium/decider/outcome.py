@@ -44,7 +44,10 @@ class Outcome:
     deleted_task_ids: list[str] = field(default_factory=list)
     next_check: int | None = None
     workflow_changed: bool = False
+    # Tasks changed during the current round of a pass (the decider's work list for the next round).
+    dirty_since_round: dict[str, Task] = field(default_factory=dict)
 
     def touch(self, task: Task) -> None:
         """Record that an existing task changed."""
         self.dirty[task["taskId"]] = task
+        self.dirty_since_round[task["taskId"]] = task

@@ -29,20 +29,20 @@ class Pass:
         self.graph: Graph = graph_of(self.wf["workflowDefinition"])
         self.ended = False
         self._ctx: ResolutionContext | None = None
-        self._tds: dict[int, tuple[WorkflowTask, TaskDef]] = {}
+        self._tds: dict[str, TaskDef] = {}
         # Refs created at run time (dynamic fork tasks) → the definition node whose loop they live in.
         self.origin: dict[str, str] = {}
 
     # -- definitions and expressions -------------------------------------------------------
     def task_def(self, wt: WorkflowTask) -> TaskDef:
-        """The definition that governs records of this node (looked up once per pass)."""
-        hit = self._tds.get(id(wt))
-        if hit is not None and hit[0] is wt:
-            return hit[1]
+        """The definition that governs records of this node (looked up once per name and pass)."""
         name = wt.get("name", "")
-        td = effective_task_def(wt, self.env.task_def(name) if name else None)
-        self._tds[id(wt)] = (wt, td)
-        return td
+        if "taskDefinition" in wt or not name:
+            return effective_task_def(wt, self.env.task_def(name) if name else None)
+        hit = self._tds.get(name)
+        if hit is None:
+            hit = self._tds[name] = effective_task_def(wt, self.env.task_def(name))
+        return hit
 
     def context(self) -> ResolutionContext:
         """A resolution context over the current state (rebuilt after every change)."""
@@ -108,8 +108,7 @@ class Pass:
     def touch(self, task: Task) -> None:
         """Mark an existing record changed."""
         task["updateTime"] = self.now
-        if not any(n is task for n in self.out.new_tasks):
-            self.out.touch(task)
+        self.out.touch(task)
         self._ctx = None
 
     def finish(self, task: Task, status: str, output: JSON | None = None, reason: str | None = None) -> None:

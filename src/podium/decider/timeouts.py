@@ -82,7 +82,7 @@ def _apply(p: Pass, task: Task, policy: str, reason: str) -> bool:
     return True
 
 
-def next_deadline(p: Pass) -> int:
+def next_deadline(p: Pass, known: dict[int, int | None] | None = None) -> int:
     """When the sweeper must decide this workflow again."""
     best = p.now + MAX_CHECK_INTERVAL_MS
     wd = p.wf["workflowDefinition"]
@@ -90,40 +90,63 @@ def next_deadline(p: Pass) -> int:
     if timeout > 0 and wd.get("timeoutPolicy", "ALERT_ONLY") == "TIME_OUT_WF":
         since = p.wf.get("lastRetriedTime") or p.wf.get("createTime", 0)
         best = min(best, since + timeout * 1000)
-    for t in p.state.tasks:
-        if st.task_terminal(t["status"]) or t.get("retried"):
-            continue
-        for d in _task_deadlines(p, t):
-            if d < best:
-                best = d
+    earliest = earliest_task_deadline(p, known)
+    if earliest is not None and earliest < best:
+        best = earliest
     return max(best, p.now)
 
 
-def _task_deadlines(p: Pass, t: Task) -> list[int]:
+def earliest_task_deadline(p: Pass, known: dict[int, int | None] | None = None) -> int | None:
+    """The nearest moment a running record needs the decider by itself (timeouts, WAIT, delays).
+
+    ``known`` maps records (by identity) to deadlines computed earlier in this pass; records the pass
+    did not change reuse them. Without it, it is filled in for the records seen.
+    """
+    best: int | None = None
+    changed = p.out.dirty
+    for t in p.state.tasks:
+        if t.get("retried") or st.task_terminal(t["status"]):
+            continue
+        key = id(t)
+        if known is not None and key in known and t["taskId"] not in changed:
+            d = known[key]
+        else:
+            d = _task_deadline(p, t)
+            if known is not None:
+                known[key] = d
+        if d is not None and (best is None or d < best):
+            best = d
+    return best
+
+
+def _task_deadline(p: Pass, t: Task) -> int | None:
+    """The earliest moment ``check_task_timeouts`` (or the operator) could act on a record."""
     wt = t.get("workflowTask", {})
     op = operator_for(wt.get("type", tt.SIMPLE))
-    out: list[int] = []
-    own = op.deadline(p, t)
-    if own is not None:
-        out.append(own)
+    best = op.deadline(p, t)
     if not op.worker:
         if t["status"] == st.SCHEDULED:
             delay = t.get("startDelayInSeconds", 0) or t.get("callbackAfterSeconds", 0) or 0
-            out.append(t.get("scheduledTime", 0) + delay * 1000)
-        return out
+            due = t.get("scheduledTime", 0) + delay * 1000
+            best = due if best is None else min(best, due)
+        return best
+    out: list[int] = [] if best is None else [best]
     td = p.task_def(wt)
     cb = t.get("callbackAfterSeconds", 0) or 0
     delay = t.get("startDelayInSeconds", 0) or 0
-    total = td.get("totalTimeoutSeconds", 0) or 0
-    if total > 0:
-        out.append(t.get("scheduledTime", 0) + total * 1000)
-    timeout = td.get("timeoutSeconds", 0) or 0
-    if timeout > 0 and t.get("startTime"):
-        out.append(t["startTime"] + (delay + timeout) * 1000)
-    poll_timeout = td.get("pollTimeoutSeconds")
-    if t["status"] == st.SCHEDULED and poll_timeout:
-        out.append(t.get("scheduledTime", 0) + (delay + poll_timeout + cb) * 1000)
+    if td.get("timeoutPolicy", "TIME_OUT_WF") != "ALERT_ONLY":
+        total = td.get("totalTimeoutSeconds", 0) or 0
+        if total > 0:
+            from podium.decider.decide import first_scheduled
+
+            out.append(first_scheduled(p, t) + total * 1000)
+        timeout = td.get("timeoutSeconds", 0) or 0
+        if timeout > 0 and t.get("startTime"):
+            out.append(t["startTime"] + (delay + timeout) * 1000)
+        poll_timeout = td.get("pollTimeoutSeconds")
+        if t["status"] == st.SCHEDULED and poll_timeout:
+            out.append(t.get("scheduledTime", 0) + (delay + poll_timeout + cb) * 1000)
     response = t.get("responseTimeoutSeconds", 0) or 0
-    if t["status"] == st.IN_PROGRESS and response > 0:
+    if t["status"] == st.IN_PROGRESS and response > 0 and not wt.get("asyncComplete"):
         out.append(t.get("updateTime", 0) + (response + cb) * 1000)
-    return out
+    return min(out) if out else None
