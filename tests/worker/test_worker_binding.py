@@ -309,3 +309,10 @@ def test_worker_packages_do_not_import_server_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_back_off_doubles_up_to_its_cap() -> None:
+    from podium.worker._loop import _backoff
+
+    assert [_backoff((0.01, 0.05), n) for n in range(1, 6)] == [0.01, 0.02, 0.04, 0.05, 0.05]
+    assert _backoff((0.1, 10.0), 10_000) == 10.0  # no overflow on long outages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,11 +21,11 @@ from podium.worker import TaskContext, worker_task
 HERE = Path(__file__).resolve().parent
 
 
-def start_cli(server: ServerProcess, task: str, folder: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start_cli(server: ServerProcess, task: str, folder: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
     log = folder / "worker.log"
     env = {**os.environ, "PODIUM_TEST_BLOCKING_TASK": task, "PODIUM_TEST_DIR": str(folder)}
     cmd = [sys.executable, "-m", "podium.cli.main", "worker", "cli_workers", "--server", server.url,
-           "--poll-timeout-ms", "100", "--worker-id", "cli-worker"]
+           "--poll-timeout-ms", "100", "--worker-id", "cli-worker", *args]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=HERE, env=env, stdout=out, stderr=subprocess.STDOUT)
     return proc, log
@@ -66,7 +67,7 @@ def test_a_second_sigterm_forces_the_exit(server: ServerProcess, tmp_path: Path,
     with PodiumClient(server.url) as api:
         name = register(api, uniq, [simple(t, "t")], [taskdef(t)])
         wid = api.start_workflow(name)
-        proc, log = start_cli(server, t, tmp_path)
+        proc, log = start_cli(server, t, tmp_path, "--log-format", "json")
         try:
             wait_until(lambda: len(started(tmp_path)) == 1, timeout=30, what="the task to start")
             proc.send_signal(signal.SIGTERM)
@@ -76,7 +77,9 @@ def test_a_second_sigterm_forces_the_exit(server: ServerProcess, tmp_path: Path,
         finally:
             if proc.poll() is None:
                 proc.kill()
-        assert "abandoning in-flight tasks" in log.read_text()
+        entries = [json.loads(line) for line in log.read_text().splitlines()]  # JSON lines, nothing else
+        assert any(e["message"] == "second stop signal: abandoning in-flight tasks" for e in entries)
+        assert {e["logger"] for e in entries} == {"podium.worker"}
         assert api.get_workflow(wid)["tasks"][0]["status"] == "IN_PROGRESS"  # never answered
         api.terminate_workflow(wid)
 

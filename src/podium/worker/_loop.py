@@ -160,7 +160,11 @@ class TaskLoop:
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
-        r.metrics.executed(self.name, time.perf_counter() - started, done.status, done.error_type)
+        elapsed = time.perf_counter() - started
+        r.metrics.executed(self.name, elapsed, done.status, done.error_type)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("task %s of workflow %s: %s in %.1f ms", done.task_id, done.workflow_id, done.status,
+                      elapsed * 1000, extra=_ids(task))
         return done
 
     async def _heartbeat(self, task: Task, interval: float) -> None:

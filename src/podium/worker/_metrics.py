@@ -6,6 +6,7 @@ task_execute_time, task_execute_error, task_update_error, task_paused).
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -97,6 +98,11 @@ def default_metrics() -> NullMetrics:
                 _default = WorkerMetrics()
             except ImportError:
                 _default = NullMetrics()
+            except ValueError:  # the names are taken on the global registry: keep ours apart
+                import prometheus_client as pc
+
+                logging.getLogger("podium.worker").warning("worker metrics use a private registry")
+                _default = WorkerMetrics(pc.CollectorRegistry())
         return _default
 
 

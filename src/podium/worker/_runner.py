@@ -188,7 +188,11 @@ class Runner:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stop_event = asyncio.Event()
-        client = AsyncPodiumClient(self.server_url, timeout=self.http_timeout, headers=self.headers)
+        # One long poll per task type plus a connection per task that may be posting its result.
+        connections = max(20, len(self.specs) + sum(s.concurrency for s in self.specs) + 8)
+        client = AsyncPodiumClient(
+            self.server_url, timeout=self.http_timeout, headers=self.headers, max_connections=connections
+        )
         lease = HttpLease(loop, client)
         sync = sum(s.concurrency for s in self.specs if s.executor == "thread" and not s.is_async)
         procs = sum(s.concurrency for s in self.specs if s.executor == "process")
