@@ -1,23 +1,29 @@
-"""JavaScript evaluation (SWITCH/INLINE/DO_WHILE/LAMBDA/event conditions) on V8 via mini-racer.
+"""JavaScript evaluation (SWITCH/INLINE/DO_WHILE/LAMBDA/event conditions) on QuickJS, in-process.
 
-Each evaluation runs in a pooled, hardened V8 context (see ``_js_sandbox``): ``$`` is bound to a
+Each thread keeps one hardened QuickJS context (see ``_js_sandbox``); a call runs the script
+right on the calling thread (the GIL is released while JavaScript runs). ``$`` is bound to a
 JSON copy of the bindings, declarations are local to the run, globals a script creates are
-removed afterwards, and built-ins are frozen, so nothing leaks from one evaluation to the next.
-A context that timed out, ran out of memory or could not be cleaned is thrown away.
+removed afterwards and built-ins are frozen, so nothing leaks from one evaluation to the next.
+A context that timed out, ran out of memory, left pending promise jobs or could not be cleaned
+is thrown away and rebuilt on next use.
+
+Limits: the time limit is QuickJS's CPU-time interrupt (checked every few thousand operations);
+it cannot interrupt a single long native call, notably a catastrophically backtracking regular
+expression. Memory is capped per context with ``max_memory_bytes``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
+import math
+import re
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+import quickjs
 
 from podium.expr._js_sandbox import BOOTSTRAP
 
@@ -25,9 +31,8 @@ __all__ = ["ScriptError", "check_syntax", "evaluate", "evaluate_function_body"]
 
 DEFAULT_TIMEOUT_S = 4.0
 DEFAULT_MAX_MEMORY = 64 * 2**20
-_MAX_IDLE = 8
 
-_PROGRAM, _BODY, _CHECK_PROGRAM, _CHECK_BODY = 0, 1, 2, 3
+_PROGRAM, _BODY, _CHECK_PROGRAM, _CHECK_BODY, _JSON_SOURCE = 0, 1, 2, 3, 4
 
 
 class ScriptError(Exception):
@@ -40,113 +45,162 @@ class ScriptError(Exception):
         self.out_of_memory = out_of_memory
 
 
-def _new_racer() -> MiniRacer:
-    # MiniRacer adopts the caller's running asyncio loop if there is one, and then refuses
-    # timeouts; build it on a plain thread so it always gets a loop (and thread) of its own.
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return MiniRacer()
-    box: list[MiniRacer | BaseException] = []
-
-    def make() -> None:
-        try:
-            box.append(MiniRacer())
-        except BaseException as exc:  # handed back to the caller below
-            box.append(exc)
-
-    t = threading.Thread(target=make, name="podium-v8-init")
-    t.start()
-    t.join()
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return box[0]
-
-
 class _Engine:
-    """One V8 context with the sandbox installed."""
+    """One QuickJS context with the sandbox installed; used only by the thread that made it."""
 
-    __slots__ = ("broken", "racer")
+    __slots__ = ("ctx", "generation", "memory", "run", "timeout")
 
-    def __init__(self) -> None:
-        self.racer = _new_racer()
-        self.racer.eval(BOOTSTRAP)
-        self.broken = False
+    def __init__(self, generation: int) -> None:
+        self.ctx = quickjs.Context()
+        self.run: Any = self.ctx.eval(BOOTSTRAP)
+        self.generation = generation
+        self.timeout = -1.0
+        self.memory = -1
 
-    def close(self) -> None:
-        self.racer.close()
+    def limit(self, timeout_s: float, max_memory: int) -> None:
+        if timeout_s != self.timeout:
+            self.ctx.set_time_limit(max(timeout_s, 0.0))
+            self.timeout = timeout_s
+        if max_memory != self.memory:
+            self.ctx.set_memory_limit(max_memory)
+            self.memory = max_memory
 
 
-_pool: list[_Engine] = []
-_pool_lock = threading.Lock()
+_local = threading.local()
+_generation = 0
 
 
 @atexit.register
 def close_pool() -> None:
-    """Close idle engines; an idle V8 isolate left open can hang interpreter exit."""
-    with _pool_lock:
-        engines = list(_pool)
-        _pool.clear()
-    for eng in engines:
-        eng.close()
+    """Retire every thread's context: each is rebuilt on its thread's next evaluation."""
+    global _generation
+    _generation += 1
+    _local.__dict__.pop("engine", None)
 
 
-@contextmanager
-def _engine() -> Iterator[_Engine]:
-    with _pool_lock:
-        eng = _pool.pop() if _pool else None
-    if eng is None:
-        eng = _Engine()
+def _engine() -> _Engine:
+    eng: _Engine | None = getattr(_local, "engine", None)
+    if eng is None or eng.generation != _generation:
+        eng = _local.engine = _Engine(_generation)
+    return eng
+
+
+def _drop(eng: _Engine) -> None:
+    if getattr(_local, "engine", None) is eng:
+        del _local.engine
+
+
+def _utf8_safe(text: str) -> bool:
+    """False if ``text`` holds lone surrogates (the binding would crash converting it)."""
+    if text.isascii():
+        return True
     try:
-        yield eng
-    finally:
-        keep = not eng.broken
-        if keep:
-            with _pool_lock:
-                keep = len(_pool) < _MAX_IDLE
-                if keep:
-                    _pool.append(eng)
-        if not keep:
-            eng.close()
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json(value: Any) -> str:
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits, lone surrogates
         return json.dumps(value, default=str)
 
 
-def _run(kind: int, source: str, bindings: Any, timeout_s: float, max_memory: int) -> dict[str, Any]:
-    code = f"__podium.run({kind},{_json(source)},{_json(bindings)})"
-    with _engine() as eng:
-        try:
-            eng.racer.set_hard_memory_limit(max_memory)
-            raw = eng.racer.eval(code, timeout_sec=timeout_s)
-        except JSTimeoutException:
-            eng.broken = True
-            message = f"Script execution timed out after {timeout_s:g} seconds"
-            raise ScriptError(message, timed_out=True) from None
-        except JSOOMException:
-            eng.broken = True
-            raise ScriptError(
-                f"Script exceeded the memory limit of {max_memory} bytes", out_of_memory=True
-            ) from None
-        except JSEvalException as exc:  # not expected: the sandbox catches script errors
-            eng.broken = True
-            raise ScriptError(str(exc).strip()) from None
-        result: dict[str, Any] = orjson.loads(raw) if isinstance(raw, str) else {"e": "no result"}
-        if result.get("dirty"):
-            eng.broken = True
-    return result
+def _loads(text: str) -> dict[str, Any]:
+    try:
+        env: dict[str, Any] = orjson.loads(text)
+    except orjson.JSONDecodeError:  # lone surrogates (JSON.stringify escapes them) become U+FFFD
+        env = _well_formed(json.loads(text))
+    return env
 
 
-def _finish(result: dict[str, Any], console: list[str] | None) -> Any:
+def _well_formed(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_well_formed(v) for v in value]
+    if isinstance(value, dict):
+        return {_well_formed(k): _well_formed(v) for k, v in value.items()}
+    return value
+
+
+# QuickJS wording → the V8/GraalJS wording users of Conductor see.
+_REWORDS = (
+    (re.compile(r"^ReferenceError: '(.*)' is not defined$"), r"ReferenceError: \1 is not defined"),
+    (
+        re.compile(r"^TypeError: cannot read property '(.*)' of (undefined|null)$"),
+        r"TypeError: Cannot read properties of \2 (reading '\1')",
+    ),
+    (
+        re.compile(r"^TypeError: cannot set property '(.*)' of (undefined|null)$"),
+        r"TypeError: Cannot set properties of \2 (setting '\1')",
+    ),
+    (re.compile(r"^SyntaxError: return not in a function$"), "SyntaxError: Illegal return statement"),
+    (re.compile(r"^InternalError: stack overflow$"), "RangeError: Maximum call stack size exceeded"),
+)
+
+
+def _reword(message: str) -> str:
+    for pattern, replacement in _REWORDS:
+        new, n = pattern.subn(replacement, message)
+        if n:
+            return new
+    return message
+
+
+def _timed_out(timeout_s: float) -> ScriptError:
+    return ScriptError(f"Script execution timed out after {timeout_s:g} seconds", timed_out=True)
+
+
+def _out_of_memory(max_memory: int) -> ScriptError:
+    return ScriptError(f"Script exceeded the memory limit of {max_memory} bytes", out_of_memory=True)
+
+
+def _run(kind: int, source: str, bindings: Any, timeout_s: float, max_memory: int, console: list[str] | None) -> Any:
+    eng = _engine()
+    eng.limit(timeout_s, max_memory)
+    if "\0" in source or not _utf8_safe(source):  # the binding passes UTF-8 C strings
+        source, kind = json.dumps(source), kind | _JSON_SOURCE
+    try:
+        raw = eng.run(kind, source, _json(bindings))
+    except quickjs.JSException as exc:  # uncatchable (interrupt) or a failure of the sandbox itself
+        _drop(eng)
+        text = str(exc).strip().split("\n", 1)[0]
+        if "interrupted" in text:
+            raise _timed_out(timeout_s) from None
+        if "out of memory" in text:
+            raise _out_of_memory(max_memory) from None
+        raise ScriptError(_reword(text)) from None
+    _settle_jobs(eng)
+    t = type(raw)
+    if t is float:
+        if not math.isfinite(raw):
+            return None  # as JSON.stringify would have it
+        return int(raw) if raw.is_integer() and abs(raw) < 1e21 else raw
+    if t is not str or not raw.startswith("\x01"):
+        return raw
+    env = _loads(raw[1:])
+    if "x" in env:
+        _drop(eng)
     if console is not None:
-        console.extend(result.get("l", ()))
-    if "e" in result:
-        raise ScriptError(result["e"])
-    return result.get("v")
+        console.extend(env["l"])
+    if "e" in env:
+        if "m" in env:
+            raise _out_of_memory(max_memory)
+        raise ScriptError(_reword(str(env["e"])))
+    return env.get("v")
+
+
+def _settle_jobs(eng: _Engine) -> None:
+    """Promise jobs a script queued never run as part of it: a context holding some is dropped."""
+    try:
+        if not eng.ctx.execute_pending_job():
+            return
+    except quickjs.JSException:
+        pass
+    _drop(eng)
 
 
 def evaluate(
@@ -163,7 +217,7 @@ def evaluate(
     numbers → float, undefined/functions → None. ``console.log/info/warn/error`` lines are
     appended to ``console`` (if given). Raises :class:`ScriptError` on any failure.
     """
-    return _finish(_run(_PROGRAM, script, bindings, timeout_s, max_memory_bytes), console)
+    return _run(_PROGRAM, script, bindings, timeout_s, max_memory_bytes, console)
 
 
 def evaluate_function_body(
@@ -175,7 +229,7 @@ def evaluate_function_body(
     console: list[str] | None = None,
 ) -> Any:
     """Like :func:`evaluate`, but ``body`` is a function body (LAMBDA): its ``return`` value."""
-    return _finish(_run(_BODY, body, bindings, timeout_s, max_memory_bytes), console)
+    return _run(_BODY, body, bindings, timeout_s, max_memory_bytes, console)
 
 
 def check_syntax(script: str, *, function_body: bool = False) -> str | None:
@@ -184,8 +238,5 @@ def check_syntax(script: str, *, function_body: bool = False) -> str | None:
     Nothing in the script is executed.
     """
     kind = _CHECK_BODY if function_body else _CHECK_PROGRAM
-    result = _run(kind, script, None, DEFAULT_TIMEOUT_S, DEFAULT_MAX_MEMORY)
-    if "e" in result:
-        return str(result["e"])
-    v = result.get("v")
-    return None if v is None else str(v)
+    result = _run(kind, script, None, DEFAULT_TIMEOUT_S, DEFAULT_MAX_MEMORY, None)
+    return None if result is None else _reword(str(result))
