@@ -18,7 +18,7 @@ from podium.expr import ResolutionContext, resolve, resolve_input
 class Pass:
     """Mutable context of one decide call."""
 
-    __slots__ = ("_ctx", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
+    __slots__ = ("_ctx", "_live", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
 
     def __init__(self, state: WorkflowState, env: DeciderEnv, now: int, out: Outcome | None = None) -> None:
         self.state = state
@@ -30,6 +30,7 @@ class Pass:
         self.ended = False
         self._ctx: ResolutionContext | None = None
         self._tds: dict[str, TaskDef] = {}
+        self._live: dict[str, Task] | None = None
         # Refs created at run time (dynamic fork tasks) → the definition node whose loop they live in.
         self.origin: dict[str, str] = {}
 
@@ -51,8 +52,15 @@ class Pass:
         return self._ctx
 
     def invalidate(self) -> None:
-        """Forget the cached resolution context; call after changing any task or the workflow."""
+        """Forget cached views of the state; call after changing, adding or removing records."""
         self._ctx = None
+        self._live = None
+
+    def live_map(self) -> dict[str, Task]:
+        """Each reference's latest record not superseded by a retry (kept until records are added)."""
+        if self._live is None:
+            self._live = {t["referenceTaskName"]: t for t in self.state.tasks if not t.get("retried")}
+        return self._live
 
     def resolve_input(self, wt: WorkflowTask, task_id: str, td: TaskDef | None = None) -> JSON:
         """A node's inputParameters resolved against the workflow (SPEC §3.3, §3.5)."""
@@ -104,6 +112,7 @@ class Pass:
         self.state.tasks.append(task)
         self.out.new_tasks.append(task)
         self._ctx = None
+        self._live = None
 
     def touch(self, task: Task) -> None:
         """Mark an existing record changed."""

@@ -40,7 +40,7 @@ def record_suffix(task: Task) -> str:
 
 def live_by_ref(p: Pass) -> dict[str, Task]:
     """Every reference's latest record not superseded by a retry (one scan for many look-ups)."""
-    return {t["referenceTaskName"]: t for t in p.state.tasks if not t.get("retried")}
+    return p.live_map()
 
 
 def schedule_join(p: Pass, join_wt: WorkflowTask, iteration: int, join_on: list[str]) -> None:
