@@ -118,6 +118,7 @@ def test_bulk_actions_report_each_id(page: Any, seed: Seed, artifacts: Path) -> 
     shot(page, artifacts, "09-bulk-result")
     assert seed.workflow(r1)["status"] == "PAUSED" and seed.workflow(r2)["status"] == "PAUSED"
 
+    rows(page)  # the list redrawn after the action: select on the fresh rows
     page.locator("table.executions thead input[type=checkbox]").check()
     assert page.locator(".bulk-bar strong").inner_text() == "3 selected"
     page.locator("[data-bulk=terminate]").click()
@@ -127,6 +128,7 @@ def test_bulk_actions_report_each_id(page: Any, seed: Seed, artifacts: Path) -> 
     assert seed.workflow(r1)["status"] == "TERMINATED"
     assert seed.workflow(r2)["reasonForIncompletion"] == "bulk stop"
 
+    rows(page)
     page.locator(f'tr[data-id="{done}"] input[type=checkbox]').check()
     page.locator("[data-bulk=delete]").click()
     page.locator("dialog[open] button[type=submit]").click()

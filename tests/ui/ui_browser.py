@@ -50,27 +50,21 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-_running: list[Any] = []  # [playwright, browser]: one per test session, shared by every module
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one test module.
 
+    Module scope, not session: a started sync Playwright leaves its event loop marked as running on
+    this thread, so it must be stopped before other modules' tests call ``asyncio.run``.
+    """
+    from playwright.sync_api import sync_playwright
 
-def _stop() -> None:
-    if _running:
-        pw, b = _running
-        _running.clear()
-        b.close()
-        pw.stop()
-
-
-@pytest.fixture(scope="session")
-def browser(request: pytest.FixtureRequest) -> Any:
-    """One Chromium for the whole run (each module imports this fixture; they must share it)."""
-    if not _running:
-        from playwright.sync_api import sync_playwright
-
-        pw = sync_playwright().start()
-        _running.extend([pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)])
-        request.config.add_cleanup(_stop)
-    return _running[1]
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 class ConsoleWatch:

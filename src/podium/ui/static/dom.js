@@ -121,7 +121,8 @@ export function dialog({ title, message, fields = [], confirm = 'Confirm', dange
     dlg.addEventListener('cancel', (e) => { e.preventDefault(); close(null); });
     document.body.append(dlg);
     dlg.showModal();
-    const first = Object.values(inputs)[0] || form.querySelector('button[type=submit]');
+    // Destructive confirmations without fields start on Cancel, so Enter does not destroy by accident.
+    const first = Object.values(inputs)[0] || form.querySelector(danger ? 'button[value=cancel]' : 'button[type=submit]');
     first.focus();
   });
 }

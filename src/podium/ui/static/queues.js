@@ -68,7 +68,7 @@ export async function render(main, ctx) {
           h('td', { rowspan: Math.max(1, workers.length) }, h('span', { class: 'wf-name' }, r.taskType)),
           h('td', { rowspan: Math.max(1, workers.length) }, r.domain || h('span', { class: 'muted' }, '(none)')),
           h('td', { rowspan: Math.max(1, workers.length), class: `depth${r.depth ? '' : ' zero'}` }, String(r.depth)),
-          h('td', { class: 'mono' }, first ? first.workerId || '(unnamed)' : h('span', { class: 'muted' }, 'no worker has polled')),
+          h('td', { class: first ? 'mono' : 'muted' }, first ? first.workerId || '(unnamed)' : 'no worker has polled'),
           h('td', { title: first ? fmtTime(first.lastPollTime) : '' }, first ? ago(first.lastPollTime) : ''));
         return [lead, ...workers.slice(1).map((w) => h('tr', { class: 'worker-row' }, h('td', { class: 'mono' }, w.workerId || '(unnamed)'), h('td', { title: fmtTime(w.lastPollTime) }, ago(w.lastPollTime))))];
       })))));
