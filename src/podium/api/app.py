@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from podium import __version__
+from podium import __version__, ui
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
@@ -61,9 +61,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
-    for router in (health.router, metadata.router, workflow.router, tasks.router, events.router):
+    # The web UI serves "/" and page paths, so it comes after the API routers.
+    for router in (health.router, metadata.router, workflow.router, tasks.router, events.router, ui.router):
         app.include_router(router)
-    app.include_router(__import__("podium.ui", fromlist=["router"]).router)  # the web UI at /, after the API
     app.state.barrier = barrier
     return app
 
