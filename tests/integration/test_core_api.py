@@ -330,3 +330,16 @@ def test_search_endpoints(api: httpx.Client, uniq: str) -> None:
     assert {r["taskId"] for r in tasks["results"]} >= {task["taskId"]}
     bad = api.get("/workflow/search", params={"query": "nosuchfield = 1"})
     assert bad.status_code == 400 and bad.json()["status"] == 400
+
+
+def test_admin_endpoints(api: httpx.Client, uniq: str) -> None:
+    t = f"adm_{uniq}"
+    taskdef(api, t)
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
+    wid = api.post("/workflow", json={"name": name}).text
+    pending = api.get(f"/admin/task/{t}").json()
+    assert [p["workflowInstanceId"] for p in pending] == [wid]
+    assert api.post(f"/admin/sweep/requeue/{wid}").text == "true"
+    assert api.post("/admin/sweep/requeue/no-such-workflow").text == "false"
+    assert isinstance(api.get("/admin/queues").json(), dict)
+    assert api.get("/admin/config").json()["version"]

@@ -64,6 +64,14 @@ async def admin_pending(request: Request, tasktype: str, start: int = Query(0), 
     return json_response([task_view(t) for t in tasks])
 
 
+@router.get("/api/admin/queues", tags=["admin"], summary="Internal event queues and their depth")
+async def admin_queues(request: Request, verbose: bool = Query(False)) -> Response:
+    sizes = services(request).store.event_queue_sizes()
+    if verbose:
+        return json_response({"conductor": {q: {"size": n} for q, n in sizes.items()}})
+    return json_response({f"conductor:{q}": n for q, n in sizes.items()})
+
+
 @router.post("/api/admin/sweep/requeue/{workflow_id}", tags=["admin"], summary="Decide a workflow now")
 async def admin_requeue(request: Request, workflow_id: str) -> Response:
     svc = services(request)
