@@ -6,7 +6,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+import sdk_decorated
 import sdk_workers
 from conductor.client.automator.task_handler import TaskHandler
 from conductor.client.configuration.configuration import Configuration
@@ -148,5 +150,67 @@ def test_workflow_executor_execute_waits_for_completion(
         run = wf.execute(workflow_input={"n": 21}, wait_for_seconds=30)
         assert run.status == "COMPLETED"
         assert run.output == {"value": 42}
+    finally:
+        handler.stop_processes()
+
+
+def test_decorated_workers_domains_retry_and_skip(clients: OrkesClients, server: ServerProcess) -> None:
+    from conductor.client.http.models.skip_task_request import SkipTaskRequest
+
+    meta = clients.get_metadata_client()
+    meta.register_task_def(TaskDef(name=sdk_decorated.DOMAIN_TASK, retry_count=0))
+    meta.register_task_def(TaskDef(name=sdk_decorated.FLAKY_TASK, retry_count=0))
+    executor = clients.get_workflow_executor()
+    wf = ConductorWorkflow(executor=executor, name="sdk_decorated_flow", version=1)
+    wf >> SimpleTask(sdk_decorated.DOMAIN_TASK, "shout").input_parameter("word", "${workflow.input.word}")
+    wf >> SimpleTask(sdk_decorated.FLAKY_TASK, "flaky").input_parameter("attempt_ok", "${workflow.input.ok}")
+    wf >> SimpleTask(sdk_decorated.DOMAIN_TASK, "skipme").input_parameter("word", "never")
+    wf.register(overwrite=True)
+    config = Configuration(server_api_url=server.url + "/api")
+    handler = TaskHandler(
+        workers=[],
+        configuration=config,
+        scan_for_annotated_workers=True,
+        import_modules=["sdk_decorated"],
+        monitor_processes=False,
+    )
+    handler.start_processes()
+    try:
+        wclient = clients.get_workflow_client()
+        api = httpx.Client(base_url=server.url + "/api", timeout=10)
+        # The decorated worker polls its domain; once it has, the domain counts as active.
+        wait_until(
+            lambda: any(
+                p.get("domain") == "devbox"
+                for p in api.get("/tasks/queue/polldata", params={"taskType": sdk_decorated.DOMAIN_TASK}).json()
+            ),
+            timeout=30,
+            what="the domain worker's first poll",
+        )
+        wid = wclient.start_workflow(
+            StartWorkflowRequest(
+                name=wf.name, version=1, input={"word": "hi", "ok": False}, task_to_domain={"*": "devbox,NO_DOMAIN"}
+            )
+        )
+        wclient.skip_task_from_workflow(wid, "skipme", SkipTaskRequest(task_output={"skipped": True}))
+        wait_until(
+            lambda: wclient.get_workflow(wid, include_tasks=False).status == "FAILED",
+            timeout=30,
+            what="the flaky task to fail the workflow",
+        )
+        run = wclient.get_workflow(wid, include_tasks=True)
+        shout = next(t for t in run.tasks if t.reference_task_name == "shout")
+        assert shout.domain == "devbox" and shout.output_data == {"echo": "HI"}
+        wclient.retry_workflow(wid)
+        wait_until(
+            lambda: wclient.get_workflow(wid, include_tasks=False).status in ("FAILED", "COMPLETED"),
+            timeout=30,
+            what="the retried attempt",
+        )
+        run = wclient.get_workflow(wid, include_tasks=True)
+        flaky_attempts = [t for t in run.tasks if t.reference_task_name == "flaky"]
+        assert len(flaky_attempts) == 2 and flaky_attempts[1].retry_count == 1
+        skipped = next(t for t in run.tasks if t.reference_task_name == "skipme")
+        assert skipped.status == "SKIPPED" and skipped.output_data == {"skipped": True}
     finally:
         handler.stop_processes()

@@ -308,12 +308,29 @@ async def resume(request: Request, workflow_id: str) -> Response:
 
 
 @router.put("/{workflow_id}/skiptask/{task_reference_name}", summary="Skip a task that has not run yet")
-async def skip_task(request: Request, workflow_id: str, task_reference_name: str) -> Response:
+async def skip_task(
+    request: Request,
+    workflow_id: str,
+    task_reference_name: str,
+    skipTaskRequest: str | None = Query(None, include_in_schema=False),
+) -> Response:
     body = await json_body(request, default={})
+    if not body and skipTaskRequest:
+        body = _python_repr(skipTaskRequest)  # conductor-python sends the request as a repr'd query param
     if not isinstance(body, dict):
         raise InvalidArgument("SkipTaskRequest must be a JSON object")
     wfs.skip_task(services(request).engine, workflow_id, task_reference_name, body)  # type: ignore[arg-type]
     return empty()
+
+
+def _python_repr(text: str) -> Any:
+    """A Python literal (dict repr) as sent by an SDK quirk; anything else is rejected."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise InvalidArgument("skipTaskRequest query parameter is not a valid literal") from None
 
 
 @router.post("/{workflow_id}/rerun", summary="Re-run from the start or from a task → workflow id")
