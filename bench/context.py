@@ -131,6 +131,47 @@ def self_cpu() -> float:
     return time.process_time()
 
 
+class CpuMeter:
+    """CPU used during a measured phase: the server, our helpers, a local database, everything else.
+
+    ``other_cpu_s`` is what the rest of the machine used meanwhile (other people's test runs compete
+    for the same two cores and make throughput figures unreliable).
+    """
+
+    def __init__(self, server_pid: int, helper_pids: list[int] | None = None, db_pids: list[int] | None = None) -> None:
+        self._pids = (server_pid, list(helper_pids or []), list(db_pids or []))
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, float, float, float, float, float]:
+        server, helpers, db = self._pids
+        return (time.monotonic(), proc_cpu_seconds(server), cpu_of(helpers), cpu_of(db), self_cpu(), system_busy_cpu())
+
+    def stop(self, units: int, unit: str = "task") -> dict[str, float | None]:
+        """Figures for the phase; ``units`` is what the per-unit server CPU is divided by."""
+        end = self._read()
+        t, server, helpers, db, own, busy = (b - a for a, b in zip(self._start, end, strict=True))
+        out: dict[str, float | None] = {
+            "server_cpu_s": round(server, 2),
+            f"server_cpu_ms_per_{unit}": round(1000 * server / units, 4) if units else None,
+            "server_cpu_util": round(server / max(t, 1e-9), 2),
+        }
+        if self._pids[1]:
+            out["workers_cpu_s"] = round(helpers, 2)
+        if self._pids[2]:
+            out[f"db_cpu_ms_per_{unit}"] = round(1000 * db / units, 4) if units else None
+        out["loadgen_cpu_s"] = round(own, 2)
+        out["other_cpu_s"] = round(max(0.0, busy - server - helpers - db - own), 2)
+        self.seconds = t
+        return out
+
+    def note(self, figures: dict[str, float | None]) -> list[str]:
+        """A warning when other processes took a noticeable share of the machine."""
+        other = figures.get("other_cpu_s") or 0.0
+        if other > 0.1 * self.seconds:
+            return [f"other processes used {other:.1f} CPU s during the {self.seconds:.1f} s measurement"]
+        return []
+
+
 def machine() -> dict[str, object]:
     import platform
     import sqlite3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _server_os_user() -> str:
+    """As root, the account the server runs as (initdb refuses root): ``postgres``, created if missing."""
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True, capture_output=True)
+    return "postgres"
 
 
 def pg_bin_dir() -> Path | None:
@@ -47,15 +57,16 @@ class PgCluster:
         self.log = self.root / "server.log"
         self.user = "podium"
         self._as_root = os.geteuid() == 0
+        self._os_user = _server_os_user() if self._as_root else ""
         self._names = itertools.count()
 
     def _cmd(self, *args: str) -> list[str]:
         cmd = [str(self.bin / args[0]), *args[1:]]
-        return ["runuser", "-u", "postgres", "--", *cmd] if self._as_root else cmd
+        return ["runuser", "-u", self._os_user, "--", *cmd] if self._as_root else cmd
 
     def init(self) -> PgCluster:
         if self._as_root:
-            shutil.chown(self.root, "postgres")
+            shutil.chown(self.root, self._os_user)
         subprocess.run(
             self._cmd("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-sync"),
             check=True,

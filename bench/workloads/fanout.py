@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from bench.api import ApiError, Setup, fanout_def, task_def
-from bench.context import Context
+from bench.context import Context, CpuMeter
 from bench.httpc import run
 from bench.loadgen import await_terminal, start_workflows, wait_until
 from bench.server import Server
@@ -60,7 +60,7 @@ def workload(ctx: Context) -> Result:
                 return res.skip(f"FORK_JOIN_DYNAMIC/JOIN not working yet: {problem}")
             ctx.log(f"fanout: {count} workflows x {WIDTH} tasks")
             offset = pool.shared.tasks_done.value
-            cpu0 = srv.cpu_seconds()
+            meter = CpuMeter(srv.pid, pool.pids())
 
             async def measured() -> tuple[Any, dict[str, Any]]:
                 starts = await start_workflows(srv.host, srv.port, wf_name, fanout_input, count, concurrency=o.starters)
@@ -70,7 +70,7 @@ def workload(ctx: Context) -> Result:
                 return starts, final
 
             starts, final = run(measured())
-            cpu1 = srv.cpu_seconds()
+            cpu = meter.stop(count * WIDTH)
         finally:
             rep = pool.stop()
     done = [w for w in final.values() if isinstance(w, dict) and w.get("status") == "COMPLETED"]
@@ -89,14 +89,14 @@ def workload(ctx: Context) -> Result:
             **latency_stats(starts.latency_s, "start"),
             **latency_stats(rep.get("update_s", []), "update"),
             **latency_stats(rep.get("poll_hit_s", []), "poll_nonempty"),
-            "server_cpu_ms_per_task": round(1000 * (cpu1 - cpu0) / tasks, 4) if tasks else None,
+            **cpu,
             "worker_errors": rep.get("errors", 0),
         }
     )
     not_done = [w for w in final.values() if not (isinstance(w, dict) and w.get("status") == "COMPLETED")]
     if not_done:
         res.notes.append(f"{len(not_done)} workflows did not complete, e.g. {why_not_completed(not_done[0])}")
-    res.notes += starts.error_samples + rep.get("error_samples", [])
+    res.notes += starts.error_samples + rep.get("error_samples", []) + meter.note(cpu)
     base = baseline(ctx)
     base_tps = base.metrics.get("tasks_per_s")
     ratio = tps / base_tps if tps and base_tps else None

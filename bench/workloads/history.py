@@ -56,6 +56,7 @@ def workload(ctx: Context) -> Result:
         "start_p50_ms",
         "start_p99_ms",
         "completed",
+        "other_cpu_s",
     ):
         res.metrics[k] = metrics.get(k)
     res.notes += notes[1:]

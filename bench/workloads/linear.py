@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.api import Setup, linear_def, task_def
-from bench.context import Context, cpu_of, pids_named, self_cpu, system_busy_cpu
+from bench.context import Context, CpuMeter, pids_named
 from bench.httpc import run
 from bench.loadgen import fetch_workflows, start_workflows, wait_until
 from bench.profile import PySpy, summarize
@@ -61,15 +60,7 @@ def run_linear(
         shared.measuring.value = 1
         spy = PySpy(srv.pid, profile_to) if profile_to is not None else None
         # With PostgreSQL the database's own work happens in its processes (counted when local).
-        db_pids = [] if ctx.sqlite else pids_named("postgres")
-        db0 = cpu_of(db_pids)
-        cpu0, wcpu0, lcpu0, all0, t0 = (
-            srv.cpu_seconds(),
-            cpu_of(pool.pids()),
-            self_cpu(),
-            system_busy_cpu(),
-            time.monotonic(),
-        )
+        meter = CpuMeter(srv.pid, pool.pids(), [] if ctx.sqlite else pids_named("postgres"))
 
         async def measured() -> tuple[Any, bool]:
             starts = await start_workflows(
@@ -88,26 +79,17 @@ def run_linear(
             return starts, done
 
         starts, done = run(measured())
-        t1, cpu1, wcpu1, lcpu1, all1 = (
-            time.monotonic(),
-            srv.cpu_seconds(),
-            cpu_of(pool.pids()),
-            self_cpu(),
-            system_busy_cpu(),
-        )
-        db1 = cpu_of(db_pids)
+        cpu = meter.stop(len(starts.ids) * LENGTH)
     finally:
         if spy is not None:
             spy.stop()
         rep = pool.stop()
     finished = {wid: t for wid, t in rep["finals"] if wid in starts.sent_at}
     n_done = len(finished)
-    end = max(finished.values(), default=t1)
+    end = max(finished.values(), default=starts.first_sent + meter.seconds)
     wall = max(1e-9, end - starts.first_sent)
     tasks = n_done * LENGTH
     e2e = [finished[w] - starts.sent_at[w] for w in finished]
-    # CPU used by anything else on the machine while measuring (it competes for the same 2 cores).
-    other = max(0.0, (all1 - all0) - (cpu1 - cpu0) - (wcpu1 - wcpu0) - (lcpu1 - lcpu0) - (db1 - db0))
     m: dict[str, Any] = {
         "workflows": count,
         "completed": n_done,
@@ -120,13 +102,7 @@ def run_linear(
         **latency_stats(rep.get("poll_hit_s", []), "poll_nonempty"),
         **latency_stats(rep.get("update_s", []), "update"),
         **latency_stats(e2e, "e2e"),
-        "server_cpu_s": round(cpu1 - cpu0, 2),
-        "server_cpu_ms_per_task": round(1000 * (cpu1 - cpu0) / tasks, 4) if tasks else None,
-        "server_cpu_util": round((cpu1 - cpu0) / (t1 - t0), 2),
-        "workers_cpu_s": round(wcpu1 - wcpu0, 2),
-        **({"db_cpu_ms_per_task": round(1000 * (db1 - db0) / tasks, 4) if tasks else None} if db_pids else {}),
-        "loadgen_cpu_s": round(lcpu1 - lcpu0, 2),
-        "other_cpu_s": round(other, 2),
+        **cpu,
         "polls": rep.get("polls", 0),
         "empty_polls": rep.get("empty_polls", 0),
         "start_errors": starts.errors,
@@ -136,8 +112,7 @@ def run_linear(
         f"{o.workers} worker processes x {o.pollers} pollers, batch {o.batch}, long-poll {o.poll_timeout_ms} ms; "
         f"{o.starters} start connections, at most {o.inflight} workflows in flight"
     )
-    if other > 0.1 * (t1 - t0):
-        notes.append(f"other processes used {other:.1f} CPU s during the {t1 - t0:.1f} s measurement")
+    notes += meter.note(cpu)
     if not done:
         notes.append(f"timed out after {o.wait_s:.0f} s: {n_done} of {count} workflows finished")
     for sample in starts.error_samples + rep.get("error_samples", []):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.api import ApiError, Setup, system_def, system_input
-from bench.context import Context
+from bench.context import Context, CpuMeter
 from bench.httpc import run
 from bench.loadgen import await_terminal, start_workflows
 from bench.stats import Result, latency_stats
@@ -38,9 +38,9 @@ def workload(ctx: Context) -> Result:
                 if wf.get("status") != "COMPLETED":
                     return res.skip(f"{note}: probe workflow {why_not_completed(wf)}")
         ctx.log(f"system-only: {count} workflows over {CONCURRENCY} connections")
-        cpu0 = srv.cpu_seconds()
+        meter = CpuMeter(srv.pid)
         starts = run(start_workflows(srv.host, srv.port, wf_name, system_input, count, concurrency=CONCURRENCY))
-        cpu1 = srv.cpu_seconds()
+        cpu = meter.stop(len(starts.ids), "workflow")
         final = run(await_terminal(srv.host, srv.port, starts.ids, ctx.opts.wait_s))
     done = [w for w in final.values() if isinstance(w, dict) and w.get("status") == "COMPLETED"]
     wall_ms = max((w.get("endTime") or 0 for w in done), default=0) - min((w["startTime"] for w in done), default=0)
@@ -53,14 +53,14 @@ def workload(ctx: Context) -> Result:
         "workflows_per_s": round(len(done) / wall, 1) if done else None,
         "client_workflows_per_s": round(len(starts.ids) / client_wall, 1),
         **latency_stats(starts.latency_s, "start"),
-        "server_cpu_ms_per_workflow": round(1000 * (cpu1 - cpu0) / max(1, len(starts.ids)), 3),
+        **cpu,
         "start_errors": starts.errors,
     }
     res.metrics.update(m)
     not_done = [w for w in final.values() if not (isinstance(w, dict) and w.get("status") == "COMPLETED")]
     if not_done:
         res.notes.append(f"{len(not_done)} workflows did not complete, e.g. {why_not_completed(not_done[0])}")
-    res.notes += starts.error_samples
+    res.notes += starts.error_samples + meter.note(cpu)
     res.notes.append("wall = first startTime to last endTime as recorded by the server")
     res.target("workflows_per_s", ">=", 500)
     return res

@@ -15,10 +15,11 @@ from podium.domain.model import Task, TaskDef, Workflow
 from podium.store.postgres import SWEEP_LEASE_MS, PostgresStore
 
 FAR = 99_999_999_999_999
+Nodes = tuple[PostgresStore, PostgresStore]
 
 
 @pytest.fixture()
-def nodes(pg_url: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
+def nodes(pg_url: str) -> Iterator[Nodes]:
     a, b = PostgresStore(pg_url), PostgresStore(pg_url)
     try:
         yield a, b
@@ -58,7 +59,7 @@ def terminate(postgres: PgCluster, pid: int) -> None:
         c.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-def test_a_message_is_dequeued_by_one_node(nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_a_message_is_dequeued_by_one_node(nodes: Nodes) -> None:
     a, b = nodes
     w1 = seed(a, "w1", 1)
     w2 = seed(a, "w2", 1)
@@ -71,7 +72,7 @@ def test_a_message_is_dequeued_by_one_node(nodes: tuple[PostgresStore, PostgresS
         assert b.queue_peek("work", 100, 5) == w2  # a committed its lease
 
 
-def test_polls_skip_a_workflow_being_decided(nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_polls_skip_a_workflow_being_decided(nodes: Nodes) -> None:
     a, b = nodes
     seed(a, "w1", 2)
     w2 = seed(a, "w2", 1)
@@ -83,7 +84,7 @@ def test_polls_skip_a_workflow_being_decided(nodes: tuple[PostgresStore, Postgre
         assert len(b.queue_peek("work", 100, 5)) == 3
 
 
-def test_two_nodes_never_decide_a_workflow_at_once(postgres: PgCluster, nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_two_nodes_never_decide_a_workflow_at_once(postgres: PgCluster, nodes: Nodes) -> None:
     a, b = nodes
     seed(a, "w1", 1)
     seen: list[Any] = []
@@ -114,7 +115,7 @@ def test_two_nodes_never_decide_a_workflow_at_once(postgres: PgCluster, nodes: t
     assert seen == ["PAUSED", ["IN_PROGRESS"]]
 
 
-def test_the_sweeper_claims_each_due_workflow_once(nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_the_sweeper_claims_each_due_workflow_once(nodes: Nodes) -> None:
     a, b = nodes
     seed(a, "w1", 0)
     a.set_next_check("w1", 50)
@@ -123,7 +124,7 @@ def test_the_sweeper_claims_each_due_workflow_once(nodes: tuple[PostgresStore, P
     assert b.due_workflows(100 + SWEEP_LEASE_MS, 10) == ["w1"]  # the claim lapsed (its node died)
 
 
-def test_event_messages_are_leased_to_one_node(nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_event_messages_are_leased_to_one_node(nodes: Nodes) -> None:
     a, b = nodes
     a.event_publish("q", "m1", "{}", 1)
     assert [m[2] for m in a.event_peek(10)] == ["m1"]
@@ -142,7 +143,7 @@ class Calls:
         self.metadata += 1
 
 
-def test_other_nodes_pushes_and_definition_changes_are_notified(nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_other_nodes_pushes_and_definition_changes_are_notified(nodes: Nodes) -> None:
     a, b = nodes
     calls = Calls()
     b.subscribe(calls.on_queue, calls.on_metadata)
@@ -159,9 +160,14 @@ def test_other_nodes_pushes_and_definition_changes_are_notified(nodes: tuple[Pos
     assert all(q != "own" for q, _ in calls.queues)
     a.put_task_def(cast(TaskDef, {"name": "td"}))
     wait_until(lambda: calls.metadata > base, what="the definition change notification")
+    seed(a, "w9", 0)
+    loaded = a.get_workflow("w9")
+    assert loaded is not None
+    a.update_workflow(loaded, None)  # a wait on the workflow elsewhere (execute) is woken
+    wait_until(lambda: ("wf:w9", 0) in calls.queues, what="the workflow change notification")
 
 
-def test_the_listener_reconnects_and_catches_up(postgres: PgCluster, nodes: tuple[PostgresStore, PostgresStore]) -> None:
+def test_the_listener_reconnects_and_catches_up(postgres: PgCluster, nodes: Nodes) -> None:
     a, b = nodes
     calls = Calls()
     b.subscribe(calls.on_queue, calls.on_metadata)

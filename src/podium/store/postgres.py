@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,35 +18,21 @@ from typing import Any, cast
 
 import orjson
 
-from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
+from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
+from podium.store.postgres_base import PgRecords, now_ms
+from podium.store.postgres_base import Q as _Q
 from podium.store.postgres_conn import TRANSIENT, Connector, unavailable
 from podium.store.postgres_listen import Listener, queue_payload
 from podium.store.postgres_migrate import migrate
-from podium.store.protocols import SearchQuery
-from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.snapshots import SnapshotCache
-from podium.store.sqlfiles import queries
 
-
-def _clean(sql: str) -> str:
-    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
-    return "\n".join(lines).strip().rstrip(";")
-
-
-_Q = {name: _clean(sql) for name, sql in queries("postgres").items()}
 _dumps = orjson.dumps
 _loads = orjson.loads
 # A due workflow claimed by a sweeper is not offered to another node for this long.
 SWEEP_LEASE_MS = 10_000
-# An event message taken by a node is not offered to another node for this long.
-EVENT_LEASE_MS = 30_000
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class PostgresStore:
+class PostgresStore(PgRecords):
     """All storage concerns over one PostgreSQL database."""
 
     dialect = "postgres"
@@ -113,26 +98,15 @@ class PostgresStore:
             self._listener = None
         self._c.close()
 
-    def _one(self, name: str, args: Sequence[Any]) -> Any:
-        rows = self._c.fetch(_Q[name], args)
-        return rows[0][0] if rows else None
-
-    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
-        return self._c.fetch(_Q[name], args)
-
-    def _exec(self, name: str, args: Sequence[Any] = ()) -> None:
-        self._c.run(_Q[name], args)
-
-    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._c.run_many(_Q[name], rows)
-
     def _queue_names(self, conn: Any) -> list[str]:
         return [r[0] for r in conn.execute(_Q["queue_names"]).fetchall()]
 
     def _tasks_changed(self) -> None:
+        """Rows read ahead in this transaction may be stale once tasks are written."""
         s = self._c.session()
         if s.depth:
             s.prefetched_task_lists.clear()
+            s.prefetched_tasks.clear()
 
     # -- metadata -------------------------------------------------------------------------
     def get_task_def(self, name: str) -> TaskDef | None:
@@ -206,6 +180,7 @@ class PostgresStore:
                 def_hash,
                 body,
                 wf["workflowId"],
+                queue_payload(self.node, "wf:" + wf["workflowId"], None),  # engine.workflow_channel
             ),
         )
 
@@ -226,26 +201,6 @@ class PostgresStore:
             except TRANSIENT as e:
                 raise unavailable(e) from e
         return None if row is None else self._join(row[0], row[1])
-
-    def _split(self, wf: Workflow) -> tuple[str, bytes]:
-        """Store the definition snapshot once; return its hash and the workflow body without it."""
-        wd = wf["workflowDefinition"]
-        def_hash = self.snapshots.hash_of(wd)
-        if def_hash is None:
-            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
-            def_hash = self.snapshots.remember(wd, raw)
-            self._exec("put_snapshot", (def_hash, raw))
-        body = {k: v for k, v in wf.items() if k != "tasks" and k != "workflowDefinition"}
-        return def_hash, _dumps(body)
-
-    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
-        wf = cast(Workflow, _loads(raw))
-        wd = self.snapshots.get(def_hash)
-        if wd is None:
-            snap = self._one("get_snapshot", (def_hash,))
-            wd = self.snapshots.load(def_hash, snap)
-        wf["workflowDefinition"] = wd
-        return wf
 
     def delete_workflow(self, workflow_id: str) -> None:
         self._exec("delete_workflow", (workflow_id,))
@@ -343,7 +298,7 @@ class PostgresStore:
         return ids
 
     def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
-        if visible_at <= _now_ms():
+        if visible_at <= now_ms():
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
             self._exec("queue_set_visible", (visible_at, queue, task_id))
@@ -372,91 +327,3 @@ class PostgresStore:
 
     def queue_contains(self, queue: str, task_id: str) -> bool:
         return self._one("queue_contains", (queue, task_id)) is not None
-
-    # -- poll data, logs ------------------------------------------------------------------
-    def put_poll_data(self, rows: Sequence[PollData]) -> None:
-        self._many(
-            "put_poll_data",
-            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
-        )
-
-    def list_poll_data(self) -> list[PollData]:
-        out: list[PollData] = []
-        for q, d, w, t in self._all("list_poll_data"):
-            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": int(t)}
-            if d:
-                pd["domain"] = d
-            out.append(pd)
-        return out
-
-    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
-        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
-
-    def get_logs(self, task_id: str) -> list[TaskExecLog]:
-        rows = self._all("get_logs", (task_id,))
-        return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
-
-    # -- events ---------------------------------------------------------------------------
-    def put_event_handler(self, eh: EventHandler) -> None:
-        self._exec("put_event_handler", (eh["name"], eh["event"], bool(eh.get("active", False)), _dumps(eh)))
-
-    def get_event_handler(self, name: str) -> EventHandler | None:
-        raw = self._one("get_event_handler", (name,))
-        return None if raw is None else cast(EventHandler, _loads(raw))
-
-    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
-        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
-        return [cast(EventHandler, _loads(r[0])) for r in rows]
-
-    def delete_event_handler(self, name: str) -> bool:
-        return bool(self._all("delete_event_handler", (name,)))
-
-    # -- search ---------------------------------------------------------------------------
-    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
-        count_sql, rows_sql, args = search_workflows_sql(q, "postgres")
-        total = self._c.fetch(count_sql, args)[0][0]
-        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
-        return int(total), [self._join(r[0], r[1]) for r in rows]
-
-    def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
-        count_sql, rows_sql, args = search_tasks_sql(q, "postgres")
-        total = self._c.fetch(count_sql, args)[0][0]
-        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
-        return int(total), [cast(Task, _loads(r[0])) for r in rows]
-
-    # -- event queue and event executions -------------------------------------------------
-    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
-        self._exec("event_publish", (queue, message_id, payload, now))
-
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
-        """Take (lease) the oldest messages no other node holds; an ack deletes, a crash lets the lease end."""
-        now = _now_ms()
-        rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
-        return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)
-
-    def event_ack(self, seq: int) -> None:
-        self._exec("event_ack", (seq,))
-
-    def event_queue_sizes(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
-
-    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
-        self._exec(
-            "put_event_execution",
-            (
-                key,
-                execution.get("name", ""),
-                execution.get("event", ""),
-                execution.get("messageId", ""),
-                execution.get("created", 0),
-                _dumps(execution),
-            ),
-        )
-
-    def get_event_execution(self, key: str) -> dict[str, Any] | None:
-        raw = self._one("get_event_execution", (key,))
-        return None if raw is None else cast(dict[str, Any], _loads(raw))
-
-    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
-        rows = self._all("list_event_executions", (handler_name, limit))
-        return [cast(dict[str, Any], _loads(r[0])) for r in rows]

@@ -35,8 +35,7 @@ CONNECT_TIMEOUT_S = 5
 # After a failed connect, calls fail fast for this long instead of each waiting on a dead host.
 RECONNECT_PAUSE_S = 0.2
 SESSION_SETTINGS = (
-    "SELECT set_config('lock_timeout', '10s', false),"
-    " set_config('idle_in_transaction_session_timeout', '60s', false)"
+    "SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false)"
 )
 
 
@@ -57,9 +56,7 @@ def configure(conn: psycopg.Connection[Any]) -> None:
 
 
 def connect(url: str, application_name: str = "podium") -> psycopg.Connection[Any]:
-    conn = psycopg.connect(
-        url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name
-    )
+    conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name)
     try:
         configure(conn)
     except BaseException:
@@ -71,7 +68,17 @@ def connect(url: str, application_name: str = "podium") -> psycopg.Connection[An
 class Session:
     """One thread's connection and transaction state."""
 
-    __slots__ = ("conn", "depth", "pipe", "pipeline", "pooled", "prefetched_task_lists", "prefetched_tasks")
+    __slots__ = (
+        "conn",
+        "depth",
+        "pipe",
+        "pipeline",
+        "pooled",
+        "prefetched_task_lists",
+        "prefetched_tasks",
+        "rcur",
+        "wcur",
+    )
 
     def __init__(self, pooled: bool) -> None:
         self.conn: psycopg.Connection[Any] | None = None
@@ -83,6 +90,25 @@ class Session:
         self.prefetched_tasks: dict[str, str] = {}
         self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
         self.pooled = pooled
+        # Cursors kept for the connection's lifetime: one for writes (never read back), one for reads
+        # outside a transaction. A cursor costs more to make than most statements cost to send.
+        self.wcur: psycopg.Cursor[Any] | None = None
+        self.rcur: psycopg.Cursor[Any] | None = None
+
+    def writer(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        cur = self.wcur
+        if cur is None or cur.connection is not conn:
+            cur = self.wcur = conn.cursor()
+            self.rcur = conn.cursor()
+        return cur
+
+    def reader(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        """Inside a transaction (a pipeline) each read gets a fresh cursor, so no result lands on another's."""
+        if self.depth:
+            return conn.cursor()
+        self.writer(conn)
+        assert self.rcur is not None
+        return self.rcur
 
 
 class Connector:
@@ -197,7 +223,7 @@ class Connector:
     def _control(self, s: Session, sql: str) -> None:
         assert s.conn is not None
         try:
-            s.conn.execute(sql.encode(), prepare=False)
+            s.writer(s.conn).execute(sql.encode(), prepare=False)
         except TRANSIENT as e:
             raise unavailable(e) from e
 
@@ -211,7 +237,7 @@ class Connector:
         try:
             s.pipeline = conn.pipeline()
             s.pipe = s.pipeline.__enter__()
-            conn.execute(b"BEGIN", prepare=False)
+            s.writer(conn).execute(b"BEGIN", prepare=False)
         except TRANSIENT as e:
             s.pipeline = s.pipe = None
             self._release(s, broken=True)
@@ -221,7 +247,7 @@ class Connector:
         conn = s.conn
         assert conn is not None and s.pipeline is not None
         try:
-            conn.execute(b"COMMIT", prepare=False)
+            s.writer(conn).execute(b"COMMIT", prepare=False)
             pipeline, s.pipeline, s.pipe = s.pipeline, None, None
             pipeline.__exit__(None, None, None)  # sends everything queued and waits for the COMMIT
         except BaseException as e:
@@ -284,7 +310,7 @@ class Connector:
                 return conn.execute(sql, args).fetchall()
         conn = self.conn_for(s)
         try:
-            return conn.execute(sql, args).fetchall()
+            return s.reader(conn).execute(sql, args).fetchall()
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
@@ -297,7 +323,7 @@ class Connector:
             return
         conn = self.conn_for(s)
         try:
-            conn.execute(sql, args)
+            s.writer(conn).execute(sql, args)
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
@@ -311,7 +337,7 @@ class Connector:
             return
         conn = self.conn_for(s)
         try:
-            conn.cursor().executemany(sql, rows)
+            s.writer(conn).executemany(sql, rows)
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 

@@ -72,7 +72,7 @@ class Listener:
                             self._dispatch(n.channel, n.payload)
             except psycopg.Error as e:
                 self.ready.clear()
-                log.info("listener connection lost (%s); reconnecting", str(e).strip().splitlines()[:1])
+                log.info("listener connection lost (%s); reconnecting", (str(e).strip().splitlines() or [""])[0])
             except Exception:
                 self.ready.clear()
                 log.exception("listener failed; restarting")

@@ -26,10 +26,13 @@ SELECT pg_notify('podium_meta', %s);
 INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
                        start_time, update_time, end_time, next_check, def_hash, json)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+-- An update also wakes whoever waits on the workflow on another node (e.g. a synchronous execute).
 -- name: update_workflow
-UPDATE workflows SET status = %s, correlation_id = %s, update_time = %s, end_time = %s, next_check = %s,
-  def_hash = %s, json = %s
-WHERE workflow_id = %s;
+WITH updated AS (
+  UPDATE workflows SET status = %s, correlation_id = %s, update_time = %s, end_time = %s, next_check = %s,
+    def_hash = %s, json = %s
+  WHERE workflow_id = %s)
+SELECT pg_notify('podium_queue', %s);
 -- name: get_workflow
 SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
 -- Inside a transaction a workflow is loaded to be decided: the row lock keeps every other node's

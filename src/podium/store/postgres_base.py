@@ -1,0 +1,163 @@
+"""Shared plumbing of the PostgreSQL store, and its records that need nothing multi-node.
+
+Poll data, logs, event handlers, event messages, executions' definition snapshots and search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, cast
+
+import orjson
+
+from podium.domain.model import EventHandler, PollData, Task, TaskExecLog, Workflow
+from podium.store.postgres_conn import Connector
+from podium.store.protocols import SearchQuery
+from podium.store.search_sql import search_tasks_sql, search_workflows_sql
+from podium.store.snapshots import SnapshotCache
+from podium.store.sqlfiles import queries
+
+
+def _clean(sql: str) -> str:
+    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
+    return "\n".join(lines).strip().rstrip(";")
+
+
+Q = {name: _clean(sql) for name, sql in queries("postgres").items()}
+_dumps = orjson.dumps
+_loads = orjson.loads
+# An event message taken by a node is not offered to another node for this long.
+EVENT_LEASE_MS = 30_000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PgRecords:
+    """Statement helpers over a ``Connector`` plus the single-node record kinds."""
+
+    _c: Connector
+    snapshots: SnapshotCache
+
+    def _one(self, name: str, args: Sequence[Any]) -> Any:
+        rows = self._c.fetch(Q[name], args)
+        return rows[0][0] if rows else None
+
+    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+        return self._c.fetch(Q[name], args)
+
+    def _exec(self, name: str, args: Sequence[Any] = ()) -> None:
+        self._c.run(Q[name], args)
+
+    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._c.run_many(Q[name], rows)
+
+    def _split(self, wf: Workflow) -> tuple[str, bytes]:
+        """Store the definition snapshot once; return its hash and the workflow body without it."""
+        wd = wf["workflowDefinition"]
+        def_hash = self.snapshots.hash_of(wd)
+        if def_hash is None:
+            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
+            def_hash = self.snapshots.remember(wd, raw)
+            self._exec("put_snapshot", (def_hash, raw))
+        body = {k: v for k, v in wf.items() if k != "tasks" and k != "workflowDefinition"}
+        return def_hash, _dumps(body)
+
+    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
+        wf = cast(Workflow, _loads(raw))
+        wd = self.snapshots.get(def_hash)
+        if wd is None:
+            snap = self._one("get_snapshot", (def_hash,))
+            wd = self.snapshots.load(def_hash, snap)
+        wf["workflowDefinition"] = wd
+        return wf
+
+    # -- poll data, logs ------------------------------------------------------------------
+    def put_poll_data(self, rows: Sequence[PollData]) -> None:
+        self._many(
+            "put_poll_data",
+            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
+        )
+
+    def list_poll_data(self) -> list[PollData]:
+        out: list[PollData] = []
+        for q, d, w, t in self._all("list_poll_data"):
+            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": int(t)}
+            if d:
+                pd["domain"] = d
+            out.append(pd)
+        return out
+
+    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
+        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
+
+    def get_logs(self, task_id: str) -> list[TaskExecLog]:
+        rows = self._all("get_logs", (task_id,))
+        return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
+
+    # -- events ---------------------------------------------------------------------------
+    def put_event_handler(self, eh: EventHandler) -> None:
+        self._exec("put_event_handler", (eh["name"], eh["event"], bool(eh.get("active", False)), _dumps(eh)))
+
+    def get_event_handler(self, name: str) -> EventHandler | None:
+        raw = self._one("get_event_handler", (name,))
+        return None if raw is None else cast(EventHandler, _loads(raw))
+
+    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
+        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
+        return [cast(EventHandler, _loads(r[0])) for r in rows]
+
+    def delete_event_handler(self, name: str) -> bool:
+        return bool(self._all("delete_event_handler", (name,)))
+
+    # -- search ---------------------------------------------------------------------------
+    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
+        count_sql, rows_sql, args = search_workflows_sql(q, "postgres")
+        total = self._c.fetch(count_sql, args)[0][0]
+        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
+        return int(total), [self._join(r[0], r[1]) for r in rows]
+
+    def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
+        count_sql, rows_sql, args = search_tasks_sql(q, "postgres")
+        total = self._c.fetch(count_sql, args)[0][0]
+        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
+        return int(total), [cast(Task, _loads(r[0])) for r in rows]
+
+    # -- event queue and event executions -------------------------------------------------
+    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
+        self._exec("event_publish", (queue, message_id, payload, now))
+
+    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """Take (lease) the oldest messages no other node holds; an ack deletes, a crash lets the lease end."""
+        now = now_ms()
+        rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
+        return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)
+
+    def event_ack(self, seq: int) -> None:
+        self._exec("event_ack", (seq,))
+
+    def event_queue_sizes(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
+
+    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
+        self._exec(
+            "put_event_execution",
+            (
+                key,
+                execution.get("name", ""),
+                execution.get("event", ""),
+                execution.get("messageId", ""),
+                execution.get("created", 0),
+                _dumps(execution),
+            ),
+        )
+
+    def get_event_execution(self, key: str) -> dict[str, Any] | None:
+        raw = self._one("get_event_execution", (key,))
+        return None if raw is None else cast(dict[str, Any], _loads(raw))
+
+    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._all("list_event_executions", (handler_name, limit))
+        return [cast(dict[str, Any], _loads(r[0])) for r in rows]
