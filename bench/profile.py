@@ -131,6 +131,10 @@ def summarize(path: Path, top: int = 20) -> str:
     ranked = [(f, n) for f, n in incl.most_common() if "podium/" in f and "podium/cli/" not in f]
     for name, n in ranked[:top]:
         lines.append(f"  {100 * n / total:5.1f}%  {name}")
+    lines += ["", "store calls by inclusive time:"]
+    store = [(f, n) for f, n in incl.most_common() if "podium/store/" in f and "<" not in f.split(" (")[0]]
+    for name, n in store[:top]:
+        lines.append(f"  {100 * n / total:5.1f}%  {name}")
     lines += ["", "samples by activity (route handlers include their storage and decider work):"]
     for name, n in activities(stacks).most_common():
         lines.append(f"  {100 * n / total:5.1f}%  {name}")

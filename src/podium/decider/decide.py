@@ -9,7 +9,13 @@ from podium.decider.outcome import Outcome
 from podium.decider.passes import Pass
 from podium.decider.retries import retry_delay_seconds
 from podium.decider.state import WorkflowState
-from podium.decider.timeouts import check_task_timeouts, earliest_task_deadline, next_deadline, workflow_timed_out
+from podium.decider.timeouts import (
+    changed_deadline,
+    check_task_timeouts,
+    earliest_task_deadline,
+    next_deadline,
+    workflow_timed_out,
+)
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
@@ -17,9 +23,23 @@ from podium.domain.model import Task
 _MAX_ROUNDS = 10_000
 
 
-def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
-    """Advance a workflow as far as it can go now; returns what changed."""
+def decide(
+    state: WorkflowState,
+    env: DeciderEnv,
+    now: int,
+    prior_check: int | None = None,
+    changed: list[Task] | None = None,
+) -> Outcome:
+    """Advance a workflow as far as it can go now; returns what changed.
+
+    ``prior_check`` is the re-check time the previous decide of this workflow computed (lowered by any
+    poll since). Before it, no timeout can be due, so records the pass does not touch are not looked at
+    again: a workflow with a wide fork costs little per completed branch. ``changed`` lists records the
+    caller changed before deciding (a worker's update); they count as changed by the pass.
+    """
     p = Pass(state, env, now)
+    for t in changed or ():
+        p.out.touch(t)
     wf = state.workflow
     if st.workflow_terminal(wf["status"]):
         if wf["status"] != st.COMPLETED and any(not st.task_terminal(t["status"]) for t in state.tasks):
@@ -39,7 +59,11 @@ def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
             return p.out
         p.schedule(first)
     deadlines: dict[int, int | None] = {}
-    earliest = earliest_task_deadline(p, deadlines)
+    if prior_check is not None and now < prior_check:
+        earliest: int | None = None
+    else:
+        prior_check = None
+        earliest = earliest_task_deadline(p, deadlines)
     run_rounds(p, check_timeouts=earliest is not None and earliest <= now)
     if not p.ended:
         if _complete(p):
@@ -53,6 +77,8 @@ def decide(state: WorkflowState, env: DeciderEnv, now: int) -> Outcome:
                 end_workflow(p, st.FAILED, reason, failed_task_id=failed[0]["taskId"])
             else:
                 end_workflow(p, st.COMPLETED)
+        elif prior_check is not None:
+            p.out.next_check = max(now, min(prior_check, changed_deadline(p)))
         else:
             p.out.next_check = next_deadline(p, deadlines)
     return p.out

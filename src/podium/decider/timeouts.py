@@ -119,6 +119,18 @@ def earliest_task_deadline(p: Pass, known: dict[int, int | None] | None = None) 
     return best
 
 
+def changed_deadline(p: Pass) -> int:
+    """The nearest deadline among records this pass created or changed (``MAX`` ahead when none)."""
+    best = p.now + MAX_CHECK_INTERVAL_MS
+    for t in (*p.out.new_tasks, *p.out.dirty.values()):
+        if t.get("retried") or st.task_terminal(t["status"]):
+            continue
+        d = _task_deadline(p, t)
+        if d is not None and d < best:
+            best = d
+    return best
+
+
 def _task_deadline(p: Pass, t: Task) -> int | None:
     """The earliest moment ``check_task_timeouts`` (or the operator) could act on a record."""
     wt = t.get("workflowTask", {})

@@ -67,7 +67,7 @@ class TaskService:
                 for t in out:
                     deadline = self._deadline_after_poll(t, now)
                     if deadline is not None:
-                        store.set_next_check_min(t["workflowInstanceId"], deadline)
+                        engine.touch_next_check(t["workflowInstanceId"], deadline)
         for t in out:
             t["queueWaitTime"] = max(0, t["startTime"] - t.get("scheduledTime", 0))
         if out:

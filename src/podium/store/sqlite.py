@@ -33,6 +33,8 @@ class SqliteStore:
     """All storage concerns over one SQLite file."""
 
     dialect = "sqlite"
+    # One server process owns the file, so what it last wrote is what is stored.
+    single_writer = True
 
     def __init__(self, url: str) -> None:
         self.path = _path_from_url(url)
