@@ -94,6 +94,7 @@ def run_rounds(p: Pass, check_timeouts: bool = True) -> None:
     work = p.state.tasks
     first = check_timeouts
     steppers: list[Task] | None = None
+    stepped: dict[int, int] = {}
     for _ in range(_MAX_ROUNDS):
         progressed = False
         seen_new = len(p.out.new_tasks)
@@ -105,8 +106,11 @@ def run_rounds(p: Pass, check_timeouts: bool = True) -> None:
                 continue
             if not st.task_terminal(task["status"]):
                 op = operator_for(task.get("workflowTask", {}).get("type", tt.SIMPLE))
-                if has_step(op) and op.step(p, task):
-                    progressed = True
+                # A running operator record is re-evaluated only when something changed since its last look.
+                if has_step(op) and stepped.get(id(task)) != p.out.changes:
+                    if op.step(p, task):
+                        progressed = True
+                    stepped[id(task)] = p.out.changes
                 if p.ended:
                     return
                 if first and not st.task_terminal(task["status"]) and check_task_timeouts(p, task):

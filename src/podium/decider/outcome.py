@@ -46,8 +46,11 @@ class Outcome:
     workflow_changed: bool = False
     # Tasks changed during the current round of a pass (the decider's work list for the next round).
     dirty_since_round: dict[str, Task] = field(default_factory=dict)
+    # Counts every change made during the pass (lets the decider skip re-evaluating unchanged state).
+    changes: int = 0
 
     def touch(self, task: Task) -> None:
         """Record that an existing task changed."""
         self.dirty[task["taskId"]] = task
         self.dirty_since_round[task["taskId"]] = task
+        self.changes += 1

@@ -111,6 +111,7 @@ class Pass:
         task["seq"] = self.state.next_seq()
         self.state.tasks.append(task)
         self.out.new_tasks.append(task)
+        self.out.changes += 1
         self._ctx = None
         self._live = None
 
