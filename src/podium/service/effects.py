@@ -125,8 +125,12 @@ def _apply_to_parent(engine: Engine, parent: WorkflowState, child: Workflow) -> 
 
 
 def child_id_for(parent_id: str, task: Task) -> str:
-    """Deterministic child id so a repeated launch attaches to the same child (SPEC §4.10)."""
-    key = f"subworkflow:{parent_id}:{task['taskId']}:{task.get('retryCount', 0)}"
+    """Deterministic child id so a repeated launch attaches to the same child (SPEC §4.10).
+
+    ``scheduledTime`` is part of the key: a rerun resets the task in place (same id and retry count)
+    and must launch a new child rather than attach to the one that ended.
+    """
+    key = f"subworkflow:{parent_id}:{task['taskId']}:{task.get('retryCount', 0)}:{task.get('scheduledTime', 0)}"
     return str(uuid.uuid3(uuid.NAMESPACE_OID, key))
 
 

@@ -10,6 +10,7 @@ from podium.decider.graph import graph_of, strip_iteration
 from podium.decider.lifecycle import end_workflow
 from podium.decider.passes import Pass
 from podium.decider.records import task_queue
+from podium.decider.rerun import refollow
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, IllegalState, InvalidArgument, NotFound
@@ -156,7 +157,9 @@ def retry(engine: Engine, workflow_id: str, resume_subworkflow_tasks: bool = Fal
     engine.flush_notifications()
 
 
-def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: bool = False) -> None:
+def retry_in_tx(
+    engine: Engine, state: WorkflowState, resume_subworkflow_tasks: bool = False, reopen_parent: bool = True
+) -> None:
     wf = state.workflow
     wid = wf["workflowId"]
     if not st.workflow_terminal(wf["status"]):
@@ -174,6 +177,8 @@ def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: 
         if wf["status"] == st.TIMED_OUT:
             _reopen(engine, state, now)
             engine.decide_state(state)
+            if reopen_parent:
+                reopen_parents(engine, wf)
             return
         raise Conflict(
             "There are no retryable tasks! Use restart if you want to attempt entire workflow execution again. "
@@ -181,6 +186,7 @@ def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: 
         )
     failed.sort(key=lambda t: t["seq"])
     p = Pass(state, engine.env, now)
+    resumed: list[WorkflowState] = []
     for t in failed:
         ttype = t.get("workflowTask", {}).get("type", tt.SIMPLE)
         if ttype in (tt.JOIN, tt.DO_WHILE, tt.FORK, tt.EXCLUSIVE_JOIN):
@@ -196,9 +202,9 @@ def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: 
                 t["status"] = st.IN_PROGRESS
                 t["executed"] = False
                 t["endTime"] = 0
+                t.pop("reasonForIncompletion", None)
                 p.touch(t)
-                _reopen(engine, state, now)
-                retry_in_tx(engine, child, True)
+                resumed.append(child)  # retried once this workflow is stored as RUNNING
                 continue
         new = cast(Task, dict(t))
         new.update(
@@ -231,7 +237,10 @@ def retry_in_tx(engine: Engine, state: WorkflowState, resume_subworkflow_tasks: 
     _reopen(engine, state, now)
     engine.persist(state, p.out)
     engine.decide_state(state)
-    reopen_parents(engine, wf)
+    for child in resumed:
+        retry_in_tx(engine, child, True, reopen_parent=False)
+    if reopen_parent:
+        reopen_parents(engine, wf)
 
 
 def _reopen(engine: Engine, state: WorkflowState, now: int) -> None:
@@ -351,6 +360,7 @@ def _rerun_from_task(engine: Engine, state: WorkflowState, task_id: str, req: Re
 
     if operator_for(target.get("workflowTask", {}).get("type", tt.SIMPLE)).worker:
         p.push(target)
+    refollow(p, target)
     wf["status"] = st.RUNNING
     wf["endTime"] = 0
     wf["lastRetriedTime"] = now
