@@ -4,12 +4,14 @@ Differences from SQLite, all inside this module and its SQL:
 * a workflow loaded inside a transaction is row-locked, so two nodes never decide it at once;
 * a dequeue locks the message, its task and its workflow with SKIP LOCKED (one taker, no waiting);
 * the sweeper claims due workflows with a lease, so each is swept by one node;
-* queue pushes and definition changes NOTIFY the other nodes (see ``postgres_listen``).
+* queue pushes and definition changes NOTIFY the other nodes (see ``postgres_listen``), if any
+  listen: a node whose listener finds no other node skips the queue and workflow notifications.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -18,14 +20,18 @@ from typing import Any, cast
 
 import orjson
 
+from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
 from podium.store.postgres_base import PgRecords, now_ms
 from podium.store.postgres_base import Q as _Q
-from podium.store.postgres_conn import TRANSIENT, Connector, unavailable
+from podium.store.postgres_conn import TRANSIENT, unavailable
+from podium.store.postgres_group import GroupConnector
 from podium.store.postgres_listen import Listener, queue_payload
 from podium.store.postgres_migrate import migrate
+from podium.store.postgres_rows import rows_sql
 from podium.store.snapshots import SnapshotCache
 
+log = logging.getLogger("podium.store.postgres")
 _dumps = orjson.dumps
 _loads = orjson.loads
 # A due workflow claimed by a sweeper is not offered to another node for this long.
@@ -35,16 +41,22 @@ SWEEP_LEASE_MS = 10_000
 class PostgresStore(PgRecords):
     """All storage concerns over one PostgreSQL database."""
 
+    _c: GroupConnector
+
     dialect = "postgres"
 
     def __init__(self, url: str, pool_size: int | None = None) -> None:
         self.url = url
         self.node = uuid.uuid4().hex[:12]
         size = pool_size if pool_size is not None else int(os.environ.get("PODIUM_PG_POOL_SIZE", "4"))
-        self._c = Connector(url, size)
+        self._c = GroupConnector(url, size)
+        self._group = False
         self.snapshots = SnapshotCache()
         self._listener: Listener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Whether queue and workflow changes NOTIFY other nodes: always, unless this node's listener
+        # runs and knows it is alone (it turns this back on as soon as another node announces itself).
+        self.notify_peers = True
         self.migrate()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -61,16 +73,27 @@ class PostgresStore(PgRecords):
         """One atomic unit of work; nested blocks are savepoints. Commits when the outermost block ends."""
         if self._loop is None:
             self._loop = asyncio._get_running_loop()
-        with self._c.transaction():
+        with self._c.transaction(group=self._group and not self.notify_peers):
             yield
 
-    # The server's commit barrier asks these; every transaction here commits when it ends.
+    # -- group commit (see ``postgres_group``): only while this node is alone on the database -------
+    def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
+        """Let the owner thread's units share one COMMIT; ``on_pending`` is called when one awaits it.
+
+        With other nodes about, each unit still commits on its own: a shared transaction would hold
+        row locks across units and let nodes deadlock on each other's groups.
+        """
+        self._c.on_pending = on_pending
+        self._group = True
+
     @property
     def uncommitted(self) -> bool:
-        return False
+        """True while finished units wait for ``commit()``."""
+        return self._c.uncommitted
 
     def commit(self) -> None:
-        """Nothing to do: there is no group commit on PostgreSQL."""
+        """Make every finished unit durable; raises ``BackendUnavailable`` if they were lost."""
+        self._c.commit_group()
 
     def subscribe(self, on_queue: Callable[[str, int], None], on_metadata: Callable[[], None]) -> None:
         """Call ``on_queue(queue, delay_ms)`` when another node pushes work, and ``on_metadata()``
@@ -85,7 +108,10 @@ class PostgresStore(PgRecords):
             else:
                 on_metadata()
 
-        self._listener = Listener(self.url, self.node, on_queue, metadata_changed, self._queue_names)
+        def peers(present: bool) -> None:
+            self.notify_peers = present
+
+        self._listener = Listener(self.url, self.node, on_queue, metadata_changed, self._queue_names, peers)
         self._listener.start()
 
     def wait_listening(self, timeout: float) -> bool:
@@ -96,6 +122,12 @@ class PostgresStore(PgRecords):
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
+        self.notify_peers = True
+        if self._c.main.open:
+            try:
+                self._c.commit_group()
+            except BackendUnavailable:
+                log.warning("units awaiting the group commit were lost at close")
         self._c.close()
 
     def _queue_names(self, conn: Any) -> list[str]:
@@ -169,20 +201,20 @@ class PostgresStore(PgRecords):
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec(
-            "update_workflow",
-            (
-                wf["status"],
-                wf.get("correlationId"),
-                wf["updateTime"],
-                wf.get("endTime"),
-                next_check,
-                def_hash,
-                body,
-                wf["workflowId"],
-                queue_payload(self.node, "wf:" + wf["workflowId"], None),  # engine.workflow_channel
-            ),
+        args = (
+            wf["status"],
+            wf.get("correlationId"),
+            wf["updateTime"],
+            wf.get("endTime"),
+            next_check,
+            def_hash,
+            body,
+            wf["workflowId"],
         )
+        if self.notify_peers:  # engine.workflow_channel
+            self._exec("update_workflow", (*args, queue_payload(self.node, "wf:" + wf["workflowId"], None)))
+        else:
+            self._exec("update_workflow_quiet", args)
 
     def get_workflow(self, workflow_id: str) -> Workflow | None:
         s = self._c.session()
@@ -195,6 +227,8 @@ class PostgresStore(PgRecords):
             conn = s.conn
             assert conn is not None
             try:
+                if s.batch_rows:
+                    self._c.flush(s)
                 cur = conn.execute(_Q["get_workflow_locked"], (workflow_id,))
                 s.prefetched_task_lists[workflow_id] = conn.execute(_Q["get_tasks"], (workflow_id,))
                 row = cur.fetchone()
@@ -225,28 +259,36 @@ class PostgresStore(PgRecords):
         return None if raw is None else cast(Task, _loads(raw))
 
     def upsert_tasks(self, tasks: Sequence[Task]) -> None:
+        """Inside a transaction the rows join a run of upserts sent as one statement (see ``defer``)."""
+        if not tasks:
+            return
         self._tasks_changed()
-        self._many(
-            "upsert_task",
-            [
-                (
-                    t["taskId"],
-                    t["workflowInstanceId"],
-                    t["seq"],
-                    t["taskType"],
-                    t.get("taskDefName"),
-                    t["referenceTaskName"],
-                    t["status"],
-                    t.get("updateTime", 0),
-                    _dumps(t),
-                )
-                for t in tasks
-            ],
-        )
+        rows = {
+            t["taskId"]: (
+                t["taskId"],
+                t["workflowInstanceId"],
+                t["seq"],
+                t["taskType"],
+                t.get("taskDefName"),
+                t["referenceTaskName"],
+                t["status"],
+                t.get("updateTime", 0),
+                _dumps(t),
+            )
+            for t in tasks
+        }
+        sql = _Q["upsert_tasks"]
+        if self._c.session().depth:
+            defer = self._c.defer
+            for tid, args in rows.items():
+                defer(sql, tid, args)
+        else:
+            self._c.run(rows_sql(sql, len(rows)), [a for args in rows.values() for a in args])
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:
         self._tasks_changed()
-        self._many("delete_task", [(i,) for i in task_ids])
+        if task_ids:
+            self._exec("delete_tasks", (list(task_ids),))
 
     def delete_workflow_tasks(self, workflow_id: str) -> None:
         self._tasks_changed()
@@ -261,7 +303,10 @@ class PostgresStore(PgRecords):
         self._exec("set_next_check", (at, workflow_id))
 
     def set_next_check_min(self, workflow_id: str, at: int) -> None:
-        self._exec("set_next_check_min", (at, workflow_id, at))
+        sql = _Q["set_next_check_min"]
+        earlier = self._c.pending(sql, workflow_id)
+        if earlier is None or at < earlier[0]:
+            self._c.defer(sql, workflow_id, (at, workflow_id))
 
     def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
         return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
@@ -282,8 +327,12 @@ class PostgresStore(PgRecords):
 
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
-        payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
-        self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
+        if self.notify_peers:
+            payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
+            self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
+        else:
+            args = (queue, task_id, priority, visible_at, now)
+            self._c.defer(_Q["queue_push_quiet"], (queue, task_id), args)
 
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
         s = self._c.session()
@@ -298,10 +347,11 @@ class PostgresStore(PgRecords):
         return ids
 
     def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
-        if visible_at <= now_ms():
+        if self.notify_peers and visible_at <= now_ms():
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
-            self._exec("queue_set_visible", (visible_at, queue, task_id))
+            args = (visible_at, queue, task_id)
+            self._c.defer(_Q["queue_set_visible_rows"], (queue, task_id), args)
 
     def queue_remove(self, queue: str, task_id: str) -> None:
         self._exec("queue_remove", (queue, task_id))
@@ -321,7 +371,7 @@ class PostgresStore(PgRecords):
 
     def queue_requeue(self, queue: str, now: int) -> int:
         n = len(self._all("queue_requeue", (now, queue, now)))
-        if n:
+        if n and self.notify_peers:
             self._exec("notify_queue", (queue_payload(self.node, queue, None),))
         return n
 

@@ -3,8 +3,9 @@
 The thread that builds the store (the server's event loop thread) owns one dedicated connection;
 any other thread borrows from a pool. A transaction runs in pipeline mode: writes are queued and
 sent with the next read or with the COMMIT, so a typical unit of work costs two or three round trips
-whatever its statement count. Connection failures surface as ``BackendUnavailable`` (a 503) and the
-next call reconnects.
+whatever its statement count. Runs of the same kind of row write (``defer``) are held back and sent
+as one statement over arrays when anything else is sent, so they keep their place in the order.
+Connection failures surface as ``BackendUnavailable`` (a 503) and the next call reconnects.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from psycopg.postgres import types as pg_types
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from podium.domain.errors import BackendUnavailable
+from podium.store.postgres_rows import rows_sql, send_rows
 
 log = logging.getLogger("podium.store.postgres")
 
@@ -69,20 +71,30 @@ class Session:
     """One thread's connection and transaction state."""
 
     __slots__ = (
+        "batch_rows",
+        "batch_sql",
         "conn",
         "depth",
+        "group_error",
+        "open",
         "pipe",
         "pipeline",
         "pooled",
         "prefetched_task_lists",
         "prefetched_tasks",
         "rcur",
+        "units",
         "wcur",
     )
 
     def __init__(self, pooled: bool) -> None:
         self.conn: psycopg.Connection[Any] | None = None
         self.depth = 0
+        # Group commit (``postgres_group``): a transaction left open across units, the error that
+        # lost one (owed to the units waiting for its commit), and a counter naming units' savepoints.
+        self.open = False
+        self.group_error: BackendUnavailable | None = None
+        self.units = 0
         self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
         self.pipe: psycopg.Pipeline | None = None
         # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,
@@ -90,6 +102,9 @@ class Session:
         self.prefetched_tasks: dict[str, str] = {}
         self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
         self.pooled = pooled
+        # Deferred writes of one kind (see ``Connector.defer``): row key -> statement arguments.
+        self.batch_rows: dict[Any, Sequence[Any]] = {}
+        self.batch_sql = ""
         # Cursors kept for the connection's lifetime: one for writes (never read back), one for reads
         # outside a transaction. A cursor costs more to make than most statements cost to send.
         self.wcur: psycopg.Cursor[Any] | None = None
@@ -104,7 +119,7 @@ class Session:
 
     def reader(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
         """Inside a transaction (a pipeline) each read gets a fresh cursor, so no result lands on another's."""
-        if self.depth:
+        if self.depth or self.open:
             return conn.cursor()
         self.writer(conn)
         assert self.rcur is not None
@@ -223,6 +238,8 @@ class Connector:
     def _control(self, s: Session, sql: str) -> None:
         assert s.conn is not None
         try:
+            if s.batch_rows:
+                self.flush(s)
             s.writer(s.conn).execute(sql.encode(), prepare=False)
         except TRANSIENT as e:
             raise unavailable(e) from e
@@ -247,6 +264,8 @@ class Connector:
         conn = s.conn
         assert conn is not None and s.pipeline is not None
         try:
+            if s.batch_rows:
+                self.flush(s)
             s.writer(conn).execute(b"COMMIT", prepare=False)
             pipeline, s.pipeline, s.pipe = s.pipeline, None, None
             pipeline.__exit__(None, None, None)  # sends everything queued and waits for the COMMIT
@@ -274,6 +293,7 @@ class Connector:
         self._release(s, broken=broken or conn is None or conn.broken or conn.closed)
 
     def _rollback_to(self, s: Session, depth: int) -> None:
+        s.batch_rows.clear()  # deferred writes of the failed block (SAVEPOINT sent the ones before it)
         conn = s.conn
         if conn is None or conn.broken or conn.closed:
             return
@@ -286,6 +306,7 @@ class Connector:
             conn.execute(f"RELEASE s{depth}".encode(), prepare=False)
 
     def _release(self, s: Session, broken: bool = False) -> None:
+        s.batch_rows.clear()
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         conn = s.conn
@@ -310,6 +331,8 @@ class Connector:
                 return conn.execute(sql, args).fetchall()
         conn = self.conn_for(s)
         try:
+            if s.batch_rows:
+                self.flush(s)
             return s.reader(conn).execute(sql, args).fetchall()
         except TRANSIENT as e:
             raise self.lost(s, e) from e
@@ -323,9 +346,43 @@ class Connector:
             return
         conn = self.conn_for(s)
         try:
+            if s.batch_rows:
+                self.flush(s)
             s.writer(conn).execute(sql, args)
         except TRANSIENT as e:
             raise self.lost(s, e) from e
+
+    def defer(self, sql: str, key: Any, args: Sequence[Any]) -> None:
+        """A row write that a run of same-kind writes (same ``sql``, with ``ROWS(...)``) sends as one statement.
+
+        Within a run a later write of the same ``key`` replaces the earlier one. Outside a
+        transaction it runs at once.
+        """
+        s = self.session()
+        if not s.depth:
+            self.run(rows_sql(sql, 1), args)
+            return
+        if s.batch_sql is not sql:
+            if s.batch_rows:
+                try:
+                    self.flush(s)
+                except TRANSIENT as e:
+                    raise self.lost(s, e) from e
+            s.batch_sql = sql
+        s.batch_rows[key] = args
+
+    def pending(self, sql: str, key: Any) -> Sequence[Any] | None:
+        """The arguments of a deferred write of ``sql`` for ``key`` not sent yet, if any."""
+        s = self.session()
+        return s.batch_rows.get(key) if s.depth and s.batch_sql is sql else None
+
+    def flush(self, s: Session) -> None:
+        """Send the session's deferred writes (queued in the pipeline like any write)."""
+        rows = list(s.batch_rows.values())
+        s.batch_rows.clear()
+        sql, s.batch_sql = s.batch_sql, ""
+        assert s.conn is not None
+        send_rows(s.writer(s.conn), sql, rows)
 
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -337,6 +394,8 @@ class Connector:
             return
         conn = self.conn_for(s)
         try:
+            if s.batch_rows:
+                self.flush(s)
             s.writer(conn).executemany(sql, rows)
         except TRANSIENT as e:
             raise self.lost(s, e) from e

@@ -3,6 +3,10 @@
 Each node keeps one listening connection on a background thread. A queue push anywhere wakes the
 long-polls waiting on that queue on every node; a definition change drops every node's cached
 definitions. Nothing polls the database: the thread sleeps in the socket until a notification comes.
+
+A node alone on its database need not notify anyone: each listener announces itself on connecting
+(``join|<node>`` on the metadata channel) and counts the other listeners, so the store knows whether
+peers exist (``on_peers``). While they may, it notifies; once a recount finds none, it stops.
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ log = logging.getLogger("podium.store.postgres")
 QUEUE_CHANNEL = "podium_queue"
 META_CHANNEL = "podium_meta"
 _WAKE_CHECK_S = 1.0  # how often the thread looks at its stop flag while idle
+# While peers are known, how often the listener recounts them (to stop notifying once they left).
+PEER_RECOUNT_S = 5.0
+APP_NAME = "podium-listener"
+_JOIN = "join|"
+_OTHER_LISTENERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+    " AND datname = current_database() AND pid <> pg_backend_pid()"
+)
 
 
 def queue_payload(node: str, queue: str, visible_at: int | None) -> str:
@@ -37,12 +49,15 @@ class Listener:
         on_queue: Callable[[str, int], None],
         on_metadata: Callable[[], None],
         queue_names: Callable[[psycopg.Connection[Any]], list[str]],
+        on_peers: Callable[[bool], None] | None = None,
     ) -> None:
         self.url = url
         self.node = node
         self.on_queue = on_queue
         self.on_metadata = on_metadata
         self.queue_names = queue_names
+        self.on_peers = on_peers or (lambda present: None)
+        self.peers = True  # whether other nodes may be listening; True until counted
         self.ready = threading.Event()
         self._stop = threading.Event()
         self._conn: psycopg.Connection[Any] | None = None
@@ -59,25 +74,42 @@ class Listener:
         backoff = 0.05
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    self.url, autocommit=True, connect_timeout=5, application_name="podium-listener"
-                ) as conn:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=5, application_name=APP_NAME) as conn:
                     conn.execute(f"LISTEN {QUEUE_CHANNEL}")
                     conn.execute(f"LISTEN {META_CHANNEL}")
+                    # Announce first, count second: a node starting at the same time either is
+                    # counted or hears this announcement (it listens before it counts).
+                    conn.execute("SELECT pg_notify(%s, %s)", (META_CHANNEL, _JOIN + self.node))
+                    recount_at = self._count_peers(conn)
                     self._resync(conn)
                     self.ready.set()
                     backoff = 0.05
                     while not self._stop.is_set():
                         for n in conn.notifies(timeout=_WAKE_CHECK_S):
                             self._dispatch(n.channel, n.payload)
+                        if self.peers and time.monotonic() >= recount_at:
+                            recount_at = self._count_peers(conn)
             except psycopg.Error as e:
                 self.ready.clear()
+                self._set_peers(True)
                 log.info("listener connection lost (%s); reconnecting", (str(e).strip().splitlines() or [""])[0])
             except Exception:
                 self.ready.clear()
+                self._set_peers(True)
                 log.exception("listener failed; restarting")
             self._stop.wait(backoff)
             backoff = min(backoff * 2, 2.0)
+
+    def _count_peers(self, conn: psycopg.Connection[Any]) -> float:
+        """Count the other nodes' listeners now; returns when to count again."""
+        row = conn.execute(_OTHER_LISTENERS, (APP_NAME,)).fetchone()
+        self._set_peers(bool(row and row[0]))
+        return time.monotonic() + PEER_RECOUNT_S
+
+    def _set_peers(self, present: bool) -> None:
+        if present != self.peers:
+            self.peers = present
+            self.on_peers(present)
 
     def _resync(self, conn: psycopg.Connection[Any]) -> None:
         """Notifications sent while not listening are lost: wake every queue, forget every definition."""
@@ -93,6 +125,10 @@ class Listener:
                     delay = int(at) - int(time.time() * 1000) if at else 0
                     self.on_queue(queue, max(0, delay))
             elif channel == META_CHANNEL and payload != self.node:
-                self.on_metadata()
+                if payload.startswith(_JOIN):
+                    if payload[len(_JOIN) :] != self.node:
+                        self._set_peers(True)
+                else:
+                    self.on_metadata()
         except Exception:
             log.exception("bad notification %r on %s", payload, channel)

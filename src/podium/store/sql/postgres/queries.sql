@@ -33,6 +33,11 @@ WITH updated AS (
     def_hash = %s, json = %s
   WHERE workflow_id = %s)
 SELECT pg_notify('podium_queue', %s);
+-- The same for a node alone on the database: nobody else to wake.
+-- name: update_workflow_quiet
+UPDATE workflows SET status = %s, correlation_id = %s, update_time = %s, end_time = %s, next_check = %s,
+  def_hash = %s, json = %s
+WHERE workflow_id = %s;
 -- name: get_workflow
 SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
 -- Inside a transaction a workflow is loaded to be decided: the row lock keeps every other node's
@@ -56,8 +61,10 @@ RETURNING w.workflow_id, due.next_check;
 -- name: set_next_check
 UPDATE workflows SET next_check = %s WHERE workflow_id = %s;
 -- name: set_next_check_min
-UPDATE workflows SET next_check = %s WHERE workflow_id = %s AND (next_check IS NULL OR next_check > %s)
-  AND status IN ('RUNNING', 'PAUSED');
+UPDATE workflows w SET next_check = u.at
+FROM (VALUES ROWS(%s::bigint, %s::text)) AS u (at, workflow_id)
+WHERE w.workflow_id = u.workflow_id AND (w.next_check IS NULL OR w.next_check > u.at)
+  AND w.status IN ('RUNNING', 'PAUSED');
 -- name: running_workflow_ids
 SELECT workflow_id FROM workflows WHERE name = %s AND version = %s AND status = 'RUNNING'
   AND start_time >= %s AND start_time <= %s ORDER BY start_time;
@@ -70,13 +77,15 @@ SELECT workflow_id FROM workflows WHERE parent_workflow_id = %s;
 SELECT json FROM tasks WHERE workflow_id = %s ORDER BY seq;
 -- name: get_task
 SELECT json FROM tasks WHERE task_id = %s;
--- name: upsert_task
+-- Statements with ROWS(...) write a run of rows: the tuple is repeated once per row (see
+-- ``postgres_rows``); the rows of one run have distinct keys.
+-- name: upsert_tasks
 INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES ROWS(%s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
   update_time = excluded.update_time, json = excluded.json;
--- name: delete_task
-DELETE FROM tasks WHERE task_id = %s;
+-- name: delete_tasks
+DELETE FROM tasks WHERE task_id = ANY(%s::text[]);
 -- name: delete_workflow_tasks
 DELETE FROM tasks WHERE workflow_id = %s;
 -- name: count_in_progress
@@ -91,6 +100,9 @@ WITH pushed AS (
   INSERT INTO queue (queue_name, task_id, priority, visible_at, created) VALUES (%s, %s, %s, %s, %s)
   ON CONFLICT (queue_name, task_id) DO UPDATE SET visible_at = excluded.visible_at, priority = excluded.priority)
 SELECT pg_notify('podium_queue', %s);
+-- name: queue_push_quiet
+INSERT INTO queue (queue_name, task_id, priority, visible_at, created) VALUES ROWS(%s, %s, %s, %s, %s)
+ON CONFLICT (queue_name, task_id) DO UPDATE SET visible_at = excluded.visible_at, priority = excluded.priority;
 -- name: queue_peek
 SELECT task_id FROM queue WHERE queue_name = %s AND visible_at <= %s
 ORDER BY priority DESC, visible_at, created LIMIT %s;
@@ -107,6 +119,10 @@ LIMIT %s
 FOR NO KEY UPDATE OF q, t, w SKIP LOCKED;
 -- name: queue_set_visible
 UPDATE queue SET visible_at = %s WHERE queue_name = %s AND task_id = %s;
+-- name: queue_set_visible_rows
+UPDATE queue q SET visible_at = u.visible_at
+FROM (VALUES ROWS(%s::bigint, %s::text, %s::text)) AS u (visible_at, queue_name, task_id)
+WHERE q.queue_name = u.queue_name AND q.task_id = u.task_id;
 -- name: queue_set_visible_notify
 WITH moved AS (UPDATE queue SET visible_at = %s WHERE queue_name = %s AND task_id = %s)
 SELECT pg_notify('podium_queue', %s);

@@ -1,0 +1,211 @@
+"""PostgreSQL hot-path machinery: deferred row runs, group commit, and notifying only when peers listen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+import psycopg
+import pytest
+
+from conftest import wait_until
+from pg_cluster import PgCluster
+from podium.domain.errors import BackendUnavailable
+from podium.domain.model import Task, Workflow
+from podium.store import postgres_listen
+from podium.store.postgres import PostgresStore
+from podium.store.postgres_rows import rows_sql
+
+
+@pytest.fixture()
+def store(pg_url: str) -> Iterator[PostgresStore]:
+    s = PostgresStore(pg_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def workflow(wid: str) -> Workflow:
+    wf = {
+        "workflowId": wid,
+        "workflowName": "flow",
+        "workflowVersion": 1,
+        "status": "RUNNING",
+        "startTime": 1,
+        "updateTime": 1,
+        "workflowDefinition": {"name": "flow", "version": 1, "tasks": []},
+    }
+    return cast(Workflow, wf)
+
+
+def task(wid: str, tid: str, seq: int, status: str = "SCHEDULED") -> Task:
+    t = {"taskId": tid, "workflowInstanceId": wid, "seq": seq, "taskType": "work", "status": status}
+    return cast(Task, {**t, "referenceTaskName": tid})
+
+
+def outside(url: str, sql: str, *args: Any) -> list[Any]:
+    """Rows as another connection sees them (committed data only)."""
+    with psycopg.connect(url, autocommit=True) as c:
+        return c.execute(sql, args).fetchall()
+
+
+def test_rows_sql_repeats_the_tuple() -> None:
+    sql = "UPDATE t SET a = u.a FROM (VALUES ROWS(%s::int, lower(%s))) AS u (a, b) WHERE t.b = u.b"
+    two = "UPDATE t SET a = u.a FROM (VALUES (%s::int, lower(%s)), (%s::int, lower(%s))) AS u (a, b) WHERE t.b = u.b"
+    assert rows_sql(sql, 2) == two
+    with pytest.raises(ValueError):
+        rows_sql("SELECT 1", 1)
+
+
+def test_runs_of_row_writes_keep_order_and_last_write_wins(store: PostgresStore) -> None:
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), 500)
+        store.upsert_tasks([task("w1", "a", 0), task("w1", "b", 1), task("w1", "c", 2)])
+        store.upsert_tasks([task("w1", "a", 0, "IN_PROGRESS")])  # same run: replaces the first row of a
+        for tid in ("a", "b", "c"):
+            store.queue_push("work", tid, 0, 10, 10)
+        store.queue_set_visible("work", "a", 900)
+        store.queue_set_visible("work", "b", 700)
+        store.queue_set_visible("work", "a", 800)
+        store.set_next_check_min("w1", 300)
+        store.set_next_check_min("w1", 400)  # a later, larger minimum changes nothing
+        # A read sends the runs first, so it sees them.
+        assert [t["status"] for t in store.get_tasks("w1")] == ["IN_PROGRESS", "SCHEDULED", "SCHEDULED"]
+        assert store.queue_peek("work", 10, 10) == ["c"]
+        store.queue_remove("work", "c")
+        store.delete_tasks(["c"])
+        store.upsert_tasks([task("w1", "b", 1, "COMPLETED")])
+    assert store.get_task("b") == task("w1", "b", 1, "COMPLETED")
+    rows = outside(store.url, "SELECT task_id, visible_at FROM queue ORDER BY task_id")
+    assert rows == [("a", 800), ("b", 700)]
+    assert store.due_workflows(300, 10) == ["w1"]
+    # Outside a transaction the same calls run at once.
+    store.upsert_tasks([task("w1", "x", 5), task("w1", "y", 6)])
+    store.set_next_check_min("w1", 5)
+    assert [t["taskId"] for t in store.get_tasks("w1")] == ["a", "b", "x", "y"]
+    store.delete_tasks(["x", "y"])
+    assert [t["taskId"] for t in store.get_tasks("w1")] == ["a", "b"]
+
+
+def test_loading_a_workflow_sees_the_writes_before_it(store: PostgresStore) -> None:
+    store.insert_workflow(workflow("w1"), None)
+    with store.transaction():
+        store.upsert_tasks([task("w1", "t1", 0)])
+        assert store.get_workflow("w1") is not None
+        assert [t["taskId"] for t in store.get_tasks("w1")] == ["t1"]
+
+
+def test_close_commits_an_open_group(pg_url: str) -> None:
+    s = PostgresStore(pg_url)
+    grouped(s)
+    with s.transaction():
+        s.insert_workflow(workflow("w1"), None)
+    s.close()
+    assert outside(pg_url, "SELECT count(*) FROM workflows") == [(1,)]
+
+
+def test_a_failed_block_drops_its_deferred_writes_only(store: PostgresStore) -> None:
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+        store.upsert_tasks([task("w1", "kept", 0)])
+        with pytest.raises(RuntimeError), store.transaction():
+            store.upsert_tasks([task("w1", "dropped", 1)])
+            raise RuntimeError("boom")
+        store.upsert_tasks([task("w1", "after", 2)])
+    assert [t["taskId"] for t in store.get_tasks("w1")] == ["kept", "after"]
+
+
+def grouped(store: PostgresStore) -> list[int]:
+    pending: list[int] = []
+    store.enable_group_commit(lambda: pending.append(1))
+    store.notify_peers = False  # as when the listener found no other node
+    return pending
+
+
+def test_group_commit_shares_one_transaction(store: PostgresStore) -> None:
+    pending = grouped(store)
+    assert not store.uncommitted
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+        store.upsert_tasks([task("w1", "t1", 0)])
+    with store.transaction():
+        store.queue_push("work", "t1", 0, 10, 10)
+    assert store.uncommitted and len(pending) == 2
+    # The node sees its own units (a read outside a unit runs as one); nobody else does yet.
+    assert store.queue_peek("work", 10, 5) == ["t1"]
+    assert store.get_workflow("w1") is not None
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(0,)]
+    store.commit()
+    assert not store.uncommitted
+    assert outside(store.url, "SELECT count(*) FROM queue") == [(1,)]
+    store.commit()  # nothing open: a no-op
+
+
+def test_a_failed_unit_is_undone_alone(store: PostgresStore) -> None:
+    grouped(store)
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.insert_workflow(workflow("w2"), None)
+        raise RuntimeError("boom")
+    # A statement that fails in the database is undone alone too.
+    with pytest.raises(psycopg.Error), store.transaction():
+        store.upsert_tasks([task("w1", "t1", 0)])
+        store._c.fetch("SELECT 1/0", ())
+    with store.transaction():
+        store.upsert_tasks([task("w1", "t2", 0)])
+    store.commit()
+    assert outside(store.url, "SELECT workflow_id FROM workflows") == [("w1",)]
+    assert outside(store.url, "SELECT task_id FROM tasks") == [("t2",)]
+
+
+def test_a_lost_group_fails_its_commit(postgres: PgCluster, store: PostgresStore) -> None:
+    grouped(store)
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+    with postgres.admin() as c:
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'podium'")
+    with pytest.raises(BackendUnavailable), store.transaction():
+        store.get_workflow("w1")
+    assert store.uncommitted  # the waiting unit is owed an error
+    with pytest.raises(BackendUnavailable):
+        store.commit()
+    assert not store.uncommitted
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(0,)]
+    with store.transaction():  # the next group starts on a new connection
+        store.insert_workflow(workflow("w2"), None)
+    store.commit()
+    assert outside(store.url, "SELECT workflow_id FROM workflows") == [("w2",)]
+
+
+def test_units_commit_alone_while_other_nodes_may_listen(store: PostgresStore) -> None:
+    pending = grouped(store)
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+    store.notify_peers = True
+    with store.transaction():  # the open group commits first, then this unit on its own
+        store.insert_workflow(workflow("w2"), None)
+    assert len(pending) == 1
+    assert not store.uncommitted
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(2,)]
+
+
+def test_a_node_notifies_only_while_other_nodes_listen(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+    monkeypatch.setattr(postgres_listen, "PEER_RECOUNT_S", 0.02)
+    monkeypatch.setattr(postgres_listen, "_WAKE_CHECK_S", 0.02)
+    a, b = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        assert a.notify_peers  # no listener yet: notify, to be safe
+        queues: list[str] = []
+        a.subscribe(lambda q, d: queues.append(q), lambda: None)
+        assert a.wait_listening(10)
+        wait_until(lambda: not a.notify_peers, what="a to find itself alone")
+        b.subscribe(lambda q, d: queues.append(q), lambda: None)
+        assert b.wait_listening(10)
+        wait_until(lambda: a.notify_peers and b.notify_peers, what="both nodes to see each other")
+        b.close()
+        wait_until(lambda: not a.notify_peers, what="a to find itself alone again")
+    finally:
+        a.close()
+        b.close()
