@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
+
+from syskit import T0 as T0
+from syskit import make_env as make_env
+from syskit import make_state as make_state
 
 from podium.decider import DeciderEnv, Outcome, WorkflowState, decide
 from podium.domain import statuses as st
-from podium.domain.defaults import with_task_def_defaults, with_workflow_def_defaults
-from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
-from podium.expr import evaluate
-
-T0 = 1_700_000_000_000
-
-
-def make_env(task_defs: dict[str, TaskDef] | None = None, *, js: bool = True) -> DeciderEnv:
-    ids = (f"t{i}" for i in itertools.count(1))
-    defs = {k: with_task_def_defaults({"name": k, **v}) for k, v in (task_defs or {}).items()}
-    return DeciderEnv(task_def=defs.get, new_id=lambda: next(ids), js=evaluate if js else None)
-
-
-def make_state(tasks: list[dict[str, Any]], **extra: Any) -> WorkflowState:
-    wd: WorkflowDef = with_workflow_def_defaults({"name": "wf", "version": 1, "tasks": tasks})  # type: ignore[typeddict-item]
-    wd.update(extra.pop("definition", {}))
-    wf: Workflow = {
-        "workflowId": "w1",
-        "status": st.RUNNING,
-        "createTime": T0,
-        "updateTime": T0,
-        "startTime": T0,
-        "input": extra.pop("input", {}),
-        "output": {},
-        "workflowDefinition": wd,
-        "workflowName": "wf",
-        "workflowVersion": 1,
-        "taskToDomain": {},
-        "variables": {},
-    }
-    return WorkflowState(wf, [])
+from podium.domain.model import Task
 
 
 def simple(ref: str, name: str | None = None, **extra: Any) -> dict[str, Any]:

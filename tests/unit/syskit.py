@@ -14,10 +14,10 @@ from podium.expr import evaluate, transform
 T0 = 1_700_000_000_000
 
 
-def make_env(task_defs: dict[str, TaskDef] | None = None) -> DeciderEnv:
+def make_env(task_defs: dict[str, TaskDef] | None = None, *, js: bool = True) -> DeciderEnv:
     ids = (f"t{i}" for i in itertools.count(1))
     defs = {k: with_task_def_defaults({"name": k, **v}) for k, v in (task_defs or {}).items()}
-    return DeciderEnv(task_def=defs.get, new_id=lambda: next(ids), js=evaluate, jq=transform)
+    return DeciderEnv(task_def=defs.get, new_id=lambda: next(ids), js=evaluate if js else None, jq=transform)
 
 
 def make_state(tasks: list[dict[str, Any]], **extra: Any) -> WorkflowState:
