@@ -38,6 +38,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
     p.add_argument(
         "--wait-idle", type=float, default=0.0, help="before each workload, wait up to this many s for an idle machine"
     )
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="linear-5 only, PostgreSQL only: server processes on the same database (workers and starts spread)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp dirs (databases, server logs)")
     a = p.parse_args(argv)
     only = [w.strip() for w in a.only.split(",") if w.strip()] if a.only else list(WORKLOADS)
@@ -46,6 +52,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         p.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
     if a.scale <= 0:
         p.error("--scale must be > 0")
+    if a.nodes < 1:
+        p.error("--nodes must be >= 1")
+    if a.nodes > 1 and (a.db is None or a.db.startswith("sqlite")):
+        p.error("--nodes > 1 needs --db postgresql://... (nodes share one database; SQLite is single-node)")
     opts = Options(
         db=a.db,
         scale=a.scale,
@@ -61,6 +71,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         keep=a.keep,
         wait_s=a.wait,
         wait_idle_s=a.wait_idle,
+        nodes=a.nodes,
     )
     return opts, only, a.json_out
 
@@ -73,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     header = (
         f"Podium benchmark  run {ctx.run_id}  db={'sqlite (temp file per workload)' if opts.db is None else opts.db}"
-        f"  scale={opts.scale:g}\nmachine: {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}"
+        f"  scale={opts.scale:g}"
+        + (f"  nodes={opts.nodes} (linear-5)" if opts.nodes > 1 else "")
+        + "\n"
+        f"machine: {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}"
         " - server, worker processes and load generator share these cores\n"
     )
     ordered = [w for w in WORKLOADS if w in only]

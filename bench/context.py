@@ -35,6 +35,7 @@ class Options:
     keep: bool = False
     wait_s: float = 300.0
     wait_idle_s: float = 0.0
+    nodes: int = 1  # linear-5: server processes on one PostgreSQL database
 
 
 @dataclass
@@ -76,6 +77,18 @@ class Context:
 
     def server(self, workdir: Path, env: dict[str, str] | None = None) -> Server:
         return Server(self.db_url(workdir), workdir, pythonpath=self.opts.server_pythonpath, env=env)
+
+    def servers(self, workdir: Path, n: int) -> list[Server]:
+        """``n`` servers on the workload's one database, each with its own port and log dir."""
+        if n == 1:
+            return [self.server(workdir)]
+        url = self.db_url(workdir)
+        out: list[Server] = []
+        for i in range(n):
+            sub = workdir / f"node{i}"
+            sub.mkdir(exist_ok=True)
+            out.append(Server(url, sub, pythonpath=self.opts.server_pythonpath))
+        return out
 
     @property
     def sqlite(self) -> bool:
@@ -132,29 +145,40 @@ def self_cpu() -> float:
 
 
 class CpuMeter:
-    """CPU used during a measured phase: the server, our helpers, a local database, everything else.
+    """CPU used during a measured phase: the server(s), our helpers, a local database, everything else.
 
     ``other_cpu_s`` is what the rest of the machine used meanwhile (other people's test runs compete
-    for the same two cores and make throughput figures unreliable).
+    for the same two cores and make throughput figures unreliable). With several server processes
+    (nodes) the server figures are their sum, and each node's share is reported as well.
     """
 
-    def __init__(self, server_pid: int, helper_pids: list[int] | None = None, db_pids: list[int] | None = None) -> None:
-        self._pids = (server_pid, list(helper_pids or []), list(db_pids or []))
+    def __init__(
+        self, server_pid: int | list[int], helper_pids: list[int] | None = None, db_pids: list[int] | None = None
+    ) -> None:
+        servers = [server_pid] if isinstance(server_pid, int) else list(server_pid)
+        self._pids = (servers, list(helper_pids or []), list(db_pids or []))
         self._start = self._read()
 
-    def _read(self) -> tuple[float, float, float, float, float, float]:
-        server, helpers, db = self._pids
-        return (time.monotonic(), proc_cpu_seconds(server), cpu_of(helpers), cpu_of(db), self_cpu(), system_busy_cpu())
+    def _read(self) -> tuple[float, float, float, float, float, tuple[float, ...]]:
+        servers, helpers, db = self._pids
+        per_node = tuple(proc_cpu_seconds(pid) for pid in servers)
+        return (time.monotonic(), cpu_of(helpers), cpu_of(db), self_cpu(), system_busy_cpu(), per_node)
 
     def stop(self, units: int, unit: str = "task") -> dict[str, float | None]:
         """Figures for the phase; ``units`` is what the per-unit server CPU is divided by."""
         end = self._read()
-        t, server, helpers, db, own, busy = (b - a for a, b in zip(self._start, end, strict=True))
+        t, helpers, db, own, busy = (b - a for a, b in zip(self._start[:5], end[:5], strict=True))
+        nodes = [b - a for a, b in zip(self._start[5], end[5], strict=True)]
+        server = sum(nodes)
         out: dict[str, float | None] = {
             "server_cpu_s": round(server, 2),
             f"server_cpu_ms_per_{unit}": round(1000 * server / units, 4) if units else None,
             "server_cpu_util": round(server / max(t, 1e-9), 2),
         }
+        if len(nodes) > 1:
+            for i, cpu in enumerate(nodes):
+                out[f"node{i}_cpu_s"] = round(cpu, 2)
+                out[f"node{i}_cpu_ms_per_{unit}"] = round(1000 * cpu / units, 4) if units else None
         if self._pids[1]:
             out["workers_cpu_s"] = round(helpers, 2)
         if self._pids[2]:

@@ -41,21 +41,24 @@ async def start_workflows(
     window: int = 0,
     finished: Synchronized[int] | None = None,
     finished_offset: int = 0,
+    ports: list[int] | None = None,
 ) -> Starts:
     """Start ``count`` workflows over ``concurrency`` connections.
 
     With ``window`` > 0 no more than ``window`` workflows are in flight (started minus ``finished``,
     a counter the workers raise), so end-to-end latency measures the engine, not a backlog.
+    With ``ports`` (several nodes), connection j goes to ports[j % len]; all share one index, so
+    each node gets starts as fast as it takes them.
     """
     out = Starts()
     next_index = 0
     started = 0
     out.first_sent = _mono()
 
-    async def starter() -> None:
+    async def starter(node_port: int) -> None:
         nonlocal next_index, started
         loop = asyncio.get_running_loop()
-        conn = await connect_retry(host, port, loop.time() + 5)
+        conn = await connect_retry(host, node_port, loop.time() + 5)
         try:
             while next_index < count:
                 i = next_index
@@ -81,7 +84,8 @@ async def start_workflows(
         finally:
             conn.close()
 
-    await asyncio.gather(*(starter() for _ in range(concurrency)))
+    spread = ports or [port]
+    await asyncio.gather(*(starter(spread[j % len(spread)]) for j in range(concurrency)))
     return out
 
 

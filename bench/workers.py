@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import queue as queue_mod
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.context import SpawnContext, SpawnProcess
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
@@ -243,18 +243,20 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class WorkerPool:
-    """``procs`` worker processes with one configuration."""
+    """``procs`` worker processes with one configuration; with ``ports``, process i uses ports[i % len]."""
 
-    def __init__(self, cfg: WorkerConfig, procs: int) -> None:
+    def __init__(self, cfg: WorkerConfig, procs: int, ports: list[int] | None = None) -> None:
         self.cfg = cfg
+        self.ports = ports or [cfg.port]
         self.ctx = mp.get_context("spawn")
         self.shared = Shared(self.ctx)
         self.procs: list[SpawnProcess] = []
         self.n = procs
 
     def start(self, timeout: float = 30.0) -> WorkerPool:
-        for _ in range(self.n):
-            p = self.ctx.Process(target=_process_main, args=(self.cfg, self.shared), daemon=True)
+        for i in range(self.n):
+            cfg = replace(self.cfg, port=self.ports[i % len(self.ports)])
+            p = self.ctx.Process(target=_process_main, args=(cfg, self.shared), daemon=True)
             p.start()
             self.procs.append(p)
         deadline = _mono() + timeout

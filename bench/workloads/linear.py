@@ -42,25 +42,35 @@ def run_linear(
     *,
     profile_to: Path | None = None,
     label: str = "linear-5",
+    peers: list[Server] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Warm up, then run ``count`` workflows with the worker pool; returns (metrics, notes)."""
+    """Warm up, then run ``count`` workflows with the worker pool; returns (metrics, notes).
+
+    ``peers`` are more nodes on the same database: worker process i and start connection j go to
+    node i (j) modulo the node count, and the server CPU figures add up all nodes.
+    """
     o = ctx.opts
+    nodes = [srv, *(peers or [])]
+    ports = [n.port for n in nodes]
+    starters = max(o.starters, len(nodes))
     cfg = WorkerConfig(srv.host, srv.port, task_type, o.pollers, o.batch, o.poll_timeout_ms, final_ref=f"t{LENGTH}")
-    pool = WorkerPool(cfg, o.workers).start()
+    pool = WorkerPool(cfg, o.workers, ports).start()
     shared = pool.shared
     notes: list[str] = []
     spy: PySpy | None = None
     try:
         warm = min(100, max(2, count // 20))
         shared.measuring.value = 0
-        warm_starts = run(start_workflows(srv.host, srv.port, wf_name, linear_input, warm, concurrency=o.starters))
+        warm_starts = run(
+            start_workflows(srv.host, srv.port, wf_name, linear_input, warm, concurrency=starters, ports=ports)
+        )
         if not run(wait_until(lambda: shared.wf_done.value >= len(warm_starts.ids), 60)):
             raise RuntimeError(f"{label}: warm-up workflows did not complete: {srv.log_tail()}")
         offset = shared.wf_done.value
         shared.measuring.value = 1
         spy = PySpy(srv.pid, profile_to) if profile_to is not None else None
         # With PostgreSQL the database's own work happens in its processes (counted when local).
-        meter = CpuMeter(srv.pid, pool.pids(), [] if ctx.sqlite else pids_named("postgres"))
+        meter = CpuMeter([n.pid for n in nodes], pool.pids(), [] if ctx.sqlite else pids_named("postgres"))
 
         async def measured() -> tuple[Any, bool]:
             starts = await start_workflows(
@@ -69,10 +79,11 @@ def run_linear(
                 wf_name,
                 lambda i: linear_input(warm + i),
                 count,
-                concurrency=o.starters,
+                concurrency=starters,
                 window=o.inflight,
                 finished=shared.wf_done,
                 finished_offset=offset,
+                ports=ports,
             )
             target = len(starts.ids)
             done = await wait_until(lambda: shared.wf_done.value - offset >= target, o.wait_s)
@@ -110,8 +121,13 @@ def run_linear(
     }
     notes.append(
         f"{o.workers} worker processes x {o.pollers} pollers, batch {o.batch}, long-poll {o.poll_timeout_ms} ms; "
-        f"{o.starters} start connections, at most {o.inflight} workflows in flight"
+        f"{starters} start connections, at most {o.inflight} workflows in flight"
     )
+    if len(nodes) > 1:
+        notes.append(
+            f"{len(nodes)} server nodes on one database: worker process i uses node i mod {len(nodes)}, "
+            "start connections likewise; server CPU is the sum over the nodes (nodeN_* per node)"
+        )
     notes += meter.note(cpu)
     if not done:
         notes.append(f"timed out after {o.wait_s:.0f} s: {n_done} of {count} workflows finished")
@@ -134,10 +150,22 @@ def workload(ctx: Context) -> Result:
     if ctx.opts.profile_dir is not None:
         ctx.opts.profile_dir.mkdir(parents=True, exist_ok=True)
         prof = ctx.opts.profile_dir / "linear-5.pyspy.txt"
-    with ctx.server(wd) as srv:
+    n = ctx.opts.nodes
+    servers = ctx.servers(wd, n)
+    try:
+        for s in servers:
+            s.launch()
+        for s in servers:
+            s.wait_ready()
+        srv = servers[0]
         wf_name, task_type = register_linear(srv, ctx)
-        ctx.log(f"linear-5: {count} workflows")
-        metrics, notes = run_linear(ctx, srv, wf_name, task_type, count, profile_to=prof)
+        ctx.log(f"linear-5: {count} workflows" + (f" on {n} nodes" if n > 1 else ""))
+        metrics, notes = run_linear(ctx, srv, wf_name, task_type, count, profile_to=prof, peers=servers[1:])
+    finally:
+        for s in servers:
+            s.stop()
+    if n > 1:
+        res.config["nodes"] = n
     res.metrics.update(metrics)
     res.notes += notes
     add_linear_targets(res)
