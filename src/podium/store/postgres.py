@@ -29,6 +29,7 @@ from podium.store.postgres_group import GroupConnector
 from podium.store.postgres_listen import Listener, queue_payload
 from podium.store.postgres_migrate import migrate
 from podium.store.postgres_rows import rows_sql
+from podium.store.rows import task_args, workflow_insert_args, workflow_update_args
 from podium.store.snapshots import SnapshotCache
 
 log = logging.getLogger("podium.store.postgres")
@@ -181,36 +182,11 @@ class PostgresStore(PgRecords):
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec(
-            "insert_workflow",
-            (
-                wf["workflowId"],
-                wf["workflowName"],
-                wf["workflowVersion"],
-                wf["status"],
-                wf.get("correlationId"),
-                wf.get("parentWorkflowId"),
-                wf["startTime"],
-                wf["updateTime"],
-                wf.get("endTime"),
-                next_check,
-                def_hash,
-                body,
-            ),
-        )
+        self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        args = (
-            wf["status"],
-            wf.get("correlationId"),
-            wf["updateTime"],
-            wf.get("endTime"),
-            next_check,
-            def_hash,
-            body,
-            wf["workflowId"],
-        )
+        args = workflow_update_args(wf, next_check, def_hash, body)
         if self.notify_peers:  # engine.workflow_channel
             self._exec("update_workflow", (*args, queue_payload(self.node, "wf:" + wf["workflowId"], None)))
         else:
@@ -263,20 +239,7 @@ class PostgresStore(PgRecords):
         if not tasks:
             return
         self._tasks_changed()
-        rows = {
-            t["taskId"]: (
-                t["taskId"],
-                t["workflowInstanceId"],
-                t["seq"],
-                t["taskType"],
-                t.get("taskDefName"),
-                t["referenceTaskName"],
-                t["status"],
-                t.get("updateTime", 0),
-                _dumps(t),
-            )
-            for t in tasks
-        }
+        rows = {t["taskId"]: task_args(t) for t in tasks}
         sql = _Q["upsert_tasks"]
         if self._c.session().depth:
             defer = self._c.defer

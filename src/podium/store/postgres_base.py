@@ -14,6 +14,7 @@ import orjson
 from podium.domain.model import EventHandler, PollData, Task, TaskExecLog, Workflow
 from podium.store.postgres_conn import Connector
 from podium.store.protocols import SearchQuery
+from podium.store.rows import event_execution_args
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import queries
@@ -142,17 +143,7 @@ class PgRecords:
         return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
 
     def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
-        self._exec(
-            "put_event_execution",
-            (
-                key,
-                execution.get("name", ""),
-                execution.get("event", ""),
-                execution.get("messageId", ""),
-                execution.get("created", 0),
-                _dumps(execution),
-            ),
-        )
+        self._exec("put_event_execution", event_execution_args(key, execution))
 
     def get_event_execution(self, key: str) -> dict[str, Any] | None:
         raw = self._one("get_event_execution", (key,))

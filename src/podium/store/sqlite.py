@@ -12,6 +12,7 @@ import orjson
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.store.protocols import SearchQuery
+from podium.store.rows import event_execution_args, task_args, workflow_insert_args, workflow_update_args
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
@@ -198,39 +199,11 @@ class SqliteStore:
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec(
-            "insert_workflow",
-            (
-                wf["workflowId"],
-                wf["workflowName"],
-                wf["workflowVersion"],
-                wf["status"],
-                wf.get("correlationId"),
-                wf.get("parentWorkflowId"),
-                wf["startTime"],
-                wf["updateTime"],
-                wf.get("endTime"),
-                next_check,
-                def_hash,
-                body,
-            ),
-        )
+        self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec(
-            "update_workflow",
-            (
-                wf["status"],
-                wf.get("correlationId"),
-                wf["updateTime"],
-                wf.get("endTime"),
-                next_check,
-                def_hash,
-                body,
-                wf["workflowId"],
-            ),
-        )
+        self._exec("update_workflow", workflow_update_args(wf, next_check, def_hash, body))
 
     def get_workflow(self, workflow_id: str) -> Workflow | None:
         with self._lock:
@@ -268,23 +241,7 @@ class SqliteStore:
         return None if raw is None else cast(Task, _loads(raw))
 
     def upsert_tasks(self, tasks: Sequence[Task]) -> None:
-        self._many(
-            "upsert_task",
-            [
-                (
-                    t["taskId"],
-                    t["workflowInstanceId"],
-                    t["seq"],
-                    t["taskType"],
-                    t.get("taskDefName"),
-                    t["referenceTaskName"],
-                    t["status"],
-                    t.get("updateTime", 0),
-                    _dumps(t),
-                )
-                for t in tasks
-            ],
-        )
+        self._many("upsert_task", [task_args(t) for t in tasks])
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:
         self._many("delete_task", [(i,) for i in task_ids])
@@ -419,17 +376,7 @@ class SqliteStore:
         return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
 
     def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
-        self._exec(
-            "put_event_execution",
-            (
-                key,
-                execution.get("name", ""),
-                execution.get("event", ""),
-                execution.get("messageId", ""),
-                execution.get("created", 0),
-                _dumps(execution),
-            ),
-        )
+        self._exec("put_event_execution", event_execution_args(key, execution))
 
     def get_event_execution(self, key: str) -> dict[str, Any] | None:
         raw = self._one("get_event_execution", (key,))
