@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from apikit import start, workflow
 
 from conftest import wait_until
 
@@ -17,15 +18,6 @@ def register(api: httpx.Client, name: str, tasks: list[dict[str, Any]], **extra:
     return name
 
 
-def start(api: httpx.Client, name: str, **inputs: Any) -> str:
-    r = api.post("/workflow", json={"name": name, "input": inputs})
-    assert r.status_code == 200, r.text
-    return r.text
-
-
-def workflow(api: httpx.Client, wid: str) -> dict[str, Any]:
-    wf: dict[str, Any] = api.get(f"/workflow/{wid}").json()
-    return wf
 
 
 def by_ref(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from apikit import start, workflow
 
 from conftest import wait_until
 
@@ -24,15 +25,6 @@ def register(api: httpx.Client, uniq: str, tasks: list[dict[str, Any]], **extra:
     return name
 
 
-def start(api: httpx.Client, name: str, **inputs: Any) -> str:
-    r = api.post("/workflow", json={"name": name, "input": inputs})
-    assert r.status_code == 200, r.text
-    return r.text
-
-
-def workflow(api: httpx.Client, wid: str) -> dict[str, Any]:
-    wf: dict[str, Any] = api.get(f"/workflow/{wid}").json()
-    return wf
 
 
 def work(api: httpx.Client, wid: str, handlers: dict[str, Handler], timeout: float = 20.0) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from apikit import start, workflow
 from localhttp import LocalHttp, local_http
 
 from conftest import ServerProcess, wait_until
@@ -21,17 +22,6 @@ def register(api: httpx.Client, name: str, tasks: list[dict[str, Any]], **extra:
     return name
 
 
-def start(api: httpx.Client, name: str, **inputs: Any) -> str:
-    r = api.post("/workflow", json={"name": name, "input": inputs})
-    assert r.status_code == 200, r.text
-    return r.text
-
-
-def workflow(api: httpx.Client, wid: str) -> dict[str, Any]:
-    r = api.get(f"/workflow/{wid}")
-    assert r.status_code == 200, r.text
-    wf: dict[str, Any] = r.json()
-    return wf
 
 
 def by_ref(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
