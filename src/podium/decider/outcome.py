@@ -24,7 +24,7 @@ class Effect:
 
     kinds: ``start_sub_workflow`` (task), ``terminate_workflow`` (workflow_id, reason),
     ``start_failure_workflow``, ``notify_parent``, ``start_workflow`` (task), ``publish_event`` (task),
-    ``async_system_task`` (task: hand to the system-task runner).
+    ``task_logs`` (task: script console lines to store as task logs).
     """
 
     kind: str

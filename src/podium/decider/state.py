@@ -24,12 +24,6 @@ class WorkflowState:
                 return t
         return None
 
-    def latest(self, ref: str) -> Task | None:
-        """The last record with this exact reference name."""
-        for t in self.tasks[::-1]:
-            if t["referenceTaskName"] == ref:
-                return t
-        return None
 
     def next_seq(self) -> int:
         return (self.tasks[-1]["seq"] + 1) if self.tasks else 1

@@ -12,7 +12,7 @@ from podium.decider import DeciderEnv, Outcome, WorkflowState, decide
 from podium.decider.outcome import Effect
 from podium.domain import statuses as st
 from podium.domain.errors import NotFound
-from podium.domain.model import Task, Workflow
+from podium.domain.model import Task
 from podium.service import metrics
 from podium.service.clock import Clock, new_id
 from podium.service.metadata import MetadataService
@@ -220,6 +220,3 @@ class Engine:
     def save_task(self, task: Task) -> None:
         task["updateTime"] = self.clock.now()
         self.store.upsert_tasks([task])
-
-    def running(self, wf: Workflow) -> bool:
-        return wf["status"] == st.RUNNING

@@ -15,7 +15,6 @@ from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, IllegalState, InvalidArgument, NotFound
 from podium.domain.model import JSON, RerunWorkflowRequest, SkipTaskRequest, Task, Workflow
-from podium.service.effects import full_json
 from podium.service.engine import Engine
 
 
@@ -415,10 +414,6 @@ def reset_callbacks(engine: Engine, workflow_id: str) -> None:
                 engine.save_task(t)
                 engine.store.queue_set_visible(task_queue(t), t["taskId"], now)
                 engine.notifier.notify(task_queue(t))
-
-
-def with_tasks(state: WorkflowState) -> Workflow:
-    return full_json(state)
 
 
 def terminate_quietly(engine: Engine, workflow_id: str, reason: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -137,9 +137,3 @@ class Store(
         ...
 
     def close(self) -> None: ...
-
-
-def iter_chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
-    """Split a sequence into slices of at most n items."""
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
