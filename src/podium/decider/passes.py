@@ -151,14 +151,13 @@ class Pass:
     # -- navigation ------------------------------------------------------------------------
     def live(self, ref: str) -> Task | None:
         """The latest record of an exact reference that has not been superseded by a retry."""
-        for t in self.state.tasks[::-1]:
-            if t["referenceTaskName"] == ref and not t.get("retried"):
-                return t
-        return None
+        return self.live_map().get(ref)
 
     def live_base(self, base_ref: str) -> Task | None:
         """The latest non-superseded record of a node, whatever its iteration suffix."""
-        for t in self.state.tasks[::-1]:
+        tasks = self.state.tasks
+        for i in range(len(tasks) - 1, -1, -1):
+            t = tasks[i]
             if not t.get("retried") and strip_iteration(t["referenceTaskName"]) == base_ref:
                 return t
         return None
