@@ -9,11 +9,11 @@ outputs — is the template's, so the rows look exactly like the server's own.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
 from podium.domain.model import Task, Workflow
+from podium.service.clock import id_at
 from podium.service.container import open_store
 
 _WF_TIMES = ("createTime", "startTime", "updateTime", "endTime")
@@ -61,7 +61,9 @@ def bulk_insert(
 
 
 def _clone(store: Any, wf: Workflow, tasks: list[Task], i: int, delta: int) -> str:
-    wid = str(uuid.uuid4())
+    # Ids as the server would have made them when the clone started (time-ordered, see new_id).
+    at = wf["startTime"] + delta
+    wid = id_at(at)
     w: dict[str, Any] = dict(wf)
     w["workflowId"] = wid
     w["correlationId"] = f"order-{i}"
@@ -72,7 +74,7 @@ def _clone(store: Any, wf: Workflow, tasks: list[Task], i: int, delta: int) -> s
     copies: list[Task] = []
     for t in tasks:
         c: dict[str, Any] = dict(t)
-        c["taskId"] = str(uuid.uuid4())
+        c["taskId"] = id_at(at)
         c["workflowInstanceId"] = wid
         c["correlationId"] = w["correlationId"]
         for k in _TASK_TIMES:

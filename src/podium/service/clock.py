@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import random
 import time
-import uuid
 from typing import Protocol
 
 
@@ -33,6 +34,29 @@ class ManualClock:
         self.t += ms
 
 
+_rng = random.Random()
+
+
+def _reseed() -> None:
+    _rng.seed(os.urandom(32))
+
+
+_reseed()
+os.register_at_fork(after_in_child=_reseed)
+_bits = _rng.getrandbits
+
+
 def new_id() -> str:
-    """A random UUID string, as Conductor uses for workflow and task ids."""
-    return str(uuid.uuid4())
+    """A time-ordered UUID (version 7: 48 bits of epoch milliseconds, then 74 random bits).
+
+    Clients see an ordinary UUID string, as Conductor hands out. Ids made close in time sort close
+    together, so new rows land on the same few index pages however large the store grows, where
+    random (version 4) ids would touch a different page of every index for every insert.
+    """
+    return id_at(time.time_ns() // 1_000_000)
+
+
+def id_at(ms: int) -> str:
+    """The id ``new_id`` would have made at epoch millisecond ``ms``."""
+    tail = f"{0x8000000000000000 | _bits(62):016x}"  # the RFC 9562 variant bits, then 62 random bits
+    return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7{_bits(12):03x}-{tail[:4]}-{tail[4:]}"
