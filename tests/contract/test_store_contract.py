@@ -336,3 +336,71 @@ def test_search_plumbing(store: Store) -> None:
     assert rows[0]["workflowDefinition"]["name"] == "flow"
     total, trows = store.search_tasks(SearchQuery(clauses=[("taskType", "=", "enc")], free_text="IN_PROGRESS"))
     assert total == 1 and trows[0]["taskId"] == "t1"
+
+
+# -- load_state: what the engine changes in a transaction ------------------------------------------
+def test_load_state_reads_what_was_written(store: Store) -> None:
+    with store.transaction():
+        store.insert_workflow(wf("w1"), None)
+        store.upsert_tasks([task("t2", "w1", 2), task("t1", "w1", 1)])
+    loaded = store.load_state("w1")
+    assert loaded is not None
+    w, tasks = loaded
+    assert w["workflowId"] == "w1"
+    assert [t["taskId"] for t in tasks] == ["t1", "t2"]
+    assert store.load_state("missing") is None
+    found = store.load_task("t2")
+    assert found is not None and found["seq"] == 2
+    assert store.load_task("missing") is None
+
+
+def test_load_state_follows_every_write(store: Store) -> None:
+    with store.transaction():
+        store.insert_workflow(wf("w1"), None)
+        store.upsert_tasks([task("t1", "w1", 1)])
+    with store.transaction():
+        loaded = store.load_state("w1")
+        assert loaded is not None
+        w, tasks = loaded
+        tasks[0]["status"] = "COMPLETED"
+        w["variables"] = {"v": 1}
+        store.upsert_tasks([tasks[0], task("t2", "w1", 2)])
+        store.update_workflow(w, None)
+    # A write of a separately read copy counts too.
+    fresh = store.get_task("t2")
+    assert fresh is not None
+    fresh["status"] = "IN_PROGRESS"
+    with store.transaction():
+        store.upsert_tasks([fresh])
+    loaded = store.load_state("w1")
+    assert loaded is not None
+    assert loaded[0]["variables"] == {"v": 1}
+    assert [(t["taskId"], t["status"]) for t in loaded[1]] == [("t1", "COMPLETED"), ("t2", "IN_PROGRESS")]
+    with store.transaction():
+        store.delete_tasks(["t1"])
+    loaded = store.load_state("w1")
+    assert loaded is not None and [t["taskId"] for t in loaded[1]] == ["t2"]
+    with store.transaction():
+        store.delete_workflow_tasks("w1")
+        store.delete_workflow("w1")
+    assert store.load_state("w1") is None
+
+
+def test_load_state_after_a_rolled_back_change(store: Store) -> None:
+    with store.transaction():
+        store.insert_workflow(wf("w1"), None)
+        store.upsert_tasks([task("t1", "w1", 1)])
+    with pytest.raises(RuntimeError), store.transaction():
+        loaded = store.load_state("w1")
+        assert loaded is not None
+        loaded[0]["status"] = "PAUSED"
+        loaded[1][0]["status"] = "COMPLETED"
+        store.upsert_tasks([loaded[1][0]])
+        store.update_workflow(loaded[0], None)
+        raise RuntimeError("boom")
+    loaded = store.load_state("w1")
+    assert loaded is not None
+    assert loaded[0]["status"] == "RUNNING"
+    assert loaded[1][0]["status"] == "SCHEDULED"
+    t1 = store.load_task("t1")
+    assert t1 is not None and t1["status"] == "SCHEDULED"

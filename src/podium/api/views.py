@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from podium.domain.model import Task, Workflow
+from podium.domain.model import Task, Workflow, add_derived_fields
 
 
 def task_view(t: Task) -> Task:
     """Add Conductor's derived task properties (queueWaitTime, loopOverTask)."""
-    start = t.get("startTime", 0)
-    sched = t.get("scheduledTime", 0)
-    t["queueWaitTime"] = max(0, start - sched) if start and sched else 0
-    t["loopOverTask"] = t.get("iteration", 0) > 0
-    return t
+    return add_derived_fields(t)
 
 
 def workflow_view(wf: Workflow) -> Workflow:

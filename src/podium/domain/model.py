@@ -308,3 +308,12 @@ class EventHandler(TypedDict, total=False):
     evaluatorType: str
     active: bool
     actions: list[EventHandlerAction]
+
+
+def add_derived_fields(t: Task) -> Task:
+    """Set Conductor's derived task properties (queueWaitTime, loopOverTask) from the record."""
+    start = t.get("startTime", 0)
+    sched = t.get("scheduledTime", 0)
+    t["queueWaitTime"] = max(0, start - sched) if start and sched else 0
+    t["loopOverTask"] = t.get("iteration", 0) > 0
+    return t

@@ -78,10 +78,10 @@ class Engine:
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, workflow_id: str) -> WorkflowState:
-        wf = self.store.get_workflow(workflow_id)
-        if wf is None:
+        loaded = self.store.load_state(workflow_id)
+        if loaded is None:
             raise NotFound(f"No such workflow found by id: {workflow_id}")
-        return WorkflowState(wf, self.store.get_tasks(workflow_id))
+        return WorkflowState(*loaded)
 
     # -- deciding ---------------------------------------------------------------------------
     def decide(self, workflow_id: str) -> WorkflowState:
@@ -138,10 +138,10 @@ class Engine:
                 self._extra_dirty.setdefault(workflow_id, []).extend(changed)
                 self.redecide(workflow_id)
             return
-        loaded = self.store.get_workflow(workflow_id)
+        loaded = self.store.load_state(workflow_id)
         if loaded is None:
             return
-        state = WorkflowState(loaded, self.store.get_tasks(workflow_id))
+        state = WorkflowState(*loaded)
         changed = change(state)
         if changed:
             self.store.upsert_tasks(changed)

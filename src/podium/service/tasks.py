@@ -9,7 +9,7 @@ from podium.decider import WorkflowState
 from podium.decider.records import queue_name, task_queue
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
-from podium.domain.model import Task, TaskExecLog, TaskResult
+from podium.domain.model import Task, TaskExecLog, TaskResult, add_derived_fields
 from podium.service import metrics
 from podium.service.engine import Engine
 
@@ -42,7 +42,7 @@ class TaskService:
             ids = store.queue_peek(queue, now, count)
             handed: dict[str, int] = {}
             for task_id in ids:
-                task = store.get_task(task_id)
+                task = store.load_task(task_id)
                 if task is None or st.task_terminal(task["status"]):
                     store.queue_remove(queue, task_id)
                     continue
@@ -59,6 +59,7 @@ class TaskService:
                 name = task.get("taskDefName") or task["taskType"]
                 handed[name] = handed.get(name, 0) + 1
                 task["updateTime"] = now
+                add_derived_fields(task)  # what the response shows is what is stored
                 lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
                 store.queue_set_visible(queue, task_id, now + lease)
                 out.append(task)
@@ -68,8 +69,6 @@ class TaskService:
                     deadline = self._deadline_after_poll(t, now)
                     if deadline is not None:
                         engine.touch_next_check(t["workflowInstanceId"], deadline)
-        for t in out:
-            t["queueWaitTime"] = max(0, t["startTime"] - t.get("scheduledTime", 0))
         if out:
             metrics.TASK_POLL_COUNT.labels(task_type).inc(len(out))
         return out
@@ -107,19 +106,18 @@ class TaskService:
         store = engine.store
         with store.transaction():
             # The result names its workflow: load it and its tasks once and find the task among them.
-            wf = store.get_workflow(result["workflowInstanceId"])
-            tasks = store.get_tasks(wf["workflowId"]) if wf is not None else []
-            task = next((t for t in tasks if t["taskId"] == result["taskId"]), None)
+            loaded = store.load_state(result["workflowInstanceId"])
+            task = _find(loaded[1], result["taskId"]) if loaded is not None else None
             if task is None:
-                task = store.get_task(result["taskId"])
-                if task is None:
+                found = store.get_task(result["taskId"])
+                if found is None:
                     raise NotFound(f"No such task found by id: {result['taskId']}")
-                wf = store.get_workflow(task["workflowInstanceId"])
-                if wf is None:
-                    raise NotFound(f"No such workflow found by id: {task['workflowInstanceId']}")
-                tasks = store.get_tasks(wf["workflowId"])
-                task = next(t for t in tasks if t["taskId"] == result["taskId"])
-            assert wf is not None
+                loaded = store.load_state(found["workflowInstanceId"])
+                task = _find(loaded[1], result["taskId"]) if loaded is not None else None
+                if loaded is None or task is None:
+                    raise NotFound(f"No such workflow found by id: {found['workflowInstanceId']}")
+            assert loaded is not None
+            wf, tasks = loaded
             now = engine.clock.now()
             logs = result.get("logs") or []
             if logs:
@@ -192,6 +190,10 @@ class TaskService:
         if task is None:
             raise NotFound(f"No such task found by id: {task_id}")
         return task
+
+
+def _find(tasks: list[Task], task_id: str) -> Task | None:
+    return next((t for t in reversed(tasks) if t["taskId"] == task_id), None)
 
 
 def _log(lg: Any, task_id: str, now: int) -> TaskExecLog:

@@ -212,6 +212,13 @@ class PostgresStore(PgRecords):
                 raise unavailable(e) from e
         return None if row is None else self._join(row[0], row[1])
 
+    def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
+        wf = self.get_workflow(workflow_id)
+        return None if wf is None else (wf, self.get_tasks(workflow_id))
+
+    def load_task(self, task_id: str) -> Task | None:
+        return self.get_task(task_id)
+
     def delete_workflow(self, workflow_id: str) -> None:
         self._exec("delete_workflow", (workflow_id,))
 

@@ -16,6 +16,7 @@ from podium.store.rows import event_execution_args, task_args, workflow_insert_a
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
+from podium.store.state_cache import StateCache
 
 _Q = queries("sqlite")
 _dumps = orjson.dumps
@@ -46,6 +47,7 @@ class SqliteStore:
         self._open = False
         self._on_pending: Callable[[], None] | None = None
         self.snapshots = SnapshotCache()
+        self.states = StateCache()
         c = self._conn
         c.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process kill (the OS keeps the WAL); only power loss may lose
@@ -103,6 +105,7 @@ class SqliteStore:
                 yield
             except BaseException:
                 self._depth = depth
+                self.states.clear()
                 if depth == 0 and not self._group:
                     c.execute("ROLLBACK")
                 else:
@@ -138,6 +141,7 @@ class SqliteStore:
                 try:
                     self._conn.execute("COMMIT")
                 except BaseException:
+                    self.states.clear()
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     raise
@@ -200,10 +204,29 @@ class SqliteStore:
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
         self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
+        self.states.put(wf, [])
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
         self._exec("update_workflow", workflow_update_args(wf, next_check, def_hash, body))
+        self.states.workflow_written(wf)
+
+    def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
+        with self._lock:
+            cached = self.states.get(workflow_id)
+            if cached is not None:
+                return cached
+            wf = self.get_workflow(workflow_id)
+            if wf is None:
+                return None
+            tasks = self.get_tasks(workflow_id)
+            self.states.put(wf, tasks)
+            return wf, tasks
+
+    def load_task(self, task_id: str) -> Task | None:
+        with self._lock:
+            cached = self.states.task(task_id)
+            return cached if cached is not None else self.get_task(task_id)
 
     def get_workflow(self, workflow_id: str) -> Workflow | None:
         with self._lock:
@@ -232,6 +255,7 @@ class SqliteStore:
 
     def delete_workflow(self, workflow_id: str) -> None:
         self._exec("delete_workflow", (workflow_id,))
+        self.states.evict(workflow_id)
 
     def get_tasks(self, workflow_id: str) -> list[Task]:
         return [cast(Task, _loads(r[0])) for r in self._all("get_tasks", (workflow_id,))]
@@ -242,12 +266,15 @@ class SqliteStore:
 
     def upsert_tasks(self, tasks: Sequence[Task]) -> None:
         self._many("upsert_task", [task_args(t) for t in tasks])
+        self.states.tasks_written(tasks)
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:
         self._many("delete_task", [(i,) for i in task_ids])
+        self.states.clear()
 
     def delete_workflow_tasks(self, workflow_id: str) -> None:
         self._exec("delete_workflow_tasks", (workflow_id,))
+        self.states.evict(workflow_id)
 
     def due_workflows(self, now: int, limit: int) -> list[str]:
         return [r[0] for r in self._all("due_workflows", (now, limit))]

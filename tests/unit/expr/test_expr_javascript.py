@@ -119,8 +119,8 @@ def test_memory_cap() -> None:
     engine = javascript._engine()
     with pytest.raises(ScriptError) as err:
         evaluate(hog, {}, max_memory_bytes=16 * 2**20, timeout_s=10)
-    assert err.value.out_of_memory
-    assert not err.value.timed_out
+    assert err.value.out_of_memory, err.value.message
+    assert not err.value.timed_out, err.value.message
     assert javascript._engine() is not engine  # a context that ran out of memory is not reused
     assert evaluate("[1, 2].length", {}) == 2
 
