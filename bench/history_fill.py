@@ -55,6 +55,10 @@ def bulk_insert(
                     if j % step == 0:
                         samples.append(wid)
             i += batch
+        # Leave the store as a server that had run all along would: ended workflows indexed for search.
+        index = getattr(store, "index_free_text", None)
+        while index is not None and index(2000):
+            pass
         return Filled(count, time.monotonic() - t0, first, first + (span * (count - 1)) // max(1, count), samples)
     finally:
         store.close()

@@ -26,7 +26,7 @@ def test_terminal_workflows_are_not_kept() -> None:
     cache.put(w, [_task("t1", "w", 1)])
     assert cache.task("t1") is not None
     w["status"] = "FAILED"
-    cache.workflow_written(w)
+    cache.workflow_written(w, None)
     assert cache.get("w") is None
     assert cache.task("t1") is None
 
@@ -79,5 +79,51 @@ def test_sqlite_hands_out_the_same_objects_until_a_rollback(tmp_path: Path) -> N
         again = store.load_state("w")
         assert again is not None and again is not first
         assert again[1][0]["status"] == "SCHEDULED"
+    finally:
+        store.close()
+
+
+def test_indexed_columns_are_remembered_until_they_may_differ(tmp_path: Path) -> None:
+    """The store picks a lean UPDATE only when status and correlation id are as stored."""
+    cache = StateCache()
+    w = _wf("w")
+    cache.put(w, [])
+    assert cache.columns("w") == ("RUNNING", None, -1)  # next check unknown after a read
+    cache.workflow_written(w, 5)
+    assert cache.columns("w") == ("RUNNING", None, 5)
+    cache.next_check_written("w")
+    assert cache.columns("w") == ("RUNNING", None, -1)
+    cache.clear()
+    assert cache.columns("w") is None
+
+
+def test_sqlite_lean_updates_keep_search_columns_true(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = SqliteStore(str(tmp_path / "s.db"))
+    try:
+        body = {"workflowName": "f", "workflowVersion": 1, "startTime": 1, "updateTime": 1}
+        w = cast(Workflow, {**_wf("w"), **body, "workflowDefinition": {"name": "f"}})
+        with store.transaction():
+            store.insert_workflow(w, 10)
+        for status, corr, check in [("RUNNING", None, 10), ("RUNNING", None, 20), ("PAUSED", "c", 20)]:
+            loaded = store.load_state("w")
+            assert loaded is not None
+            loaded[0]["status"] = status
+            if corr:
+                loaded[0]["correlationId"] = corr
+            loaded[0]["updateTime"] += 1
+            with store.transaction():
+                store.update_workflow(loaded[0], check)
+            with sqlite3.connect(tmp_path / "s.db") as c:
+                row = c.execute("SELECT status, correlation_id, next_check, update_time FROM workflows").fetchone()
+            assert row == (status, corr, check, loaded[0]["updateTime"])
+        with store.transaction():
+            store.set_next_check_min("w", 7)
+            loaded = store.load_state("w")
+            assert loaded is not None
+            store.update_workflow(loaded[0], 20)
+        with sqlite3.connect(tmp_path / "s.db") as c:
+            assert c.execute("SELECT next_check FROM workflows").fetchone() == (20,)
     finally:
         store.close()

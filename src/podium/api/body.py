@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from podium.domain.errors import InvalidArgument, PayloadTooLarge
 
@@ -13,19 +13,31 @@ _MISSING: Any = object()
 
 
 async def raw_body(request: Request) -> bytes:
-    """The whole body, refusing more than the configured limit (chunked bodies included)."""
+    """The whole body, refusing more than the configured limit (chunked bodies included).
+
+    Reads the ASGI messages directly (the body is read once per request on every route that has one).
+    """
     limit: int = request.app.state.settings.max_payload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body of {declared} bytes is over the limit of {limit} bytes")
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            if value.isdigit() and int(value) > limit:
+                raise PayloadTooLarge(f"Request body of {value.decode()} bytes is over the limit of {limit} bytes")
+            break
+    receive = request.receive
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def json_body(request: Request, default: Any = _MISSING) -> Any:

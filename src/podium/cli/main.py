@@ -43,6 +43,9 @@ def server(
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # No per-request header rewriting (X-Forwarded-*) and no "server: uvicorn" on every response.
+        proxy_headers=False,
+        server_header=False,
     )
 
 

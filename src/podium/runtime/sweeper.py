@@ -1,4 +1,4 @@
-"""Background loops: the sweeper (timeouts, delays, stuck workflows) and poll-data flushing."""
+"""Background loops: the sweeper (timeouts, delays, stuck workflows, free-text indexing) and poll-data flushing."""
 
 from __future__ import annotations
 
@@ -7,10 +7,17 @@ import logging
 
 from podium.domain.errors import BackendUnavailable, PodiumError
 from podium.service.container import Services
+from podium.store.protocols import FreeTextIndexer
 
 log = logging.getLogger("podium.sweeper")
 
 BATCH = 200
+# Free-text indexing (SQLite): workflows per transaction (~50 us each, so a batch holds the event loop
+# for ~10 ms; each transaction also pays a fixed cost to write the batch's trigrams, so much smaller
+# batches cost more per workflow), and at most this many per pass: a backlog after an upgrade or a bulk
+# load drains over the next passes.
+INDEX_BATCH = 200
+INDEX_PER_PASS = 2000
 
 
 def sweep_once(svc: Services) -> int:
@@ -31,6 +38,22 @@ def sweep_once(svc: Services) -> int:
     return len(due)
 
 
+async def index_free_text(svc: Services) -> int:
+    """Index ended workflows not indexed yet for free-text search, in short transactions that leave the
+    event loop to requests in between; returns how many were indexed (0 for stores without an index)."""
+    store = svc.store
+    if not isinstance(store, FreeTextIndexer):
+        return 0
+    done = 0
+    while done < INDEX_PER_PASS:
+        n = store.index_free_text(INDEX_BATCH)
+        done += n
+        if n < INDEX_BATCH:
+            break
+        await asyncio.sleep(0)
+    return done
+
+
 async def sweeper_loop(svc: Services, interval_ms: int) -> None:
     """Run the sweeper forever; a full batch runs the next one at once."""
     while True:
@@ -39,6 +62,10 @@ async def sweeper_loop(svc: Services, interval_ms: int) -> None:
         except Exception:
             log.exception("sweeper pass failed")
             n = 0
+        try:
+            await index_free_text(svc)
+        except Exception:
+            log.exception("free-text indexing failed")
         await asyncio.sleep(0 if n >= BATCH else interval_ms / 1000.0)
 
 

@@ -153,9 +153,9 @@ class Engine:
         wf = state.workflow
         wf["updateTime"] = now
         if new:
-            metrics.WORKFLOW_START.labels(wf["workflowName"]).inc()
+            metrics.count(metrics.WORKFLOW_START, wf["workflowName"])
         if out.workflow_changed and st.workflow_terminal(wf["status"]):
-            metrics.WORKFLOW_END.labels(wf["workflowName"], wf["status"]).inc()
+            metrics.count(metrics.WORKFLOW_END, wf["workflowName"], wf["status"])
         # Effects may add tasks or change the workflow (e.g. a sub-workflow id), so run them first.
         for eff in out.effects:
             handler = self.effect_handlers.get(eff.kind)

@@ -22,3 +22,14 @@ DECIDE_SECONDS = Histogram(
     registry=REGISTRY,
     buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1.0),
 )
+
+_children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+
+
+def count(metric: Counter, *labels: str, amount: float = 1) -> None:
+    """``metric.labels(*labels).inc(amount)``, with the labelled child looked up once per label set."""
+    key = (metric, labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    child.inc(amount)

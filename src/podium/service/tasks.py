@@ -32,7 +32,7 @@ class TaskService:
         engine = self.engine
         now = engine.clock.now()
         engine.poll_data.record(task_type, domain, worker_id, now)
-        metrics.TASK_POLL.labels(task_type).inc()
+        metrics.count(metrics.TASK_POLL, task_type)
         queue = queue_name(task_type, domain or None)
         store = engine.store
         out: list[Task] = []
@@ -70,7 +70,7 @@ class TaskService:
                     if deadline is not None:
                         engine.touch_next_check(t["workflowInstanceId"], deadline)
         if out:
-            metrics.TASK_POLL_COUNT.labels(task_type).inc(len(out))
+            metrics.count(metrics.TASK_POLL_COUNT, task_type, amount=len(out))
         return out
 
     def _deadline_after_poll(self, task: Task, now: int) -> int | None:
@@ -131,7 +131,7 @@ class TaskService:
                 task["updateTime"] = now
                 store.upsert_tasks([task])
                 return task
-            metrics.TASK_UPDATE.labels(task["taskType"], result.get("status", st.IN_PROGRESS)).inc()
+            metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
             self._apply(task, result, now)
             engine.decide_state(WorkflowState(wf, tasks), touched=[task])
         engine.flush_notifications()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 
@@ -129,6 +129,15 @@ class SearchStore(Protocol):
 
     def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]: ...
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]: ...
+
+
+@runtime_checkable
+class FreeTextIndexer(Protocol):
+    """Optional: a store that indexes ended workflows for free-text search in the background (SQLite)."""
+
+    def index_free_text(self, limit: int) -> int:
+        """Index up to ``limit`` ended workflows not indexed yet, in one short transaction; returns how many."""
+        ...
 
 
 class Store(

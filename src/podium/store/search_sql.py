@@ -4,15 +4,20 @@ Field names reach SQL text only through the whitelists below and values are alwa
 so no user input is ever spliced into a statement. The page statement pages over row keys in an inner
 query (which an index can often answer alone) and joins the JSON bodies of just that page, so sorting
 or deep offsets never drag every record's JSON through the sorter.
+
+On SQLite, workflow free text first narrows the rows to candidates through a trigram index of the
+terminal workflows' bodies (migration 0003), then checks each candidate with the same LIKE as the plain
+scan, so results, order and totals are the same either way; only the rows the LIKE reads differ.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from podium.domain.statuses import WORKFLOW_STATUSES, WORKFLOW_TERMINAL
 from podium.store.protocols import SearchQuery
 
 STR: Final = "str"
@@ -146,6 +151,47 @@ def like_pattern(text: str, anchored: bool) -> str:
     return body if anchored else f"%{body}%"
 
 
+def _sql_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+# Workflow statuses as SQL lists (constants, never user input).
+TERMINAL_SQL: Final = _sql_list(WORKFLOW_TERMINAL)
+_OPEN_SQL: Final = _sql_list(WORKFLOW_STATUSES - WORKFLOW_TERMINAL)
+
+# The trigram index finds literal runs of at least this many characters.
+MIN_INDEXED_RUN: Final = 3
+
+# SQLite free-text candidates: indexed terminal workflows whose body holds every trigram, every running or
+# paused workflow (via the status index), and terminal workflows still queued for indexing. Any workflow
+# the LIKE matches is in one of the three; stale index entries are harmless since the LIKE re-checks.
+# The candidates drive the plan: filters on the other fields get a unary '+' so that SQLite (which has no
+# statistics and takes any equality for selective) does not walk, say, every row of a type through its
+# index instead. Ids keep their indexes, since they find a few rows at most.
+_KEEP_INDEX: Final = frozenset({"workflowId", "correlationId", "parentWorkflowId"})
+_CANDIDATES: Final = (
+    "rowid IN (SELECT rowid FROM workflow_text WHERE workflow_text MATCH ?"
+    f" UNION ALL SELECT rowid FROM workflows WHERE status IN {_OPEN_SQL}"
+    " UNION ALL SELECT workflow_rowid FROM workflow_text_pending)"
+)
+
+
+def text_index_query(terms: Iterable[str]) -> str | None:
+    """An FTS5 query that every body containing all ``terms`` (as LIKE reads them) matches; None if no term
+    has a literal run of ``MIN_INDEXED_RUN`` characters between its '*' wildcards.
+
+    The index keeps no positions, so each run becomes all of its trigrams, each a quoted token (a '"'
+    inside is doubled, so FTS5 syntax in a term stays text) that every matching body must hold. Like LIKE,
+    the trigram tokenizer ignores ASCII case; it folds other letters too, which only widens the candidates.
+    """
+    grams: dict[str, None] = {}
+    for term in terms:
+        for run in term.split("*"):
+            for i in range(len(run) - MIN_INDEXED_RUN + 1):
+                grams['"' + run[i : i + MIN_INDEXED_RUN].lower().replace('"', '""') + '"'] = None
+    return " AND ".join(grams) or None
+
+
 def _glob_pattern(text: str) -> str:
     # GLOB is case-sensitive like a keyword match; '*' stays a wildcard, '?' and '[' become literals.
     return "".join("[" + ch + "]" if ch in "?[" else ch for ch in text)
@@ -190,23 +236,30 @@ def _clause(d: _Dialect, f: Field, expr: str, op: str, value: Any, args: list[An
     return f"{expr} {op} {ph}"
 
 
-def _where(q: SearchQuery, target: _Target, d: _Dialect) -> tuple[str, list[Any], bool]:
+def _where(q: SearchQuery, target: _Target, d: _Dialect, text_index: bool) -> tuple[str, list[Any], bool]:
     """The WHERE clause, its args, and whether it scans the JSON bodies for free text."""
     parts: list[str] = []
     args: list[Any] = []
+    terms = free_text_terms(q.free_text) if q.free_text else []
+    match = text_index_query(terms) if text_index and d is _SQLITE and target is _WORKFLOWS else None
     for name, op, value in q.clauses:
         f = _field(target, name)
-        parts.append(_clause(d, f, f.sqlite if d is _SQLITE else f.postgres, op, value, args))
-    terms = free_text_terms(q.free_text) if q.free_text else []
+        expr = f.sqlite if d is _SQLITE else f.postgres
+        if match is not None and name not in _KEEP_INDEX:
+            expr = "+" + expr
+        parts.append(_clause(d, f, expr, op, value, args))
+    if match is not None:
+        parts.append(_CANDIDATES)
+        args.append(match)
     for term in terms:
         parts.append(f"{d.doc} {d.contains} {d.ph} ESCAPE '\\'")
         args.append(like_pattern(term, anchored=False))
     return (" WHERE " + " AND ".join(parts)) if parts else "", args, bool(terms)
 
 
-def _sql(q: SearchQuery, target: _Target, dialect: str) -> tuple[str, str, list[Any]]:
+def _sql(q: SearchQuery, target: _Target, dialect: str, text_index: bool = False) -> tuple[str, str, list[Any]]:
     d = _dialect(dialect)
-    where, args, scans_text = _where(q, target, d)
+    where, args, scans_text = _where(q, target, d, text_index)
     key = "rowid" if d is _SQLITE else target.pg_key
     sort: Sequence[tuple[str, bool]] = q.sort
     if not sort:
@@ -242,9 +295,12 @@ def _sql(q: SearchQuery, target: _Target, dialect: str) -> tuple[str, str, list[
     return count, page, args
 
 
-def search_workflows_sql(q: SearchQuery, dialect: str) -> tuple[str, str, list[Any]]:
-    """(count sql, page sql, args); the page sql takes two more args: size, start."""
-    return _sql(q, _WORKFLOWS, dialect)
+def search_workflows_sql(q: SearchQuery, dialect: str, *, text_index: bool = False) -> tuple[str, str, list[Any]]:
+    """(count sql, page sql, args); the page sql takes two more args: size, start.
+
+    ``text_index`` (SQLite only, needs migration 0003): narrow free text through the trigram index first.
+    """
+    return _sql(q, _WORKFLOWS, dialect, text_index)
 
 
 def search_tasks_sql(q: SearchQuery, dialect: str) -> tuple[str, str, list[Any]]:

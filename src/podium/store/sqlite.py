@@ -13,12 +13,37 @@ import orjson
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.store.protocols import SearchQuery
 from podium.store.rows import event_execution_args, task_args, workflow_insert_args, workflow_update_args
-from podium.store.search_sql import search_tasks_sql, search_workflows_sql
+from podium.store.search_sql import (
+    TERMINAL_SQL,
+    free_text_terms,
+    search_tasks_sql,
+    search_workflows_sql,
+    text_index_query,
+)
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
 from podium.store.state_cache import StateCache
 
 _Q = queries("sqlite")
+# The free-text indexer (migration 0003): the last of the next ``limit`` queued rowids; then every queued
+# workflow up to it that is still terminal goes into the trigram index with its current body.
+_LAST_QUEUED = (
+    "SELECT max(workflow_rowid) FROM (SELECT workflow_rowid FROM workflow_text_pending ORDER BY workflow_rowid LIMIT ?)"
+)
+_INDEX_QUEUED = (
+    "INSERT INTO workflow_text (rowid, body)"
+    " SELECT w.rowid, CAST(w.json AS TEXT) FROM workflow_text_pending p JOIN workflows w ON w.rowid = p.workflow_rowid"
+    f" WHERE p.workflow_rowid <= ? AND w.status IN {TERMINAL_SQL}"
+)
+# Free text goes through the trigram index only while its candidates (queued workflows plus index hits,
+# counted up to a cap) stay under a third of the table: past that, reading every body in order is cheaper
+# than fetching the candidates one rowid at a time (right after the upgrade or a bulk load, while most
+# workflows wait for indexing, or for a term found in most bodies).
+_CANDIDATE_PROBE = (
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM workflow_text_pending LIMIT :cap))"
+    " + (SELECT count(*) FROM (SELECT 1 FROM workflow_text WHERE workflow_text MATCH :match LIMIT :cap))"
+)
+_PROBE_MIN = 10_000
 _dumps = orjson.dumps
 _loads = orjson.loads
 
@@ -204,12 +229,20 @@ class SqliteStore:
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
         self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
-        self.states.put(wf, [])
+        self.states.put(wf, [], next_check)
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec("update_workflow", workflow_update_args(wf, next_check, def_hash, body))
-        self.states.workflow_written(wf)
+        wid = wf["workflowId"]
+        stored = self.states.columns(wid)
+        if stored is None or stored[0] != wf["status"] or stored[1] != wf.get("correlationId"):
+            self._exec("update_workflow", workflow_update_args(wf, next_check, def_hash, body))
+        elif stored[2] == next_check:
+            self._exec("update_workflow_unindexed", (wf["updateTime"], wf.get("endTime"), def_hash, body, wid))
+        else:
+            args = (wf["updateTime"], wf.get("endTime"), def_hash, body, next_check, wid)
+            self._exec("update_workflow_next_check", args)
+        self.states.workflow_written(wf, next_check)
 
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         with self._lock:
@@ -281,9 +314,11 @@ class SqliteStore:
 
     def set_next_check(self, workflow_id: str, at: int | None) -> None:
         self._exec("set_next_check", (at, workflow_id))
+        self.states.next_check_written(workflow_id)
 
     def set_next_check_min(self, workflow_id: str, at: int) -> None:
         self._exec("set_next_check_min", (at, workflow_id, at))
+        self.states.next_check_written(workflow_id)
 
     def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
         return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
@@ -382,12 +417,41 @@ class SqliteStore:
         return int(total), rows
 
     def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
-        total, rows = self._search(*search_workflows_sql(q, "sqlite"), q)
+        match = text_index_query(free_text_terms(q.free_text)) if q.free_text else None
+        text_index = match is not None and self._few_text_candidates(match)
+        total, rows = self._search(*search_workflows_sql(q, "sqlite", text_index=text_index), q)
         return total, [self._join(r[0], r[1]) for r in rows]
+
+    def _few_text_candidates(self, match: str) -> bool:
+        """Whether the trigram index narrows free text ``match`` enough to beat a scan of every body."""
+        with self._lock:
+            top = self._conn.execute("SELECT max(rowid) FROM workflows").fetchone()[0] or 0
+            cap = max(_PROBE_MIN, top // 3)
+            found = self._conn.execute(_CANDIDATE_PROBE, {"cap": cap, "match": match}).fetchone()[0]
+        return int(found) < cap
 
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
         total, rows = self._search(*search_tasks_sql(q, "sqlite"), q)
         return total, [cast(Task, _loads(r[0])) for r in rows]
+
+    def index_free_text(self, limit: int) -> int:
+        """Index up to ``limit`` queued terminal workflows for free-text search; returns how many it indexed.
+
+        The queue (``workflow_text_pending``) is filled by triggers whenever a workflow is written in a
+        terminal status; entries of workflows since re-opened or deleted are dropped without indexing.
+        One short transaction; a call costs about as much as the bodies it indexes.
+        """
+        if limit <= 0:
+            return 0
+        with self._lock:
+            c = self._conn
+            last = c.execute(_LAST_QUEUED, (limit,)).fetchone()[0]
+            if last is None:
+                return 0  # nothing queued: no transaction at all
+            with self.transaction():
+                indexed = c.execute(_INDEX_QUEUED, (last,)).rowcount
+                c.execute("DELETE FROM workflow_text_pending WHERE workflow_rowid <= ?", (last,))
+        return max(0, indexed)
 
     # -- event queue and event executions -------------------------------------------------
     def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
@@ -414,7 +478,18 @@ class SqliteStore:
 
 
 def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip() and not _only_comments(s)]
+    """A migration's statements; a ';' that does not end one (as in a trigger's body) stays inside it."""
+    out: list[str] = []
+    buf = ""
+    for piece in sql.split(";"):
+        buf += piece
+        if not sqlite3.complete_statement(buf + ";"):
+            buf += ";"
+            continue
+        if buf.strip() and not _only_comments(buf):
+            out.append(buf.strip())
+        buf = ""
+    return out
 
 
 def _only_comments(s: str) -> bool:

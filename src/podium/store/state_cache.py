@@ -8,6 +8,8 @@ The rules that keep the cache true:
 * every write of a workflow or task record through the store replaces the cached object by the
   written one (usually the very object the cache handed out, mutated in place by the engine);
 * a rolled-back unit of work, a failed commit or a deletion the cache cannot follow clears it;
+* the indexed columns last written for a cached workflow (status, correlation id, next check) are
+  remembered too, so the store can leave indexes alone when a write does not change them;
 * terminal workflows leave the cache (they are rarely decided again), and so do the least recently
   used ones beyond ``capacity``.
 Objects handed out by ``get``/``task`` belong to the caller's transaction: whatever the caller changes
@@ -23,6 +25,9 @@ from collections.abc import Iterable
 from podium.domain import statuses as st
 from podium.domain.model import Task, Workflow
 
+UNKNOWN = -1  # a next check the cache does not know (the column may hold anything)
+Columns = tuple[str, str | None, int | None]  # status, correlationId, next_check (or UNKNOWN)
+
 
 class StateCache:
     """Running workflows with their task records (in ``seq`` order), least recently used first."""
@@ -31,6 +36,7 @@ class StateCache:
         self.capacity = capacity
         self._entries: OrderedDict[str, tuple[Workflow, list[Task]]] = OrderedDict()
         self._owner: dict[str, str] = {}  # task id -> workflow id, for cached workflows
+        self._columns: dict[str, Columns] = {}  # the indexed workflow columns as stored
         self.hits = 0
         self.misses = 0
 
@@ -56,7 +62,7 @@ class StateCache:
             return None
         return next((t for t in reversed(entry[1]) if t["taskId"] == task_id), None)
 
-    def put(self, wf: Workflow, tasks: list[Task]) -> None:
+    def put(self, wf: Workflow, tasks: list[Task], next_check: int | None = UNKNOWN) -> None:
         """Cache a workflow just read from (or inserted into) the store; terminal ones are not kept."""
         wid = wf["workflowId"]
         if st.workflow_terminal(wf["status"]):
@@ -64,21 +70,34 @@ class StateCache:
             return
         self.evict(wid)
         self._entries[wid] = (wf, tasks)
+        self._columns[wid] = (wf["status"], wf.get("correlationId"), next_check)
         owner = self._owner
         for t in tasks:
             owner[t["taskId"]] = wid
         while len(self._entries) > self.capacity:
             self.evict(next(iter(self._entries)))
 
-    def workflow_written(self, wf: Workflow) -> None:
+    def columns(self, workflow_id: str) -> Columns | None:
+        """The indexed columns of a cached workflow as stored (next check may be UNKNOWN)."""
+        return self._columns.get(workflow_id)
+
+    def workflow_written(self, wf: Workflow, next_check: int | None) -> None:
         wid = wf["workflowId"]
         entry = self._entries.get(wid)
         if entry is None:
             return
         if st.workflow_terminal(wf["status"]):
             self.evict(wid)
-        elif entry[0] is not wf:
+            return
+        if entry[0] is not wf:
             self._entries[wid] = (wf, entry[1])
+        self._columns[wid] = (wf["status"], wf.get("correlationId"), next_check)
+
+    def next_check_written(self, workflow_id: str) -> None:
+        """The next check changed outside a workflow write: forget it."""
+        cols = self._columns.get(workflow_id)
+        if cols is not None:
+            self._columns[workflow_id] = (cols[0], cols[1], UNKNOWN)
 
     def tasks_written(self, tasks: Iterable[Task]) -> None:
         entries = self._entries
@@ -98,6 +117,7 @@ class StateCache:
 
     def evict(self, workflow_id: str) -> None:
         entry = self._entries.pop(workflow_id, None)
+        self._columns.pop(workflow_id, None)
         if entry is not None:
             for t in entry[1]:
                 self._owner.pop(t["taskId"], None)
@@ -105,6 +125,7 @@ class StateCache:
     def clear(self) -> None:
         self._entries.clear()
         self._owner.clear()
+        self._columns.clear()
 
 
 def _replace(records: list[Task], task: Task) -> None:

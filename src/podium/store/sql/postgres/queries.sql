@@ -82,7 +82,7 @@ SELECT json FROM tasks WHERE task_id = %s;
 -- name: upsert_tasks
 INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
 VALUES ROWS(%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+ON CONFLICT (task_id) DO UPDATE SET status = excluded.status,
   update_time = excluded.update_time, json = excluded.json;
 -- name: delete_tasks
 DELETE FROM tasks WHERE task_id = ANY(%s::text[]);

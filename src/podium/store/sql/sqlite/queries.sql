@@ -28,6 +28,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 UPDATE workflows SET status = ?, correlation_id = ?, update_time = ?, end_time = ?, next_check = ?,
   def_hash = ?, json = ?
 WHERE workflow_id = ?;
+-- The next two write a workflow whose status and correlation id are as stored (see StateCache.columns):
+-- naming no indexed column (or only next_check) keeps those indexes untouched.
+-- name: update_workflow_unindexed
+UPDATE workflows SET update_time = ?, end_time = ?, def_hash = ?, json = ? WHERE workflow_id = ?;
+-- name: update_workflow_next_check
+UPDATE workflows SET update_time = ?, end_time = ?, def_hash = ?, json = ?, next_check = ? WHERE workflow_id = ?;
 -- name: get_workflow
 SELECT def_hash, json FROM workflows WHERE workflow_id = ?;
 -- name: put_snapshot
@@ -53,9 +59,11 @@ SELECT json FROM tasks WHERE workflow_id = ? ORDER BY seq;
 -- name: get_task
 SELECT json FROM tasks WHERE task_id = ?;
 -- name: upsert_task
+-- A task's workflow and seq never change after insert; leaving them out of the SET keeps the update
+-- off the (workflow_id, seq) index.
 INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (task_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+ON CONFLICT (task_id) DO UPDATE SET status = excluded.status,
   update_time = excluded.update_time, json = excluded.json;
 -- name: delete_task
 DELETE FROM tasks WHERE task_id = ?;
