@@ -60,11 +60,12 @@ def decide(
         p.schedule(first)
     deadlines: dict[int, int | None] = {}
     if prior_check is not None and now < prior_check:
-        earliest: int | None = None
+        # Nothing is due, and the caller names what it changed: look only at that and running operators.
+        run_rounds(p, check_timeouts=False, only_changed=changed is not None)
     else:
         prior_check = None
         earliest = earliest_task_deadline(p, deadlines)
-    run_rounds(p, check_timeouts=earliest is not None and earliest <= now)
+        run_rounds(p, check_timeouts=earliest is not None and earliest <= now)
     if not p.ended:
         if _complete(p):
             failed = _permissive_failures(p)
@@ -84,16 +85,25 @@ def decide(
     return p.out
 
 
-def run_rounds(p: Pass, check_timeouts: bool = True) -> None:
+def run_rounds(p: Pass, check_timeouts: bool = True, only_changed: bool = False) -> None:
     """Process pending records until nothing changes (SPEC §4.1 steps 4-6).
 
     The first round looks at every record (timeouts are checked there: time does not move during a
     pass). Later rounds look only at records created or changed since, plus running system records
-    that may react to them, so a large fork costs little per completed branch.
+    that may react to them, so a large fork costs little per completed branch. With ``only_changed``
+    (no timeout is due and every record changed since the last pass is marked changed in ``p.out``)
+    the first round is such a round too: after a decide pass every terminal record is processed and
+    every running operator has seen the latest state, so nothing else can move.
     """
     work = p.state.tasks
     first = check_timeouts
     steppers: list[Task] | None = None
+    if only_changed and not check_timeouts:
+        steppers = [t for t in p.state.tasks if _reacts(t)]
+        marked = {id(t) for t in p.out.new_tasks}
+        marked.update(id(t) for t in p.out.dirty.values())
+        marked.update(id(t) for t in steppers)
+        work = [t for t in p.state.tasks if id(t) in marked]
     stepped: dict[int, int] = {}
     for _ in range(_MAX_ROUNDS):
         progressed = False
@@ -136,13 +146,12 @@ def run_rounds(p: Pass, check_timeouts: bool = True) -> None:
 
 def _reacts(task: Task) -> bool:
     """A running record whose operator re-evaluates others' progress (JOIN, DO_WHILE, ...)."""
-    if task["status"] in st.TASK_TERMINAL or task.get("executed") or task.get("retried"):
-        return False
     ttype = task.get("workflowTask", {}).get("type", tt.SIMPLE)
     known = _STEPS_BY_TYPE.get(ttype)
     if known is None:
         known = _STEPS_BY_TYPE[ttype] = has_step(operator_for(ttype))
-    return known
+    # The type first: most records (worker tasks) have no step, whatever their state.
+    return known and not (task["status"] in st.TASK_TERMINAL or task.get("executed") or task.get("retried"))
 
 
 _HAS_STEP: dict[type, bool] = {}

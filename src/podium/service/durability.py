@@ -3,6 +3,12 @@
 Each request still runs as its own atomic unit (a savepoint). When a unit finishes, a commit is
 scheduled on the event loop right after the requests that are already ready to run; every response
 waits for the commit that covers it, so an acknowledged change is always durable.
+
+While the server is busy (the last commit covered several requests), the commit waits one more turn
+of the event loop, so the requests arriving meanwhile share it too. A commit costs mostly the pages it
+writes, and many of those (the tails of tables and indexes, the pages of running workflows) are the
+same for every request, so fewer, larger commits cost less per request — and, with the CPU saved,
+responses come back sooner, not later. A lone request is committed without the extra turn.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class CommitBarrier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
         self._waiters: list[asyncio.Future[None]] = []
+        self._last_group = 0  # responses the last commit released
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -46,9 +53,13 @@ class CommitBarrier:
         except RuntimeError:
             running = None
         if running is self._loop:
-            self._loop.call_soon(self._flush)
+            self._loop.call_soon(self._flush_next_turn if self._last_group > 1 else self._flush)
         else:
             self._loop.call_soon_threadsafe(self._flush)
+
+    def _flush_next_turn(self) -> None:
+        assert self._loop is not None
+        self._loop.call_soon(self._flush)
 
     def flush_now(self) -> None:
         """Commit at once (shutdown)."""
@@ -57,6 +68,7 @@ class CommitBarrier:
     def _flush(self) -> None:
         self._scheduled = False
         waiters, self._waiters = self._waiters, []
+        self._last_group = len(waiters)
         try:
             self.store.commit()
         except Exception as e:

@@ -67,7 +67,8 @@ class Engine:
         self._extra_dirty: dict[str, list[Task]] = {}
         self._redecide: list[str] = []
         self._next_checks: dict[str, int] = {}
-        self._single_writer = bool(getattr(store, "single_writer", False))
+        # One process owns the store (SQLite): nothing changes it between this process's own steps.
+        self.single_writer = bool(getattr(store, "single_writer", False))
         self._depth = 0
         from podium.service import effects
 
@@ -204,7 +205,7 @@ class Engine:
 
         The next decide of the workflow uses it to skip records it does not touch.
         """
-        if not self._single_writer:
+        if not self.single_writer:
             return
         if at is None:
             self._next_checks.pop(workflow_id, None)

@@ -36,10 +36,13 @@ class TaskService:
         queue = queue_name(task_type, domain or None)
         store = engine.store
         out: list[Task] = []
-        if not store.queue_peek(queue, now, 1):
+        ids = store.queue_peek(queue, now, count if engine.single_writer else 1)
+        if not ids:
             return out  # the common empty poll costs one indexed read and no transaction
         with store.transaction():
-            ids = store.queue_peek(queue, now, count)
+            if not engine.single_writer:
+                # Shared stores dequeue inside the transaction (other nodes poll the same queue).
+                ids = store.queue_peek(queue, now, count)
             handed: dict[str, int] = {}
             for task_id in ids:
                 task = store.load_task(task_id)

@@ -14,7 +14,7 @@ import orjson
 from podium.domain.model import EventHandler, PollData, Task, TaskExecLog, Workflow
 from podium.store.postgres_conn import Connector
 from podium.store.protocols import SearchQuery
-from podium.store.rows import event_execution_args
+from podium.store.rows import event_execution_args, workflow_body
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import queries
@@ -63,8 +63,7 @@ class PgRecords:
             raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
             def_hash = self.snapshots.remember(wd, raw)
             self._exec("put_snapshot", (def_hash, raw))
-        body = {k: v for k, v in wf.items() if k != "tasks" and k != "workflowDefinition"}
-        return def_hash, _dumps(body)
+        return def_hash, workflow_body(wf)
 
     def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
         wf = cast(Workflow, _loads(raw))

@@ -12,6 +12,22 @@ import orjson
 
 from podium.domain.model import Task, Workflow
 
+_ABSENT: Any = object()
+
+
+def workflow_body(wf: Workflow) -> bytes:
+    """The workflow's JSON without its definition snapshot and task list (both are stored apart)."""
+    d: dict[str, Any] = wf  # type: ignore[assignment]
+    wd = d.pop("workflowDefinition", _ABSENT)
+    tasks = d.pop("tasks", _ABSENT)
+    try:
+        return orjson.dumps(d)
+    finally:
+        if wd is not _ABSENT:
+            d["workflowDefinition"] = wd
+        if tasks is not _ABSENT:
+            d["tasks"] = tasks
+
 
 def workflow_insert_args(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> tuple[Any, ...]:
     """(workflow_id, name, version, status, correlation_id, parent_workflow_id, start_time, update_time,

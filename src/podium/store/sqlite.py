@@ -12,7 +12,13 @@ import orjson
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.store.protocols import SearchQuery
-from podium.store.rows import event_execution_args, task_args, workflow_insert_args, workflow_update_args
+from podium.store.rows import (
+    event_execution_args,
+    task_args,
+    workflow_body,
+    workflow_insert_args,
+    workflow_update_args,
+)
 from podium.store.search_sql import (
     TERMINAL_SQL,
     free_text_terms,
@@ -274,8 +280,7 @@ class SqliteStore:
             raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
             def_hash = self.snapshots.remember(wd, raw)
             self._exec("put_snapshot", (def_hash, raw))
-        body = {k: v for k, v in wf.items() if k != "tasks" and k != "workflowDefinition"}
-        return def_hash, _dumps(body)
+        return def_hash, workflow_body(wf)
 
     def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
         wf = cast(Workflow, _loads(raw))

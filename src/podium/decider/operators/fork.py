@@ -91,7 +91,7 @@ class JoinOperator(Operator):
         join_on = task.get("inputData", {}).get("joinOn") or []
         live = live_by_ref(p) if join_on else {}
         for ref in join_on:
-            joined = live.get(ref + suffix)
+            joined = live.get(ref + suffix if suffix else ref)
             if joined is None or not st.task_terminal(joined["status"]) or not (
                 joined.get("executed") or joined["status"] == st.SKIPPED
             ):
