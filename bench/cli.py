@@ -44,6 +44,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         default=1,
         help="linear-5 only, PostgreSQL only: server processes on the same database (workers and starts spread)",
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="linear-5: run N times on fresh servers and report the run with the median server CPU per task",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp dirs (databases, server logs)")
     a = p.parse_args(argv)
     only = [w.strip() for w in a.only.split(",") if w.strip()] if a.only else list(WORKLOADS)
@@ -52,6 +58,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         p.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
     if a.scale <= 0:
         p.error("--scale must be > 0")
+    if a.repeat < 1:
+        p.error("--repeat must be >= 1")
     if a.nodes < 1:
         p.error("--nodes must be >= 1")
     if a.nodes > 1 and (a.db is None or a.db.startswith("sqlite")):
@@ -72,6 +80,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         wait_s=a.wait,
         wait_idle_s=a.wait_idle,
         nodes=a.nodes,
+        repeat=a.repeat,
     )
     return opts, only, a.json_out
 

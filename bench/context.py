@@ -36,6 +36,7 @@ class Options:
     wait_s: float = 300.0
     wait_idle_s: float = 0.0
     nodes: int = 1  # linear-5: server processes on one PostgreSQL database
+    repeat: int = 1  # linear-5: runs on fresh servers; the one with the median server CPU per task is reported
 
 
 @dataclass

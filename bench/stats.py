@@ -117,9 +117,9 @@ def table(results: Iterable[Result], header: str) -> str:
     for r in results:
         rows.append((f"{r.workload} [{r.status}]", "", "", ""))
         for k, v in r.metrics.items():
-            if isinstance(v, dict | list):
+            if isinstance(v, dict) or (isinstance(v, list) and not all(isinstance(x, int | float) for x in v)):
                 continue
-            rows.append(("", k, _fmt(v), ""))
+            rows.append(("", k, ", ".join(_fmt(x) for x in v) if isinstance(v, list) else _fmt(v), ""))
         for t in r.targets:
             rows.append(("", f"TARGET {t.metric} {t.op} {_fmt(t.threshold)}", _fmt(t.value), _met(t.met)))
         for n in r.notes:

@@ -144,10 +144,30 @@ def run_linear(
 
 def workload(ctx: Context) -> Result:
     res = Result("linear-5")
+    runs = [_run_once(ctx, i) for i in range(ctx.opts.repeat)]
+    if len(runs) > 1:
+        cpu = [m["server_cpu_ms_per_task"] for m, _ in runs]
+        order = sorted(range(len(runs)), key=lambda i: cpu[i])
+        metrics, notes = runs[order[len(runs) // 2]]
+        res.metrics.update(metrics)
+        res.metrics["server_cpu_ms_per_task_runs"] = cpu
+        res.metrics["tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
+        res.notes += notes
+        res.notes.append(f"{len(runs)} runs on fresh servers; reported: the run with the median server CPU per task")
+    else:
+        res.metrics.update(runs[0][0])
+        res.notes += runs[0][1]
+    if ctx.opts.nodes > 1:
+        res.config["nodes"] = ctx.opts.nodes
+    add_linear_targets(res)
+    return res
+
+
+def _run_once(ctx: Context, index: int) -> tuple[dict[str, Any], list[str]]:
     count = ctx.count(WORKFLOWS)
-    wd = ctx.workdir("linear-5")
+    wd = ctx.workdir("linear-5" if index == 0 else f"linear-5-{index + 1}")
     prof = None
-    if ctx.opts.profile_dir is not None:
+    if ctx.opts.profile_dir is not None and index == 0:
         ctx.opts.profile_dir.mkdir(parents=True, exist_ok=True)
         prof = ctx.opts.profile_dir / "linear-5.pyspy.txt"
     n = ctx.opts.nodes
@@ -164,16 +184,11 @@ def workload(ctx: Context) -> Result:
     finally:
         for s in servers:
             s.stop()
-    if n > 1:
-        res.config["nodes"] = n
-    res.metrics.update(metrics)
-    res.notes += notes
-    add_linear_targets(res)
     if prof is not None and prof.exists():
         summary = summarize(prof)
         (prof.with_suffix(".summary.txt")).write_text(summary + "\n")
         ctx.log("server profile during linear-5:\n" + summary)
-    return res
+    return metrics, notes
 
 
 def add_linear_targets(res: Result) -> None:

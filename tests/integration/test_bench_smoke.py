@@ -94,3 +94,13 @@ def _check_result(r: dict[str, Any], log: str) -> None:
         assert t["op"] in (">=", "<=")
         assert isinstance(t["value"], float)
         assert t["met"] is (t["value"] >= t["threshold"] if t["op"] == ">=" else t["value"] <= t["threshold"])
+
+
+@pytest.mark.timeout(600)
+def test_bench_repeat_reports_the_median_run(tmp_path: Path) -> None:
+    lines, proc = _run_bench(tmp_path, "--only", "linear-5", "--repeat", "3")
+    m = lines[0]["metrics"]
+    runs = m["server_cpu_ms_per_task_runs"]
+    assert len(runs) == 3 and len(m["tasks_per_s_runs"]) == 3, proc.stderr[-4000:]
+    assert m["server_cpu_ms_per_task"] == sorted(runs)[1]
+    assert "server_cpu_ms_per_task_runs" in proc.stdout

@@ -72,4 +72,5 @@ def create_server(settings: Settings | None = None) -> ASGIApp:
     """The ASGI callable a server runs: the hot worker paths first, every response held until durable."""
     settings = settings or Settings()
     app = create_app(settings)
-    return DurableResponses(FastLane(app, settings.server_id), app.state.barrier, settings.server_id)
+    barrier = app.state.barrier
+    return FastLane(DurableResponses(app, barrier, settings.server_id), app, barrier, settings.server_id)

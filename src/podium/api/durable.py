@@ -30,16 +30,22 @@ class DurableResponses:
             nonlocal failed
             if failed:
                 return
-            if message["type"] == "http.response.start":
-                try:
-                    await self.barrier.wait()
-                except BackendUnavailable as e:
-                    failed = True
-                    await _send_503(send, error_body(503, e.message, self.instance, retryable=True))
-                    return
+            if message["type"] == "http.response.start" and not await wait_durable(self.barrier, send, self.instance):
+                failed = True
+                return
             await send(message)
 
         await self.app(scope, receive, durable_send)
+
+
+async def wait_durable(barrier: CommitBarrier, send: Send, instance: str) -> bool:
+    """Wait for the commit covering this request; False (after answering 503) if it failed."""
+    try:
+        await barrier.wait()
+    except BackendUnavailable as e:
+        await _send_503(send, error_body(503, e.message, instance, retryable=True))
+        return False
+    return True
 
 
 async def _send_503(send: Send, body: dict[str, Any]) -> None:

@@ -2,8 +2,8 @@
 
 Poll, update and start are most of a busy server's requests. Matching them against every route and
 solving FastAPI dependencies costs more than the work itself, so this middleware answers those exact
-paths directly with the same handler functions the documented routes use; everything else passes
-through to the application.
+paths directly with the same handler functions the documented routes use, holding each response until
+the commit that covers it (as ``DurableResponses`` does for the rest); everything else passes through.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from podium.api.durable import wait_durable
 from podium.api.errors import error_body, podium_error_response
 from podium.api.responses import json_response
 from podium.api.routes import tasks as task_routes
 from podium.api.routes import workflow as workflow_routes
 from podium.domain.errors import InvalidArgument, PodiumError
+from podium.service.durability import CommitBarrier
 
 log = logging.getLogger("podium.api")
 
@@ -61,8 +63,10 @@ _EXACT: dict[tuple[str, str], Handler] = {
 class FastLane:
     """Serves the hot worker endpoints; passes every other request to ``app``."""
 
-    def __init__(self, app: ASGIApp, instance: str) -> None:
+    def __init__(self, app: ASGIApp, routes_app: ASGIApp, barrier: CommitBarrier, instance: str) -> None:
         self.app = app
+        self.routes_app = routes_app  # the application the handlers see as ``request.app``
+        self.barrier = barrier
         self.instance = instance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,7 +82,7 @@ class FastLane:
             ):
                 handler = _batch_poll
             if handler is not None:
-                scope["app"] = self.app
+                scope["app"] = self.routes_app
                 request = Request(scope, receive)
                 try:
                     response = await handler(request)
@@ -87,6 +91,7 @@ class FastLane:
                 except Exception as e:
                     log.exception("unhandled error on %s %s", method, path)
                     response = json_response(error_body(500, f"{type(e).__name__}: {e}", self.instance), status=500)
-                await response(scope, receive, send)
+                if await wait_durable(self.barrier, send, self.instance):
+                    await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
