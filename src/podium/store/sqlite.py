@@ -28,7 +28,7 @@ from podium.store.search_sql import (
 )
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
-from podium.store.state_cache import StateCache
+from podium.store.state_cache import UNKNOWN, StateCache
 
 _Q = queries("sqlite")
 # The free-text indexer (migration 0003): the last of the next ``limit`` queued rowids; then every queued
@@ -322,8 +322,11 @@ class SqliteStore:
         self.states.next_check_written(workflow_id)
 
     def set_next_check_min(self, workflow_id: str, at: int) -> None:
+        cols = self.states.columns(workflow_id)
+        if cols is not None and cols[2] is not None and cols[2] != UNKNOWN and cols[2] <= at:
+            return  # already due by then
         self._exec("set_next_check_min", (at, workflow_id, at))
-        self.states.next_check_written(workflow_id)
+        self.states.next_check_lowered(workflow_id, at)
 
     def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
         return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
