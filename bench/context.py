@@ -208,3 +208,19 @@ def machine() -> dict[str, object]:
         "platform": platform.platform(),
         "note": "server, worker processes and load generator share these cores",
     }
+
+
+def reference_loop_ms() -> float:
+    """CPU ms of a fixed pure-Python loop: how fast this (shared, virtual) machine runs right now.
+
+    On the reference machine (a VM on a shared host) the same loop took anywhere from ~140 to ~230 ms
+    within minutes, with nothing else running in the VM; CPU-per-task figures move the same way, so
+    each linear-5 run reports it next to them.
+    """
+    import time
+
+    started = time.process_time()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return round((time.process_time() - started) * 1000, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.api import Setup, linear_def, task_def
-from bench.context import Context, CpuMeter, pids_named
+from bench.context import Context, CpuMeter, pids_named, reference_loop_ms
 from bench.httpc import run
 from bench.loadgen import fetch_workflows, start_workflows, wait_until
 from bench.profile import PySpy, summarize
@@ -152,6 +152,7 @@ def workload(ctx: Context) -> Result:
         res.metrics.update(metrics)
         res.metrics["server_cpu_ms_per_task_runs"] = cpu
         res.metrics["tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
+        res.metrics["machine_reference_loop_ms_runs"] = [m["machine_reference_loop_ms"] for m, _ in runs]
         res.notes += notes
         res.notes.append(f"{len(runs)} runs on fresh servers; reported: the run with the median server CPU per task")
     else:
@@ -180,7 +181,9 @@ def _run_once(ctx: Context, index: int) -> tuple[dict[str, Any], list[str]]:
         srv = servers[0]
         wf_name, task_type = register_linear(srv, ctx)
         ctx.log(f"linear-5: {count} workflows" + (f" on {n} nodes" if n > 1 else ""))
+        reference = reference_loop_ms()
         metrics, notes = run_linear(ctx, srv, wf_name, task_type, count, profile_to=prof, peers=servers[1:])
+        metrics["machine_reference_loop_ms"] = reference
     finally:
         for s in servers:
             s.stop()
