@@ -180,12 +180,11 @@ def test_reopened_then_completed_again_is_found_by_its_new_body_only(store: Sqli
     assert queued(path) == 0
 
 
-def test_a_body_rewritten_without_its_status_is_queued_again(store: SqliteStore, path: Path) -> None:
+def test_an_ended_workflow_written_again_is_queued_again(store: SqliteStore, path: Path) -> None:
     store.insert_workflow(wf("w", "COMPLETED", 1000, input={"v": "before-edit"}), None)
     store.index_free_text(500)
-    with sqlite3.connect(path) as c:  # an UPDATE naming the body only, as a status-preserving write may
-        c.execute("UPDATE workflows SET json = ? WHERE workflow_id = 'w'", (b'{"workflowId":"w","v":"after-edit"}',))
-    c.close()
+    assert queued(path) == 0
+    store.update_workflow(wf("w", "COMPLETED", 1000, input={"v": "after-edit"}), None)  # same status, new body
     assert queued(path) == 1
     assert ids(store, "after-edit") == (1, ["w"]) and ids(store, "before-edit") == (0, [])
     assert store.index_free_text(500) == 1
@@ -367,7 +366,7 @@ def test_plan_keeps_the_id_indexes(store: SqliteStore, path: Path) -> None:
 
 def test_plain_scan_while_most_workflows_wait_for_indexing(store: SqliteStore, path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    import podium.store.sqlite as sqlite_module
+    import podium.store.sqlite_search as sqlite_module
 
     monkeypatch.setattr(sqlite_module, "_PROBE_MIN", 10)
     with store.transaction():

@@ -34,6 +34,8 @@ WHERE workflow_id = ?;
 UPDATE workflows SET update_time = ?, end_time = ?, def_hash = ?, json = ? WHERE workflow_id = ?;
 -- name: update_workflow_next_check
 UPDATE workflows SET update_time = ?, end_time = ?, def_hash = ?, json = ?, next_check = ? WHERE workflow_id = ?;
+-- name: queue_free_text
+INSERT OR IGNORE INTO workflow_text_pending (workflow_rowid) SELECT rowid FROM workflows WHERE workflow_id = ?;
 -- name: get_workflow
 SELECT def_hash, json FROM workflows WHERE workflow_id = ?;
 -- name: put_snapshot

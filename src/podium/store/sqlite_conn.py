@@ -1,0 +1,206 @@
+"""The SQLite store's plumbing: one WAL connection per process, migrations, units of work, group commit."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import orjson
+
+from podium.domain.model import Workflow
+from podium.store.rows import workflow_body
+from podium.store.snapshots import SnapshotCache
+from podium.store.sqlfiles import migrations, queries
+from podium.store.state_cache import StateCache
+
+Q = queries("sqlite")
+
+
+def _path_from_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :] or ":memory:"
+    if url.startswith("sqlite://"):
+        return url[len("sqlite://") :] or ":memory:"
+    return url
+
+
+class SqliteConnection:
+    """The connection, its lock and transactions, and the row codec the record methods share."""
+
+    def __init__(self, url: str) -> None:
+        self.path = _path_from_url(url)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._group = False
+        self._open = False
+        self._on_pending: Callable[[], None] | None = None
+        self.snapshots = SnapshotCache()
+        self.states = StateCache()
+        c = self._conn
+        c.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a process kill (the OS keeps the WAL); only power loss may lose
+        # the last transactions.
+        c.execute("PRAGMA synchronous=NORMAL")
+        c.execute("PRAGMA busy_timeout=5000")
+        c.execute("PRAGMA cache_size=-65536")
+        c.execute("PRAGMA temp_store=MEMORY")
+        self.migrate()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the schema version."""
+        with self._lock:
+            c = self._conn
+            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = c.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version, sql in migrations("sqlite"):
+                if version <= current:
+                    continue
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    for stmt in _statements(sql):
+                        c.execute(stmt)
+                    c.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                    c.execute("COMMIT")
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+                current = version
+            return int(current)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work. Nested blocks are savepoints.
+
+        In group-commit mode (see ``enable_group_commit``) the outermost block is a savepoint inside a
+        shared transaction that ``commit()`` closes; callers must not acknowledge the work before then.
+        """
+        with self._lock:
+            c = self._conn
+            depth = self._depth
+            if depth == 0 and not self._group:
+                c.execute("BEGIN IMMEDIATE")
+            elif depth == 0:
+                if not self._open:
+                    c.execute("BEGIN IMMEDIATE")
+                    self._open = True
+                c.execute("SAVEPOINT unit")
+            else:
+                c.execute(f"SAVEPOINT s{depth}")
+            self._depth = depth + 1
+            try:
+                yield
+            except BaseException:
+                self._depth = depth
+                self.states.clear()
+                if depth == 0 and not self._group:
+                    c.execute("ROLLBACK")
+                else:
+                    name = "unit" if depth == 0 else f"s{depth}"
+                    c.execute(f"ROLLBACK TO {name}")
+                    c.execute(f"RELEASE {name}")
+                raise
+            self._depth = depth
+            if depth == 0 and not self._group:
+                c.execute("COMMIT")
+            elif depth == 0:
+                c.execute("RELEASE unit")
+                if self._on_pending is not None:
+                    self._on_pending()
+            else:
+                c.execute(f"RELEASE s{depth}")
+
+    def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
+        """Let many units share one COMMIT; ``on_pending`` is called when a unit awaits its commit."""
+        self._group = True
+        self._on_pending = on_pending
+
+    @property
+    def uncommitted(self) -> bool:
+        """True while finished units wait for ``commit()``."""
+        return self._open
+
+    def commit(self) -> None:
+        """Make every finished unit durable (group-commit mode)."""
+        with self._lock:
+            if self._open and self._depth == 0:
+                self._open = False
+                try:
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self.states.clear()
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open:
+                self._conn.execute("COMMIT")
+                self._open = False
+            self._conn.close()
+
+    def _one(self, name: str, args: Sequence[Any]) -> Any:
+        with self._lock:
+            row = self._conn.execute(Q[name], args).fetchone()
+        return None if row is None else row[0]
+
+    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(Q[name], args).fetchall()
+
+    def _exec(self, name: str, args: Sequence[Any] = ()) -> int:
+        with self._lock:
+            return self._conn.execute(Q[name], args).rowcount
+
+    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._conn.executemany(Q[name], rows)
+
+    def get_workflow(self, workflow_id: str) -> Workflow | None:
+        with self._lock:
+            row = self._conn.execute(Q["get_workflow"], (workflow_id,)).fetchone()
+        return None if row is None else self._join(row[0], row[1])
+
+    def _split(self, wf: Workflow) -> tuple[str, bytes]:
+        """Store the definition snapshot once; return its hash and the workflow body without it."""
+        wd = wf["workflowDefinition"]
+        def_hash = self.snapshots.hash_of(wd)
+        if def_hash is None:
+            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
+            def_hash = self.snapshots.remember(wd, raw)
+            self._exec("put_snapshot", (def_hash, raw))
+        return def_hash, workflow_body(wf)
+
+    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
+        wf = cast(Workflow, orjson.loads(raw))
+        wd = self.snapshots.get(def_hash)
+        if wd is None:
+            snap = self._one("get_snapshot", (def_hash,))
+            wd = self.snapshots.load(def_hash, snap)
+        wf["workflowDefinition"] = wd
+        return wf
+
+
+def _statements(sql: str) -> list[str]:
+    """A migration's statements; a ';' that does not end one (as in a trigger's body) stays inside it."""
+    out: list[str] = []
+    buf = ""
+    for piece in sql.split(";"):
+        buf += piece
+        if not sqlite3.complete_statement(buf + ";"):
+            buf += ";"
+            continue
+        if buf.strip() and not _only_comments(buf):
+            out.append(buf.strip())
+        buf = ""
+    return out
+
+
+def _only_comments(s: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in s.splitlines())
