@@ -31,7 +31,7 @@ async def _turns_until(barrier: CommitBarrier, store: _Store, waiters: int) -> i
     return turns
 
 
-def test_busy_server_lets_one_more_turn_join_the_commit() -> None:
+def test_busy_server_lets_more_loop_turns_join_the_commit() -> None:
     async def scenario() -> list[int]:
         store = _Store()
         barrier = CommitBarrier(store)
@@ -39,10 +39,12 @@ def test_busy_server_lets_one_more_turn_join_the_commit() -> None:
         return [
             await _turns_until(barrier, store, 1),  # lone request: committed on the next turn
             await _turns_until(barrier, store, 3),  # still quiet before it: next turn
-            await _turns_until(barrier, store, 1),  # the last commit covered 3: one turn more
+            await _turns_until(barrier, store, 6),  # the last commit covered 3: one turn more
+            await _turns_until(barrier, store, 1),  # the last covered 6: two turns more
             await _turns_until(barrier, store, 1),  # the last one was alone again: next turn
         ]
 
     turns = asyncio.run(scenario())
-    assert turns[0] == turns[1] == turns[3]
+    assert turns[0] == turns[1] == turns[4]
     assert turns[2] == turns[0] + 1
+    assert turns[3] == turns[0] + 2
