@@ -14,9 +14,9 @@ import orjson
 from podium.domain.model import EventHandler, PollData, Task, TaskExecLog, Workflow
 from podium.store.postgres_conn import Connector
 from podium.store.protocols import SearchQuery
-from podium.store.rows import event_execution_args, workflow_body
+from podium.store.rows import event_execution_args
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
-from podium.store.snapshots import SnapshotCache
+from podium.store.snapshots import SnapshotCache, SnapshotRows
 from podium.store.sqlfiles import queries
 
 
@@ -36,7 +36,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class PgRecords:
+class PgRecords(SnapshotRows):
     """Statement helpers over a ``Connector`` plus the single-node record kinds."""
 
     _c: Connector
@@ -55,24 +55,6 @@ class PgRecords:
     def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
         self._c.run_many(Q[name], rows)
 
-    def _split(self, wf: Workflow) -> tuple[str, bytes]:
-        """Store the definition snapshot once; return its hash and the workflow body without it."""
-        wd = wf["workflowDefinition"]
-        def_hash = self.snapshots.hash_of(wd)
-        if def_hash is None:
-            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
-            def_hash = self.snapshots.remember(wd, raw)
-            self._exec("put_snapshot", (def_hash, raw))
-        return def_hash, workflow_body(wf)
-
-    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
-        wf = cast(Workflow, _loads(raw))
-        wd = self.snapshots.get(def_hash)
-        if wd is None:
-            snap = self._one("get_snapshot", (def_hash,))
-            wd = self.snapshots.load(def_hash, snap)
-        wf["workflowDefinition"] = wd
-        return wf
 
     # -- poll data, logs ------------------------------------------------------------------
     def put_poll_data(self, rows: Sequence[PollData]) -> None:

@@ -6,13 +6,10 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
-
-import orjson
+from typing import Any
 
 from podium.domain.model import Workflow
-from podium.store.rows import workflow_body
-from podium.store.snapshots import SnapshotCache
+from podium.store.snapshots import SnapshotCache, SnapshotRows
 from podium.store.sqlfiles import migrations, queries
 from podium.store.state_cache import StateCache
 
@@ -27,7 +24,7 @@ def _path_from_url(url: str) -> str:
     return url
 
 
-class SqliteConnection:
+class SqliteConnection(SnapshotRows):
     """The connection, its lock and transactions, and the row codec the record methods share."""
 
     def __init__(self, url: str) -> None:
@@ -172,24 +169,6 @@ class SqliteConnection:
             row = self._conn.execute(Q["get_workflow"], (workflow_id,)).fetchone()
         return None if row is None else self._join(row[0], row[1])
 
-    def _split(self, wf: Workflow) -> tuple[str, bytes]:
-        """Store the definition snapshot once; return its hash and the workflow body without it."""
-        wd = wf["workflowDefinition"]
-        def_hash = self.snapshots.hash_of(wd)
-        if def_hash is None:
-            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
-            def_hash = self.snapshots.remember(wd, raw)
-            self._exec("put_snapshot", (def_hash, raw))
-        return def_hash, workflow_body(wf)
-
-    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
-        wf = cast(Workflow, orjson.loads(raw))
-        wd = self.snapshots.get(def_hash)
-        if wd is None:
-            snap = self._one("get_snapshot", (def_hash,))
-            wd = self.snapshots.load(def_hash, snap)
-        wf["workflowDefinition"] = wd
-        return wf
 
 
 def _statements(sql: str) -> list[str]:
