@@ -17,16 +17,27 @@ from bench.httpc import run
 from bench.loadgen import qs, timed_gets
 from bench.server import Server
 from bench.stats import Result, latency_stats, percentile
-from bench.workloads.linear import LENGTH, WORKFLOWS, baseline, linear_input, register_linear, run_linear
+from bench.workloads.linear import (
+    LENGTH,
+    WORKFLOWS,
+    compared_with_linear5,
+    linear_input,
+    register_linear,
+    run_linear,
+)
 
 SEARCH_REPEAT = 25
 DAY_MS = 86_400_000
 
 
 def workload(ctx: Context) -> Result:
+    return compared_with_linear5(ctx, _once, "vs_empty_store")
+
+
+def _once(ctx: Context, index: int, base_tps: float | None) -> Result:
     res = Result("history")
     size = ctx.count(ctx.opts.history_size)
-    wd = ctx.workdir("history")
+    wd = ctx.workdir("history" if index == 0 else f"history-{index + 1}")
     srv = ctx.server(wd)
     with srv:
         hist_name, hist_type = register_linear(srv, ctx, "history")
@@ -67,12 +78,10 @@ def workload(ctx: Context) -> Result:
         res.metrics[f"search_{label}_p50_ms"] = round(1000 * (percentile(vs, 50) or 0), 2)
         res.metrics[f"search_{label}_p99_ms"] = round(1000 * (percentile(vs, 99) or 0), 2)
     res.metrics["search_total_hits"] = totals
-    base = baseline(ctx)
-    base_tps = base.metrics.get("tasks_per_s")
     tps = metrics.get("tasks_per_s")
     ratio = tps / base_tps if tps and base_tps else None
     res.metrics["vs_empty_store"] = round(ratio, 3) if ratio is not None else None
-    res.notes.append(f"empty-store linear-5: {base_tps} tasks/s (same run)")
+    res.notes.append(f"empty-store linear-5: {base_tps} tasks/s (same bench run)")
     res.notes.append(
         f"search: {len(queries)} queries x {SEARCH_REPEAT}, sequential on one connection: " + ", ".join(queries)
     )

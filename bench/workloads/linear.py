@@ -199,6 +199,33 @@ def add_linear_targets(res: Result) -> None:
     res.target("server_cpu_ms_per_task", "<=", 0.4)
 
 
+def compared_with_linear5(ctx: Context, run_once: Callable[[Context, int, float | None], Result], ratio: str) -> Result:
+    """Run a workload whose target is a ratio to linear-5's tasks/s.
+
+    Once: against this run's linear-5. With ``--repeat N``: N times, each against a fresh linear-5 run
+    made just before it (this machine's speed drifts within minutes, so only neighbours compare
+    fairly), and the run with the median ratio is reported, every pair listed.
+    """
+    n = ctx.opts.repeat
+    if n <= 1:
+        return run_once(ctx, 0, baseline(ctx).metrics.get("tasks_per_s"))
+    pairs: list[tuple[Result, float | None]] = []
+    for i in range(n):
+        base, _ = _run_once(ctx, 100 + i)
+        pairs.append((run_once(ctx, i, base.get("tasks_per_s")), base.get("tasks_per_s")))
+    scored = [(r, b) for r, b in pairs if r.status == "ok" and r.metrics.get(ratio) is not None]
+    if not scored:
+        return pairs[-1][0]
+    scored.sort(key=lambda p: p[0].metrics[ratio])
+    picked = scored[len(scored) // 2][0]
+    picked.metrics[f"{ratio}_runs"] = [r.metrics.get(ratio) for r, _ in pairs]
+    picked.metrics["linear5_tasks_per_s_runs"] = [b for _, b in pairs]
+    picked.notes.append(
+        f"{n} runs, each after its own empty-store linear-5; reported: the run with the median {ratio}"
+    )
+    return picked
+
+
 def baseline(ctx: Context) -> Result:
     """The empty-store linear-5 result of this run (runs it once if it has not run)."""
     got = ctx.results.get("linear-5")

@@ -97,10 +97,14 @@ def _check_result(r: dict[str, Any], log: str) -> None:
 
 
 @pytest.mark.timeout(600)
-def test_bench_repeat_reports_the_median_run(tmp_path: Path) -> None:
-    lines, proc = _run_bench(tmp_path, "--only", "linear-5", "--repeat", "3")
+def test_bench_repeat_reports_the_median_runs(tmp_path: Path) -> None:
+    lines, proc = _run_bench(tmp_path, "--only", "linear-5,fanout", "--repeat", "3")
     m = lines[0]["metrics"]
     runs = m["server_cpu_ms_per_task_runs"]
     assert len(runs) == 3 and len(m["tasks_per_s_runs"]) == 3, proc.stderr[-4000:]
     assert m["server_cpu_ms_per_task"] == sorted(runs)[1]
     assert "server_cpu_ms_per_task_runs" in proc.stdout
+    # A ratio workload pairs each of its runs with a linear-5 run of its own, just before it.
+    f = lines[1]["metrics"]
+    assert len(f["vs_linear5_runs"]) == len(f["linear5_tasks_per_s_runs"]) == 3
+    assert f["vs_linear5"] == sorted(f["vs_linear5_runs"])[1]
