@@ -43,6 +43,10 @@ class StateCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def ids(self) -> list[str]:
+        """The cached workflows' ids, least recently used first."""
+        return list(self._entries)
+
     def get(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         entry = self._entries.get(workflow_id)
         if entry is None:
