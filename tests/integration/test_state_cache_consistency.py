@@ -85,6 +85,14 @@ def test_cache_equals_the_file_through_a_random_mix_of_operations(tmp_path: Path
     store = SqliteStore(str(tmp_path / "cache.db"))
     svc = build_services(store, clock)
     engine = svc.engine
+    # Ids in creation order, so the queue's order (ties broken by id) and every run are the same.
+    counter = iter(range(1, 10**9))
+
+    def next_id() -> str:
+        return f"00000000-0000-7000-8000-{next(counter):012d}"
+
+    engine.new_id = next_id
+    engine.env.new_id = next_id
     svc.metadata.register_task_defs(
         [cast(TaskDef, {"name": TASK, "retryCount": 1, "retryDelaySeconds": 0, "responseTimeoutSeconds": 30})]
     )
@@ -94,6 +102,20 @@ def test_cache_equals_the_file_through_a_random_mix_of_operations(tmp_path: Path
 
     def pick() -> str:
         return rng.choice(started)
+
+    paused: list[str] = []
+
+    def pause() -> None:
+        wid = pick()
+        ops.pause(engine, wid)
+        paused.append(wid)
+
+    ended: list[str] = []
+
+    def terminate() -> None:
+        wid = pick()
+        ops.terminate(engine, wid, "random")
+        ended.append(wid)
 
     def start_request() -> dict[str, Any]:
         name = rng.choice(["linear", "forked", "parent"])
@@ -109,10 +131,10 @@ def test_cache_equals_the_file_through_a_random_mix_of_operations(tmp_path: Path
     actions = {
         "start": lambda: started.append(start(engine, start_request())),
         "work": complete_some,
-        "pause": lambda: ops.pause(engine, pick()),
-        "resume": lambda: ops.resume(engine, pick()),
-        "terminate": lambda: ops.terminate(engine, pick(), "random"),
-        "retry": lambda: ops.retry(engine, pick()),
+        "pause": pause,
+        "resume": lambda: ops.resume(engine, paused.pop() if paused else pick()),
+        "terminate": terminate,
+        "retry": lambda: ops.retry(engine, ended.pop() if ended else pick()),
         "rerun": lambda: ops.rerun(engine, pick(), {"workflowInput": {"k": 1}}),
         "restart": lambda: ops.restart(engine, pick()),
         "skip": lambda: ops.skip_task(engine, pick(), rng.choice(["s0", "s1", "s2", "a"]), None),
