@@ -16,8 +16,8 @@ import pytest
 from podium.domain.model import TaskDef, Workflow, WorkflowDef
 from podium.runtime import sweeper
 from podium.service.container import Services
+from podium.service.reruns import retry
 from podium.service.search import parse_search, search_workflows
-from podium.service.workflows import retry
 from podium.store.protocols import SearchQuery
 from podium.store.search_sql import search_workflows_sql, text_index_query
 from podium.store.sqlfiles import migrations

@@ -17,6 +17,7 @@ import orjson
 
 from podium.domain.errors import PodiumError
 from podium.domain.model import TaskDef, WorkflowDef
+from podium.service import reruns
 from podium.service import workflows as ops
 from podium.service.clock import ManualClock
 from podium.service.container import build_services
@@ -134,9 +135,9 @@ def test_cache_equals_the_file_through_a_random_mix_of_operations(tmp_path: Path
         "pause": pause,
         "resume": lambda: ops.resume(engine, paused.pop() if paused else pick()),
         "terminate": terminate,
-        "retry": lambda: ops.retry(engine, ended.pop() if ended else pick()),
-        "rerun": lambda: ops.rerun(engine, pick(), {"workflowInput": {"k": 1}}),
-        "restart": lambda: ops.restart(engine, pick()),
+        "retry": lambda: reruns.retry(engine, ended.pop() if ended else pick()),
+        "rerun": lambda: reruns.rerun(engine, pick(), {"workflowInput": {"k": 1}}),
+        "restart": lambda: reruns.restart(engine, pick()),
         "skip": lambda: ops.skip_task(engine, pick(), rng.choice(["s0", "s1", "s2", "a"]), None),
         "remove": lambda: ops.remove(engine, pick()),
         "time": lambda: clock.advance(rng.randint(1, 40_000)),

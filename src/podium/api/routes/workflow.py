@@ -13,7 +13,7 @@ from podium.api.responses import empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params, workflow_search_params
 from podium.api.views import workflow_view
 from podium.domain.errors import InvalidArgument
-from podium.service import search, starting
+from podium.service import reruns, search, starting
 from podium.service import workflows as wfs
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
@@ -107,13 +107,13 @@ async def bulk_resume(request: Request) -> Response:
 @router.post("/bulk/restart", summary="Restart many workflows")
 async def bulk_restart(request: Request, useLatestDefinitions: bool = Query(False)) -> Response:
     engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.restart(engine, w, useLatestDefinitions))
+    return _bulk(await _ids(request), lambda w: reruns.restart(engine, w, useLatestDefinitions))
 
 
 @router.post("/bulk/retry", summary="Retry many workflows")
 async def bulk_retry(request: Request) -> Response:
     engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.retry(engine, w))
+    return _bulk(await _ids(request), lambda w: reruns.retry(engine, w))
 
 
 @router.post("/bulk/terminate", summary="Terminate many workflows")
@@ -336,18 +336,18 @@ def _python_repr(text: str) -> Any:
 @router.post("/{workflow_id}/rerun", summary="Re-run from the start or from a task → workflow id")
 async def rerun(request: Request, workflow_id: str) -> Response:
     body = await json_body(request, default={})
-    return text_response(wfs.rerun(services(request).engine, workflow_id, body))
+    return text_response(reruns.rerun(services(request).engine, workflow_id, body))
 
 
 @router.post("/{workflow_id}/restart", summary="Restart a terminal execution", status_code=204)
 async def restart(request: Request, workflow_id: str, useLatestDefinitions: bool = Query(False)) -> Response:
-    wfs.restart(services(request).engine, workflow_id, useLatestDefinitions)
+    reruns.restart(services(request).engine, workflow_id, useLatestDefinitions)
     return empty(204)
 
 
 @router.post("/{workflow_id}/retry", summary="Retry the failed tasks of an execution", status_code=204)
 async def retry(request: Request, workflow_id: str, resumeSubworkflowTasks: bool = Query(False)) -> Response:
-    wfs.retry(services(request).engine, workflow_id, resumeSubworkflowTasks)
+    reruns.retry(services(request).engine, workflow_id, resumeSubworkflowTasks)
     return empty(204)
 
 
