@@ -24,11 +24,11 @@ from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
 from podium.store.postgres_base import PgRecords, now_ms
 from podium.store.postgres_base import Q as _Q
-from podium.store.postgres_conn import TRANSIENT, unavailable
 from podium.store.postgres_group import GroupConnector
 from podium.store.postgres_listen import Listener, queue_payload
 from podium.store.postgres_migrate import migrate
 from podium.store.postgres_rows import rows_sql
+from podium.store.postgres_session import TRANSIENT, unavailable
 from podium.store.rows import task_args, workflow_insert_args, workflow_update_args
 from podium.store.snapshots import SnapshotCache
 

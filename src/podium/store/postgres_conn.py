@@ -15,117 +15,28 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
-from psycopg import errors as pgerr
-from psycopg.adapt import Buffer, Dumper
-from psycopg.postgres import types as pg_types
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from podium.domain.errors import BackendUnavailable
 from podium.store.postgres_rows import rows_sql, send_rows
+from podium.store.postgres_session import (
+    CONNECT_TIMEOUT_S,
+    TRANSIENT,
+    Session,
+    configure,
+    connect,
+    first_line,
+    unavailable,
+)
 
 log = logging.getLogger("podium.store.postgres")
 
-# Errors that say "try again": the server went away, is restarting, or aborted the transaction
-# to break a deadlock or a lock wait.
-TRANSIENT: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
 _BORROW_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT, PoolTimeout)
-CONNECT_TIMEOUT_S = 5
 # After a failed connect, calls fail fast for this long instead of each waiting on a dead host.
 RECONNECT_PAUSE_S = 0.2
-SESSION_SETTINGS = (
-    "SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false)"
-)
-
-
-class _JsonText(Dumper):
-    """Bytes parameters are UTF-8 JSON for text columns: send them as they are."""
-
-    oid = pg_types["text"].oid
-
-    def dump(self, obj: Buffer) -> Buffer:
-        return obj
-
-
-def configure(conn: psycopg.Connection[Any]) -> None:
-    """Per-connection set-up shared by the dedicated connection, the pool and the listener."""
-    conn.adapters.register_dumper(bytes, _JsonText)
-    conn.prepared_max = 256
-    conn.execute(SESSION_SETTINGS, prepare=False)
-
-
-def connect(url: str, application_name: str = "podium") -> psycopg.Connection[Any]:
-    conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name)
-    try:
-        configure(conn)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-class Session:
-    """One thread's connection and transaction state."""
-
-    __slots__ = (
-        "batch_rows",
-        "batch_sql",
-        "conn",
-        "depth",
-        "group_error",
-        "open",
-        "pipe",
-        "pipeline",
-        "pooled",
-        "prefetched_task_lists",
-        "prefetched_tasks",
-        "rcur",
-        "units",
-        "wcur",
-    )
-
-    def __init__(self, pooled: bool) -> None:
-        self.conn: psycopg.Connection[Any] | None = None
-        self.depth = 0
-        # Group commit (``postgres_group``): a transaction left open across units, the error that
-        # lost one (owed to the units waiting for its commit), and a counter naming units' savepoints.
-        self.open = False
-        self.group_error: BackendUnavailable | None = None
-        self.units = 0
-        self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
-        self.pipe: psycopg.Pipeline | None = None
-        # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,
-        # and the task lists of workflows loaded for a decide.
-        self.prefetched_tasks: dict[str, str] = {}
-        self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
-        self.pooled = pooled
-        # Deferred writes of one kind (see ``Connector.defer``): row key -> statement arguments.
-        self.batch_rows: dict[Any, Sequence[Any]] = {}
-        self.batch_sql = ""
-        # Cursors kept for the connection's lifetime: one for writes (never read back), one for reads
-        # outside a transaction. A cursor costs more to make than most statements cost to send.
-        self.wcur: psycopg.Cursor[Any] | None = None
-        self.rcur: psycopg.Cursor[Any] | None = None
-
-    def writer(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
-        cur = self.wcur
-        if cur is None or cur.connection is not conn:
-            cur = self.wcur = conn.cursor()
-            self.rcur = conn.cursor()
-        return cur
-
-    def reader(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
-        """Inside a transaction (a pipeline) each read gets a fresh cursor, so no result lands on another's."""
-        if self.depth or self.open:
-            return conn.cursor()
-        self.writer(conn)
-        assert self.rcur is not None
-        return self.rcur
-
-
 class Connector:
     """Hands out the calling thread's connection; runs statements and transactions on it."""
 
@@ -159,7 +70,7 @@ class Connector:
             conn = s.conn = connect(self.url)
         except TRANSIENT as e:
             self._retry_at = time.monotonic() + RECONNECT_PAUSE_S
-            raise BackendUnavailable(f"Database unavailable: {_first_line(e)}") from e
+            raise BackendUnavailable(f"Database unavailable: {first_line(e)}") from e
         return conn
 
     def pool(self) -> ConnectionPool[Any]:
@@ -409,16 +320,3 @@ class Connector:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
-
-
-def unavailable(e: BaseException) -> BackendUnavailable:
-    if isinstance(e, BackendUnavailable):
-        return e
-    if isinstance(e, pgerr.DeadlockDetected | pgerr.SerializationFailure | pgerr.LockNotAvailable):
-        return BackendUnavailable(f"Database conflict, retry: {_first_line(e)}")
-    return BackendUnavailable(f"Database unavailable: {_first_line(e)}")
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

@@ -22,7 +22,8 @@ from typing import Any
 import psycopg
 
 from podium.domain.errors import BackendUnavailable
-from podium.store.postgres_conn import TRANSIENT, Connector, Session, unavailable
+from podium.store.postgres_conn import Connector
+from podium.store.postgres_session import TRANSIENT, Session, unavailable
 
 
 class GroupConnector(Connector):
