@@ -13,7 +13,7 @@ from podium import __version__, ui
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
-from podium.api.routes import events, health, metadata, tasks, workflow
+from podium.api.routes import events, health, metadata, tasks, workflow, workflow_bulk
 from podium.api.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    for router in (health.router, metadata.router, workflow.router, tasks.router, events.router, ui.router):
+    routers = (health, metadata, workflow_bulk, workflow, tasks, events, ui)
+    for router in (m.router for m in routers):
         app.include_router(router)
     app.state.barrier = barrier
     return app

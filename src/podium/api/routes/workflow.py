@@ -18,8 +18,6 @@ from podium.service import workflows as wfs
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
 
-BULK_LIMIT = 1000
-
 
 @router.post("", summary="Start a workflow (StartWorkflowRequest) → workflow id")
 async def start_workflow(request: Request) -> Response:
@@ -64,99 +62,6 @@ async def decide(request: Request, workflow_id: str) -> Response:
     engine = services(request).engine
     engine.decide(workflow_id)
     return empty()
-
-
-# -- bulk (SPEC §6.3) -------------------------------------------------------------------------
-async def _ids(request: Request) -> list[str]:
-    body = await json_body(request)
-    if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
-        raise InvalidArgument("Expected a JSON list of workflow ids")
-    if len(body) > BULK_LIMIT:
-        raise InvalidArgument(f"Cannot process more than {BULK_LIMIT} workflows. Please use multiple requests.")
-    return body
-
-
-def _bulk(ids: list[str], action: Any) -> Response:
-    from podium.domain.errors import PodiumError
-
-    ok: list[str] = []
-    errors: dict[str, str] = {}
-    for wid in ids:
-        try:
-            action(wid)
-            ok.append(wid)
-        except PodiumError as e:
-            errors[wid] = e.message
-    return json_response(
-        {"bulkErrorResults": errors, "bulkSuccessfulResults": ok, "message": "Bulk Request has been processed."}
-    )
-
-
-@router.put("/bulk/pause", summary="Pause many workflows")
-async def bulk_pause(request: Request) -> Response:
-    engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.pause(engine, w))
-
-
-@router.put("/bulk/resume", summary="Resume many workflows")
-async def bulk_resume(request: Request) -> Response:
-    engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.resume(engine, w))
-
-
-@router.post("/bulk/restart", summary="Restart many workflows")
-async def bulk_restart(request: Request, useLatestDefinitions: bool = Query(False)) -> Response:
-    engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: reruns.restart(engine, w, useLatestDefinitions))
-
-
-@router.post("/bulk/retry", summary="Retry many workflows")
-async def bulk_retry(request: Request) -> Response:
-    engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: reruns.retry(engine, w))
-
-
-@router.post("/bulk/terminate", summary="Terminate many workflows")
-async def bulk_terminate(request: Request, reason: str | None = Query(None)) -> Response:
-    engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.terminate(engine, w, reason))
-
-
-@router.delete("/bulk/remove", summary="Remove many workflows")
-async def bulk_remove(request: Request, archiveWorkflow: bool = Query(True)) -> Response:
-    engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.remove(engine, w, archiveWorkflow))
-
-
-@router.delete("/bulk/terminate-remove", summary="Terminate and remove many workflows")
-async def bulk_terminate_remove(
-    request: Request, reason: str | None = Query(None), archiveWorkflow: bool = Query(True)
-) -> Response:
-    engine = services(request).engine
-
-    def act(w: str) -> None:
-        wfs.terminate_quietly(engine, w, reason)
-        wfs.remove(engine, w, archiveWorkflow)
-
-    return _bulk(await _ids(request), act)
-
-
-@router.post("/bulk/search", summary="Fetch many workflows")
-async def bulk_search(request: Request, includeTasks: bool = Query(True)) -> Response:
-    engine = services(request).engine
-    ids = await _ids(request)
-    found: list[Any] = []
-    errors: dict[str, str] = {}
-    from podium.domain.errors import PodiumError
-
-    for wid in ids:
-        try:
-            found.append(workflow_view(wfs.get_workflow(engine, wid, includeTasks)))
-        except PodiumError as e:
-            errors[wid] = e.message
-    return json_response(
-        {"bulkErrorResults": errors, "bulkSuccessfulResults": found, "message": "Bulk Request has been processed."}
-    )
 
 
 # -- correlation -------------------------------------------------------------------------------
