@@ -343,3 +343,30 @@ def test_admin_endpoints(api: httpx.Client, uniq: str) -> None:
     assert api.post("/admin/sweep/requeue/no-such-workflow").text == "false"
     assert isinstance(api.get("/admin/queues").json(), dict)
     assert api.get("/admin/config").json()["version"]
+
+
+def test_bulk_endpoints_are_not_taken_for_single_workflow_routes(api: httpx.Client, uniq: str) -> None:
+    """/bulk/pause and /{workflow_id}/pause share a shape: every bulk path must reach the bulk handler."""
+    t = f"bk_{uniq}"
+    taskdef(api, t)
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
+    ids = [api.post("/workflow", json={"name": name}).text for _ in range(2)]
+
+    def ok(r: httpx.Response) -> list[Any]:
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["message"] == "Bulk Request has been processed." and not body["bulkErrorResults"]
+        return list(body["bulkSuccessfulResults"])
+
+    assert ok(api.put("/workflow/bulk/pause", json=ids)) == ids
+    assert {api.get(f"/workflow/{w}").json()["status"] for w in ids} == {"PAUSED"}
+    assert ok(api.put("/workflow/bulk/resume", json=ids)) == ids
+    assert ok(api.post("/workflow/bulk/terminate", json=ids, params={"reason": "bulk"})) == ids
+    assert ok(api.post("/workflow/bulk/retry", json=ids)) == ids
+    assert ok(api.post("/workflow/bulk/terminate", json=ids)) == ids
+    assert ok(api.post("/workflow/bulk/restart", json=ids)) == ids
+    assert {api.get(f"/workflow/{w}").json()["status"] for w in ids} == {"RUNNING"}
+    assert [w["workflowId"] for w in ok(api.post("/workflow/bulk/search", json=ids))] == ids
+    assert ok(api.request("DELETE", "/workflow/bulk/terminate-remove", json=ids[:1])) == ids[:1]
+    assert ok(api.request("DELETE", "/workflow/bulk/remove", json=ids[1:])) == ids[1:]
+    assert all(api.get(f"/workflow/{w}").status_code == 404 for w in ids)
