@@ -142,16 +142,9 @@ class PostgresStore(PgRecords):
             s.prefetched_tasks.clear()
 
     # -- metadata -------------------------------------------------------------------------
-    def get_task_def(self, name: str) -> TaskDef | None:
-        raw = self._one("get_task_def", (name,))
-        return None if raw is None else cast(TaskDef, _loads(raw))
-
     def put_task_def(self, td: TaskDef) -> None:
         self._exec("put_task_def", (td["name"], _dumps(td)))
         self._exec("notify_metadata", (self.node,))
-
-    def list_task_defs(self) -> list[TaskDef]:
-        return [cast(TaskDef, _loads(r[0])) for r in self._all("list_task_defs")]
 
     def delete_task_def(self, name: str) -> bool:
         found = bool(self._all("delete_task_def", (name,)))
@@ -159,19 +152,9 @@ class PostgresStore(PgRecords):
             self._exec("notify_metadata", (self.node,))
         return found
 
-    def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef | None:
-        if version is None:
-            raw = self._one("get_latest_workflow_def", (name,))
-        else:
-            raw = self._one("get_workflow_def", (name, version))
-        return None if raw is None else cast(WorkflowDef, _loads(raw))
-
     def put_workflow_def(self, wd: WorkflowDef, now: int) -> None:
         self._exec("put_workflow_def", (wd["name"], wd.get("version", 1), _dumps(wd), now))
         self._exec("notify_metadata", (self.node,))
-
-    def list_workflow_defs(self) -> list[WorkflowDef]:
-        return [cast(WorkflowDef, _loads(r[0])) for r in self._all("list_workflow_defs")]
 
     def delete_workflow_def(self, name: str, version: int) -> bool:
         found = bool(self._all("delete_workflow_def", (name, version)))
@@ -278,23 +261,6 @@ class PostgresStore(PgRecords):
         if earlier is None or at < earlier[0]:
             self._c.defer(sql, workflow_id, (at, workflow_id))
 
-    def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
-        return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
-
-    def workflows_by_correlation(self, name: str, correlation_id: str) -> list[Workflow]:
-        rows = self._all("workflows_by_correlation", (name, correlation_id))
-        return [self._join(r[0], r[1]) for r in rows]
-
-    def child_workflow_ids(self, workflow_id: str) -> list[str]:
-        return [r[0] for r in self._all("child_workflow_ids", (workflow_id,))]
-
-    def count_in_progress(self, task_def_name: str) -> int:
-        return int(self._one("count_in_progress", (task_def_name,)) or 0)
-
-    def pending_tasks_of_type(self, task_type: str, start: int, count: int) -> list[Task]:
-        rows = self._all("pending_tasks_of_type", (task_type, count, start))
-        return [cast(Task, _loads(r[0])) for r in rows]
-
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
         if self.notify_peers:
@@ -323,27 +289,8 @@ class PostgresStore(PgRecords):
             args = (visible_at, queue, task_id)
             self._c.defer(_Q["queue_set_visible_rows"], (queue, task_id), args)
 
-    def queue_remove(self, queue: str, task_id: str) -> None:
-        self._exec("queue_remove", (queue, task_id))
-
-    def queue_remove_task(self, task_id: str) -> None:
-        self._exec("queue_remove_task", (task_id,))
-
-    def queue_size(self, queue: str) -> int:
-        return int(self._one("queue_size", (queue,)) or 0)
-
-    def queue_sizes(self, now: int) -> dict[str, tuple[int, int]]:
-        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in self._all("queue_sizes", (now,))}
-
-    def queue_next_visible(self, queue: str) -> int | None:
-        v = self._one("queue_next_visible", (queue,))
-        return None if v is None else int(v)
-
     def queue_requeue(self, queue: str, now: int) -> int:
         n = len(self._all("queue_requeue", (now, queue, now)))
         if n and self.notify_peers:
             self._exec("notify_queue", (queue_payload(self.node, queue, None),))
         return n
-
-    def queue_contains(self, queue: str, task_id: str) -> bool:
-        return self._one("queue_contains", (queue, task_id)) is not None

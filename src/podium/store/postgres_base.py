@@ -14,9 +14,9 @@ import orjson
 from podium.domain.model import EventHandler, PollData, Task, TaskExecLog, Workflow
 from podium.store.postgres_conn import Connector
 from podium.store.protocols import SearchQuery
-from podium.store.rows import event_execution_args
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
-from podium.store.snapshots import SnapshotCache, SnapshotRows
+from podium.store.shared_records import SharedRecords
+from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import queries
 
 
@@ -36,7 +36,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class PgRecords(SnapshotRows):
+class PgRecords(SharedRecords):
     """Statement helpers over a ``Connector`` plus the single-node record kinds."""
 
     _c: Connector
@@ -57,12 +57,6 @@ class PgRecords(SnapshotRows):
 
 
     # -- poll data, logs ------------------------------------------------------------------
-    def put_poll_data(self, rows: Sequence[PollData]) -> None:
-        self._many(
-            "put_poll_data",
-            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
-        )
-
     def list_poll_data(self) -> list[PollData]:
         out: list[PollData] = []
         for q, d, w, t in self._all("list_poll_data"):
@@ -72,9 +66,6 @@ class PgRecords(SnapshotRows):
             out.append(pd)
         return out
 
-    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
-        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
-
     def get_logs(self, task_id: str) -> list[TaskExecLog]:
         rows = self._all("get_logs", (task_id,))
         return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
@@ -82,14 +73,6 @@ class PgRecords(SnapshotRows):
     # -- events ---------------------------------------------------------------------------
     def put_event_handler(self, eh: EventHandler) -> None:
         self._exec("put_event_handler", (eh["name"], eh["event"], bool(eh.get("active", False)), _dumps(eh)))
-
-    def get_event_handler(self, name: str) -> EventHandler | None:
-        raw = self._one("get_event_handler", (name,))
-        return None if raw is None else cast(EventHandler, _loads(raw))
-
-    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
-        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
-        return [cast(EventHandler, _loads(r[0])) for r in rows]
 
     def delete_event_handler(self, name: str) -> bool:
         return bool(self._all("delete_event_handler", (name,)))
@@ -108,27 +91,11 @@ class PgRecords(SnapshotRows):
         return int(total), [cast(Task, _loads(r[0])) for r in rows]
 
     # -- event queue and event executions -------------------------------------------------
-    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
-        self._exec("event_publish", (queue, message_id, payload, now))
-
     def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
         """Take (lease) the oldest messages no other node holds; an ack deletes, a crash lets the lease end."""
         now = now_ms()
         rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
         return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)
-
-    def event_ack(self, seq: int) -> None:
-        self._exec("event_ack", (seq,))
-
-    def event_queue_sizes(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
-
-    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
-        self._exec("put_event_execution", event_execution_args(key, execution))
-
-    def get_event_execution(self, key: str) -> dict[str, Any] | None:
-        raw = self._one("get_event_execution", (key,))
-        return None if raw is None else cast(dict[str, Any], _loads(raw))
 
     def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
         rows = self._all("list_event_executions", (handler_name, limit))

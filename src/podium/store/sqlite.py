@@ -14,7 +14,6 @@ import orjson
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.domain.statuses import WORKFLOW_TERMINAL
 from podium.store.rows import (
-    event_execution_args,
     task_args,
     workflow_insert_args,
     workflow_update_args,
@@ -34,31 +33,14 @@ class SqliteStore(SqliteSearch):
     single_writer = True
 
     # -- metadata -------------------------------------------------------------------------
-    def get_task_def(self, name: str) -> TaskDef | None:
-        raw = self._one("get_task_def", (name,))
-        return None if raw is None else cast(TaskDef, _loads(raw))
-
     def put_task_def(self, td: TaskDef) -> None:
         self._exec("put_task_def", (td["name"], _dumps(td)))
-
-    def list_task_defs(self) -> list[TaskDef]:
-        return [cast(TaskDef, _loads(r[0])) for r in self._all("list_task_defs")]
 
     def delete_task_def(self, name: str) -> bool:
         return self._exec("delete_task_def", (name,)) > 0
 
-    def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef | None:
-        if version is None:
-            raw = self._one("get_latest_workflow_def", (name,))
-        else:
-            raw = self._one("get_workflow_def", (name, version))
-        return None if raw is None else cast(WorkflowDef, _loads(raw))
-
     def put_workflow_def(self, wd: WorkflowDef, now: int) -> None:
         self._exec("put_workflow_def", (wd["name"], wd.get("version", 1), _dumps(wd), now))
-
-    def list_workflow_defs(self) -> list[WorkflowDef]:
-        return [cast(WorkflowDef, _loads(r[0])) for r in self._all("list_workflow_defs")]
 
     def delete_workflow_def(self, name: str, version: int) -> bool:
         return self._exec("delete_workflow_def", (name, version)) > 0
@@ -140,23 +122,6 @@ class SqliteStore(SqliteSearch):
         self._exec("set_next_check_min", (at, workflow_id, at))
         self.states.next_check_lowered(workflow_id, at)
 
-    def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
-        return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
-
-    def workflows_by_correlation(self, name: str, correlation_id: str) -> list[Workflow]:
-        rows = self._all("workflows_by_correlation", (name, correlation_id))
-        return [self._join(r[0], r[1]) for r in rows]
-
-    def child_workflow_ids(self, workflow_id: str) -> list[str]:
-        return [r[0] for r in self._all("child_workflow_ids", (workflow_id,))]
-
-    def count_in_progress(self, task_def_name: str) -> int:
-        return int(self._one("count_in_progress", (task_def_name,)) or 0)
-
-    def pending_tasks_of_type(self, task_type: str, start: int, count: int) -> list[Task]:
-        rows = self._all("pending_tasks_of_type", (task_type, count, start))
-        return [cast(Task, _loads(r[0])) for r in rows]
-
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
         self._exec("queue_push", (queue, task_id, priority, visible_at, now))
@@ -167,35 +132,10 @@ class SqliteStore(SqliteSearch):
     def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
         self._exec("queue_set_visible", (visible_at, queue, task_id))
 
-    def queue_remove(self, queue: str, task_id: str) -> None:
-        self._exec("queue_remove", (queue, task_id))
-
-    def queue_remove_task(self, task_id: str) -> None:
-        self._exec("queue_remove_task", (task_id,))
-
-    def queue_size(self, queue: str) -> int:
-        return int(self._one("queue_size", (queue,)) or 0)
-
-    def queue_sizes(self, now: int) -> dict[str, tuple[int, int]]:
-        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in self._all("queue_sizes", (now,))}
-
-    def queue_next_visible(self, queue: str) -> int | None:
-        v = self._one("queue_next_visible", (queue,))
-        return None if v is None else int(v)
-
     def queue_requeue(self, queue: str, now: int) -> int:
         return self._exec("queue_requeue", (now, queue, now))
 
-    def queue_contains(self, queue: str, task_id: str) -> bool:
-        return self._one("queue_contains", (queue, task_id)) is not None
-
     # -- poll data, logs ------------------------------------------------------------------
-    def put_poll_data(self, rows: Sequence[PollData]) -> None:
-        self._many(
-            "put_poll_data",
-            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
-        )
-
     def list_poll_data(self) -> list[PollData]:
         out: list[PollData] = []
         for q, d, w, t in self._all("list_poll_data"):
@@ -205,9 +145,6 @@ class SqliteStore(SqliteSearch):
             out.append(pd)
         return out
 
-    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
-        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
-
     def get_logs(self, task_id: str) -> list[TaskExecLog]:
         return [{"log": r[0], "taskId": task_id, "createdTime": r[1]} for r in self._all("get_logs", (task_id,))]
 
@@ -215,36 +152,12 @@ class SqliteStore(SqliteSearch):
     def put_event_handler(self, eh: EventHandler) -> None:
         self._exec("put_event_handler", (eh["name"], eh["event"], int(eh.get("active", False)), _dumps(eh)))
 
-    def get_event_handler(self, name: str) -> EventHandler | None:
-        raw = self._one("get_event_handler", (name,))
-        return None if raw is None else cast(EventHandler, _loads(raw))
-
-    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
-        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
-        return [cast(EventHandler, _loads(r[0])) for r in rows]
-
     def delete_event_handler(self, name: str) -> bool:
         return self._exec("delete_event_handler", (name,)) > 0
 
     # -- event queue and event executions -------------------------------------------------
-    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
-        self._exec("event_publish", (queue, message_id, payload, now))
-
     def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
         return [(int(r[0]), r[1], r[2], r[3]) for r in self._all("event_peek", (limit,))]
-
-    def event_ack(self, seq: int) -> None:
-        self._exec("event_ack", (seq,))
-
-    def event_queue_sizes(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
-
-    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
-        self._exec("put_event_execution", event_execution_args(key, execution))
-
-    def get_event_execution(self, key: str) -> dict[str, Any] | None:
-        raw = self._one("get_event_execution", (key,))
-        return None if raw is None else cast(dict[str, Any], _loads(raw))
 
     def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
         return [cast(dict[str, Any], _loads(r[0])) for r in self._all("list_event_executions", (handler_name, limit))]

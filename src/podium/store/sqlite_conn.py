@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from podium.domain.model import Workflow
-from podium.store.snapshots import SnapshotCache, SnapshotRows
+from podium.store.shared_records import SharedRecords
+from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
 from podium.store.state_cache import StateCache
 
@@ -24,7 +25,7 @@ def _path_from_url(url: str) -> str:
     return url
 
 
-class SqliteConnection(SnapshotRows):
+class SqliteConnection(SharedRecords):
     """The connection, its lock and transactions, and the row codec the record methods share."""
 
     def __init__(self, url: str) -> None:

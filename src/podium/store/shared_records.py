@@ -1,0 +1,114 @@
+"""Store methods both dialects share: each runs one named query (``sql/<dialect>/queries.sql``) and
+turns its rows into records the same way, so only the SQL text differs between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import orjson
+
+from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
+from podium.store.rows import event_execution_args
+from podium.store.snapshots import SnapshotRows
+
+
+class SharedRecords(SnapshotRows):
+    """Metadata, execution, queue, poll-data, log and event records read and written the same way."""
+
+    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    # -- metadata --------------------------------------------------------------------------------
+    def get_task_def(self, name: str) -> TaskDef | None:
+        raw = self._one("get_task_def", (name,))
+        return None if raw is None else cast(TaskDef, orjson.loads(raw))
+
+    def list_task_defs(self) -> list[TaskDef]:
+        return [cast(TaskDef, orjson.loads(r[0])) for r in self._all("list_task_defs")]
+
+    def get_workflow_def(self, name: str, version: int | None = None) -> WorkflowDef | None:
+        if version is None:
+            raw = self._one("get_latest_workflow_def", (name,))
+        else:
+            raw = self._one("get_workflow_def", (name, version))
+        return None if raw is None else cast(WorkflowDef, orjson.loads(raw))
+
+    def list_workflow_defs(self) -> list[WorkflowDef]:
+        return [cast(WorkflowDef, orjson.loads(r[0])) for r in self._all("list_workflow_defs")]
+
+    # -- executions ------------------------------------------------------------------------------
+    def running_workflow_ids(self, name: str, version: int, start: int, end: int) -> list[str]:
+        return [r[0] for r in self._all("running_workflow_ids", (name, version, start, end))]
+
+    def workflows_by_correlation(self, name: str, correlation_id: str) -> list[Workflow]:
+        rows = self._all("workflows_by_correlation", (name, correlation_id))
+        return [self._join(r[0], r[1]) for r in rows]
+
+    def child_workflow_ids(self, workflow_id: str) -> list[str]:
+        return [r[0] for r in self._all("child_workflow_ids", (workflow_id,))]
+
+    def count_in_progress(self, task_def_name: str) -> int:
+        return int(self._one("count_in_progress", (task_def_name,)) or 0)
+
+    def pending_tasks_of_type(self, task_type: str, start: int, count: int) -> list[Task]:
+        rows = self._all("pending_tasks_of_type", (task_type, count, start))
+        return [cast(Task, orjson.loads(r[0])) for r in rows]
+
+    # -- queues ----------------------------------------------------------------------------------
+    def queue_remove(self, queue: str, task_id: str) -> None:
+        self._exec("queue_remove", (queue, task_id))
+
+    def queue_remove_task(self, task_id: str) -> None:
+        self._exec("queue_remove_task", (task_id,))
+
+    def queue_size(self, queue: str) -> int:
+        return int(self._one("queue_size", (queue,)) or 0)
+
+    def queue_sizes(self, now: int) -> dict[str, tuple[int, int]]:
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in self._all("queue_sizes", (now,))}
+
+    def queue_next_visible(self, queue: str) -> int | None:
+        v = self._one("queue_next_visible", (queue,))
+        return None if v is None else int(v)
+
+    def queue_contains(self, queue: str, task_id: str) -> bool:
+        return self._one("queue_contains", (queue, task_id)) is not None
+
+    # -- poll data, logs -------------------------------------------------------------------------
+    def put_poll_data(self, rows: Sequence[PollData]) -> None:
+        self._many(
+            "put_poll_data",
+            [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
+        )
+
+    def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
+        self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
+
+    # -- events ----------------------------------------------------------------------------------
+    def get_event_handler(self, name: str) -> EventHandler | None:
+        raw = self._one("get_event_handler", (name,))
+        return None if raw is None else cast(EventHandler, orjson.loads(raw))
+
+    def list_event_handlers(self, event: str | None = None) -> list[EventHandler]:
+        rows = self._all("list_event_handlers") if event is None else self._all("event_handlers_for", (event,))
+        return [cast(EventHandler, orjson.loads(r[0])) for r in rows]
+
+    def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None:
+        self._exec("event_publish", (queue, message_id, payload, now))
+
+    def event_ack(self, seq: int) -> None:
+        self._exec("event_ack", (seq,))
+
+    def event_queue_sizes(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
+
+    def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
+        self._exec("put_event_execution", event_execution_args(key, execution))
+
+    def get_event_execution(self, key: str) -> dict[str, Any] | None:
+        raw = self._one("get_event_execution", (key,))
+        return None if raw is None else cast(dict[str, Any], orjson.loads(raw))
