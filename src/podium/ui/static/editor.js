@@ -1,6 +1,7 @@
 // A JSON text editor with line numbers whose problems (syntax errors and the server's validation
 // errors, which name a path such as `tasks[1].loopOver[0].expression`) are pinned to their lines.
-import { h } from './dom.js';
+import { ApiError } from './api.js';
+import { errorBox, h } from './dom.js';
 
 /**
  * Locate the JSON values of `text`: Map path → line (1-based). Paths use the validation form:
@@ -147,4 +148,26 @@ export function jsonEditor({ text = '', label = 'JSON', id = 'json-editor', onIn
     },
   };
   return ed;
+}
+
+/**
+ * Send the editor's JSON with `send(value)`. Bad JSON is shown in the editor and nothing is sent; the
+ * server's validation errors are pinned to their lines (paths mapped by `pathOf`) and summed up in
+ * `status`, other failures shown there. Returns the value sent, or null when it was not accepted.
+ */
+export async function sendFromEditor(ed, status, send, pathOf = (p) => p) {
+  status.replaceChildren();
+  const v = ed.parse();
+  if (v === null) return null;
+  ed.showProblems([]);
+  try {
+    await send(v);
+    return v;
+  } catch (err) {
+    if (err instanceof ApiError && err.validationErrors.length) {
+      ed.showProblems(err.validationErrors.map((e) => ({ path: pathOf(e.path), message: e.message })));
+      status.replaceChildren(h('div', { class: 'error-box' }, err.message));
+    } else status.replaceChildren(errorBox(err));
+    return null;
+  }
 }

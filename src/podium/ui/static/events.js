@@ -1,7 +1,7 @@
 // Event handlers: list and edit (GET/POST/PUT/DELETE /api/event). A server without them answers 404.
 import { Api, ApiError } from './api.js';
 import { dialog, errorBox, h, pageHead, toast } from './dom.js';
-import { jsonEditor } from './editor.js';
+import { jsonEditor, sendFromEditor } from './editor.js';
 
 function unavailable(err) {
   return h('div', { class: 'card' }, h('p', null, 'Event handlers are not available on this server.'),
@@ -56,20 +56,10 @@ async function edit(main, ctx, name, newName) {
   const ed = jsonEditor({ text: JSON.stringify(handler, null, 2), label: 'Event handler JSON', id: 'event-editor' });
   const status = h('div', { role: 'status', 'aria-live': 'polite' });
   const save = async () => {
-    status.replaceChildren();
-    const v = ed.parse();
+    const v = await sendFromEditor(ed, status, (d) => (creating ? Api.createEventHandler(d) : Api.updateEventHandler(d)));
     if (v === null) return;
-    ed.showProblems([]);
-    try {
-      if (creating) await Api.createEventHandler(v); else await Api.updateEventHandler(v);
-      toast(`Saved ${v.name}`);
-      ctx.navigate(`/eventhandlers/${encodeURIComponent(v.name)}`, { replace: creating });
-    } catch (err) {
-      if (err instanceof ApiError && err.validationErrors.length) {
-        ed.showProblems(err.validationErrors.map((e) => ({ path: e.path, message: e.message })));
-        status.replaceChildren(h('div', { class: 'error-box' }, err.message));
-      } else status.replaceChildren(errorBox(err));
-    }
+    toast(`Saved ${v.name}`);
+    ctx.navigate(`/eventhandlers/${encodeURIComponent(v.name)}`, { replace: creating });
   };
   const remove = async () => {
     const ok = await dialog({ title: `Delete ${handler.name}?`, message: 'The handler stops reacting to events.', confirm: 'Delete', danger: true });

@@ -1,7 +1,7 @@
 // Task definitions: list, edit (PUT), create (POST) with validation errors pinned to their lines.
 import { Api, ApiError } from './api.js';
-import { dialog, errorBox, h, pageHead, toast } from './dom.js';
-import { jsonEditor } from './editor.js';
+import { dialog, h, pageHead, toast } from './dom.js';
+import { jsonEditor, sendFromEditor } from './editor.js';
 
 const COLUMNS = ['Name', 'Description', 'Retries', 'Retry logic', 'Timeout (s)', 'Response timeout (s)', 'Timeout policy', 'Concurrency', 'Rate limit', 'Owner'];
 
@@ -44,20 +44,10 @@ async function edit(main, ctx, name, newName) {
   const ed = jsonEditor({ text: JSON.stringify(def, null, 2), label: 'Task definition JSON', id: 'taskdef-editor' });
   const status = h('div', { role: 'status', 'aria-live': 'polite' });
   const save = async () => {
-    status.replaceChildren();
-    const v = ed.parse();
+    const v = await sendFromEditor(ed, status, (d) => (creating ? Api.createTaskDef(d) : Api.updateTaskDef(d)), normalise);
     if (v === null) return;
-    ed.showProblems([]);
-    try {
-      if (creating) await Api.createTaskDef(v); else await Api.updateTaskDef(v);
-      toast(`Saved ${v.name}`);
-      ctx.navigate(`/taskdefs/${encodeURIComponent(v.name)}`, { replace: creating });
-    } catch (err) {
-      if (err instanceof ApiError && err.validationErrors.length) {
-        ed.showProblems(err.validationErrors.map((e) => ({ path: normalise(e.path), message: e.message })));
-        status.replaceChildren(h('div', { class: 'error-box' }, err.message));
-      } else status.replaceChildren(errorBox(err));
-    }
+    toast(`Saved ${v.name}`);
+    ctx.navigate(`/taskdefs/${encodeURIComponent(v.name)}`, { replace: creating });
   };
   main.append(h('div', { class: 'pad' },
     h('div', { class: 'crumbs' }, h('a', { href: '/taskdefs' }, 'Task definitions'), ' / ', def.name),
