@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -250,16 +250,20 @@ class Connector:
 
     def run(self, sql: str, args: Sequence[Any]) -> None:
         """A write; inside a transaction it is only queued."""
+        self._write(lambda cur: cur.execute(sql, args))
+
+    def _write(self, send: Callable[[psycopg.Cursor[Any]], object]) -> None:
+        """Send a write on this thread's connection, after any deferred writes, or on a borrowed one."""
         s = self.session()
         if s.pooled and not s.depth:
             with self.borrowed() as conn:
-                conn.execute(sql, args)
+                send(conn.cursor())
             return
         conn = self.conn_for(s)
         try:
             if s.batch_rows:
                 self.flush(s)
-            s.writer(conn).execute(sql, args)
+            send(s.writer(conn))
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
@@ -296,20 +300,8 @@ class Connector:
         send_rows(s.writer(s.conn), sql, rows)
 
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
-        s = self.session()
-        if s.pooled and not s.depth:
-            with self.borrowed() as conn:
-                conn.cursor().executemany(sql, rows)
-            return
-        conn = self.conn_for(s)
-        try:
-            if s.batch_rows:
-                self.flush(s)
-            s.writer(conn).executemany(sql, rows)
-        except TRANSIENT as e:
-            raise self.lost(s, e) from e
+        if rows:
+            self._write(lambda cur: cur.executemany(sql, rows))
 
     def close(self) -> None:
         conn, self.main.conn = self.main.conn, None
