@@ -404,3 +404,23 @@ def test_load_state_after_a_rolled_back_change(store: Store) -> None:
     assert loaded[1][0]["status"] == "SCHEDULED"
     t1 = store.load_task("t1")
     assert t1 is not None and t1["status"] == "SCHEDULED"
+
+
+def test_known_next_check_is_only_what_the_store_is_sure_of(store: Store) -> None:
+    single = bool(getattr(store, "single_writer", False))
+    with store.transaction():
+        store.insert_workflow(wf("w1"), 500)
+    assert store.known_next_check("w1") == (500 if single else None)
+    with store.transaction():
+        store.set_next_check_min("w1", 300)
+    assert store.known_next_check("w1") == (300 if single else None)
+    with store.transaction():
+        store.set_next_check("w1", 900)  # moved outside a decide: not known any more
+    assert store.known_next_check("w1") is None
+    with pytest.raises(RuntimeError), store.transaction():
+        loaded = store.load_state("w1")
+        assert loaded is not None
+        store.update_workflow(loaded[0], 100)
+        raise RuntimeError("rolled back")
+    assert store.known_next_check("w1") is None  # what the rolled-back unit wrote is forgotten
+    assert store.known_next_check("missing") is None

@@ -32,7 +32,6 @@ def sweep_once(svc: Services) -> int:
         except PodiumError as e:
             log.warning("sweep of %s failed: %s", wid, e.message)
             svc.store.set_next_check(wid, None)
-            svc.engine.forget_check(wid)
         except Exception:
             log.exception("sweep of %s failed", wid)
     return len(due)

@@ -66,7 +66,6 @@ class Engine:
         self._in_flight: dict[str, WorkflowState] = {}
         self._extra_dirty: dict[str, list[Task]] = {}
         self._redecide: list[str] = []
-        self._next_checks: dict[str, int] = {}
         # One process owns the store (SQLite): nothing changes it between this process's own steps.
         self.single_writer = bool(getattr(store, "single_writer", False))
         self._depth = 0
@@ -106,7 +105,7 @@ class Engine:
         self._depth += 1
         started = time.perf_counter()
         try:
-            prior = None if new else self._next_checks.get(wid)
+            prior = None if new else self.store.known_next_check(wid)
             out = decide(state, self.env, self.clock.now(), prior, touched)
             self.persist(state, out, new=new)
         finally:
@@ -169,7 +168,6 @@ class Engine:
             store.insert_workflow(wf, out.next_check)
         else:
             store.update_workflow(wf, out.next_check)
-        self.remember_check(wf["workflowId"], out.next_check)
         if out.deleted_task_ids:
             store.delete_tasks(out.deleted_task_ids)
         changed: dict[str, Task] = {t["taskId"]: t for t in out.new_tasks}
@@ -193,31 +191,6 @@ class Engine:
             self.notifier.notify(queue, delay)
 
     # -- helpers shared by the services -----------------------------------------------------
-    def touch_next_check(self, workflow_id: str, at: int) -> None:
-        """Bring a workflow's next sweeper check forward to ``at`` if it is later."""
-        self.store.set_next_check_min(workflow_id, at)
-        known = self._next_checks.get(workflow_id)
-        if known is not None and at < known:
-            self._next_checks[workflow_id] = at
-
-    def remember_check(self, workflow_id: str, at: int | None) -> None:
-        """Keep the re-check time a decide computed (single-writer stores only: it is then the truth).
-
-        The next decide of the workflow uses it to skip records it does not touch.
-        """
-        if not self.single_writer:
-            return
-        if at is None:
-            self._next_checks.pop(workflow_id, None)
-            return
-        if len(self._next_checks) >= 200_000:
-            self._next_checks.clear()
-        self._next_checks[workflow_id] = at
-
-    def forget_check(self, workflow_id: str) -> None:
-        """The re-check time changed outside a decide: the next decide looks at every record."""
-        self._next_checks.pop(workflow_id, None)
-
     def save_task(self, task: Task) -> None:
         task["updateTime"] = self.clock.now()
         self.store.upsert_tasks([task])

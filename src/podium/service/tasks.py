@@ -71,7 +71,7 @@ class TaskService:
                 for t in out:
                     deadline = self._deadline_after_poll(t, now)
                     if deadline is not None:
-                        engine.touch_next_check(t["workflowInstanceId"], deadline)
+                        store.set_next_check_min(t["workflowInstanceId"], deadline)
         if out:
             metrics.count(metrics.TASK_POLL_COUNT, task_type, amount=len(out))
         return out

@@ -49,7 +49,6 @@ def pause(engine: Engine, workflow_id: str) -> None:
         wf["status"] = st.PAUSED
         wf["updateTime"] = engine.clock.now()
         engine.store.update_workflow(wf, None)
-        engine.forget_check(workflow_id)
 
 
 def resume(engine: Engine, workflow_id: str) -> None:

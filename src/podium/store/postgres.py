@@ -202,6 +202,9 @@ class PostgresStore(PgRecords):
     def load_task(self, task_id: str) -> Task | None:
         return self.get_task(task_id)
 
+    def known_next_check(self, workflow_id: str) -> int | None:
+        return None  # other nodes may have moved it
+
     def delete_workflow(self, workflow_id: str) -> None:
         self._exec("delete_workflow", (workflow_id,))
 

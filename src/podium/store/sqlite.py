@@ -80,6 +80,10 @@ class SqliteStore(SqliteSearch):
             self.states.put(wf, tasks)
             return wf, tasks
 
+    def known_next_check(self, workflow_id: str) -> int | None:
+        cols = self.states.columns(workflow_id)
+        return None if cols is None or cols[2] == UNKNOWN else cols[2]
+
     def load_task(self, task_id: str) -> Task | None:
         with self._lock:
             cached = self.states.task(task_id)
