@@ -1,5 +1,6 @@
 """Store methods both dialects share: each runs one named query (``sql/<dialect>/queries.sql``) and
-turns its rows into records the same way, so only the SQL text differs between SQLite and PostgreSQL."""
+turns its rows into records the same way, so only the SQL text differs between SQLite and PostgreSQL.
+The statement runners (``_exec``, ``_one``, ``_all``, ``_many``) are each store's own."""
 
 from __future__ import annotations
 
@@ -9,18 +10,46 @@ from typing import Any, cast
 import orjson
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
-from podium.store.rows import event_execution_args
-from podium.store.snapshots import SnapshotRows
+from podium.store.rows import event_execution_args, workflow_body
+from podium.store.snapshots import SnapshotCache
 
 
-class SharedRecords(SnapshotRows):
-    """Metadata, execution, queue, poll-data, log and event records read and written the same way."""
+class SharedRecords:
+    """Metadata, execution, queue, poll-data, log and event records read and written the same way, and
+    workflow rows stored apart from their definition snapshot (the row codec)."""
+
+    snapshots: SnapshotCache
+
+    def _exec(self, name: str, args: Sequence[Any] = ()) -> object:
+        raise NotImplementedError
+
+    def _one(self, name: str, args: Sequence[Any]) -> Any:
+        raise NotImplementedError
 
     def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
 
     def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
         raise NotImplementedError
+
+    def _split(self, wf: Workflow) -> tuple[str, bytes]:
+        """Store the definition snapshot once; return its hash and the workflow body without it."""
+        wd = wf["workflowDefinition"]
+        def_hash = self.snapshots.hash_of(wd)
+        if def_hash is None:
+            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
+            def_hash = self.snapshots.remember(wd, raw)
+            self._exec("put_snapshot", (def_hash, raw))
+        return def_hash, workflow_body(wf)
+
+    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
+        """A stored workflow body with its (shared, decoded once) definition snapshot attached."""
+        wf = cast(Workflow, orjson.loads(raw))
+        wd = self.snapshots.get(def_hash)
+        if wd is None:
+            wd = self.snapshots.load(def_hash, self._one("get_snapshot", (def_hash,)))
+        wf["workflowDefinition"] = wd
+        return wf
 
     # -- metadata --------------------------------------------------------------------------------
     def get_task_def(self, name: str) -> TaskDef | None:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
 import orjson
 
-from podium.domain.model import Workflow, WorkflowDef
-from podium.store.rows import workflow_body
+from podium.domain.model import WorkflowDef
 
 
 class SnapshotCache:
@@ -59,33 +57,3 @@ class SnapshotCache:
             self._by_hash[h] = wd
             self._by_id[id(wd)] = (wd, h)
 
-
-class SnapshotRows:
-    """Workflow rows stored apart from their definition snapshot (both stores): the codec of a row."""
-
-    snapshots: SnapshotCache
-
-    def _exec(self, name: str, args: Sequence[Any] = ()) -> object:
-        raise NotImplementedError
-
-    def _one(self, name: str, args: Sequence[Any]) -> Any:
-        raise NotImplementedError
-
-    def _split(self, wf: Workflow) -> tuple[str, bytes]:
-        """Store the definition snapshot once; return its hash and the workflow body without it."""
-        wd = wf["workflowDefinition"]
-        def_hash = self.snapshots.hash_of(wd)
-        if def_hash is None:
-            raw = orjson.dumps(wd, option=orjson.OPT_SORT_KEYS)
-            def_hash = self.snapshots.remember(wd, raw)
-            self._exec("put_snapshot", (def_hash, raw))
-        return def_hash, workflow_body(wf)
-
-    def _join(self, def_hash: str, raw: str | bytes) -> Workflow:
-        """A stored workflow body with its (shared, decoded once) definition snapshot attached."""
-        wf = cast(Workflow, orjson.loads(raw))
-        wd = self.snapshots.get(def_hash)
-        if wd is None:
-            wd = self.snapshots.load(def_hash, self._one("get_snapshot", (def_hash,)))
-        wf["workflowDefinition"] = wd
-        return wf
