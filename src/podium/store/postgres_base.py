@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import orjson
 
-from podium.domain.model import EventHandler, PollData, Task, TaskExecLog, Workflow
+from podium.domain.model import EventHandler, Task, Workflow
 from podium.store.postgres_conn import Connector
 from podium.store.protocols import SearchQuery
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
@@ -57,18 +57,8 @@ class PgRecords(SharedRecords):
 
 
     # -- poll data, logs ------------------------------------------------------------------
-    def list_poll_data(self) -> list[PollData]:
-        out: list[PollData] = []
-        for q, d, w, t in self._all("list_poll_data"):
-            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": int(t)}
-            if d:
-                pd["domain"] = d
-            out.append(pd)
-        return out
 
-    def get_logs(self, task_id: str) -> list[TaskExecLog]:
-        rows = self._all("get_logs", (task_id,))
-        return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
+
 
     # -- events ---------------------------------------------------------------------------
     def put_event_handler(self, eh: EventHandler) -> None:
@@ -96,7 +86,3 @@ class PgRecords(SharedRecords):
         now = now_ms()
         rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
         return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)
-
-    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
-        rows = self._all("list_event_executions", (handler_name, limit))
-        return [cast(dict[str, Any], _loads(r[0])) for r in rows]

@@ -114,6 +114,19 @@ class SharedRecords:
             [(r["queueName"], r.get("domain", ""), r.get("workerId", ""), r["lastPollTime"]) for r in rows],
         )
 
+    def list_poll_data(self) -> list[PollData]:
+        out: list[PollData] = []
+        for q, d, w, t in self._all("list_poll_data"):
+            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": int(t)}
+            if d:
+                pd["domain"] = d
+            out.append(pd)
+        return out
+
+    def get_logs(self, task_id: str) -> list[TaskExecLog]:
+        rows = self._all("get_logs", (task_id,))
+        return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
+
     def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
         self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
 
@@ -141,3 +154,7 @@ class SharedRecords:
     def get_event_execution(self, key: str) -> dict[str, Any] | None:
         raw = self._one("get_event_execution", (key,))
         return None if raw is None else cast(dict[str, Any], orjson.loads(raw))
+
+    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._all("list_event_executions", (handler_name, limit))
+        return [cast(dict[str, Any], orjson.loads(r[0])) for r in rows]

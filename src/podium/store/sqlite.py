@@ -7,17 +7,18 @@ Plumbing (connection, migrations, units of work, group commit) is in ``sqlite_co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
 import orjson
 
-from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
+from podium.domain.model import EventHandler, Task, TaskDef, Workflow, WorkflowDef
 from podium.domain.statuses import WORKFLOW_TERMINAL
 from podium.store.rows import (
     task_args,
     workflow_insert_args,
     workflow_update_args,
 )
+from podium.store.sqlite_conn import Q
 from podium.store.sqlite_search import SqliteSearch
 from podium.store.state_cache import UNKNOWN
 
@@ -67,6 +68,11 @@ class SqliteStore(SqliteSearch):
         if wf["status"] in WORKFLOW_TERMINAL:
             self._exec("queue_free_text", (wid,))  # (again) for the free-text indexer
         self.states.workflow_written(wf, next_check)
+
+    def get_workflow(self, workflow_id: str) -> Workflow | None:
+        with self._lock:
+            row = self._conn.execute(Q["get_workflow"], (workflow_id,)).fetchone()
+        return None if row is None else self._join(row[0], row[1])
 
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         with self._lock:
@@ -140,17 +146,8 @@ class SqliteStore(SqliteSearch):
         return self._exec("queue_requeue", (now, queue, now))
 
     # -- poll data, logs ------------------------------------------------------------------
-    def list_poll_data(self) -> list[PollData]:
-        out: list[PollData] = []
-        for q, d, w, t in self._all("list_poll_data"):
-            pd: PollData = {"queueName": q, "workerId": w, "lastPollTime": t}
-            if d:
-                pd["domain"] = d
-            out.append(pd)
-        return out
 
-    def get_logs(self, task_id: str) -> list[TaskExecLog]:
-        return [{"log": r[0], "taskId": task_id, "createdTime": r[1]} for r in self._all("get_logs", (task_id,))]
+
 
     # -- events ---------------------------------------------------------------------------
     def put_event_handler(self, eh: EventHandler) -> None:
@@ -162,6 +159,3 @@ class SqliteStore(SqliteSearch):
     # -- event queue and event executions -------------------------------------------------
     def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
         return [(int(r[0]), r[1], r[2], r[3]) for r in self._all("event_peek", (limit,))]
-
-    def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
-        return [cast(dict[str, Any], _loads(r[0])) for r in self._all("list_event_executions", (handler_name, limit))]

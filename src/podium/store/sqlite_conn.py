@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from podium.domain.model import Workflow
 from podium.store.shared_records import SharedRecords
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
@@ -164,11 +163,6 @@ class SqliteConnection(SharedRecords):
     def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._lock:
             self._conn.executemany(Q[name], rows)
-
-    def get_workflow(self, workflow_id: str) -> Workflow | None:
-        with self._lock:
-            row = self._conn.execute(Q["get_workflow"], (workflow_id,)).fetchone()
-        return None if row is None else self._join(row[0], row[1])
 
 
 
