@@ -1,0 +1,74 @@
+"""A unit of work that fails leaves nothing behind: not in the database, not in memory.
+
+Engine-level, over a real SQLite file: the store is made to fail once in the middle of a worker's
+update (after the decide pass, while it is being persisted); later, unrelated work on the same
+workflow must not resurrect the rolled-back result, and the workflow must still run to its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podium.domain import statuses as st
+from podium.domain.errors import BackendUnavailable
+from podium.service.clock import ManualClock
+from podium.service.container import Services, build_services
+from podium.service.starting import start
+from podium.store.sqlite import SqliteStore
+
+
+def _services(tmp_path: Path) -> Services:
+    svc = build_services(SqliteStore(f"sqlite:///{tmp_path / 'uow.db'}"), ManualClock())
+    svc.metadata.register_task_defs([{"name": "work"}])
+    wd = {
+        "name": "two",
+        "version": 1,
+        "tasks": [
+            {"name": "work", "taskReferenceName": "a", "type": "SIMPLE"},
+            {"name": "work", "taskReferenceName": "b", "type": "SIMPLE"},
+        ],
+    }
+    svc.metadata.register_workflow_def(wd, overwrite=True)
+    return svc
+
+
+def _fail_once(store: Any, method: str) -> Callable[[], None]:
+    """Make ``store.<method>`` raise once, as a lost database would; returns the undo."""
+    real = getattr(store, method)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        setattr(store, method, real)
+        raise BackendUnavailable(f"injected failure in {method}")
+
+    setattr(store, method, failing)
+    return lambda: setattr(store, method, real)
+
+
+@pytest.mark.parametrize("method", ["update_workflow", "upsert_tasks", "queue_push"])
+def test_rolled_back_update_never_comes_back(tmp_path: Path, method: str) -> None:
+    svc = _services(tmp_path)
+    wid = start(svc.engine, {"name": "two", "input": {}})
+    (a,) = svc.tasks.poll("work", "w1", None, 1)
+    undo = _fail_once(svc.store, method)
+    with pytest.raises(BackendUnavailable):
+        svc.tasks.update(
+            {"workflowInstanceId": wid, "taskId": a["taskId"], "status": "COMPLETED", "outputData": {"x": 1}}
+        )
+    undo()
+    # The sweeper decides the workflow for its own reasons: the rolled-back result must not reappear.
+    svc.engine.decide(wid)
+    stored = {t["referenceTaskName"]: t for t in svc.store.get_tasks(wid)}
+    assert stored["a"]["status"] == st.IN_PROGRESS
+    assert stored["a"].get("outputData", {}) == {}
+    assert "b" not in stored
+    # The worker retries its update (as it does after a 503): the workflow goes on to its end.
+    svc.tasks.update({"workflowInstanceId": wid, "taskId": a["taskId"], "status": "COMPLETED", "outputData": {"x": 1}})
+    (b,) = svc.tasks.poll("work", "w1", None, 1)
+    assert b["referenceTaskName"] == "b"
+    svc.tasks.update({"workflowInstanceId": wid, "taskId": b["taskId"], "status": "COMPLETED"})
+    wf = svc.store.get_workflow(wid)
+    assert wf is not None and wf["status"] == st.COMPLETED
