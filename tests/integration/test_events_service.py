@@ -179,8 +179,8 @@ def test_value_param_condition_and_fail_task(svc: Services, ev: EventService) ->
     ev.process()
     assert task(svc, wid, "wait")["status"] == st.IN_PROGRESS  # payload has no truthy 'flag'
     wid2 = starting.start(svc.engine, {"name": "emit", "input": {"data": {"why": "no"}}})
-    with svc.store.transaction():
-        events.publish(svc.engine, "conductor:emit:ev", "m-1", {"flag": True, "workflowInstanceId": wid2,
+    with svc.engine.unit() as unit:
+        events.publish(unit, "conductor:emit:ev", "m-1", {"flag": True, "workflowInstanceId": wid2,
                                                                 "data": {"why": "late"}})
     ev.process()
     w = task(svc, wid2, "wait")
@@ -191,8 +191,8 @@ def test_value_param_condition_and_fail_task(svc: Services, ev: EventService) ->
 def test_failed_action_is_recorded_and_message_acked(svc: Services, ev: EventService) -> None:
     ev.add(handler("lost", "conductor:x:y", {
         "action": "complete_task", "complete_task": {"workflowId": "nope", "taskRefName": "t"}}))
-    with svc.store.transaction():
-        events.publish(svc.engine, "conductor:x:y", "m-9", {"a": 1})
+    with svc.engine.unit() as unit:
+        events.publish(unit, "conductor:x:y", "m-9", {"a": 1})
     assert ev.process() == 1
     [execution] = ev.executions("lost")
     assert execution["status"] == st.FAILED and "t" in execution["output"]["error"]
@@ -202,9 +202,9 @@ def test_failed_action_is_recorded_and_message_acked(svc: Services, ev: EventSer
 def test_redelivery_does_not_repeat_completed_actions(svc: Services, ev: EventService) -> None:
     register(svc, "child", [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}])
     ev.add(handler("starter", "conductor:a:b", {"action": "start_workflow", "start_workflow": {"name": "child"}}))
-    with svc.store.transaction():
-        events.publish(svc.engine, "conductor:a:b", "m-1", {})
-        events.publish(svc.engine, "conductor:a:b", "m-1", {})  # the same message again (ack lost)
+    with svc.engine.unit() as unit:
+        events.publish(unit, "conductor:a:b", "m-1", {})
+        events.publish(unit, "conductor:a:b", "m-1", {})  # the same message again (ack lost)
     assert ev.process() == 2
     assert len(ev.executions("starter")) == 1
     assert len(svc.store.running_workflow_ids("child", 1, 0, 2**62)) == 1
@@ -222,9 +222,9 @@ def test_expand_inline_json_action(svc: Services, ev: EventService) -> None:
                                 "output": {"id": "${msg.order.id}"}}}
     ev.add(handler("exp", "conductor:emit:ev", action))
     wid = starting.start(svc.engine, {"name": "emit", "input": {"data": {}}})
-    with svc.store.transaction():
+    with svc.engine.unit() as unit:
         svc.store.event_ack(svc.store.event_peek(1)[0][0])
-        events.publish(svc.engine, "conductor:emit:ev", "m-2",
+        events.publish(unit, "conductor:emit:ev", "m-2",
                        {"workflowInstanceId": wid, "msg": '{"order": {"id": 42}}'})
     ev.process()
     assert task(svc, wid, "wait")["outputData"]["id"] == 42

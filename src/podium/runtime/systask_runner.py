@@ -214,7 +214,7 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
     engine = svc.engine
     store = svc.store
     queue = task_queue(claimed)
-    with store.transaction():
+    with engine.unit() as unit:
         task = store.get_task(claimed["taskId"])
         wf = store.get_workflow(claimed["workflowInstanceId"])
         if task is None or wf is None or st.task_terminal(task["status"]) or st.workflow_terminal(wf["status"]):
@@ -238,8 +238,7 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
             if t["taskId"] == task["taskId"]:
                 tasks[i] = task
                 break
-        engine.decide_state(WorkflowState(wf, tasks), touched=[task])
-    engine.flush_notifications()
+        unit.decide(WorkflowState(wf, tasks), touched=[task])
 
 
 def _async_complete(task: Task) -> bool:

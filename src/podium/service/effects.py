@@ -14,6 +14,7 @@ from podium.domain.errors import PodiumError
 from podium.domain.model import StartWorkflowRequest, Task, Workflow, WorkflowDef
 from podium.expr import ResolutionContext, resolve
 from podium.service.engine import Engine
+from podium.service.unit import Unit
 
 log = logging.getLogger("podium.effects")
 
@@ -48,7 +49,7 @@ def full_json(state: WorkflowState) -> Workflow:
     return wf
 
 
-def start_failure_workflow(engine: Engine, state: WorkflowState, eff: Effect) -> None:
+def start_failure_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     """Start the definition's failureWorkflow with the failed run's details (SPEC §4.11)."""
     from podium.service.starting import new_workflow
 
@@ -61,7 +62,7 @@ def start_failure_workflow(engine: Engine, state: WorkflowState, eff: Effect) ->
         if not isinstance(name, str) or not name:
             raise PodiumError(f"Invalid failure workflow name: {name!r}")
         version = wf["workflowDefinition"].get("failureWorkflowVersion")
-        wd = engine.metadata.workflow_def(name, version)
+        wd = unit.engine.metadata.workflow_def(name, version)
         if wd is None:
             raise PodiumError(f"No such workflow found by name: {name}")
         inp = dict(wf.get("input") or {})
@@ -78,7 +79,7 @@ def start_failure_workflow(engine: Engine, state: WorkflowState, eff: Effect) ->
         req: StartWorkflowRequest = {"name": name, "input": inp, "taskToDomain": wf.get("taskToDomain") or {}}
         if wf.get("correlationId"):
             req["correlationId"] = wf["correlationId"]
-        child = new_workflow(engine, wd, req)
+        child = new_workflow(unit, wd, req)
         output["conductor.failure_workflow"] = child.workflow_id
     except PodiumError as e:
         log.warning("failure workflow of %s not started: %s", wf["workflowId"], e.message)
@@ -109,18 +110,18 @@ def apply_child_result(task: Task, child: Workflow, now: int) -> bool:
     return True
 
 
-def notify_parent(engine: Engine, state: WorkflowState, eff: Effect) -> None:
+def notify_parent(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     """A child ended: update the parent's SUB_WORKFLOW task and decide the parent (SPEC §5.10)."""
     child = state.workflow
     parent_id = eff.data["parent_id"]
-    engine.with_workflow(parent_id, lambda parent: _apply_to_parent(engine, parent, child))
+    unit.with_workflow(parent_id, lambda parent: _apply_to_parent(unit, parent, child))
 
 
-def _apply_to_parent(engine: Engine, parent: WorkflowState, child: Workflow) -> list[Task]:
+def _apply_to_parent(unit: Unit, parent: WorkflowState, child: Workflow) -> list[Task]:
     task_id = child.get("parentWorkflowTaskId")
     for t in parent.tasks:
         if t["taskId"] == task_id or (task_id is None and t.get("subWorkflowId") == child["workflowId"]):
-            return [t] if apply_child_result(t, child, engine.clock.now()) else []
+            return [t] if apply_child_result(t, child, unit.clock.now()) else []
     return []
 
 
@@ -134,7 +135,7 @@ def child_id_for(parent_id: str, task: Task) -> str:
     return str(uuid.uuid3(uuid.NAMESPACE_OID, key))
 
 
-def start_sub_workflow(engine: Engine, state: WorkflowState, eff: Effect) -> None:
+def start_sub_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     """Launch the child of a SUB_WORKFLOW task (or attach to it when it exists)."""
     from podium.service.starting import new_workflow
 
@@ -142,10 +143,10 @@ def start_sub_workflow(engine: Engine, state: WorkflowState, eff: Effect) -> Non
     assert task is not None
     inp = task.get("inputData") or {}
     child_id = child_id_for(state.workflow_id, task)
-    existing = engine.store.get_workflow(child_id)
+    existing = unit.store.get_workflow(child_id)
     try:
         if existing is None:
-            wd = _child_definition(engine, inp)
+            wd = _child_definition(unit.engine, inp)
             req: StartWorkflowRequest = {
                 "name": wd["name"],
                 "version": wd.get("version", 1),
@@ -156,23 +157,23 @@ def start_sub_workflow(engine: Engine, state: WorkflowState, eff: Effect) -> Non
             if state.workflow.get("correlationId"):
                 req["correlationId"] = state.workflow["correlationId"]
             child = new_workflow(
-                engine, wd, req, workflow_id=child_id, parent_id=state.workflow_id, parent_task_id=task["taskId"]
+                unit, wd, req, workflow_id=child_id, parent_id=state.workflow_id, parent_task_id=task["taskId"]
             ).workflow
         else:
             child = existing
     except PodiumError as e:
         task["status"] = st.FAILED
         task["reasonForIncompletion"] = e.message
-        task["endTime"] = engine.clock.now()
-        engine.redecide(state.workflow_id)
+        task["endTime"] = unit.clock.now()
+        unit.redecide(state.workflow_id)
         return
     task["subWorkflowId"] = child["workflowId"]
     task.setdefault("outputData", {})["subWorkflowId"] = child["workflowId"]
     if task["status"] == st.SCHEDULED:
         task["status"] = st.IN_PROGRESS
-        task["startTime"] = engine.clock.now()
-    if apply_child_result(task, child, engine.clock.now()) and st.task_terminal(task["status"]):
-        engine.redecide(state.workflow_id)
+        task["startTime"] = unit.clock.now()
+    if apply_child_result(task, child, unit.clock.now()) and st.task_terminal(task["status"]):
+        unit.redecide(state.workflow_id)
 
 
 def _child_definition(engine: Engine, inp: dict[str, Any]) -> WorkflowDef:
@@ -189,24 +190,24 @@ def _child_definition(engine: Engine, inp: dict[str, Any]) -> WorkflowDef:
     return wd
 
 
-def terminate_workflow(engine: Engine, state: WorkflowState, eff: Effect) -> None:
+def terminate_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     """Terminate another workflow (a cancelled SUB_WORKFLOW's child)."""
     from podium.service.workflows import terminate_in_tx
 
     target = eff.data["workflow_id"]
     try:
-        terminate_in_tx(engine, target, eff.data.get("reason") or "Parent workflow ended", notify_parent=False)
+        terminate_in_tx(unit, target, eff.data.get("reason") or "Parent workflow ended", notify_parent=False)
     except PodiumError as e:
         log.info("terminate of %s skipped: %s", target, e.message)
 
 
-def start_workflow_task(engine: Engine, state: WorkflowState, eff: Effect) -> None:
+def start_workflow_task(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     """START_WORKFLOW: launch an independent workflow and complete the task (SPEC §5.11)."""
     from podium.service.starting import check_start_request, new_workflow, resolve_definition
 
     task = eff.task
     assert task is not None
-    now = engine.clock.now()
+    now = unit.clock.now()
     try:
         raw = (task.get("inputData") or {}).get("startWorkflow")
         req = check_start_request(raw)
@@ -215,12 +216,12 @@ def start_workflow_task(engine: Engine, state: WorkflowState, eff: Effect) -> No
             req["taskToDomain"] = state.workflow.get("taskToDomain") or {}
         if not req.get("correlationId"):
             req.pop("correlationId", None)
-        wd = resolve_definition(engine, req)
-        child = new_workflow(engine, wd, req)
+        wd = resolve_definition(unit.engine, req)
+        child = new_workflow(unit, wd, req)
         task["status"] = st.COMPLETED
         task["outputData"] = {"workflowId": child.workflow_id}
     except PodiumError as e:
         task["status"] = st.FAILED
         task["reasonForIncompletion"] = e.message
     task["endTime"] = now
-    engine.redecide(state.workflow_id)
+    unit.redecide(state.workflow_id)

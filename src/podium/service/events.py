@@ -25,7 +25,8 @@ from podium.domain.model import JSON, EventHandler, StartWorkflowRequest, Task
 from podium.domain.validation import validate_event_handler
 from podium.expr import ResolutionContext, resolve
 from podium.service.engine import Engine
-from podium.service.tasks import TaskService
+from podium.service.tasks import TaskService, check_task_result
+from podium.service.unit import Unit
 
 log = logging.getLogger("podium.events")
 
@@ -45,23 +46,23 @@ def install(engine: Engine) -> None:
     engine.effect_handlers.setdefault(TASK_LOGS_EFFECT, _task_logs_effect)
 
 
-def publish(engine: Engine, queue: str, message_id: str, payload: Any) -> None:
-    """Put a message on an internal queue (in the caller's transaction) and wake the processor."""
+def publish(unit: Unit, queue: str, message_id: str, payload: Any) -> None:
+    """Put a message on an internal queue (in the caller's unit) and wake the processor after commit."""
     text = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS).decode()
-    engine.store.event_publish(queue, message_id, text, engine.clock.now())
-    engine.notifier.notify(EVENTS_SIGNAL)
+    unit.store.event_publish(queue, message_id, text, unit.clock.now())
+    unit.notify(EVENTS_SIGNAL)
 
 
-def _publish_effect(engine: Engine, state: WorkflowState, eff: Effect) -> None:
-    publish(engine, eff.data["queue"], eff.data["message_id"], eff.data["payload"])
+def _publish_effect(unit: Unit, state: WorkflowState, eff: Effect) -> None:
+    publish(unit, eff.data["queue"], eff.data["message_id"], eff.data["payload"])
 
 
-def _task_logs_effect(engine: Engine, state: WorkflowState, eff: Effect) -> None:
+def _task_logs_effect(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     if eff.task is None:
         return
-    now = engine.clock.now()
+    now = unit.clock.now()
     task_id = eff.task["taskId"]
-    engine.store.add_logs([{"taskId": task_id, "log": str(line), "createdTime": now} for line in eff.data["lines"]])
+    unit.store.add_logs([{"taskId": task_id, "log": str(line), "createdTime": now} for line in eff.data["lines"]])
 
 
 class EventService:
@@ -169,8 +170,8 @@ class EventService:
                 continue  # delivered before; the ack was lost
             kind = action.get("action", "")
             try:
-                with self.store.transaction():
-                    output = self._action(eh, cast(JSON, action), message_id, payload)
+                with self.engine.unit() as unit:
+                    output = self._action(unit, eh, cast(JSON, action), message_id, payload)
                     self._record(eh, message_id, i, kind, st.COMPLETED, output, now)
             except BackendUnavailable:
                 raise
@@ -179,7 +180,6 @@ class EventService:
             except Exception as e:
                 log.exception("event handler %s action %s failed", eh.get("name"), kind)
                 self._record(eh, message_id, i, kind, st.FAILED, {"error": _message(e)}, now)
-            self.engine.flush_notifications()
 
     def _condition(self, eh: EventHandler, condition: str, payload: Any) -> bool:
         if eh.get("evaluatorType") == "value-param":
@@ -208,7 +208,7 @@ class EventService:
         return self.store.list_event_executions(handler_name, limit)
 
     # -- actions --------------------------------------------------------------------------
-    def _action(self, eh: EventHandler, action: JSON, message_id: str, payload: Any) -> JSON:
+    def _action(self, unit: Unit, eh: EventHandler, action: JSON, message_id: str, payload: Any) -> JSON:
         kind = action.get("action")
         doc = expand_inline_json(payload) if action.get("expandInlineJSON") else payload
         ctx = ResolutionContext.from_document(doc if isinstance(doc, dict) else {})
@@ -217,7 +217,7 @@ class EventService:
             raise InvalidArgument(f"Action {kind} parameters must be an object")
         marks = {"conductor.event.messageId": message_id, "conductor.event.name": eh.get("event", "")}
         if kind == "start_workflow":
-            return self._start_workflow(eh, params, marks)
+            return self._start_workflow(unit, eh, params, marks)
         status = _ACTION_STATUS.get(str(kind))
         if status is None:
             raise InvalidArgument(f"Action {kind} is not supported")
@@ -233,11 +233,11 @@ class EventService:
         reason = params.get("reasonForIncompletion")
         if isinstance(reason, str) and reason:
             result["reasonForIncompletion"] = reason
-        self.tasks.update(result)
+        self.tasks.update_in(unit, check_task_result(result))
         ref = task["referenceTaskName"]
         return {"workflowId": task["workflowInstanceId"], "taskId": task["taskId"], "taskRefName": ref}
 
-    def _start_workflow(self, eh: EventHandler, params: JSON, marks: JSON) -> JSON:
+    def _start_workflow(self, unit: Unit, eh: EventHandler, params: JSON, marks: JSON) -> JSON:
         from podium.service.starting import check_start_request, new_workflow, resolve_definition
 
         inp = params.get("input")
@@ -252,7 +252,7 @@ class EventService:
                 req[key] = params[key]
         request: StartWorkflowRequest = check_start_request(req)
         wd = resolve_definition(self.engine, request)
-        state = new_workflow(self.engine, wd, request, event=eh.get("event"))
+        state = new_workflow(unit, wd, request, event=eh.get("event"))
         return {"workflowId": state.workflow_id}
 
     def _locate(self, params: JSON) -> Task:
@@ -279,8 +279,8 @@ class EventService:
             payload["taskRefName"] = ref
         if task_id:
             payload["taskId"] = task_id
-        with self.store.transaction():
-            publish(self.engine, queue, self.engine.new_id(), payload)
+        with self.engine.unit() as unit:
+            publish(unit, queue, self.engine.new_id(), payload)
 
     def queue_sizes(self) -> dict[str, int]:
         sizes = self.store.event_queue_sizes()

@@ -15,18 +15,15 @@ from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, InvalidArgument, NotFound
 from podium.domain.model import RerunWorkflowRequest, Task, Workflow
 from podium.service.engine import Engine
+from podium.service.unit import Unit
 
 
-def _locked(engine: Engine, workflow_id: str) -> WorkflowState:
-    return engine.load(workflow_id)
-
-
-def _reset_for_rerun(engine: Engine, state: WorkflowState) -> None:
+def _reset_for_rerun(unit: Unit, state: WorkflowState) -> None:
     wf = state.workflow
-    now = engine.clock.now()
+    now = unit.clock.now()
     for t in state.tasks:
-        engine.store.queue_remove(task_queue(t), t["taskId"])
-    engine.store.delete_workflow_tasks(wf["workflowId"])
+        unit.store.queue_remove(task_queue(t), t["taskId"])
+    unit.store.delete_workflow_tasks(wf["workflowId"])
     state.tasks.clear()
     wf["status"] = st.RUNNING
     wf["output"] = {}
@@ -41,40 +38,38 @@ def _reset_for_rerun(engine: Engine, state: WorkflowState) -> None:
 
 def restart(engine: Engine, workflow_id: str, use_latest_definitions: bool = False) -> None:
     """Re-run a terminal workflow from its first task, same id and input (SPEC §4.12)."""
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
         wf = state.workflow
         if not st.workflow_terminal(wf["status"]):
             raise Conflict(f"Workflow is still running. status={wf['status']}, workflowId={workflow_id}")
         if wf["status"] == st.COMPLETED and not wf["workflowDefinition"].get("restartable", True):
             raise NotFound(f"Workflow {workflow_id} is not restartable (restartable=false)")
         if use_latest_definitions:
-            latest = engine.metadata.workflow_def(wf["workflowName"])
+            latest = unit.engine.metadata.workflow_def(wf["workflowName"])
             if latest is not None:
                 wf["workflowDefinition"] = latest
                 wf["workflowVersion"] = latest.get("version", 1)
-        _reset_for_rerun(engine, state)
-        engine.decide_state(state)
-        reopen_parents(engine, state.workflow)
-    engine.flush_notifications()
+        _reset_for_rerun(unit, state)
+        unit.decide(state)
+        reopen_parents(unit, state.workflow)
 
 
 def retry(engine: Engine, workflow_id: str, resume_subworkflow_tasks: bool = False) -> None:
     """Retry the failed tasks of a terminal workflow (SPEC §4.12)."""
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
-        retry_in_tx(engine, state, resume_subworkflow_tasks)
-    engine.flush_notifications()
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
+        retry_in_tx(unit, state, resume_subworkflow_tasks)
 
 
 def retry_in_tx(
-    engine: Engine, state: WorkflowState, resume_subworkflow_tasks: bool = False, reopen_parent: bool = True
+    unit: Unit, state: WorkflowState, resume_subworkflow_tasks: bool = False, reopen_parent: bool = True
 ) -> None:
     wf = state.workflow
     wid = wf["workflowId"]
     if not st.workflow_terminal(wf["status"]):
         raise NotFound(f"Workflow is still running. status={wf['status']}, workflowId={wid}")
-    now = engine.clock.now()
+    now = unit.clock.now()
     latest: dict[str, Task] = {}
     for t in state.tasks:
         latest[t["referenceTaskName"]] = t
@@ -85,17 +80,17 @@ def retry_in_tx(
     ]
     if not failed:
         if wf["status"] == st.TIMED_OUT:
-            _reopen(engine, state, now)
-            engine.decide_state(state)
+            _reopen(unit, state, now)
+            unit.decide(state)
             if reopen_parent:
-                reopen_parents(engine, wf)
+                reopen_parents(unit, wf)
             return
         raise Conflict(
             "There are no retryable tasks! Use restart if you want to attempt entire workflow execution again. "
             f"workflowId={wid}"
         )
     failed.sort(key=lambda t: t["seq"])
-    p = Pass(state, engine.env, now)
+    p = Pass(state, unit.engine.env, now)
     resumed: list[WorkflowState] = []
     for t in failed:
         ttype = t.get("workflowTask", {}).get("type", tt.SIMPLE)
@@ -107,7 +102,7 @@ def retry_in_tx(
             p.touch(t)
             continue
         if ttype == tt.SUB_WORKFLOW and resume_subworkflow_tasks and t.get("subWorkflowId"):
-            child = engine.load(t["subWorkflowId"])
+            child = unit.load(t["subWorkflowId"])
             if st.workflow_terminal(child.workflow["status"]) and child.workflow["status"] != st.COMPLETED:
                 t["status"] = st.IN_PROGRESS
                 t["executed"] = False
@@ -119,7 +114,7 @@ def retry_in_tx(
         new = cast(Task, dict(t))
         new.update(
             {
-                "taskId": engine.new_id(),
+                "taskId": unit.engine.new_id(),
                 "retriedTaskId": t["taskId"],
                 "retryCount": t.get("retryCount", 0) + 1,
                 "status": st.SCHEDULED,
@@ -144,16 +139,16 @@ def retry_in_tx(
 
         if operator_for(ttype).worker:
             p.push(new)
-    _reopen(engine, state, now)
-    engine.persist(state, p.out)
-    engine.decide_state(state)
+    _reopen(unit, state, now)
+    unit.persist(state, p.out)
+    unit.decide(state)
     for child in resumed:
-        retry_in_tx(engine, child, True, reopen_parent=False)
+        retry_in_tx(unit, child, True, reopen_parent=False)
     if reopen_parent:
-        reopen_parents(engine, wf)
+        reopen_parents(unit, wf)
 
 
-def _reopen(engine: Engine, state: WorkflowState, now: int) -> None:
+def _reopen(unit: Unit, state: WorkflowState, now: int) -> None:
     wf = state.workflow
     wf["status"] = st.RUNNING
     wf["lastRetriedTime"] = now
@@ -161,20 +156,20 @@ def _reopen(engine: Engine, state: WorkflowState, now: int) -> None:
     wf.pop("reasonForIncompletion", None)
 
 
-def reopen_parents(engine: Engine, child: Workflow) -> None:
+def reopen_parents(unit: Unit, child: Workflow) -> None:
     """After retry/restart/rerun of a child, put its parent chain back to RUNNING (SPEC §4.12)."""
     parent_id = child.get("parentWorkflowId")
     task_id = child.get("parentWorkflowTaskId")
     while parent_id:
-        parent = engine.store.get_workflow(parent_id)
+        parent = unit.store.get_workflow(parent_id)
         if parent is None:
             return
-        state = WorkflowState(parent, engine.store.get_tasks(parent_id))
+        state = WorkflowState(parent, unit.store.get_tasks(parent_id))
         task = state.task(task_id) if task_id else None
         if task is None or task.get("workflowTask", {}).get("optional"):
             return
-        now = engine.clock.now()
-        p = Pass(state, engine.env, now)
+        now = unit.clock.now()
+        p = Pass(state, unit.engine.env, now)
         task["status"] = st.IN_PROGRESS
         task["executed"] = False
         task["endTime"] = 0
@@ -203,8 +198,8 @@ def reopen_parents(engine: Engine, child: Workflow) -> None:
                 if operator_for(ttype).worker:
                     p.push(t)
             p.touch(t)
-        engine.persist(state, p.out)
-        engine.decide_state(state)
+        unit.persist(state, p.out)
+        unit.decide(state)
         if not was_terminal:
             return
         parent_id = parent.get("parentWorkflowId")
@@ -216,45 +211,44 @@ def rerun(engine: Engine, workflow_id: str, raw: Any) -> str:
     if raw is not None and not isinstance(raw, dict):
         raise InvalidArgument("RerunWorkflowRequest must be a JSON object")
     req = cast(RerunWorkflowRequest, raw or {})
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
         wf = state.workflow
         if not st.workflow_terminal(wf["status"]):
             raise Conflict(f"Workflow is still running. status={wf['status']}, workflowId={workflow_id}")
         from_task = req.get("reRunFromTaskId")
         if not from_task:
-            _reset_for_rerun(engine, state)
+            _reset_for_rerun(unit, state)
             if req.get("workflowInput") is not None:
                 wf["input"] = dict(req.get("workflowInput") or {})
             if req.get("correlationId"):
                 wf["correlationId"] = req["correlationId"]
-            engine.decide_state(state)
-            reopen_parents(engine, wf)
+            unit.decide(state)
+            reopen_parents(unit, wf)
         else:
-            _rerun_from_task(engine, state, from_task, req)
-    engine.flush_notifications()
+            _rerun_from_task(unit, state, from_task, req)
     return workflow_id
 
 
-def _rerun_from_task(engine: Engine, state: WorkflowState, task_id: str, req: RerunWorkflowRequest) -> None:
+def _rerun_from_task(unit: Unit, state: WorkflowState, task_id: str, req: RerunWorkflowRequest) -> None:
     wf = state.workflow
     target = state.task(task_id)
     if target is None:
         for t in state.tasks:
             child_id = t.get("subWorkflowId")
             if child_id:
-                child = engine.load(child_id)
+                child = unit.load(child_id)
                 if child.task(task_id) is not None:
-                    _rerun_from_task(engine, child, task_id, req)
+                    _rerun_from_task(unit, child, task_id, req)
                     return
         raise NotFound(f"Task {task_id} not found in workflow {wf['workflowId']}")
-    now = engine.clock.now()
+    now = unit.clock.now()
     removed = [t for t in state.tasks if t["seq"] > target["seq"]]
     for t in removed:
-        engine.store.queue_remove(task_queue(t), t["taskId"])
-    engine.store.delete_tasks([t["taskId"] for t in removed])
+        unit.store.queue_remove(task_queue(t), t["taskId"])
+    unit.store.delete_tasks([t["taskId"] for t in removed])
     state.tasks[:] = [t for t in state.tasks if t["seq"] <= target["seq"]]
-    p = Pass(state, engine.env, now)
+    p = Pass(state, unit.engine.env, now)
     target["status"] = st.SCHEDULED
     target["executed"] = False
     target["retried"] = False
@@ -279,6 +273,6 @@ def _rerun_from_task(engine: Engine, state: WorkflowState, task_id: str, req: Re
     wf["failedTaskNames"] = []
     if req.get("workflowInput") is not None:
         wf["input"] = dict(req.get("workflowInput") or {})
-    engine.persist(state, p.out)
-    engine.decide_state(state)
-    reopen_parents(engine, wf)
+    unit.persist(state, p.out)
+    unit.decide(state)
+    reopen_parents(unit, wf)

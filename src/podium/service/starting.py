@@ -10,6 +10,7 @@ from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
 from podium.service.engine import Engine
+from podium.service.unit import Unit
 
 
 def resolve_definition(engine: Engine, req: StartWorkflowRequest) -> WorkflowDef:
@@ -57,7 +58,7 @@ def check_start_request(req: Any) -> StartWorkflowRequest:
 
 
 def new_workflow(
-    engine: Engine,
+    unit: Unit,
     wd: WorkflowDef,
     req: StartWorkflowRequest,
     *,
@@ -66,13 +67,13 @@ def new_workflow(
     parent_task_id: str | None = None,
     event: str | None = None,
 ) -> WorkflowState:
-    """Create, persist and decide a new execution inside the caller's transaction."""
-    now = engine.clock.now()
+    """Create, persist and decide a new execution in the caller's unit of work."""
+    now = unit.clock.now()
     inp: JSON = dict(req.get("input") or {})
     for k, v in (wd.get("inputTemplate") or {}).items():
         inp.setdefault(k, copy.deepcopy(v))
     wf: Workflow = {
-        "workflowId": workflow_id or engine.new_id(),
+        "workflowId": workflow_id or unit.engine.new_id(),
         "status": st.RUNNING,
         "createTime": now,
         "updateTime": now,
@@ -103,7 +104,7 @@ def new_workflow(
     if event:
         wf["event"] = event
     state = WorkflowState(wf, [])
-    engine.decide_state(state, new=True)
+    unit.decide(state, new=True)
     return state
 
 
@@ -111,7 +112,6 @@ def start(engine: Engine, raw: Any) -> str:
     """POST /api/workflow: validate, create and run the first decide — one transaction."""
     req = check_start_request(raw)
     wd = resolve_definition(engine, req)
-    with engine.store.transaction():
-        state = new_workflow(engine, wd, req)
-    engine.flush_notifications()
+    with engine.unit() as unit:
+        state = new_workflow(unit, wd, req)
     return state.workflow_id

@@ -12,6 +12,7 @@ from podium.domain.errors import FieldError, InvalidArgument, NotFound, Validati
 from podium.domain.model import Task, TaskExecLog, TaskResult, add_derived_fields
 from podium.service import metrics
 from podium.service.engine import Engine
+from podium.service.unit import Unit
 
 # A task held back by a rate or concurrency limit is offered again after this long (SPEC §4.4).
 POSTPONE_MS = 60_000
@@ -39,7 +40,7 @@ class TaskService:
         ids = store.queue_peek(queue, now, count if engine.single_writer else 1)
         if not ids:
             return out  # the common empty poll costs one indexed read and no transaction
-        with store.transaction():
+        with engine.unit():
             if not engine.single_writer:
                 # Shared stores dequeue inside the transaction (other nodes poll the same queue).
                 ids = store.queue_peek(queue, now, count)
@@ -105,44 +106,45 @@ class TaskService:
     def update(self, raw: Any) -> Task:
         """Apply a worker's TaskResult and decide the workflow (SPEC §4.4). Returns the task."""
         result = check_task_result(raw)
-        engine = self.engine
-        store = engine.store
-        with store.transaction():
-            # The result names its workflow: load it and its tasks once and find the task among them.
-            loaded = store.load_state(result["workflowInstanceId"])
+        with self.engine.unit() as unit:
+            return self.update_in(unit, result)
+
+    def update_in(self, unit: Unit, result: TaskResult) -> Task:
+        """Apply a checked TaskResult in the caller's unit of work."""
+        store = unit.store
+        # The result names its workflow: load it and its tasks once and find the task among them.
+        loaded = store.load_state(result["workflowInstanceId"])
+        task = _find(loaded[1], result["taskId"]) if loaded is not None else None
+        if task is None:
+            found = store.get_task(result["taskId"])
+            if found is None:
+                raise NotFound(f"No such task found by id: {result['taskId']}")
+            loaded = store.load_state(found["workflowInstanceId"])
             task = _find(loaded[1], result["taskId"]) if loaded is not None else None
-            if task is None:
-                found = store.get_task(result["taskId"])
-                if found is None:
-                    raise NotFound(f"No such task found by id: {result['taskId']}")
-                loaded = store.load_state(found["workflowInstanceId"])
-                task = _find(loaded[1], result["taskId"]) if loaded is not None else None
-                if loaded is None or task is None:
-                    raise NotFound(f"No such workflow found by id: {found['workflowInstanceId']}")
-            assert loaded is not None
-            wf, tasks = loaded
-            now = engine.clock.now()
-            logs = result.get("logs") or []
-            if logs:
-                store.add_logs([_log(lg, task["taskId"], now) for lg in logs])
-            if st.task_terminal(task["status"]) or st.workflow_terminal(wf["status"]):
-                store.queue_remove(task_queue(task), task["taskId"])
-                return task
-            if result.get("extendLease"):
-                lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
-                store.queue_set_visible(task_queue(task), task["taskId"], now + lease)
-                task["updateTime"] = now
-                store.upsert_tasks([task])
-                return task
-            metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
-            self._apply(task, result, now)
-            engine.decide_state(WorkflowState(wf, tasks), touched=[task])
-        engine.flush_notifications()
+            if loaded is None or task is None:
+                raise NotFound(f"No such workflow found by id: {found['workflowInstanceId']}")
+        assert loaded is not None
+        wf, tasks = loaded
+        now = unit.clock.now()
+        logs = result.get("logs") or []
+        if logs:
+            store.add_logs([_log(lg, task["taskId"], now) for lg in logs])
+        if st.task_terminal(task["status"]) or st.workflow_terminal(wf["status"]):
+            store.queue_remove(task_queue(task), task["taskId"])
+            return task
+        if result.get("extendLease"):
+            lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
+            store.queue_set_visible(task_queue(task), task["taskId"], now + lease)
+            task["updateTime"] = now
+            store.upsert_tasks([task])
+            return task
+        metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
+        self._apply(unit, task, result, now)
+        unit.decide(WorkflowState(wf, tasks), touched=[task])
         return task
 
-    def _apply(self, task: Task, result: TaskResult, now: int) -> None:
+    def _apply(self, unit: Unit, task: Task, result: TaskResult, now: int) -> None:
         status = result.get("status", st.IN_PROGRESS)
-        engine = self.engine
         queue = task_queue(task)
         if "outputData" in result:
             task["outputData"] = result["outputData"]
@@ -166,8 +168,8 @@ class TaskService:
             if is_worker:
                 # A worker's IN_PROGRESS puts the task back on its queue after callbackAfterSeconds.
                 task["status"] = st.SCHEDULED
-                engine.store.queue_push(queue, task["taskId"], task.get("workflowPriority", 0), now + cb * 1000, now)
-                engine.notifier.notify(queue, cb * 1000)
+                unit.store.queue_push(queue, task["taskId"], task.get("workflowPriority", 0), now + cb * 1000, now)
+                unit.notify(queue, cb * 1000)
             else:
                 task["status"] = st.IN_PROGRESS
         else:
@@ -175,15 +177,15 @@ class TaskService:
             task["endTime"] = now
             if not task.get("startTime"):
                 task["startTime"] = now
-            engine.store.queue_remove(queue, task["taskId"])
+            unit.store.queue_remove(queue, task["taskId"])
 
     # -- logs and queues --------------------------------------------------------------------
     def add_log(self, task_id: str, text: str) -> None:
         engine = self.engine
         if engine.store.get_task(task_id) is None:
             raise NotFound(f"No such task found by id: {task_id}")
-        with engine.store.transaction():
-            engine.store.add_logs([{"taskId": task_id, "log": text, "createdTime": engine.clock.now()}])
+        with engine.unit() as unit:
+            unit.store.add_logs([{"taskId": task_id, "log": text, "createdTime": unit.clock.now()}])
 
     def logs(self, task_id: str) -> list[TaskExecLog]:
         return self.engine.store.get_logs(task_id)

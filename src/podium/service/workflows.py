@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from podium.decider import WorkflowState
 from podium.decider.graph import graph_of, strip_iteration
 from podium.decider.lifecycle import end_workflow
 from podium.decider.passes import Pass
@@ -12,6 +11,7 @@ from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, IllegalState, NotFound
 from podium.domain.model import JSON, SkipTaskRequest, Workflow
 from podium.service.engine import Engine
+from podium.service.unit import Unit
 
 
 def get_workflow(engine: Engine, workflow_id: str, include_tasks: bool = True) -> Workflow:
@@ -34,81 +34,76 @@ def workflow_status(engine: Engine, workflow_id: str, include_output: bool, incl
     return out
 
 
-def _locked(engine: Engine, workflow_id: str) -> WorkflowState:
-    return engine.load(workflow_id)
-
-
 def pause(engine: Engine, workflow_id: str) -> None:
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
         wf = state.workflow
         if st.workflow_terminal(wf["status"]):
             raise Conflict(f"Workflow {workflow_id} has ended, status cannot be updated.")
         if wf["status"] == st.PAUSED:
             return
         wf["status"] = st.PAUSED
-        wf["updateTime"] = engine.clock.now()
-        engine.store.update_workflow(wf, None)
+        wf["updateTime"] = unit.clock.now()
+        unit.store.update_workflow(wf, None)
 
 
 def resume(engine: Engine, workflow_id: str) -> None:
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
         wf = state.workflow
         if wf["status"] != st.PAUSED:
             raise IllegalState(
                 f"The workflow {workflow_id} is not PAUSED so cannot resume. Current status is {wf['status']}."
             )
         wf["status"] = st.RUNNING
-        wf["lastRetriedTime"] = engine.clock.now()
-        engine.decide_state(state)
-    engine.flush_notifications()
+        wf["lastRetriedTime"] = unit.clock.now()
+        unit.decide(state)
 
 
 def terminate(engine: Engine, workflow_id: str, reason: str | None, trigger_failure_workflow: bool = False) -> None:
     """DELETE /api/workflow/{id}: end a running workflow as TERMINATED."""
-    with engine.store.transaction():
-        terminate_in_tx(engine, workflow_id, reason, failure_workflow=trigger_failure_workflow)
-    engine.flush_notifications()
+    with engine.unit() as unit:
+        terminate_in_tx(unit, workflow_id, reason, failure_workflow=trigger_failure_workflow)
 
 
 def terminate_in_tx(
-    engine: Engine,
+    unit: Unit,
     workflow_id: str,
     reason: str | None,
     *,
     failure_workflow: bool = False,
     notify_parent: bool = True,
 ) -> None:
-    state = _locked(engine, workflow_id)
+    state = unit.load(workflow_id)
     wf = state.workflow
     if wf["status"] == st.COMPLETED:
         raise Conflict(f"Cannot terminate a COMPLETED workflow: {workflow_id}")
     if st.workflow_terminal(wf["status"]):
         return
-    p = Pass(state, engine.env, engine.clock.now())
+    p = Pass(state, unit.engine.env, unit.clock.now())
     end_workflow(p, st.TERMINATED, reason, failure_workflow=failure_workflow)
     if not notify_parent:
         p.out.effects = [e for e in p.out.effects if e.kind != "notify_parent"]
-    engine.persist(state, p.out)
+    unit.persist(state, p.out)
 
 
 def remove(engine: Engine, workflow_id: str, archive: bool = True) -> None:
     """Delete a run and its tasks, queue messages and logs' owner records."""
-    with engine.store.transaction():
-        wf = engine.store.get_workflow(workflow_id)
+    with engine.unit() as unit:
+        store = unit.store
+        wf = store.get_workflow(workflow_id)
         if wf is None:
             raise NotFound(f"No such workflow found by id: {workflow_id}")
-        for t in engine.store.get_tasks(workflow_id):
-            engine.store.queue_remove(task_queue(t), t["taskId"])
-        engine.store.delete_workflow_tasks(workflow_id)
-        engine.store.delete_workflow(workflow_id)
+        for t in store.get_tasks(workflow_id):
+            store.queue_remove(task_queue(t), t["taskId"])
+        store.delete_workflow_tasks(workflow_id)
+        store.delete_workflow(workflow_id)
 
 
 def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest | None) -> None:
     """Insert a SKIPPED record for a task that has not run yet (SPEC §4.12)."""
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
         wf = state.workflow
         if wf["status"] != st.RUNNING:
             raise IllegalState(
@@ -122,7 +117,7 @@ def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest |
             )
         if any(strip_iteration(t["referenceTaskName"]) == ref or t["referenceTaskName"] == ref for t in state.tasks):
             raise IllegalState(f"The task referenced by {ref} has already been processed, cannot be skipped")
-        p = Pass(state, engine.env, engine.clock.now())
+        p = Pass(state, engine.env, unit.clock.now())
         wt = node.task
         t = p.new_record(
             wt,
@@ -131,21 +126,21 @@ def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest |
             input_data=dict((req or {}).get("taskInput") or {}),
         )
         t["outputData"] = dict((req or {}).get("taskOutput") or {})
-        t["startTime"] = t["endTime"] = engine.clock.now()
-        engine.persist(state, p.out)
+        t["startTime"] = t["endTime"] = unit.clock.now()
+        unit.persist(state, p.out)
 
 
 def reset_callbacks(engine: Engine, workflow_id: str) -> None:
     """Make SCHEDULED worker tasks waiting on callbackAfterSeconds pollable now."""
-    with engine.store.transaction():
-        state = _locked(engine, workflow_id)
-        now = engine.clock.now()
+    with engine.unit() as unit:
+        state = unit.load(workflow_id)
+        now = unit.clock.now()
         for t in state.tasks:
             if t["status"] == st.SCHEDULED and t.get("callbackAfterSeconds", 0) > 0:
                 t["callbackAfterSeconds"] = 0
-                engine.save_task(t)
-                engine.store.queue_set_visible(task_queue(t), t["taskId"], now)
-                engine.notifier.notify(task_queue(t))
+                unit.save_task(t)
+                unit.store.queue_set_visible(task_queue(t), t["taskId"], now)
+                unit.notify(task_queue(t))
 
 
 def terminate_quietly(engine: Engine, workflow_id: str, reason: str | None) -> None:
