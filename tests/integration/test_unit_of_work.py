@@ -72,3 +72,40 @@ def test_rolled_back_update_never_comes_back(tmp_path: Path, method: str) -> Non
     svc.tasks.update({"workflowInstanceId": wid, "taskId": b["taskId"], "status": "COMPLETED"})
     wf = svc.store.get_workflow(wid)
     assert wf is not None and wf["status"] == st.COMPLETED
+
+
+def test_a_unit_may_not_span_two_asyncio_tasks(tmp_path: Path) -> None:
+    import asyncio
+
+    svc = _services(tmp_path)
+    wid = start(svc.engine, {"name": "two", "input": {}})
+
+    async def main() -> None:
+        with svc.engine.unit() as unit:
+            state = unit.load(wid)
+
+            async def elsewhere() -> None:
+                unit.decide(state)
+
+            with pytest.raises(RuntimeError, match="outside the asyncio task"):
+                await asyncio.create_task(elsewhere())
+            unit.decide(state)  # in its own task it works
+
+    asyncio.run(main())
+    wf = svc.store.get_workflow(wid)
+    assert wf is not None and wf["status"] == st.RUNNING
+
+
+def test_wake_ups_wait_for_the_unit_to_end_well(tmp_path: Path) -> None:
+    svc = _services(tmp_path)
+    sent: list[str] = []
+    svc.notifier.notify = lambda queue, delay_ms=0: sent.append(queue)  # type: ignore[method-assign]
+    with pytest.raises(BackendUnavailable), svc.engine.unit() as unit:
+        from podium.service.starting import new_workflow
+
+        new_workflow(unit, svc.metadata.get_workflow_def("two"), {"name": "two"})
+        assert sent == []  # nothing is announced before the unit ends
+        raise BackendUnavailable("the commit failed")
+    assert sent == []  # a failed unit announces nothing
+    start(svc.engine, {"name": "two", "input": {}})
+    assert "work" in sent

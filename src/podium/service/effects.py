@@ -10,7 +10,7 @@ from typing import Any, cast
 from podium.decider import WorkflowState
 from podium.decider.outcome import Effect
 from podium.domain import statuses as st
-from podium.domain.errors import PodiumError
+from podium.domain.errors import BackendUnavailable, PodiumError
 from podium.domain.model import StartWorkflowRequest, Task, Workflow, WorkflowDef
 from podium.expr import ResolutionContext, resolve
 from podium.service.engine import Engine
@@ -81,6 +81,8 @@ def start_failure_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> Non
             req["correlationId"] = wf["correlationId"]
         child = new_workflow(unit, wd, req)
         output["conductor.failure_workflow"] = child.workflow_id
+    except BackendUnavailable:
+        raise  # the unit is lost: never record a database failure as the task's outcome
     except PodiumError as e:
         log.warning("failure workflow of %s not started: %s", wf["workflowId"], e.message)
         output["conductor.failure_workflow"] = f"Error starting failure workflow: {e.message}"
@@ -161,6 +163,8 @@ def start_sub_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
             ).workflow
         else:
             child = existing
+    except BackendUnavailable:
+        raise  # the unit is lost: never record a database failure as the task's outcome
     except PodiumError as e:
         task["status"] = st.FAILED
         task["reasonForIncompletion"] = e.message
@@ -197,6 +201,8 @@ def terminate_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     target = eff.data["workflow_id"]
     try:
         terminate_in_tx(unit, target, eff.data.get("reason") or "Parent workflow ended", notify_parent=False)
+    except BackendUnavailable:
+        raise  # the unit is lost: never record a database failure as the task's outcome
     except PodiumError as e:
         log.info("terminate of %s skipped: %s", target, e.message)
 
@@ -220,6 +226,8 @@ def start_workflow_task(unit: Unit, state: WorkflowState, eff: Effect) -> None:
         child = new_workflow(unit, wd, req)
         task["status"] = st.COMPLETED
         task["outputData"] = {"workflowId": child.workflow_id}
+    except BackendUnavailable:
+        raise  # the unit is lost: never record a database failure as the task's outcome
     except PodiumError as e:
         task["status"] = st.FAILED
         task["reasonForIncompletion"] = e.message

@@ -310,6 +310,8 @@ class EventService:
                         "outputData": output if isinstance(output, dict) else {}}
         try:
             self.tasks.update(result)
+        except BackendUnavailable:
+            raise  # the message stays queued for the next round
         except PodiumError as e:
             log.info("status message for %s not applied: %s", wid, e.message)
 
