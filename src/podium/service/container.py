@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podium.service.admin import AdminService
 from podium.service.clock import Clock, SystemClock
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
+from podium.service.queues import QueueService
+from podium.service.search import SearchService
 from podium.service.tasks import TaskService
 from podium.store.protocols import Store
 
@@ -35,6 +38,9 @@ class Services:
     poll_data: PollDataTracker
     engine: Engine
     tasks: TaskService
+    queues: QueueService
+    admin: AdminService
+    search: SearchService
 
 
 def build_services(store: Store, clock: Clock | None = None) -> Services:
@@ -60,4 +66,8 @@ def build_services(store: Store, clock: Clock | None = None) -> Services:
     from podium.service import events
 
     events.install(engine)
-    return Services(store, clock, metadata, notifier, poll_data, engine, TaskService(engine))
+    tasks = TaskService(engine)
+    return Services(
+        store, clock, metadata, notifier, poll_data, engine, tasks,
+        QueueService(engine, tasks), AdminService(engine), SearchService(store),
+    )  # fmt: skip

@@ -393,3 +393,19 @@ def search_workflows_by_tasks(store: SearchBackend, q: SearchQuery, *, summaries
             wf.setdefault("tasks", [])
             results.append(wf)
     return {"totalHits": max(0, total - (len(tasks) - len(results))), "results": results}
+
+
+class SearchService:
+    """Search bound to a store, for the API and the UI."""
+
+    def __init__(self, store: SearchBackend) -> None:
+        self.store = store
+
+    def workflows(self, q: SearchQuery, *, summaries: bool = True) -> dict[str, Any]:
+        return search_workflows(self.store, q, summaries=summaries)
+
+    def workflows_by_tasks(self, q: SearchQuery, *, summaries: bool = True) -> dict[str, Any]:
+        return search_workflows_by_tasks(self.store, q, summaries=summaries)
+
+    def tasks(self, q: SearchQuery, *, summaries: bool = True) -> dict[str, Any]:
+        return search_tasks(self.store, q, summaries=summaries)

@@ -150,3 +150,22 @@ def terminate_quietly(engine: Engine, workflow_id: str, reason: str | None) -> N
         raise NotFound(f"No such workflow found by id: {workflow_id}")
     if not st.workflow_terminal(wf["status"]):
         terminate(engine, workflow_id, reason)
+
+
+def running_ids(engine: Engine, name: str, version: int, start: int | None, end: int | None) -> list[str]:
+    """Ids of the running workflows of a definition version started in [start, end]."""
+    return engine.store.running_workflow_ids(name, version, start or 0, end or 2**62)
+
+
+def correlated(
+    engine: Engine, name: str, correlation_id: str, include_closed: bool, include_tasks: bool
+) -> list[Workflow]:
+    """Executions of a definition with a correlation id (running only, unless ``include_closed``)."""
+    store = engine.store
+    out: list[Workflow] = []
+    for wf in store.workflows_by_correlation(name, correlation_id):
+        if not include_closed and st.workflow_terminal(wf["status"]):
+            continue
+        wf["tasks"] = store.get_tasks(wf["workflowId"]) if include_tasks else []
+        out.append(wf)
+    return out

@@ -17,7 +17,7 @@ HEALTHY = {"healthResults": [], "suppressedHealthResults": [], "healthy": True}
 
 @router.get("/health", summary="Liveness and readiness")
 async def health(request: Request) -> Response:
-    services(request).store.queue_size("_health")
+    services(request).admin.check_health()
     return json_response(HEALTHY)
 
 
@@ -34,7 +34,7 @@ async def prometheus_metrics(request: Request) -> Response:
 
     svc = services(request)
     metrics.QUEUE_DEPTH.clear()
-    for queue, (total, _unacked) in svc.store.queue_sizes(svc.clock.now()).items():
+    for queue, (total, _unacked) in svc.queues.all().items():
         metrics.QUEUE_DEPTH.labels(queue).set(total)
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
@@ -60,13 +60,13 @@ async def admin_config(request: Request) -> Response:
 
 @router.get("/api/admin/task/{tasktype}", tags=["admin"], summary="Pending tasks of a type")
 async def admin_pending(request: Request, tasktype: str, start: int = Query(0), count: int = Query(100)) -> Response:
-    tasks = services(request).store.pending_tasks_of_type(tasktype, start, count)
+    tasks = services(request).admin.pending_tasks(tasktype, start, count)
     return json_response([task_view(t) for t in tasks])
 
 
 @router.get("/api/admin/queues", tags=["admin"], summary="Internal event queues and their depth")
 async def admin_queues(request: Request, verbose: bool = Query(False)) -> Response:
-    sizes = services(request).store.event_queue_sizes()
+    sizes = services(request).queues.event_queue_sizes()
     if verbose:
         return json_response({"conductor": {q: {"size": n} for q, n in sizes.items()}})
     return json_response({f"conductor:{q}": n for q, n in sizes.items()})
@@ -74,11 +74,7 @@ async def admin_queues(request: Request, verbose: bool = Query(False)) -> Respon
 
 @router.post("/api/admin/sweep/requeue/{workflow_id}", tags=["admin"], summary="Decide a workflow now")
 async def admin_requeue(request: Request, workflow_id: str) -> Response:
-    svc = services(request)
-    if svc.store.get_workflow(workflow_id) is None:
-        return text_response("false")
-    svc.engine.decide(workflow_id)
-    return text_response("true")
+    return text_response("true" if services(request).admin.sweep(workflow_id) else "false")
 
 
 @router.post("/api/admin/consistency/verifyAndRepair/{workflow_id}", tags=["admin"], summary="Re-check a workflow")

@@ -13,7 +13,7 @@ from podium.api.responses import empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params, workflow_search_params
 from podium.api.views import workflow_view
 from podium.domain.errors import InvalidArgument
-from podium.service import reruns, search, starting
+from podium.service import reruns, starting
 from podium.service import workflows as wfs
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
@@ -33,49 +33,40 @@ async def running(
     startTime: int | None = Query(None),
     endTime: int | None = Query(None),
 ) -> Response:
-    ids = services(request).store.running_workflow_ids(name, version, startTime or 0, endTime or 2**62)
+    ids = wfs.running_ids(services(request).engine, name, version, startTime, endTime)
     return json_response(ids)
 
 
 @router.get("/search", summary="Search executions → SearchResult<WorkflowSummary>")
 async def search_summaries(request: Request, p: SearchParams = Depends(workflow_search_params)) -> Response:
-    return json_response(search.search_workflows(services(request).store, p.workflows(), summaries=True))
+    return json_response(services(request).search.workflows(p.workflows(), summaries=True))
 
 
 @router.get("/search-v2", summary="Search executions → SearchResult<Workflow>")
 async def search_full(request: Request, p: SearchParams = Depends(workflow_search_params)) -> Response:
-    return json_response(search.search_workflows(services(request).store, p.workflows(), summaries=False))
+    return json_response(services(request).search.workflows(p.workflows(), summaries=False))
 
 
 @router.get("/search-by-tasks", summary="Search executions by task fields → SearchResult<WorkflowSummary>")
 async def search_by_tasks(request: Request, p: SearchParams = Depends(search_params)) -> Response:
-    return json_response(search.search_workflows_by_tasks(services(request).store, p.tasks(), summaries=True))
+    return json_response(services(request).search.workflows_by_tasks(p.tasks(), summaries=True))
 
 
 @router.get("/search-by-tasks-v2", summary="Search executions by task fields → SearchResult<Workflow>")
 async def search_by_tasks_v2(request: Request, p: SearchParams = Depends(search_params)) -> Response:
-    return json_response(search.search_workflows_by_tasks(services(request).store, p.tasks(), summaries=False))
+    return json_response(services(request).search.workflows_by_tasks(p.tasks(), summaries=False))
 
 
 @router.put("/decide/{workflow_id}", summary="Run the decider on a workflow")
 async def decide(request: Request, workflow_id: str) -> Response:
-    engine = services(request).engine
-    engine.decide(workflow_id)
+    services(request).engine.decide(workflow_id)
     return empty()
 
 
 # -- correlation -------------------------------------------------------------------------------
 def _correlated(request: Request, name: str, cid: str, include_closed: bool, include_tasks: bool) -> list[Any]:
-    from podium.domain import statuses as st
-
-    store = services(request).store
-    out: list[Any] = []
-    for wf in store.workflows_by_correlation(name, cid):
-        if not include_closed and st.workflow_terminal(wf["status"]):
-            continue
-        wf["tasks"] = store.get_tasks(wf["workflowId"]) if include_tasks else []
-        out.append(workflow_view(wf))
-    return out
+    found = wfs.correlated(services(request).engine, name, cid, include_closed, include_tasks)
+    return [workflow_view(wf) for wf in found]
 
 
 @router.post("/correlated/batch", summary="Executions for several correlation ids across definitions")
