@@ -40,7 +40,7 @@ class TaskService:
         ids = store.queue_peek(queue, now, count if engine.single_writer else 1)
         if not ids:
             return out  # the common empty poll costs one indexed read and no transaction
-        with engine.unit():
+        with engine.unit() as unit:
             if not engine.single_writer:
                 # Shared stores dequeue inside the transaction (other nodes poll the same queue).
                 ids = store.queue_peek(queue, now, count)
@@ -67,6 +67,8 @@ class TaskService:
                 lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
                 store.queue_set_visible(queue, task_id, now + lease)
                 out.append(task)
+            if handed and self._rate_limited(handed):
+                unit.on_commit(lambda: self._count_rate(handed, now))
             if out:
                 store.upsert_tasks(out)
                 for t in out:
@@ -97,10 +99,20 @@ class TaskService:
             cutoff = now - freq * 1000
             while window and window[0] <= cutoff:
                 window.popleft()
-            if len(window) >= per:
+            # Tasks handed out by this poll count at once; the window keeps them only once committed.
+            if len(window) + handed.get(name, 0) >= per:
                 return True
-            window.append(now)
         return False
+
+    def _rate_limited(self, handed: dict[str, int]) -> bool:
+        task_def = self.engine.metadata.task_def
+        return any((td := task_def(name)) is not None and (td.get("rateLimitPerFrequency") or 0) > 0 for name in handed)
+
+    def _count_rate(self, handed: dict[str, int], now: int) -> None:
+        for name, n in handed.items():
+            td = self.engine.metadata.task_def(name)
+            if td is not None and (td.get("rateLimitPerFrequency") or 0) > 0:
+                self._rate[name].extend([now] * n)
 
     # -- update -----------------------------------------------------------------------------
     def update(self, raw: Any) -> Task:

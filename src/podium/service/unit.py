@@ -54,7 +54,8 @@ class Unit:
     """One transaction's work against the engine. Made by ``Engine.unit()``; never reused."""
 
     __slots__ = (
-        "_after_commit", "_deciding", "_depth", "_extra_dirty", "_owner", "_redecide", "clock", "engine", "store",
+        "_after_commit", "_deciding", "_depth", "_extra_dirty", "_on_commit", "_owner", "_redecide", "clock", "engine",
+        "store",
     )  # fmt: skip
 
     def __init__(self, engine: Engine) -> None:
@@ -66,6 +67,7 @@ class Unit:
         self._extra_dirty: dict[str, list[Task]] = {}
         self._redecide: list[str] = []
         self._after_commit: list[tuple[str, int]] = []
+        self._on_commit: list[Callable[[], None]] | None = None
         self._depth = 0
 
     def check_owner(self) -> None:
@@ -145,9 +147,11 @@ class Unit:
         wf = state.workflow
         wf["updateTime"] = now
         if new:
-            metrics.count(metrics.WORKFLOW_START, wf["workflowName"])
+            name = wf["workflowName"]
+            self.on_commit(lambda: metrics.count(metrics.WORKFLOW_START, name))
         if out.workflow_changed and st.workflow_terminal(wf["status"]):
-            metrics.count(metrics.WORKFLOW_END, wf["workflowName"], wf["status"])
+            name, status = wf["workflowName"], wf["status"]
+            self.on_commit(lambda: metrics.count(metrics.WORKFLOW_END, name, status))
         # Effects may add tasks or change the workflow (e.g. a sub-workflow id), so run them first.
         for eff in out.effects:
             engine.run_effect(self, state, eff)
@@ -183,9 +187,18 @@ class Unit:
         """Wake the waiters of a queue or channel once this unit's work is in the store."""
         self._after_commit.append((channel, delay_ms))
 
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this unit's work is in the store (never if the unit fails)."""
+        if self._on_commit is None:
+            self._on_commit = []
+        self._on_commit.append(action)
+
     def finish(self) -> None:
         """Run the after-commit actions (the unit's transaction has ended well)."""
         pending, self._after_commit = self._after_commit, []
         notify = self.engine.notifier.notify
         for channel, delay in pending:
             notify(channel, delay)
+        actions, self._on_commit = self._on_commit, None
+        for action in actions or ():
+            action()
