@@ -14,6 +14,7 @@ is refused.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -43,11 +44,7 @@ def _owner() -> object:
         task = asyncio.current_task()
     except RuntimeError:
         task = None
-    if task is not None:
-        return task
-    import threading
-
-    return threading.current_thread()
+    return task if task is not None else threading.current_thread()
 
 
 class Unit:
