@@ -10,15 +10,15 @@ from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
 from podium.service.tasks import TaskService
-from podium.store.protocols import Store
+from podium.store.protocols import PeerNotification, Store
 
 
 def open_store(url: str) -> Store:
     """A store for a database URL: ``sqlite:///path`` or ``postgresql://...``."""
     if url.startswith(("postgresql://", "postgres://")):
-        from podium.store.postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
+        from podium.store.postgres import PostgresStore
 
-        return PostgresStore(url)  # type: ignore[no-any-return, unused-ignore]
+        return PostgresStore(url)
     from podium.store.sqlite import SqliteStore
 
     return SqliteStore(url)
@@ -54,9 +54,8 @@ def build_services(store: Store, clock: Clock | None = None) -> Services:
         js=javascript.evaluate,
         jq=jq.transform,
     )
-    subscribe = getattr(store, "subscribe", None)
-    if subscribe is not None:  # a database shared by several nodes: wake on their pushes, see their definitions
-        subscribe(notifier.notify, metadata.invalidate)
+    if isinstance(store, PeerNotification):  # a database shared by nodes: wake on their pushes, see their definitions
+        store.subscribe(notifier.notify, lambda: notifier.call_soon(metadata.invalidate))
     from podium.service import events
 
     events.install(engine)

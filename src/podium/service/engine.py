@@ -18,7 +18,7 @@ from podium.service.clock import Clock, new_id
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
-from podium.store.protocols import Store
+from podium.store.protocols import SingleWriter, Store
 
 log = logging.getLogger("podium.engine")
 
@@ -67,7 +67,7 @@ class Engine:
         self._extra_dirty: dict[str, list[Task]] = {}
         self._redecide: list[str] = []
         # One process owns the store (SQLite): nothing changes it between this process's own steps.
-        self.single_writer = bool(getattr(store, "single_writer", False))
+        self.single_writer = isinstance(store, SingleWriter)
         self._depth = 0
         from podium.service import effects
 

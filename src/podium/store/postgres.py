@@ -10,7 +10,6 @@ Differences from SQLite, all inside this module and its SQL:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import uuid
@@ -44,8 +43,6 @@ class PostgresStore(PgRecords):
 
     _c: GroupConnector
 
-    dialect = "postgres"
-
     def __init__(self, url: str, pool_size: int | None = None) -> None:
         self.url = url
         self.node = uuid.uuid4().hex[:12]
@@ -54,7 +51,6 @@ class PostgresStore(PgRecords):
         self._group = False
         self.snapshots = SnapshotCache()
         self._listener: Listener | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         # Whether queue and workflow changes NOTIFY other nodes: always, unless this node's listener
         # runs and knows it is alone (it turns this back on as soon as another node announces itself).
         self.notify_peers = True
@@ -72,8 +68,6 @@ class PostgresStore(PgRecords):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work; nested blocks are savepoints. Commits when the outermost block ends."""
-        if self._loop is None:
-            self._loop = asyncio._get_running_loop()
         with self._c.transaction(group=self._group and not self.notify_peers):
             yield
 
@@ -96,23 +90,16 @@ class PostgresStore(PgRecords):
         """Make every finished unit durable; raises ``BackendUnavailable`` if they were lost."""
         self._c.commit_group()
 
-    def subscribe(self, on_queue: Callable[[str, int], None], on_metadata: Callable[[], None]) -> None:
-        """Call ``on_queue(queue, delay_ms)`` when another node pushes work, and ``on_metadata()``
-        (on the event loop thread once one is known) when another node changes a definition."""
+    def subscribe(self, on_queue_push: Callable[[str, int], None], on_definition_change: Callable[[], None]) -> None:
+        """Call ``on_queue_push(queue, delay_ms)`` when another node pushes work, and ``on_definition_change()``
+        when another node changes a definition; both on the listener's thread."""
         if self._listener is not None:
             return
-
-        def metadata_changed() -> None:
-            loop = self._loop
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(on_metadata)
-            else:
-                on_metadata()
 
         def peers(present: bool) -> None:
             self.notify_peers = present
 
-        self._listener = Listener(self.url, self.node, on_queue, metadata_changed, self._queue_names, peers)
+        self._listener = Listener(self.url, self.node, on_queue_push, on_definition_change, self._queue_names, peers)
         self._listener.start()
 
     def wait_listening(self, timeout: float) -> bool:

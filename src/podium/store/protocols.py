@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 
@@ -134,6 +134,49 @@ class SearchStore(Protocol):
 
     def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]: ...
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]: ...
+
+
+# -- capabilities: what some stores offer beyond ``Store``; ask with ``isinstance(store, Capability)`` ------
+
+
+@runtime_checkable
+class GroupCommit(Protocol):
+    """A store whose units of work can share one COMMIT (both dialects; see ``service.durability``).
+
+    Once enabled, a finished unit is not durable until ``commit()``: nothing may acknowledge it before.
+    """
+
+    def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
+        """Let units share one COMMIT; ``on_pending`` is called when a finished unit awaits it."""
+        ...
+
+    @property
+    def uncommitted(self) -> bool:
+        """True while finished units wait for ``commit()``."""
+        ...
+
+    def commit(self) -> None:
+        """Make every finished unit durable; raises ``BackendUnavailable`` if they were lost."""
+        ...
+
+
+@runtime_checkable
+class PeerNotification(Protocol):
+    """A store shared by several server nodes, which tells this node what the others changed."""
+
+    def subscribe(self, on_queue_push: Callable[[str, int], None], on_definition_change: Callable[[], None]) -> None:
+        """Call ``on_queue_push(queue, delay_ms)`` when another node pushes work to a queue, and
+        ``on_definition_change()`` when another node changes a definition."""
+        ...
+
+
+@runtime_checkable
+class SingleWriter(Protocol):
+    """A store that one process owns, so what it last wrote is what is stored: no other process
+    competes for its queue messages, and none can hold a lease at start-up."""
+
+    @property
+    def single_writer(self) -> Literal[True]: ...
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ Plumbing (connection, migrations, units of work, group commit) is in ``sqlite_co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Literal, cast
 
 import orjson
 
@@ -29,9 +29,8 @@ _loads = orjson.loads
 class SqliteStore(SqliteSearch):
     """All storage concerns over one SQLite file."""
 
-    dialect = "sqlite"
-    # One server process owns the file, so what it last wrote is what is stored.
-    single_writer = True
+    # One server process owns the file, so what it last wrote is what is stored (``SingleWriter``).
+    single_writer: Literal[True] = True
 
     # -- metadata -------------------------------------------------------------------------
     def put_task_def(self, td: TaskDef) -> None:
