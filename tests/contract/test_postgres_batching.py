@@ -65,9 +65,9 @@ def test_runs_of_row_writes_keep_order_and_last_write_wins(store: PostgresStore)
         store.upsert_tasks([task("w1", "a", 0, "IN_PROGRESS")])  # same run: replaces the first row of a
         for tid in ("a", "b", "c"):
             store.queue_push("work", tid, 0, 10, 10)
-        store.queue_set_visible("work", "a", 900)
-        store.queue_set_visible("work", "b", 700)
-        store.queue_set_visible("work", "a", 800)
+        store.queue_set_visible("work", "a", 900, 10)
+        store.queue_set_visible("work", "b", 700, 10)
+        store.queue_set_visible("work", "a", 800, 10)
         store.set_next_check_min("w1", 300)
         store.set_next_check_min("w1", 400)  # a later, larger minimum changes nothing
         # A read sends the runs first, so it sees them.

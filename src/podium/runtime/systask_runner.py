@@ -141,13 +141,13 @@ class SystemTaskRunner:
         with store.transaction():
             for queue, task_id in due:
                 if task_id in self._running:
-                    store.queue_set_visible(queue, task_id, now + DEFAULT_LEASE_MS)
+                    store.queue_set_visible(queue, task_id, now + DEFAULT_LEASE_MS, now)
                     continue
                 task = store.get_task(task_id)
                 if task is None or task["status"] != st.IN_PROGRESS or task["taskType"] != queue:
                     store.queue_remove(queue, task_id)
                     continue
-                store.queue_set_visible(queue, task_id, now + self._lease(task))
+                store.queue_set_visible(queue, task_id, now + self._lease(task), now)
                 out.append(task)
         return out
 

@@ -54,8 +54,12 @@ def build_services(store: Store, clock: Clock | None = None) -> Services:
         js=javascript.evaluate,
         jq=jq.transform,
     )
-    if isinstance(store, PeerNotification):  # a database shared by nodes: wake on their pushes, see their definitions
-        store.subscribe(notifier.notify, lambda: notifier.call_soon(metadata.invalidate))
+    if isinstance(store, PeerNotification):
+        # A database shared by nodes: wake on their pushes, see their definitions.
+        def pushed(queue: str, visible_at: int | None) -> None:
+            notifier.notify(queue, 0 if visible_at is None else visible_at - clock.now())
+
+        store.subscribe(pushed, lambda: notifier.call_soon(metadata.invalidate))
     from podium.service import events
 
     events.install(engine)

@@ -144,7 +144,7 @@ def reset_callbacks(engine: Engine, workflow_id: str) -> None:
             if t["status"] == st.SCHEDULED and t.get("callbackAfterSeconds", 0) > 0:
                 t["callbackAfterSeconds"] = 0
                 engine.save_task(t)
-                engine.store.queue_set_visible(task_queue(t), t["taskId"], now)
+                engine.store.queue_set_visible(task_queue(t), t["taskId"], now, now)
                 engine.notifier.notify(task_queue(t))
 
 

@@ -21,7 +21,7 @@ import orjson
 
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
-from podium.store.postgres_base import PgRecords, now_ms
+from podium.store.postgres_base import PgRecords
 from podium.store.postgres_base import Q as _Q
 from podium.store.postgres_group import GroupConnector
 from podium.store.postgres_listen import Listener, queue_payload
@@ -90,8 +90,10 @@ class PostgresStore(PgRecords):
         """Make every finished unit durable; raises ``BackendUnavailable`` if they were lost."""
         self._c.commit_group()
 
-    def subscribe(self, on_queue_push: Callable[[str, int], None], on_definition_change: Callable[[], None]) -> None:
-        """Call ``on_queue_push(queue, delay_ms)`` when another node pushes work, and ``on_definition_change()``
+    def subscribe(
+        self, on_queue_push: Callable[[str, int | None], None], on_definition_change: Callable[[], None]
+    ) -> None:
+        """Call ``on_queue_push(queue, visible_at)`` when another node pushes work, and ``on_definition_change()``
         when another node changes a definition; both on the listener's thread."""
         if self._listener is not None:
             return
@@ -272,8 +274,8 @@ class PostgresStore(PgRecords):
             ids.append(task_id)
         return ids
 
-    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
-        if self.notify_peers and visible_at <= now_ms():
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
+        if self.notify_peers and visible_at <= now:
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
             args = (visible_at, queue, task_id)

@@ -5,7 +5,6 @@ Poll data, logs, event handlers, event messages, executions' definition snapshot
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -30,10 +29,6 @@ _dumps = orjson.dumps
 _loads = orjson.loads
 # An event message taken by a node is not offered to another node for this long.
 EVENT_LEASE_MS = 30_000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class PgRecords(SharedRecords):
@@ -81,8 +76,7 @@ class PgRecords(SharedRecords):
         return int(total), [cast(Task, _loads(r[0])) for r in rows]
 
     # -- event queue and event executions -------------------------------------------------
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+    def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
         """Take (lease) the oldest messages no other node holds; an ack deletes, a crash lets the lease end."""
-        now = now_ms()
         rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
         return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)

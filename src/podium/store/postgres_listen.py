@@ -46,7 +46,7 @@ class Listener:
         self,
         url: str,
         node: str,
-        on_queue: Callable[[str, int], None],
+        on_queue: Callable[[str, int | None], None],
         on_metadata: Callable[[], None],
         queue_names: Callable[[psycopg.Connection[Any]], list[str]],
         on_peers: Callable[[bool], None] | None = None,
@@ -115,15 +115,14 @@ class Listener:
         """Notifications sent while not listening are lost: wake every queue, forget every definition."""
         self.on_metadata()
         for queue in self.queue_names(conn):
-            self.on_queue(queue, 0)
+            self.on_queue(queue, None)
 
     def _dispatch(self, channel: str, payload: str) -> None:
         try:
             if channel == QUEUE_CHANNEL:
                 node, at, queue = payload.split("|", 2)
                 if node != self.node:
-                    delay = int(at) - int(time.time() * 1000) if at else 0
-                    self.on_queue(queue, max(0, delay))
+                    self.on_queue(queue, int(at) if at else None)
             elif channel == META_CHANNEL and payload != self.node:
                 if payload.startswith(_JOIN):
                     if payload[len(_JOIN) :] != self.node:

@@ -67,7 +67,7 @@ class QueueStore(Protocol):
 
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None: ...
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]: ...
-    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None: ...
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None: ...
     def queue_remove(self, queue: str, task_id: str) -> None: ...
     def queue_remove_task(self, task_id: str) -> None: ...
     def queue_size(self, queue: str) -> int: ...
@@ -104,8 +104,9 @@ class EventQueueStore(Protocol):
     """The internal ``conductor`` event queue and the record of what event handlers did (SPEC §7)."""
 
     def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None: ...
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
-        """The oldest messages as (seq, queue, message id, JSON payload text)."""
+    def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
+        """The oldest messages as (seq, queue, message id, JSON payload text); a store shared by nodes
+        leases them to this one for a while from ``now``."""
         ...
 
     def event_ack(self, seq: int) -> None: ...
@@ -164,9 +165,12 @@ class GroupCommit(Protocol):
 class PeerNotification(Protocol):
     """A store shared by several server nodes, which tells this node what the others changed."""
 
-    def subscribe(self, on_queue_push: Callable[[str, int], None], on_definition_change: Callable[[], None]) -> None:
-        """Call ``on_queue_push(queue, delay_ms)`` when another node pushes work to a queue, and
-        ``on_definition_change()`` when another node changes a definition."""
+    def subscribe(
+        self, on_queue_push: Callable[[str, int | None], None], on_definition_change: Callable[[], None]
+    ) -> None:
+        """Call ``on_queue_push(queue, visible_at)`` when another node pushes work to a queue (``visible_at``
+        in epoch ms, None when due at once), and ``on_definition_change()`` when another node changes a
+        definition; both on a thread of the store's."""
         ...
 
 

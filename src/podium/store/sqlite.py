@@ -138,7 +138,7 @@ class SqliteStore(SqliteSearch):
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
         return [r[0] for r in self._all("queue_peek", (queue, now, count))]
 
-    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
         self._exec("queue_set_visible", (visible_at, queue, task_id))
 
     def queue_requeue(self, queue: str, now: int) -> int:
@@ -156,5 +156,5 @@ class SqliteStore(SqliteSearch):
         return self._exec("delete_event_handler", (name,)) > 0
 
     # -- event queue and event executions -------------------------------------------------
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+    def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
         return [(int(r[0]), r[1], r[2], r[3]) for r in self._all("event_peek", (limit,))]
