@@ -366,7 +366,7 @@ def test_plan_keeps_the_id_indexes(store: SqliteStore, path: Path) -> None:
 
 def test_plain_scan_while_most_workflows_wait_for_indexing(store: SqliteStore, path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    import podium.store.sqlite_search as sqlite_module
+    import podium.store.sqlite.search as sqlite_module
 
     monkeypatch.setattr(sqlite_module, "_PROBE_MIN", 10)
     with store.transaction():

@@ -12,9 +12,9 @@ from conftest import wait_until
 from pg_cluster import PgCluster
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, Workflow
-from podium.store import postgres_listen
 from podium.store.postgres import PostgresStore
-from podium.store.postgres_rows import rows_sql
+from podium.store.postgres import listen as postgres_listen
+from podium.store.postgres.runs import rows_sql
 
 
 @pytest.fixture()

@@ -78,7 +78,7 @@ SELECT json FROM tasks WHERE workflow_id = %s ORDER BY seq;
 -- name: get_task
 SELECT json FROM tasks WHERE task_id = %s;
 -- Statements with ROWS(...) write a run of rows: the tuple is repeated once per row (see
--- ``postgres_rows``); the rows of one run have distinct keys.
+-- ``postgres.runs``); the rows of one run have distinct keys.
 -- name: upsert_tasks
 INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
 VALUES ROWS(%s, %s, %s, %s, %s, %s, %s, %s, %s)

@@ -22,8 +22,8 @@ from typing import Any
 import psycopg
 
 from podium.domain.errors import BackendUnavailable
-from podium.store.postgres_conn import Connector
-from podium.store.postgres_session import TRANSIENT, Session, unavailable
+from podium.store.postgres.connector import Connector
+from podium.store.postgres.session import TRANSIENT, Session, unavailable
 
 
 class GroupConnector(Connector):

@@ -71,7 +71,7 @@ class Session:
     def __init__(self, pooled: bool) -> None:
         self.conn: psycopg.Connection[Any] | None = None
         self.depth = 0
-        # Group commit (``postgres_group``): a transaction left open across units, the error that
+        # Group commit (``postgres.group``): a transaction left open across units, the error that
         # lost one (owed to the units waiting for its commit), and a counter naming units' savepoints.
         self.open = False
         self.group_error: BackendUnavailable | None = None

@@ -1,7 +1,7 @@
 """The embedded SQLite store (WAL, one writer connection per process): records, queues, events.
 
-Plumbing (connection, migrations, units of work, group commit) is in ``sqlite_conn``, search in
-``sqlite_search``.
+Plumbing (connection, migrations, units of work, group commit) is in ``sqlite.connection``, search in
+``sqlite.search``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from podium.store.rows import (
     workflow_insert_args,
     workflow_update_args,
 )
-from podium.store.sqlite_conn import Q
-from podium.store.sqlite_search import SqliteSearch
+from podium.store.sqlite.connection import Q
+from podium.store.sqlite.search import SqliteSearch
 from podium.store.state_cache import UNKNOWN
 
 _dumps = orjson.dumps

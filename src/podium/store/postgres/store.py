@@ -4,7 +4,7 @@ Differences from SQLite, all inside this module and its SQL:
 * a workflow loaded inside a transaction is row-locked, so two nodes never decide it at once;
 * a dequeue locks the message, its task and its workflow with SKIP LOCKED (one taker, no waiting);
 * the sweeper claims due workflows with a lease, so each is swept by one node;
-* queue pushes and definition changes NOTIFY the other nodes (see ``postgres_listen``), if any
+* queue pushes and definition changes NOTIFY the other nodes (see ``postgres.listen``), if any
   listen: a node whose listener finds no other node skips the queue and workflow notifications.
 """
 
@@ -21,13 +21,13 @@ import orjson
 
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
-from podium.store.postgres_base import PgRecords
-from podium.store.postgres_base import Q as _Q
-from podium.store.postgres_group import GroupConnector
-from podium.store.postgres_listen import Listener, queue_payload
-from podium.store.postgres_migrate import migrate
-from podium.store.postgres_rows import rows_sql
-from podium.store.postgres_session import TRANSIENT, unavailable
+from podium.store.postgres.base import PgRecords
+from podium.store.postgres.base import Q as _Q
+from podium.store.postgres.group import GroupConnector
+from podium.store.postgres.listen import Listener, queue_payload
+from podium.store.postgres.migrations import migrate
+from podium.store.postgres.runs import rows_sql
+from podium.store.postgres.session import TRANSIENT, unavailable
 from podium.store.rows import task_args, workflow_insert_args, workflow_update_args
 from podium.store.snapshots import SnapshotCache
 
@@ -71,7 +71,7 @@ class PostgresStore(PgRecords):
         with self._c.transaction(group=self._group and not self.notify_peers):
             yield
 
-    # -- group commit (see ``postgres_group``): only while this node is alone on the database -------
+    # -- group commit (see ``postgres.group``): only while this node is alone on the database -------
     def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
         """Let the owner thread's units share one COMMIT; ``on_pending`` is called when one awaits it.
 

@@ -21,8 +21,8 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from podium.domain.errors import BackendUnavailable
-from podium.store.postgres_rows import rows_sql, send_rows
-from podium.store.postgres_session import (
+from podium.store.postgres.runs import rows_sql, send_rows
+from podium.store.postgres.session import (
     CONNECT_TIMEOUT_S,
     TRANSIENT,
     Session,

@@ -15,7 +15,7 @@ from podium.store.search_sql import (
     search_workflows_sql,
     text_index_query,
 )
-from podium.store.sqlite_conn import SqliteConnection
+from podium.store.sqlite.connection import SqliteConnection
 
 # The free-text indexer (migration 0003): the last of the next ``limit`` queued rowids; then every queued
 # workflow up to it that is still terminal goes into the trigram index with its current body.
