@@ -14,7 +14,7 @@ from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, Workflow
 from podium.store.postgres import PostgresStore
 from podium.store.postgres import listen as postgres_listen
-from podium.store.postgres.runs import rows_sql
+from podium.store.postgres.runs import row_values, rows_sql
 
 
 @pytest.fixture()
@@ -51,9 +51,11 @@ def outside(url: str, sql: str, *args: Any) -> list[Any]:
 
 
 def test_rows_sql_repeats_the_tuple() -> None:
-    sql = "UPDATE t SET a = u.a FROM (VALUES ROWS(%s::int, lower(%s))) AS u (a, b) WHERE t.b = u.b"
+    sql = "UPDATE t SET a = u.a FROM (VALUES ROWS(%(a)s::int, lower(%(b)s))) AS u (a, b) WHERE t.b = u.b"
     two = "UPDATE t SET a = u.a FROM (VALUES (%s::int, lower(%s)), (%s::int, lower(%s))) AS u (a, b) WHERE t.b = u.b"
     assert rows_sql(sql, 2) == two
+    # Each row binds by name, whatever order its mapping lists them in.
+    assert row_values(sql, [{"b": "x", "a": 1}, {"a": 2, "b": "y"}]) == [1, "x", 2, "y"]
     with pytest.raises(ValueError):
         rows_sql("SELECT 1", 1)
 

@@ -13,6 +13,7 @@ import orjson
 from podium.domain.model import EventHandler, Task, Workflow
 from podium.store.postgres.connector import Connector
 from podium.store.protocols import SearchQuery
+from podium.store.rows import Params
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.shared_records import SharedRecords
 from podium.store.snapshots import SnapshotCache
@@ -37,17 +38,17 @@ class PgRecords(SharedRecords):
     _c: Connector
     snapshots: SnapshotCache
 
-    def _one(self, name: str, args: Sequence[Any]) -> Any:
+    def _one(self, name: str, args: Params) -> Any:
         rows = self._c.fetch(Q[name], args)
         return rows[0][0] if rows else None
 
-    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _all(self, name: str, args: Params = ()) -> list[Any]:
         return self._c.fetch(Q[name], args)
 
-    def _exec(self, name: str, args: Sequence[Any] = ()) -> None:
+    def _exec(self, name: str, args: Params = ()) -> None:
         self._c.run(Q[name], args)
 
-    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _many(self, name: str, rows: Sequence[Params]) -> None:
         self._c.run_many(Q[name], rows)
 
 

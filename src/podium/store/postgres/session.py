@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -84,7 +84,7 @@ class Session:
         self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
         self.pooled = pooled
         # Deferred writes of one kind (see ``Connector.defer``): row key -> statement arguments.
-        self.batch_rows: dict[Any, Sequence[Any]] = {}
+        self.batch_rows: dict[Any, Mapping[str, Any]] = {}
         self.batch_sql = ""
         # Cursors kept for the connection's lifetime: one for writes (never read back), one for reads
         # outside a transaction. A cursor costs more to make than most statements cost to send.

@@ -26,9 +26,9 @@ from podium.store.postgres.base import Q as _Q
 from podium.store.postgres.group import GroupConnector
 from podium.store.postgres.listen import Listener, queue_payload
 from podium.store.postgres.migrations import migrate
-from podium.store.postgres.runs import rows_sql
+from podium.store.postgres.runs import row_values, rows_sql
 from podium.store.postgres.session import TRANSIENT, unavailable
-from podium.store.rows import task_args, workflow_insert_args, workflow_update_args
+from podium.store.rows import task_row, workflow_row
 from podium.store.snapshots import SnapshotCache
 
 log = logging.getLogger("podium.store.postgres")
@@ -154,15 +154,16 @@ class PostgresStore(PgRecords):
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
+        self._exec("insert_workflow", workflow_row(wf, next_check, def_hash, body))
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        args = workflow_update_args(wf, next_check, def_hash, body)
+        row = workflow_row(wf, next_check, def_hash, body)
         if self.notify_peers:  # engine.workflow_channel
-            self._exec("update_workflow", (*args, queue_payload(self.node, "wf:" + wf["workflowId"], None)))
+            row["notify"] = queue_payload(self.node, "wf:" + wf["workflowId"], None)
+            self._exec("update_workflow", row)
         else:
-            self._exec("update_workflow_quiet", args)
+            self._exec("update_workflow_quiet", row)
 
     def get_workflow(self, workflow_id: str) -> Workflow | None:
         s = self._c.session()
@@ -221,14 +222,14 @@ class PostgresStore(PgRecords):
         if not tasks:
             return
         self._tasks_changed()
-        rows = {t["taskId"]: task_args(t) for t in tasks}
+        rows = {t["taskId"]: task_row(t) for t in tasks}
         sql = _Q["upsert_tasks"]
         if self._c.session().depth:
             defer = self._c.defer
-            for tid, args in rows.items():
-                defer(sql, tid, args)
+            for tid, row in rows.items():
+                defer(sql, tid, row)
         else:
-            self._c.run(rows_sql(sql, len(rows)), [a for args in rows.values() for a in args])
+            self._c.run(rows_sql(sql, len(rows)), row_values(sql, list(rows.values())))
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:
         self._tasks_changed()
@@ -250,8 +251,8 @@ class PostgresStore(PgRecords):
     def set_next_check_min(self, workflow_id: str, at: int) -> None:
         sql = _Q["set_next_check_min"]
         earlier = self._c.pending(sql, workflow_id)
-        if earlier is None or at < earlier[0]:
-            self._c.defer(sql, workflow_id, (at, workflow_id))
+        if earlier is None or at < earlier["at"]:
+            self._c.defer(sql, workflow_id, {"at": at, "workflow_id": workflow_id})
 
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
@@ -259,8 +260,14 @@ class PostgresStore(PgRecords):
             payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
             self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
         else:
-            args = (queue, task_id, priority, visible_at, now)
-            self._c.defer(_Q["queue_push_quiet"], (queue, task_id), args)
+            row = {
+                "queue_name": queue,
+                "task_id": task_id,
+                "priority": priority,
+                "visible_at": visible_at,
+                "created": now,
+            }
+            self._c.defer(_Q["queue_push_quiet"], (queue, task_id), row)
 
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
         s = self._c.session()
@@ -278,8 +285,8 @@ class PostgresStore(PgRecords):
         if self.notify_peers and visible_at <= now:
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
-            args = (visible_at, queue, task_id)
-            self._c.defer(_Q["queue_set_visible_rows"], (queue, task_id), args)
+            row = {"visible_at": visible_at, "queue_name": queue, "task_id": task_id}
+            self._c.defer(_Q["queue_set_visible_rows"], (queue, task_id), row)
 
     def queue_requeue(self, queue: str, now: int) -> int:
         n = len(self._all("queue_requeue", (now, queue, now)))

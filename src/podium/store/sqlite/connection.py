@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from podium.store.rows import Params
 from podium.store.shared_records import SharedRecords
 from podium.store.snapshots import SnapshotCache
 from podium.store.sqlfiles import migrations, queries
@@ -147,20 +148,20 @@ class SqliteConnection(SharedRecords):
                 self._open = False
             self._conn.close()
 
-    def _one(self, name: str, args: Sequence[Any]) -> Any:
+    def _one(self, name: str, args: Params) -> Any:
         with self._lock:
             row = self._conn.execute(Q[name], args).fetchone()
         return None if row is None else row[0]
 
-    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _all(self, name: str, args: Params = ()) -> list[Any]:
         with self._lock:
             return self._conn.execute(Q[name], args).fetchall()
 
-    def _exec(self, name: str, args: Sequence[Any] = ()) -> int:
+    def _exec(self, name: str, args: Params = ()) -> int:
         with self._lock:
             return self._conn.execute(Q[name], args).rowcount
 
-    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _many(self, name: str, rows: Sequence[Params]) -> None:
         with self._lock:
             self._conn.executemany(Q[name], rows)
 

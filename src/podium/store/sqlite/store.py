@@ -13,11 +13,7 @@ import orjson
 
 from podium.domain.model import EventHandler, Task, TaskDef, Workflow, WorkflowDef
 from podium.domain.statuses import WORKFLOW_TERMINAL
-from podium.store.rows import (
-    task_args,
-    workflow_insert_args,
-    workflow_update_args,
-)
+from podium.store.rows import task_row, workflow_row
 from podium.store.sqlite.connection import Q
 from podium.store.sqlite.search import SqliteSearch
 from podium.store.state_cache import UNKNOWN
@@ -48,7 +44,7 @@ class SqliteStore(SqliteSearch):
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
+        self._exec("insert_workflow", workflow_row(wf, next_check, def_hash, body))
         if wf["status"] in WORKFLOW_TERMINAL:
             self._exec("queue_free_text", (wf["workflowId"],))
         self.states.put(wf, [], next_check)
@@ -57,13 +53,13 @@ class SqliteStore(SqliteSearch):
         def_hash, body = self._split(wf)
         wid = wf["workflowId"]
         stored = self.states.columns(wid)
+        row = workflow_row(wf, next_check, def_hash, body)
         if stored is None or stored[0] != wf["status"] or stored[1] != wf.get("correlationId"):
-            self._exec("update_workflow", workflow_update_args(wf, next_check, def_hash, body))
+            self._exec("update_workflow", row)
         elif stored[2] == next_check:
-            self._exec("update_workflow_unindexed", (wf["updateTime"], wf.get("endTime"), def_hash, body, wid))
+            self._exec("update_workflow_unindexed", row)
         else:
-            args = (wf["updateTime"], wf.get("endTime"), def_hash, body, next_check, wid)
-            self._exec("update_workflow_next_check", args)
+            self._exec("update_workflow_next_check", row)
         if wf["status"] in WORKFLOW_TERMINAL:
             self._exec("queue_free_text", (wid,))  # (again) for the free-text indexer
         self.states.workflow_written(wf, next_check)
@@ -106,7 +102,7 @@ class SqliteStore(SqliteSearch):
         return None if raw is None else cast(Task, _loads(raw))
 
     def upsert_tasks(self, tasks: Sequence[Task]) -> None:
-        self._many("upsert_task", [task_args(t) for t in tasks])
+        self._many("upsert_task", [task_row(t) for t in tasks])
         self.states.tasks_written(tasks)
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:

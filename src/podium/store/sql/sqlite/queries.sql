@@ -23,17 +23,21 @@ DELETE FROM workflow_defs WHERE name = ? AND version = ?;
 -- name: insert_workflow
 INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
                        start_time, update_time, end_time, next_check, def_hash, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+VALUES (:workflow_id, :name, :version, :status, :correlation_id, :parent_workflow_id,
+        :start_time, :update_time, :end_time, :next_check, :def_hash, :json);
 -- name: update_workflow
-UPDATE workflows SET status = ?, correlation_id = ?, update_time = ?, end_time = ?, next_check = ?,
-  def_hash = ?, json = ?
-WHERE workflow_id = ?;
+UPDATE workflows SET status = :status, correlation_id = :correlation_id, update_time = :update_time,
+  end_time = :end_time, next_check = :next_check, def_hash = :def_hash, json = :json
+WHERE workflow_id = :workflow_id;
 -- The next two write a workflow whose status and correlation id are as stored (see StateCache.columns):
 -- naming no indexed column (or only next_check) keeps those indexes untouched.
 -- name: update_workflow_unindexed
-UPDATE workflows SET update_time = ?, end_time = ?, def_hash = ?, json = ? WHERE workflow_id = ?;
+UPDATE workflows SET update_time = :update_time, end_time = :end_time, def_hash = :def_hash, json = :json
+WHERE workflow_id = :workflow_id;
 -- name: update_workflow_next_check
-UPDATE workflows SET update_time = ?, end_time = ?, def_hash = ?, json = ?, next_check = ? WHERE workflow_id = ?;
+UPDATE workflows SET update_time = :update_time, end_time = :end_time, def_hash = :def_hash, json = :json,
+  next_check = :next_check
+WHERE workflow_id = :workflow_id;
 -- name: queue_free_text
 INSERT OR IGNORE INTO workflow_text_pending (workflow_rowid) SELECT rowid FROM workflows WHERE workflow_id = ?;
 -- name: get_workflow
@@ -64,7 +68,7 @@ SELECT json FROM tasks WHERE task_id = ?;
 -- A task's workflow and seq never change after insert; leaving them out of the SET keeps the update
 -- off the (workflow_id, seq) index.
 INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (:task_id, :workflow_id, :seq, :task_type, :task_def_name, :ref_name, :status, :update_time, :json)
 ON CONFLICT (task_id) DO UPDATE SET status = excluded.status,
   update_time = excluded.update_time, json = excluded.json;
 -- name: delete_task
@@ -136,7 +140,8 @@ DELETE FROM event_queue WHERE id = ?;
 -- name: event_queue_sizes
 SELECT queue_name, count(*) FROM event_queue GROUP BY queue_name ORDER BY queue_name;
 -- name: put_event_execution
-INSERT INTO event_executions (id, handler_name, event, message_id, created, json) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO event_executions (id, handler_name, event, message_id, created, json)
+VALUES (:id, :handler_name, :event, :message_id, :created, :json)
 ON CONFLICT (id) DO UPDATE SET json = excluded.json;
 -- name: get_event_execution
 SELECT json FROM event_executions WHERE id = ?;
