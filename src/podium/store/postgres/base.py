@@ -12,20 +12,13 @@ import orjson
 
 from podium.domain.model import EventHandler, Task, Workflow
 from podium.store.postgres.connector import Connector
+from podium.store.postgres.queries import Q
 from podium.store.protocols import SearchQuery
 from podium.store.rows import Params
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.shared_records import SharedRecords
 from podium.store.snapshots import SnapshotCache
-from podium.store.sqlfiles import queries
 
-
-def _clean(sql: str) -> str:
-    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
-    return "\n".join(lines).strip().rstrip(";")
-
-
-Q = {name: _clean(sql) for name, sql in queries("postgres").items()}
 _dumps = orjson.dumps
 _loads = orjson.loads
 # An event message taken by a node is not offered to another node for this long.

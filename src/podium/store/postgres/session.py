@@ -12,14 +12,12 @@ from psycopg.adapt import Buffer, Dumper
 from psycopg.postgres import types as pg_types
 
 from podium.domain.errors import BackendUnavailable
+from podium.store.postgres.queries import Q
 
 # Errors that say "try again": the server went away, is restarting, or aborted the transaction
 # to break a deadlock or a lock wait.
 TRANSIENT: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
 CONNECT_TIMEOUT_S = 5
-SESSION_SETTINGS = (
-    "SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false)"
-)
 
 
 class _JsonText(Dumper):
@@ -35,7 +33,7 @@ def configure(conn: psycopg.Connection[Any]) -> None:
     """Per-connection set-up shared by the dedicated connection, the pool and the listener."""
     conn.adapters.register_dumper(bytes, _JsonText)
     conn.prepared_max = 256
-    conn.execute(SESSION_SETTINGS, prepare=False)
+    conn.execute(Q["session_settings"], prepare=False)
 
 
 def connect(url: str, application_name: str = "podium") -> psycopg.Connection[Any]:

@@ -22,10 +22,10 @@ import orjson
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
 from podium.store.postgres.base import PgRecords
-from podium.store.postgres.base import Q as _Q
 from podium.store.postgres.group import GroupConnector
 from podium.store.postgres.listen import Listener, queue_payload
 from podium.store.postgres.migrations import migrate
+from podium.store.postgres.queries import Q as _Q
 from podium.store.postgres.runs import row_values, rows_sql
 from podium.store.postgres.session import TRANSIENT, unavailable
 from podium.store.rows import task_row, workflow_row

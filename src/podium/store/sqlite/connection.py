@@ -38,19 +38,8 @@ class SqliteConnection(SharedRecords):
         self._on_pending: Callable[[], None] | None = None
         self.snapshots = SnapshotCache()
         self.states = StateCache()
-        c = self._conn
-        c.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process kill (the OS keeps the WAL); only power loss may lose
-        # the last transactions.
-        c.execute("PRAGMA synchronous=NORMAL")
-        c.execute("PRAGMA busy_timeout=5000")
-        c.execute("PRAGMA cache_size=-65536")
-        c.execute("PRAGMA temp_store=MEMORY")
-        # Checkpoint every ~40 MB of WAL instead of SQLite's default ~4 MB: pages written many times
-        # between checkpoints are copied back once, and the checkpoints' syncs are 10x rarer (commit
-        # CPU -15-25 % in linear-5). Recovery after a crash replays at most that much WAL.
-        c.execute("PRAGMA wal_autocheckpoint=10000")
-        c.execute("PRAGMA journal_size_limit=67108864")
+        for stmt in _statements(Q["connection_settings"]):
+            self._conn.execute(stmt)
         self.migrate()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -58,8 +47,8 @@ class SqliteConnection(SharedRecords):
         """Apply pending migrations; returns the schema version."""
         with self._lock:
             c = self._conn
-            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = c.execute("SELECT max(version) FROM schema_version").fetchone()
+            c.execute(Q["schema_version_table"])
+            row = c.execute(Q["schema_version"]).fetchone()
             current = row[0] or 0
             for version, sql in migrations("sqlite"):
                 if version <= current:
@@ -68,7 +57,7 @@ class SqliteConnection(SharedRecords):
                 try:
                     for stmt in _statements(sql):
                         c.execute(stmt)
-                    c.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                    c.execute(Q["schema_version_add"], (version,))
                     c.execute("COMMIT")
                 except BaseException:
                     c.execute("ROLLBACK")

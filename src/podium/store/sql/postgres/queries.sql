@@ -189,3 +189,31 @@ ON CONFLICT (id) DO UPDATE SET json = excluded.json;
 SELECT json FROM event_executions WHERE id = %s;
 -- name: list_event_executions
 SELECT json FROM event_executions WHERE handler_name = %s ORDER BY created DESC, id LIMIT %s;
+
+-- Connection set-up (postgres.session.configure).
+-- name: session_settings
+SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false);
+
+-- Migrations (postgres.migrations): concurrent starts apply each migration once under this lock.
+-- name: migration_lock
+SELECT pg_advisory_xact_lock(%s);
+-- name: schema_version_table
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+-- name: schema_version
+SELECT max(version) FROM schema_version;
+-- name: schema_version_exists
+SELECT to_regclass('schema_version') IS NOT NULL;
+-- name: schema_version_add
+INSERT INTO schema_version (version) VALUES (%s);
+
+-- The notification listener (postgres.listen).
+-- name: listen_queue
+LISTEN podium_queue;
+-- name: listen_meta
+LISTEN podium_meta;
+-- name: announce
+SELECT pg_notify('podium_meta', %s);
+-- Other nodes' listeners on this database, known by their application name.
+-- name: other_listeners
+SELECT count(*) FROM pg_stat_activity WHERE application_name = %s
+  AND datname = current_database() AND pid <> pg_backend_pid();
