@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
+import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from podium.store.rows import Params
 from podium.store.shared_records import SharedRecords
@@ -15,6 +17,23 @@ from podium.store.sqlfiles import migrations, queries
 from podium.store.state_cache import StateCache
 
 Q = queries("sqlite")
+_NAME = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _by_position(sql: str) -> tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+    """A named statement as a positional one, and what picks its parameters out of a mapping, in order.
+
+    sqlite3 binds ``:name`` by looking each name up afresh on every execution (+40 % on a task upsert);
+    picking them with one ``itemgetter`` call costs a fifth of that, and the names still come from the SQL.
+    """
+    sql = "\n".join(ln for ln in sql.splitlines() if not ln.lstrip().startswith("--"))
+    names = _NAME.findall(sql)
+    pick = operator.itemgetter(*names)
+    return _NAME.sub("?", sql), (pick if len(names) > 1 else lambda row: (pick(row),))
+
+
+# Statements with named parameters, run from a dict of them (see ``_bind``).
+NAMED = {name: _by_position(sql) for name, sql in Q.items() if _NAME.search(sql)}
 
 
 def _path_from_url(url: str) -> str:
@@ -139,20 +158,33 @@ class SqliteConnection(SharedRecords):
 
     def _one(self, name: str, args: Params) -> Any:
         with self._lock:
-            row = self._conn.execute(Q[name], args).fetchone()
+            row = self._conn.execute(*_bind(name, args)).fetchone()
         return None if row is None else row[0]
 
     def _all(self, name: str, args: Params = ()) -> list[Any]:
         with self._lock:
-            return self._conn.execute(Q[name], args).fetchall()
+            return self._conn.execute(*_bind(name, args)).fetchall()
 
     def _exec(self, name: str, args: Params = ()) -> int:
         with self._lock:
-            return self._conn.execute(Q[name], args).rowcount
+            return self._conn.execute(*_bind(name, args)).rowcount
 
     def _many(self, name: str, rows: Sequence[Params]) -> None:
         with self._lock:
-            self._conn.executemany(Q[name], rows)
+            if rows and isinstance(rows[0], dict):
+                sql, pick = NAMED[name]
+                self._conn.executemany(sql, map(pick, cast("Sequence[dict[str, Any]]", rows)))
+            else:
+                self._conn.executemany(Q[name], rows)
+
+
+def _bind(name: str, args: Params) -> tuple[str, Params]:
+    """The statement ``name`` and its parameters: by position, also when they come named in a dict
+    (another mapping is bound by sqlite3 itself)."""
+    if isinstance(args, dict):
+        sql, pick = NAMED[name]
+        return sql, pick(args)
+    return Q[name], args
 
 
 
