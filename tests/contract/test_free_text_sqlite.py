@@ -14,13 +14,14 @@ from typing import Any, cast
 import pytest
 
 from podium.domain.model import TaskDef, Workflow, WorkflowDef
+from podium.domain.statuses import WORKFLOW_TERMINAL
 from podium.runtime import sweeper
 from podium.service.container import Services
 from podium.service.reruns import retry
 from podium.service.search import parse_search, search_workflows
 from podium.store.protocols import SearchQuery
 from podium.store.search_sql import search_workflows_sql, text_index_query
-from podium.store.sqlfiles import migrations
+from podium.store.sqlfiles import migrations, queries
 from podium.store.sqlite import SqliteStore
 from podium.testing import WorkflowEnvironment
 
@@ -133,6 +134,12 @@ def test_index_path_only_for_sqlite_workflows_with_an_indexable_term() -> None:
 
 
 # -- indexing -----------------------------------------------------------------------------------
+def test_indexer_sql_names_exactly_the_terminal_statuses() -> None:
+    """The SQL spells the terminal statuses out; they must stay the domain's."""
+    for sql in (queries("sqlite")["free_text_index_queued"], migrations("sqlite")[2][1]):
+        assert set(re.findall(r"'([A-Z_]+)'", sql.split("status IN", 1)[1].split(")")[0])) == WORKFLOW_TERMINAL
+
+
 def test_found_before_and_after_indexing(store: SqliteStore, path: Path) -> None:
     store.insert_workflow(wf("done", "COMPLETED", 1000, input={"orderId": "order-77"}), None)
     store.insert_workflow(wf("live", "RUNNING", 2000, input={"orderId": "order-78"}), None)
@@ -366,7 +373,7 @@ def test_plan_keeps_the_id_indexes(store: SqliteStore, path: Path) -> None:
 
 def test_plain_scan_while_most_workflows_wait_for_indexing(store: SqliteStore, path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    import podium.store.sqlite_search as sqlite_module
+    import podium.store.sqlite.search as sqlite_module
 
     monkeypatch.setattr(sqlite_module, "_PROBE_MIN", 10)
     with store.transaction():

@@ -13,7 +13,7 @@ import pytest
 
 from pg_cluster import PgCluster
 from podium.store.postgres import PostgresStore
-from podium.store.postgres_migrate import migrate, schema_version
+from podium.store.postgres.migrations import migrate, schema_version
 from podium.store.sqlfiles import migrations
 from podium.store.sqlite import SqliteStore
 

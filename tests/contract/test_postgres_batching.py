@@ -12,9 +12,9 @@ from conftest import wait_until
 from pg_cluster import PgCluster
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, Workflow
-from podium.store import postgres_listen
 from podium.store.postgres import PostgresStore
-from podium.store.postgres_rows import rows_sql
+from podium.store.postgres import listen as postgres_listen
+from podium.store.postgres.runs import row_values, rows_sql
 
 
 @pytest.fixture()
@@ -51,9 +51,11 @@ def outside(url: str, sql: str, *args: Any) -> list[Any]:
 
 
 def test_rows_sql_repeats_the_tuple() -> None:
-    sql = "UPDATE t SET a = u.a FROM (VALUES ROWS(%s::int, lower(%s))) AS u (a, b) WHERE t.b = u.b"
+    sql = "UPDATE t SET a = u.a FROM (VALUES ROWS(%(a)s::int, lower(%(b)s))) AS u (a, b) WHERE t.b = u.b"
     two = "UPDATE t SET a = u.a FROM (VALUES (%s::int, lower(%s)), (%s::int, lower(%s))) AS u (a, b) WHERE t.b = u.b"
     assert rows_sql(sql, 2) == two
+    # Each row binds by name, whatever order its mapping lists them in.
+    assert row_values(sql, [{"b": "x", "a": 1}, {"a": 2, "b": "y"}]) == [1, "x", 2, "y"]
     with pytest.raises(ValueError):
         rows_sql("SELECT 1", 1)
 
@@ -65,9 +67,9 @@ def test_runs_of_row_writes_keep_order_and_last_write_wins(store: PostgresStore)
         store.upsert_tasks([task("w1", "a", 0, "IN_PROGRESS")])  # same run: replaces the first row of a
         for tid in ("a", "b", "c"):
             store.queue_push("work", tid, 0, 10, 10)
-        store.queue_set_visible("work", "a", 900)
-        store.queue_set_visible("work", "b", 700)
-        store.queue_set_visible("work", "a", 800)
+        store.queue_set_visible("work", "a", 900, 10)
+        store.queue_set_visible("work", "b", 700, 10)
+        store.queue_set_visible("work", "a", 800, 10)
         store.set_next_check_min("w1", 300)
         store.set_next_check_min("w1", 400)  # a later, larger minimum changes nothing
         # A read sends the runs first, so it sees them.

@@ -67,7 +67,7 @@ def test_a_message_is_dequeued_by_one_node(nodes: Nodes) -> None:
         assert a.queue_peek("work", 100, 1) == w1
         with b.transaction():
             assert b.queue_peek("work", 100, 5) == w2  # w1's message is held by node a: skipped
-        a.queue_set_visible("work", w1[0], FAR)
+        a.queue_set_visible("work", w1[0], FAR, 100)
     with b.transaction():
         assert b.queue_peek("work", 100, 5) == w2  # a committed its lease
 
@@ -127,17 +127,17 @@ def test_the_sweeper_claims_each_due_workflow_once(nodes: Nodes) -> None:
 def test_event_messages_are_leased_to_one_node(nodes: Nodes) -> None:
     a, b = nodes
     a.event_publish("q", "m1", "{}", 1)
-    assert [m[2] for m in a.event_peek(10)] == ["m1"]
-    assert b.event_peek(10) == []
+    assert [m[2] for m in a.event_peek(10, 0)] == ["m1"]
+    assert b.event_peek(10, 0) == []
 
 
 class Calls:
     def __init__(self) -> None:
-        self.queues: list[tuple[str, int]] = []
+        self.queues: list[tuple[str, int | None]] = []
         self.metadata = 0
 
-    def on_queue(self, queue: str, delay: int) -> None:
-        self.queues.append((queue, delay))
+    def on_queue(self, queue: str, visible_at: int | None) -> None:
+        self.queues.append((queue, visible_at))
 
     def on_metadata(self) -> None:
         self.metadata += 1
@@ -154,9 +154,9 @@ def test_other_nodes_pushes_and_definition_changes_are_notified(nodes: Nodes) ->
         a.queue_push("work", "t1", 0, 5, 10)
         a.queue_push("work", "t2", 0, 5, 10)
         assert calls.queues == []  # delivered on commit only
-    wait_until(lambda: ("work", 0) in calls.queues, what="the push notification")
+    wait_until(lambda: ("work", None) in calls.queues, what="the push notification")
     a.queue_push("later", "t3", 0, FAR, 10)
-    wait_until(lambda: any(q == "later" and d > 0 for q, d in calls.queues), what="a delayed push notification")
+    wait_until(lambda: ("later", FAR) in calls.queues, what="a delayed push notification")
     assert all(q != "own" for q, _ in calls.queues)
     a.put_task_def(cast(TaskDef, {"name": "td"}))
     wait_until(lambda: calls.metadata > base, what="the definition change notification")
@@ -164,7 +164,7 @@ def test_other_nodes_pushes_and_definition_changes_are_notified(nodes: Nodes) ->
     loaded = a.get_workflow("w9")
     assert loaded is not None
     a.update_workflow(loaded, None)  # a wait on the workflow elsewhere (execute) is woken
-    wait_until(lambda: ("wf:w9", 0) in calls.queues, what="the workflow change notification")
+    wait_until(lambda: ("wf:w9", None) in calls.queues, what="the workflow change notification")
 
 
 def test_the_listener_reconnects_and_catches_up(postgres: PgCluster, nodes: Nodes) -> None:
@@ -173,14 +173,14 @@ def test_the_listener_reconnects_and_catches_up(postgres: PgCluster, nodes: Node
     b.subscribe(calls.on_queue, calls.on_metadata)
     assert b.wait_listening(10)
     a.queue_push("waiting", "t1", 0, 0, 0)
-    wait_until(lambda: ("waiting", 0) in calls.queues, what="the first notification")
+    wait_until(lambda: ("waiting", None) in calls.queues, what="the first notification")
     calls.queues.clear()
     for pid in backend_pids(postgres, "podium-listener"):
         terminate(postgres, pid)
     # Back on line, the listener wakes every queue with messages (it may have missed pushes).
-    wait_until(lambda: ("waiting", 0) in calls.queues, what="the catch-up after reconnecting")
+    wait_until(lambda: ("waiting", None) in calls.queues, what="the catch-up after reconnecting")
     a.queue_push("fresh", "t2", 0, 0, 0)
-    wait_until(lambda: ("fresh", 0) in calls.queues, what="notifications after reconnecting")
+    wait_until(lambda: ("fresh", None) in calls.queues, what="notifications after reconnecting")
 
 
 def test_a_lost_connection_is_a_503_then_reconnects(postgres: PgCluster, pg_url: str) -> None:

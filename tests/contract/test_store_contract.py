@@ -203,8 +203,8 @@ def test_queue_push_twice_updates(store: Store) -> None:
 def test_queue_set_visible_remove_requeue(store: Store) -> None:
     for i in range(3):
         store.queue_push("q", f"t{i}", 0, 0, i)
-    store.queue_set_visible("q", "t0", 5000)
-    store.queue_set_visible("q", "t1", 6000)
+    store.queue_set_visible("q", "t0", 5000, 100)
+    store.queue_set_visible("q", "t1", 6000, 100)
     assert store.queue_peek("q", 100, 10) == ["t2"]
     assert store.queue_requeue("q", 100) == 2
     assert sorted(store.queue_peek("q", 100, 10)) == ["t0", "t1", "t2"]
@@ -223,7 +223,7 @@ def test_dequeue_in_transaction_returns_tasks(store: Store) -> None:
         got = [store.get_task(i) for i in ids]
         assert [g["taskId"] for g in got if g] == ids
         for i in ids:
-            store.queue_set_visible("work", i, 99_999_999_999)
+            store.queue_set_visible("work", i, 99_999_999_999, 5000)
     assert store.queue_peek("work", 5000, 10) == [ts[2]["taskId"]]
 
 
@@ -311,12 +311,12 @@ def test_event_queue_and_executions(store: Store) -> None:
     store.event_publish("q1", "m1", '{"a": 1}', 10)
     store.event_publish("q2", "m2", '"x"', 11)
     store.event_publish("q1", "m3", "{}", 12)
-    msgs = store.event_peek(2)
+    msgs = store.event_peek(2, 0)
     assert [(m[1], m[2], m[3]) for m in msgs] == [("q1", "m1", '{"a": 1}'), ("q2", "m2", '"x"')]
     assert store.event_queue_sizes() == {"q1": 2, "q2": 1}
     for seq, *_ in msgs:
         store.event_ack(seq)
-    assert [m[2] for m in store.event_peek(10)] == ["m3"]
+    assert [m[2] for m in store.event_peek(10, 0)] == ["m3"]
     store.put_event_execution("k1", {"id": "k1", "name": "h", "messageId": "m1", "created": 5, "status": "IN_PROGRESS"})
     store.put_event_execution("k1", {"id": "k1", "name": "h", "messageId": "m1", "created": 5, "status": "COMPLETED"})
     store.put_event_execution("k2", {"id": "k2", "name": "h", "messageId": "m2", "created": 6})

@@ -109,7 +109,7 @@ def test_event_task_publishes_and_handler_completes_the_wait(svc: Services, ev: 
     wid = starting.start(svc.engine, {"name": "emit", "input": {"data": {"v": 5}}})
     e = task(svc, wid, "ev")
     assert e["status"] == st.COMPLETED and e["outputData"]["event_produced"] == "conductor:emit:ev"
-    [(_, queue, message_id, payload)] = svc.store.event_peek(10)
+    [(_, queue, message_id, payload)] = svc.store.event_peek(10, 0)
     assert queue == "conductor:emit:ev" and message_id == e["taskId"] and '"workflowInstanceId"' in payload
     assert task(svc, wid, "wait")["status"] == st.IN_PROGRESS
 
@@ -123,7 +123,7 @@ def test_event_task_publishes_and_handler_completes_the_wait(svc: Services, ev: 
         "conductor.event.name": "conductor:emit:ev",
     }
     assert wf_status(svc, wid) == st.COMPLETED
-    assert svc.store.event_peek(10) == []
+    assert svc.store.event_peek(10, 0) == []
     [execution] = ev.executions("done")
     assert execution == {
         "id": f"{e['taskId']}_0",
@@ -196,7 +196,7 @@ def test_failed_action_is_recorded_and_message_acked(svc: Services, ev: EventSer
     assert ev.process() == 1
     [execution] = ev.executions("lost")
     assert execution["status"] == st.FAILED and "t" in execution["output"]["error"]
-    assert svc.store.event_peek(10) == []
+    assert svc.store.event_peek(10, 0) == []
 
 
 def test_redelivery_does_not_repeat_completed_actions(svc: Services, ev: EventService) -> None:
@@ -223,7 +223,7 @@ def test_expand_inline_json_action(svc: Services, ev: EventService) -> None:
     ev.add(handler("exp", "conductor:emit:ev", action))
     wid = starting.start(svc.engine, {"name": "emit", "input": {"data": {}}})
     with svc.engine.unit() as unit:
-        svc.store.event_ack(svc.store.event_peek(1)[0][0])
+        svc.store.event_ack(svc.store.event_peek(1, 0)[0][0])
         events.publish(unit, "conductor:emit:ev", "m-2",
                        {"workflowInstanceId": wid, "msg": '{"order": {"id": 42}}'})
     ev.process()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from podium.service.durability import CommitBarrier
 
@@ -11,6 +12,9 @@ class _Store:
     def __init__(self) -> None:
         self.uncommitted = False
         self.commits = 0
+
+    def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
+        pass
 
     def commit(self) -> None:
         self.uncommitted = False

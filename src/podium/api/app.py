@@ -17,6 +17,7 @@ from podium.api.routes import events, health, metadata, tasks, workflow, workflo
 from podium.api.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
+from podium.store.protocols import GroupCommit
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -32,8 +33,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         loop = asyncio.get_running_loop()
         svc.notifier.bind(loop)
         barrier.bind(loop)
-        if hasattr(svc.store, "enable_group_commit"):
-            svc.store.enable_group_commit(barrier.on_pending)
         loops: list[asyncio.Task[None]] = systask_runner.start(svc, settings, barrier)
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
@@ -51,7 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if services is None:
                 svc.store.close()
 
-    barrier = CommitBarrier(svc.store)  # type: ignore[arg-type]
+    barrier = CommitBarrier(svc.store if isinstance(svc.store, GroupCommit) else None)
     app = FastAPI(
         title="Podium",
         version=__version__,

@@ -26,6 +26,7 @@ from podium.domain.model import JSON, Task
 from podium.service import events
 from podium.service.container import Services
 from podium.service.durability import CommitBarrier
+from podium.store.protocols import SingleWriter
 from podium.systasks.hosts import HostPolicy
 from podium.systasks.http import FAILURE_PREFIX, execute_http, lease_ms, new_client
 from podium.systasks.result import SystemTaskResult
@@ -102,12 +103,12 @@ class SystemTaskRunner:
             self._client = None
 
     def release_stale_leases(self) -> None:
-        """Single-process SQLite: nothing can be in flight at start-up, so leases left by a crash go now.
+        """A store one process owns: nothing can be in flight at start-up, so leases left by a crash go now.
 
         (Every message of these queues is pushed due; a future visibility is always a lease.)
         """
         store = self.svc.store
-        if getattr(store, "dialect", "") != "sqlite":
+        if not isinstance(store, SingleWriter):
             return
         now = self.svc.clock.now()
         with store.transaction():
@@ -140,13 +141,13 @@ class SystemTaskRunner:
         with store.transaction():
             for queue, task_id in due:
                 if task_id in self._running:
-                    store.queue_set_visible(queue, task_id, now + DEFAULT_LEASE_MS)
+                    store.queue_set_visible(queue, task_id, now + DEFAULT_LEASE_MS, now)
                     continue
                 task = store.get_task(task_id)
                 if task is None or task["status"] != st.IN_PROGRESS or task["taskType"] != queue:
                     store.queue_remove(queue, task_id)
                     continue
-                store.queue_set_visible(queue, task_id, now + self._lease(task))
+                store.queue_set_visible(queue, task_id, now + self._lease(task), now)
                 out.append(task)
         return out
 

@@ -13,15 +13,15 @@ from podium.service.polldata import PollDataTracker
 from podium.service.queues import QueueService
 from podium.service.search import SearchService
 from podium.service.tasks import TaskService
-from podium.store.protocols import Store
+from podium.store.protocols import PeerNotification, Store
 
 
 def open_store(url: str) -> Store:
     """A store for a database URL: ``sqlite:///path`` or ``postgresql://...``."""
     if url.startswith(("postgresql://", "postgres://")):
-        from podium.store.postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
+        from podium.store.postgres import PostgresStore
 
-        return PostgresStore(url)  # type: ignore[no-any-return, unused-ignore]
+        return PostgresStore(url)
     from podium.store.sqlite import SqliteStore
 
     return SqliteStore(url)
@@ -60,9 +60,12 @@ def build_services(store: Store, clock: Clock | None = None) -> Services:
         js=javascript.evaluate,
         jq=jq.transform,
     )
-    subscribe = getattr(store, "subscribe", None)
-    if subscribe is not None:  # a database shared by several nodes: wake on their pushes, see their definitions
-        subscribe(notifier.notify, metadata.invalidate)
+    if isinstance(store, PeerNotification):
+        # A database shared by nodes: wake on their pushes, see their definitions.
+        def pushed(queue: str, visible_at: int | None) -> None:
+            notifier.notify(queue, 0 if visible_at is None else visible_at - clock.now())
+
+        store.subscribe(pushed, lambda: notifier.call_soon(metadata.invalidate))
     from podium.service import events
 
     events.install(engine)

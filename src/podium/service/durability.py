@@ -16,25 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
 from podium.domain.errors import BackendUnavailable
+from podium.store.protocols import GroupCommit
 
 log = logging.getLogger("podium.durability")
 
 
-class GroupCommitStore(Protocol):
-    """What a store offers for group commit."""
-
-    @property
-    def uncommitted(self) -> bool: ...
-    def commit(self) -> None: ...
-
-
 class CommitBarrier:
-    """Schedules the shared COMMIT and lets responses wait for it."""
+    """Schedules the shared COMMIT and lets responses wait for it.
 
-    def __init__(self, store: GroupCommitStore) -> None:
+    Without a group-commit store (``None``) every unit commits itself and nothing waits.
+    """
+
+    def __init__(self, store: GroupCommit | None) -> None:
         self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scheduled = False
@@ -43,11 +38,14 @@ class CommitBarrier:
         self._extra_turns = 0  # loop turns the scheduled commit still waits
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Schedule commits on ``loop`` from now on, and switch the store to group commit."""
         self._loop = loop
+        if self.store is not None:
+            self.store.enable_group_commit(self.on_pending)
 
     def on_pending(self) -> None:
         """A unit finished: commit soon (after the requests already waiting to run)."""
-        if self._scheduled or self._loop is None:
+        if self._scheduled or self._loop is None or self.store is None:
             return
         self._scheduled = True
         try:
@@ -77,6 +75,8 @@ class CommitBarrier:
         self._scheduled = False
         waiters, self._waiters = self._waiters, []
         self._last_group = len(waiters)
+        if self.store is None:
+            return
         try:
             self.store.commit()
         except Exception as e:
@@ -92,7 +92,7 @@ class CommitBarrier:
 
     async def wait(self) -> None:
         """Return once everything done so far is durable."""
-        if not self.store.uncommitted:
+        if self.store is None or not self.store.uncommitted:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)

@@ -20,7 +20,7 @@ from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
 from podium.service.unit import Unit, workflow_channel
-from podium.store.protocols import Store
+from podium.store.protocols import SingleWriter, Store
 
 log = logging.getLogger("podium.engine")
 
@@ -62,7 +62,7 @@ class Engine:
             env_vars=env_vars or {},
         )
         # One process owns the store (SQLite): nothing changes it between this process's own steps.
-        self.single_writer = bool(getattr(store, "single_writer", False))
+        self.single_writer = isinstance(store, SingleWriter)
         from podium.service import effects
 
         effects.install(self)

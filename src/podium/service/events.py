@@ -127,7 +127,7 @@ class EventService:
     def process(self, limit: int = 100) -> int:
         """Deliver up to ``limit`` queued messages; returns how many were taken off the queue."""
         done = 0
-        for seq, queue, message_id, text in self.store.event_peek(limit):
+        for seq, queue, message_id, text in self.store.event_peek(limit, self.engine.clock.now()):
             try:
                 self._deliver(queue, message_id, text)
             except BackendUnavailable as e:  # transient: leave the message for the next round

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 
 
 class QueueNotifier:
@@ -50,6 +51,14 @@ class QueueNotifier:
             self._wake(queue)
         elif not loop.is_closed():
             loop.call_soon_threadsafe(self._wake, queue)
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the server's loop (from any thread); at once while no loop is bound."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            fn()
+        else:
+            loop.call_soon_threadsafe(fn)
 
     def _wake(self, queue: str) -> None:
         waiters = self._waiters.pop(queue, None)

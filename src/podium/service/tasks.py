@@ -51,7 +51,7 @@ class TaskService:
                     store.queue_remove(queue, task_id)
                     continue
                 if self._limited(task, now, handed):
-                    store.queue_set_visible(queue, task_id, now + POSTPONE_MS)
+                    store.queue_set_visible(queue, task_id, now + POSTPONE_MS, now)
                     continue
                 task["status"] = st.IN_PROGRESS
                 if not task.get("startTime"):
@@ -65,7 +65,7 @@ class TaskService:
                 task["updateTime"] = now
                 add_derived_fields(task)  # what the response shows is what is stored
                 lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
-                store.queue_set_visible(queue, task_id, now + lease)
+                store.queue_set_visible(queue, task_id, now + lease, now)
                 out.append(task)
             if handed and self._rate_limited(handed):
                 unit.on_commit(lambda: self._count_rate(handed, now))
@@ -146,7 +146,7 @@ class TaskService:
             return task
         if result.get("extendLease"):
             lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
-            store.queue_set_visible(task_queue(task), task["taskId"], now + lease)
+            store.queue_set_visible(task_queue(task), task["taskId"], now + lease, now)
             task["updateTime"] = now
             store.upsert_tasks([task])
             return task

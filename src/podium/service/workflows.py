@@ -139,7 +139,7 @@ def reset_callbacks(engine: Engine, workflow_id: str) -> None:
             if t["status"] == st.SCHEDULED and t.get("callbackAfterSeconds", 0) > 0:
                 t["callbackAfterSeconds"] = 0
                 unit.save_task(t)
-                unit.store.queue_set_visible(task_queue(t), t["taskId"], now)
+                unit.store.queue_set_visible(task_queue(t), t["taskId"], now, now)
                 unit.notify(task_queue(t))
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 
@@ -67,7 +67,7 @@ class QueueStore(Protocol):
 
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None: ...
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]: ...
-    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None: ...
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None: ...
     def queue_remove(self, queue: str, task_id: str) -> None: ...
     def queue_remove_task(self, task_id: str) -> None: ...
     def queue_size(self, queue: str) -> int: ...
@@ -104,8 +104,9 @@ class EventQueueStore(Protocol):
     """The internal ``conductor`` event queue and the record of what event handlers did (SPEC §7)."""
 
     def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None: ...
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
-        """The oldest messages as (seq, queue, message id, JSON payload text)."""
+    def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
+        """The oldest messages as (seq, queue, message id, JSON payload text); a store shared by nodes
+        leases them to this one for a while from ``now``."""
         ...
 
     def event_ack(self, seq: int) -> None: ...
@@ -134,6 +135,52 @@ class SearchStore(Protocol):
 
     def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]: ...
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]: ...
+
+
+# -- capabilities: what some stores offer beyond ``Store``; ask with ``isinstance(store, Capability)`` ------
+
+
+@runtime_checkable
+class GroupCommit(Protocol):
+    """A store whose units of work can share one COMMIT (both dialects; see ``service.durability``).
+
+    Once enabled, a finished unit is not durable until ``commit()``: nothing may acknowledge it before.
+    """
+
+    def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
+        """Let units share one COMMIT; ``on_pending`` is called when a finished unit awaits it."""
+        ...
+
+    @property
+    def uncommitted(self) -> bool:
+        """True while finished units wait for ``commit()``."""
+        ...
+
+    def commit(self) -> None:
+        """Make every finished unit durable; raises ``BackendUnavailable`` if they were lost."""
+        ...
+
+
+@runtime_checkable
+class PeerNotification(Protocol):
+    """A store shared by several server nodes, which tells this node what the others changed."""
+
+    def subscribe(
+        self, on_queue_push: Callable[[str, int | None], None], on_definition_change: Callable[[], None]
+    ) -> None:
+        """Call ``on_queue_push(queue, visible_at)`` when another node pushes work to a queue (``visible_at``
+        in epoch ms, None when due at once), and ``on_definition_change()`` when another node changes a
+        definition; both on a thread of the store's."""
+        ...
+
+
+@runtime_checkable
+class SingleWriter(Protocol):
+    """A store that one process owns, so what it last wrote is what is stored: no other process
+    competes for its queue messages, and none can hold a lease at start-up."""
+
+    @property
+    def single_writer(self) -> Literal[True]: ...
 
 
 @runtime_checkable

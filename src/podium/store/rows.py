@@ -1,16 +1,21 @@
-"""Statement parameters for the rows both dialects store, in the column order their SQL shares.
+"""Statement parameters for the rows both dialects store, named after their columns.
 
-The SQL of ``insert_workflow``, ``update_workflow``, ``upsert_task(s)`` and ``put_event_execution`` lists the
-same columns in the same order in ``sql/sqlite`` and ``sql/postgres``; these functions are that order, once.
+The SQL of ``insert_workflow``, ``update_workflow*``, ``upsert_task(s)`` and ``put_event_execution`` in
+``sql/sqlite`` (``:name``) and ``sql/postgres`` (``%(name)s``) binds these by name, so no value can land
+in another column's slot; a statement uses the names it needs and ignores the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from podium.domain.model import Task, Workflow
+
+# A statement's parameters: positional, or named after the columns.
+Params = Sequence[Any] | Mapping[str, Any]
 
 _ABSENT: Any = object()
 
@@ -29,61 +34,46 @@ def workflow_body(wf: Workflow) -> bytes:
             d["tasks"] = tasks
 
 
-def workflow_insert_args(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> tuple[Any, ...]:
-    """(workflow_id, name, version, status, correlation_id, parent_workflow_id, start_time, update_time,
-    end_time, next_check, def_hash, json)."""
-    return (
-        wf["workflowId"],
-        wf["workflowName"],
-        wf["workflowVersion"],
-        wf["status"],
-        wf.get("correlationId"),
-        wf.get("parentWorkflowId"),
-        wf["startTime"],
-        wf["updateTime"],
-        wf.get("endTime"),
-        next_check,
-        def_hash,
-        body,
-    )
+def workflow_row(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> dict[str, Any]:
+    """The named parameters of every workflow INSERT and UPDATE (each names the columns it writes)."""
+    return {
+        "workflow_id": wf["workflowId"],
+        "name": wf["workflowName"],
+        "version": wf["workflowVersion"],
+        "status": wf["status"],
+        "correlation_id": wf.get("correlationId"),
+        "parent_workflow_id": wf.get("parentWorkflowId"),
+        "start_time": wf["startTime"],
+        "update_time": wf["updateTime"],
+        "end_time": wf.get("endTime"),
+        "next_check": next_check,
+        "def_hash": def_hash,
+        "json": body,
+    }
 
 
-def workflow_update_args(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> tuple[Any, ...]:
-    """(status, correlation_id, update_time, end_time, next_check, def_hash, json, workflow_id)."""
-    return (
-        wf["status"],
-        wf.get("correlationId"),
-        wf["updateTime"],
-        wf.get("endTime"),
-        next_check,
-        def_hash,
-        body,
-        wf["workflowId"],
-    )
+def task_row(t: Task) -> dict[str, Any]:
+    """The named parameters of a task upsert."""
+    return {
+        "task_id": t["taskId"],
+        "workflow_id": t["workflowInstanceId"],
+        "seq": t["seq"],
+        "task_type": t["taskType"],
+        "task_def_name": t.get("taskDefName"),
+        "ref_name": t["referenceTaskName"],
+        "status": t["status"],
+        "update_time": t.get("updateTime", 0),
+        "json": orjson.dumps(t),
+    }
 
 
-def task_args(t: Task) -> tuple[Any, ...]:
-    """(task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)."""
-    return (
-        t["taskId"],
-        t["workflowInstanceId"],
-        t["seq"],
-        t["taskType"],
-        t.get("taskDefName"),
-        t["referenceTaskName"],
-        t["status"],
-        t.get("updateTime", 0),
-        orjson.dumps(t),
-    )
-
-
-def event_execution_args(key: str, execution: dict[str, Any]) -> tuple[Any, ...]:
-    """(id, handler_name, event, message_id, created, json)."""
-    return (
-        key,
-        execution.get("name", ""),
-        execution.get("event", ""),
-        execution.get("messageId", ""),
-        execution.get("created", 0),
-        orjson.dumps(execution),
-    )
+def event_execution_row(key: str, execution: dict[str, Any]) -> dict[str, Any]:
+    """The named parameters of an event execution upsert."""
+    return {
+        "id": key,
+        "handler_name": execution.get("name", ""),
+        "event": execution.get("event", ""),
+        "message_id": execution.get("messageId", ""),
+        "created": execution.get("created", 0),
+        "json": orjson.dumps(execution),
+    }

@@ -10,7 +10,7 @@ from typing import Any, cast
 import orjson
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
-from podium.store.rows import event_execution_args, workflow_body
+from podium.store.rows import Params, event_execution_row, workflow_body
 from podium.store.snapshots import SnapshotCache
 
 
@@ -20,16 +20,16 @@ class SharedRecords:
 
     snapshots: SnapshotCache
 
-    def _exec(self, name: str, args: Sequence[Any] = ()) -> object:
+    def _exec(self, name: str, args: Params = ()) -> object:
         raise NotImplementedError
 
-    def _one(self, name: str, args: Sequence[Any]) -> Any:
+    def _one(self, name: str, args: Params) -> Any:
         raise NotImplementedError
 
-    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _all(self, name: str, args: Params = ()) -> list[Any]:
         raise NotImplementedError
 
-    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _many(self, name: str, rows: Sequence[Params]) -> None:
         raise NotImplementedError
 
     def _split(self, wf: Workflow) -> tuple[str, bytes]:
@@ -149,7 +149,7 @@ class SharedRecords:
         return {r[0]: int(r[1]) for r in self._all("event_queue_sizes")}
 
     def put_event_execution(self, key: str, execution: dict[str, Any]) -> None:
-        self._exec("put_event_execution", event_execution_args(key, execution))
+        self._exec("put_event_execution", event_execution_row(key, execution))
 
     def get_event_execution(self, key: str) -> dict[str, Any] | None:
         raw = self._one("get_event_execution", (key,))

@@ -25,19 +25,20 @@ SELECT pg_notify('podium_meta', %s);
 -- name: insert_workflow
 INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
                        start_time, update_time, end_time, next_check, def_hash, json)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+VALUES (%(workflow_id)s, %(name)s, %(version)s, %(status)s, %(correlation_id)s, %(parent_workflow_id)s,
+        %(start_time)s, %(update_time)s, %(end_time)s, %(next_check)s, %(def_hash)s, %(json)s);
 -- An update also wakes whoever waits on the workflow on another node (e.g. a synchronous execute).
 -- name: update_workflow
 WITH updated AS (
-  UPDATE workflows SET status = %s, correlation_id = %s, update_time = %s, end_time = %s, next_check = %s,
-    def_hash = %s, json = %s
-  WHERE workflow_id = %s)
-SELECT pg_notify('podium_queue', %s);
+  UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
+    end_time = %(end_time)s, next_check = %(next_check)s, def_hash = %(def_hash)s, json = %(json)s
+  WHERE workflow_id = %(workflow_id)s)
+SELECT pg_notify('podium_queue', %(notify)s);
 -- The same for a node alone on the database: nobody else to wake.
 -- name: update_workflow_quiet
-UPDATE workflows SET status = %s, correlation_id = %s, update_time = %s, end_time = %s, next_check = %s,
-  def_hash = %s, json = %s
-WHERE workflow_id = %s;
+UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
+  end_time = %(end_time)s, next_check = %(next_check)s, def_hash = %(def_hash)s, json = %(json)s
+WHERE workflow_id = %(workflow_id)s;
 -- name: get_workflow
 SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
 -- Inside a transaction a workflow is loaded to be decided: the row lock keeps every other node's
@@ -62,7 +63,7 @@ RETURNING w.workflow_id, due.next_check;
 UPDATE workflows SET next_check = %s WHERE workflow_id = %s;
 -- name: set_next_check_min
 UPDATE workflows w SET next_check = u.at
-FROM (VALUES ROWS(%s::bigint, %s::text)) AS u (at, workflow_id)
+FROM (VALUES ROWS(%(at)s::bigint, %(workflow_id)s::text)) AS u (at, workflow_id)
 WHERE w.workflow_id = u.workflow_id AND (w.next_check IS NULL OR w.next_check > u.at)
   AND w.status IN ('RUNNING', 'PAUSED');
 -- name: running_workflow_ids
@@ -78,10 +79,11 @@ SELECT json FROM tasks WHERE workflow_id = %s ORDER BY seq;
 -- name: get_task
 SELECT json FROM tasks WHERE task_id = %s;
 -- Statements with ROWS(...) write a run of rows: the tuple is repeated once per row (see
--- ``postgres_rows``); the rows of one run have distinct keys.
+-- ``postgres.runs``); the rows of one run have distinct keys. Its parameters are named.
 -- name: upsert_tasks
 INSERT INTO tasks (task_id, workflow_id, seq, task_type, task_def_name, ref_name, status, update_time, json)
-VALUES ROWS(%s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES ROWS(%(task_id)s, %(workflow_id)s, %(seq)s, %(task_type)s, %(task_def_name)s, %(ref_name)s, %(status)s,
+             %(update_time)s, %(json)s)
 ON CONFLICT (task_id) DO UPDATE SET status = excluded.status,
   update_time = excluded.update_time, json = excluded.json;
 -- name: delete_tasks
@@ -101,7 +103,7 @@ WITH pushed AS (
   ON CONFLICT (queue_name, task_id) DO UPDATE SET visible_at = excluded.visible_at, priority = excluded.priority)
 SELECT pg_notify('podium_queue', %s);
 -- name: queue_push_quiet
-INSERT INTO queue (queue_name, task_id, priority, visible_at, created) VALUES ROWS(%s, %s, %s, %s, %s)
+INSERT INTO queue (queue_name, task_id, priority, visible_at, created) VALUES ROWS(%(queue_name)s, %(task_id)s, %(priority)s, %(visible_at)s, %(created)s)
 ON CONFLICT (queue_name, task_id) DO UPDATE SET visible_at = excluded.visible_at, priority = excluded.priority;
 -- name: queue_peek
 SELECT task_id FROM queue WHERE queue_name = %s AND visible_at <= %s
@@ -121,7 +123,7 @@ FOR NO KEY UPDATE OF q, t, w SKIP LOCKED;
 UPDATE queue SET visible_at = %s WHERE queue_name = %s AND task_id = %s;
 -- name: queue_set_visible_rows
 UPDATE queue q SET visible_at = u.visible_at
-FROM (VALUES ROWS(%s::bigint, %s::text, %s::text)) AS u (visible_at, queue_name, task_id)
+FROM (VALUES ROWS(%(visible_at)s::bigint, %(queue_name)s::text, %(task_id)s::text)) AS u (visible_at, queue_name, task_id)
 WHERE q.queue_name = u.queue_name AND q.task_id = u.task_id;
 -- name: queue_set_visible_notify
 WITH moved AS (UPDATE queue SET visible_at = %s WHERE queue_name = %s AND task_id = %s)
@@ -180,9 +182,38 @@ DELETE FROM event_queue WHERE id = %s;
 -- name: event_queue_sizes
 SELECT queue_name, count(*) FROM event_queue GROUP BY queue_name ORDER BY queue_name;
 -- name: put_event_execution
-INSERT INTO event_executions (id, handler_name, event, message_id, created, json) VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO event_executions (id, handler_name, event, message_id, created, json)
+VALUES (%(id)s, %(handler_name)s, %(event)s, %(message_id)s, %(created)s, %(json)s)
 ON CONFLICT (id) DO UPDATE SET json = excluded.json;
 -- name: get_event_execution
 SELECT json FROM event_executions WHERE id = %s;
 -- name: list_event_executions
 SELECT json FROM event_executions WHERE handler_name = %s ORDER BY created DESC, id LIMIT %s;
+
+-- Connection set-up (postgres.session.configure).
+-- name: session_settings
+SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false);
+
+-- Migrations (postgres.migrations): concurrent starts apply each migration once under this lock.
+-- name: migration_lock
+SELECT pg_advisory_xact_lock(%s);
+-- name: schema_version_table
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+-- name: schema_version
+SELECT max(version) FROM schema_version;
+-- name: schema_version_exists
+SELECT to_regclass('schema_version') IS NOT NULL;
+-- name: schema_version_add
+INSERT INTO schema_version (version) VALUES (%s);
+
+-- The notification listener (postgres.listen).
+-- name: listen_queue
+LISTEN podium_queue;
+-- name: listen_meta
+LISTEN podium_meta;
+-- name: announce
+SELECT pg_notify('podium_meta', %s);
+-- Other nodes' listeners on this database, known by their application name.
+-- name: other_listeners
+SELECT count(*) FROM pg_stat_activity WHERE application_name = %s
+  AND datname = current_database() AND pid <> pg_backend_pid();

@@ -1,25 +1,21 @@
 """The embedded SQLite store (WAL, one writer connection per process): records, queues, events.
 
-Plumbing (connection, migrations, units of work, group commit) is in ``sqlite_conn``, search in
-``sqlite_search``.
+Plumbing (connection, migrations, units of work, group commit) is in ``sqlite.connection``, search in
+``sqlite.search``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Literal, cast
 
 import orjson
 
 from podium.domain.model import EventHandler, Task, TaskDef, Workflow, WorkflowDef
 from podium.domain.statuses import WORKFLOW_TERMINAL
-from podium.store.rows import (
-    task_args,
-    workflow_insert_args,
-    workflow_update_args,
-)
-from podium.store.sqlite_conn import Q
-from podium.store.sqlite_search import SqliteSearch
+from podium.store.rows import task_row, workflow_row
+from podium.store.sqlite.connection import Q
+from podium.store.sqlite.search import SqliteSearch
 from podium.store.state_cache import UNKNOWN
 
 _dumps = orjson.dumps
@@ -29,9 +25,8 @@ _loads = orjson.loads
 class SqliteStore(SqliteSearch):
     """All storage concerns over one SQLite file."""
 
-    dialect = "sqlite"
-    # One server process owns the file, so what it last wrote is what is stored.
-    single_writer = True
+    # One server process owns the file, so what it last wrote is what is stored (``SingleWriter``).
+    single_writer: Literal[True] = True
 
     # -- metadata -------------------------------------------------------------------------
     def put_task_def(self, td: TaskDef) -> None:
@@ -49,7 +44,7 @@ class SqliteStore(SqliteSearch):
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
+        self._exec("insert_workflow", workflow_row(wf, next_check, def_hash, body))
         if wf["status"] in WORKFLOW_TERMINAL:
             self._exec("queue_free_text", (wf["workflowId"],))
         self.states.put(wf, [], next_check)
@@ -58,13 +53,13 @@ class SqliteStore(SqliteSearch):
         def_hash, body = self._split(wf)
         wid = wf["workflowId"]
         stored = self.states.columns(wid)
+        row = workflow_row(wf, next_check, def_hash, body)
         if stored is None or stored[0] != wf["status"] or stored[1] != wf.get("correlationId"):
-            self._exec("update_workflow", workflow_update_args(wf, next_check, def_hash, body))
+            self._exec("update_workflow", row)
         elif stored[2] == next_check:
-            self._exec("update_workflow_unindexed", (wf["updateTime"], wf.get("endTime"), def_hash, body, wid))
+            self._exec("update_workflow_unindexed", row)
         else:
-            args = (wf["updateTime"], wf.get("endTime"), def_hash, body, next_check, wid)
-            self._exec("update_workflow_next_check", args)
+            self._exec("update_workflow_next_check", row)
         if wf["status"] in WORKFLOW_TERMINAL:
             self._exec("queue_free_text", (wid,))  # (again) for the free-text indexer
         self.states.workflow_written(wf, next_check)
@@ -107,7 +102,7 @@ class SqliteStore(SqliteSearch):
         return None if raw is None else cast(Task, _loads(raw))
 
     def upsert_tasks(self, tasks: Sequence[Task]) -> None:
-        self._many("upsert_task", [task_args(t) for t in tasks])
+        self._many("upsert_task", [task_row(t) for t in tasks])
         self.states.tasks_written(tasks)
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:
@@ -139,7 +134,7 @@ class SqliteStore(SqliteSearch):
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
         return [r[0] for r in self._all("queue_peek", (queue, now, count))]
 
-    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
         self._exec("queue_set_visible", (visible_at, queue, task_id))
 
     def queue_requeue(self, queue: str, now: int) -> int:
@@ -157,5 +152,5 @@ class SqliteStore(SqliteSearch):
         return self._exec("delete_event_handler", (name,)) > 0
 
     # -- event queue and event executions -------------------------------------------------
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+    def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
         return [(int(r[0]), r[1], r[2], r[3]) for r in self._all("event_peek", (limit,))]

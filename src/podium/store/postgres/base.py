@@ -5,35 +5,24 @@ Poll data, logs, event handlers, event messages, executions' definition snapshot
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, cast
 
 import orjson
 
 from podium.domain.model import EventHandler, Task, Workflow
-from podium.store.postgres_conn import Connector
+from podium.store.postgres.connector import Connector
+from podium.store.postgres.queries import Q
 from podium.store.protocols import SearchQuery
+from podium.store.rows import Params
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.shared_records import SharedRecords
 from podium.store.snapshots import SnapshotCache
-from podium.store.sqlfiles import queries
 
-
-def _clean(sql: str) -> str:
-    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
-    return "\n".join(lines).strip().rstrip(";")
-
-
-Q = {name: _clean(sql) for name, sql in queries("postgres").items()}
 _dumps = orjson.dumps
 _loads = orjson.loads
 # An event message taken by a node is not offered to another node for this long.
 EVENT_LEASE_MS = 30_000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class PgRecords(SharedRecords):
@@ -42,17 +31,17 @@ class PgRecords(SharedRecords):
     _c: Connector
     snapshots: SnapshotCache
 
-    def _one(self, name: str, args: Sequence[Any]) -> Any:
+    def _one(self, name: str, args: Params) -> Any:
         rows = self._c.fetch(Q[name], args)
         return rows[0][0] if rows else None
 
-    def _all(self, name: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _all(self, name: str, args: Params = ()) -> list[Any]:
         return self._c.fetch(Q[name], args)
 
-    def _exec(self, name: str, args: Sequence[Any] = ()) -> None:
+    def _exec(self, name: str, args: Params = ()) -> None:
         self._c.run(Q[name], args)
 
-    def _many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _many(self, name: str, rows: Sequence[Params]) -> None:
         self._c.run_many(Q[name], rows)
 
 
@@ -81,8 +70,7 @@ class PgRecords(SharedRecords):
         return int(total), [cast(Task, _loads(r[0])) for r in rows]
 
     # -- event queue and event executions -------------------------------------------------
-    def event_peek(self, limit: int) -> list[tuple[int, str, str, str]]:
+    def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
         """Take (lease) the oldest messages no other node holds; an ack deletes, a crash lets the lease end."""
-        now = now_ms()
         rows = self._all("event_claim", (now + EVENT_LEASE_MS, now, limit))
         return sorted((int(r[0]), r[1], r[2], r[3]) for r in rows)

@@ -21,8 +21,8 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from podium.domain.errors import BackendUnavailable
-from podium.store.postgres_rows import rows_sql, send_rows
-from podium.store.postgres_session import (
+from podium.store.postgres.runs import Row, row_values, rows_sql, send_rows
+from podium.store.postgres.session import (
     CONNECT_TIMEOUT_S,
     TRANSIENT,
     Session,
@@ -31,6 +31,7 @@ from podium.store.postgres_session import (
     first_line,
     unavailable,
 )
+from podium.store.rows import Params
 
 log = logging.getLogger("podium.store.postgres")
 
@@ -235,7 +236,7 @@ class Connector:
             s.conn = None
 
     # -- statements -----------------------------------------------------------------------------
-    def fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+    def fetch(self, sql: str, args: Params) -> list[Any]:
         s = self.session()
         if s.pooled and not s.depth:
             with self.borrowed() as conn:
@@ -248,7 +249,7 @@ class Connector:
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
-    def run(self, sql: str, args: Sequence[Any]) -> None:
+    def run(self, sql: str, args: Params) -> None:
         """A write; inside a transaction it is only queued."""
         self._write(lambda cur: cur.execute(sql, args))
 
@@ -267,7 +268,7 @@ class Connector:
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
-    def defer(self, sql: str, key: Any, args: Sequence[Any]) -> None:
+    def defer(self, sql: str, key: Any, args: Row) -> None:
         """A row write that a run of same-kind writes (same ``sql``, with ``ROWS(...)``) sends as one statement.
 
         Within a run a later write of the same ``key`` replaces the earlier one. Outside a
@@ -275,7 +276,7 @@ class Connector:
         """
         s = self.session()
         if not s.depth:
-            self.run(rows_sql(sql, 1), args)
+            self.run(rows_sql(sql, 1), row_values(sql, (args,)))
             return
         if s.batch_sql is not sql:
             if s.batch_rows:
@@ -286,7 +287,7 @@ class Connector:
             s.batch_sql = sql
         s.batch_rows[key] = args
 
-    def pending(self, sql: str, key: Any) -> Sequence[Any] | None:
+    def pending(self, sql: str, key: Any) -> Row | None:
         """The arguments of a deferred write of ``sql`` for ``key`` not sent yet, if any."""
         s = self.session()
         return s.batch_rows.get(key) if s.depth and s.batch_sql is sql else None
@@ -299,7 +300,7 @@ class Connector:
         assert s.conn is not None
         send_rows(s.writer(s.conn), sql, rows)
 
-    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def run_many(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:
             self._write(lambda cur: cur.executemany(sql, rows))
 

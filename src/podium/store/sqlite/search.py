@@ -9,32 +9,17 @@ import orjson
 from podium.domain.model import Task, Workflow
 from podium.store.protocols import SearchQuery
 from podium.store.search_sql import (
-    TERMINAL_SQL,
     free_text_terms,
     search_tasks_sql,
     search_workflows_sql,
     text_index_query,
 )
-from podium.store.sqlite_conn import SqliteConnection
+from podium.store.sqlite.connection import Q, SqliteConnection
 
-# The free-text indexer (migration 0003): the last of the next ``limit`` queued rowids; then every queued
-# workflow up to it that is still terminal goes into the trigram index with its current body.
-_LAST_QUEUED = (
-    "SELECT max(workflow_rowid) FROM (SELECT workflow_rowid FROM workflow_text_pending ORDER BY workflow_rowid LIMIT ?)"
-)
-_INDEX_QUEUED = (
-    "INSERT INTO workflow_text (rowid, body)"
-    " SELECT w.rowid, CAST(w.json AS TEXT) FROM workflow_text_pending p JOIN workflows w ON w.rowid = p.workflow_rowid"
-    f" WHERE p.workflow_rowid <= ? AND w.status IN {TERMINAL_SQL}"
-)
 # Free text goes through the trigram index only while its candidates (queued workflows plus index hits,
 # counted up to a cap) stay under a third of the table: past that, reading every body in order is cheaper
 # than fetching the candidates one rowid at a time (right after the upgrade or a bulk load, while most
 # workflows wait for indexing, or for a term found in most bodies).
-_CANDIDATE_PROBE = (
-    "SELECT (SELECT count(*) FROM (SELECT 1 FROM workflow_text_pending LIMIT :cap))"
-    " + (SELECT count(*) FROM (SELECT 1 FROM workflow_text WHERE workflow_text MATCH :match LIMIT :cap))"
-)
 _PROBE_MIN = 10_000
 
 
@@ -59,9 +44,9 @@ class SqliteSearch(SqliteConnection):
     def _few_text_candidates(self, match: str) -> bool:
         """Whether the trigram index narrows free text ``match`` enough to beat a scan of every body."""
         with self._lock:
-            top = self._conn.execute("SELECT max(rowid) FROM workflows").fetchone()[0] or 0
+            top = self._conn.execute(Q["max_workflow_rowid"]).fetchone()[0] or 0
             cap = max(_PROBE_MIN, top // 3)
-            found = self._conn.execute(_CANDIDATE_PROBE, {"cap": cap, "match": match}).fetchone()[0]
+            found = self._conn.execute(Q["free_text_candidates"], {"cap": cap, "match": match}).fetchone()[0]
         return int(found) < cap
 
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
@@ -80,10 +65,10 @@ class SqliteSearch(SqliteConnection):
             return 0
         with self._lock:
             c = self._conn
-            last = c.execute(_LAST_QUEUED, (limit,)).fetchone()[0]
+            last = c.execute(Q["free_text_last_queued"], (limit,)).fetchone()[0]
             if last is None:
                 return 0  # nothing queued: no transaction at all
             with self.transaction():
-                indexed = c.execute(_INDEX_QUEUED, (last,)).rowcount
-                c.execute("DELETE FROM workflow_text_pending WHERE workflow_rowid <= ?", (last,))
+                indexed = c.execute(Q["free_text_index_queued"], (last,)).rowcount
+                c.execute(Q["free_text_dequeue"], (last,))
         return max(0, indexed)

@@ -22,8 +22,9 @@ from typing import Any
 import psycopg
 
 from podium.domain.errors import BackendUnavailable
-from podium.store.postgres_conn import Connector
-from podium.store.postgres_session import TRANSIENT, Session, unavailable
+from podium.store.postgres.connector import Connector
+from podium.store.postgres.session import TRANSIENT, Session, unavailable
+from podium.store.rows import Params
 
 
 class GroupConnector(Connector):
@@ -119,14 +120,14 @@ class GroupConnector(Connector):
         return super().lost(s, e)
 
     # -- statements outside a unit while a group is open run as units ---------------------------
-    def fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+    def fetch(self, sql: str, args: Params) -> list[Any]:
         s = self.session()
         if s.open and not s.depth:
             with self.transaction(group=True):
                 return super().fetch(sql, args)
         return super().fetch(sql, args)
 
-    def run(self, sql: str, args: Sequence[Any]) -> None:
+    def run(self, sql: str, args: Params) -> None:
         s = self.session()
         if s.open and not s.depth:
             with self.transaction(group=True):
@@ -134,7 +135,7 @@ class GroupConnector(Connector):
             return
         super().run(sql, args)
 
-    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def run_many(self, sql: str, rows: Sequence[Params]) -> None:
         s = self.session()
         if s.open and not s.depth:
             with self.transaction(group=True):

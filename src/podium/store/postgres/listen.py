@@ -19,8 +19,11 @@ from typing import Any
 
 import psycopg
 
+from podium.store.postgres.queries import Q
+
 log = logging.getLogger("podium.store.postgres")
 
+# The channels of ``sql/postgres/queries.sql`` (listen_*, announce, notify_*).
 QUEUE_CHANNEL = "podium_queue"
 META_CHANNEL = "podium_meta"
 _WAKE_CHECK_S = 1.0  # how often the thread looks at its stop flag while idle
@@ -28,10 +31,6 @@ _WAKE_CHECK_S = 1.0  # how often the thread looks at its stop flag while idle
 PEER_RECOUNT_S = 5.0
 APP_NAME = "podium-listener"
 _JOIN = "join|"
-_OTHER_LISTENERS = (
-    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
-    " AND datname = current_database() AND pid <> pg_backend_pid()"
-)
 
 
 def queue_payload(node: str, queue: str, visible_at: int | None) -> str:
@@ -46,7 +45,7 @@ class Listener:
         self,
         url: str,
         node: str,
-        on_queue: Callable[[str, int], None],
+        on_queue: Callable[[str, int | None], None],
         on_metadata: Callable[[], None],
         queue_names: Callable[[psycopg.Connection[Any]], list[str]],
         on_peers: Callable[[bool], None] | None = None,
@@ -75,11 +74,11 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=5, application_name=APP_NAME) as conn:
-                    conn.execute(f"LISTEN {QUEUE_CHANNEL}")
-                    conn.execute(f"LISTEN {META_CHANNEL}")
+                    conn.execute(Q["listen_queue"])
+                    conn.execute(Q["listen_meta"])
                     # Announce first, count second: a node starting at the same time either is
                     # counted or hears this announcement (it listens before it counts).
-                    conn.execute("SELECT pg_notify(%s, %s)", (META_CHANNEL, _JOIN + self.node))
+                    conn.execute(Q["announce"], (_JOIN + self.node,))
                     recount_at = self._count_peers(conn)
                     self._resync(conn)
                     self.ready.set()
@@ -102,7 +101,7 @@ class Listener:
 
     def _count_peers(self, conn: psycopg.Connection[Any]) -> float:
         """Count the other nodes' listeners now; returns when to count again."""
-        row = conn.execute(_OTHER_LISTENERS, (APP_NAME,)).fetchone()
+        row = conn.execute(Q["other_listeners"], (APP_NAME,)).fetchone()
         self._set_peers(bool(row and row[0]))
         return time.monotonic() + PEER_RECOUNT_S
 
@@ -115,15 +114,14 @@ class Listener:
         """Notifications sent while not listening are lost: wake every queue, forget every definition."""
         self.on_metadata()
         for queue in self.queue_names(conn):
-            self.on_queue(queue, 0)
+            self.on_queue(queue, None)
 
     def _dispatch(self, channel: str, payload: str) -> None:
         try:
             if channel == QUEUE_CHANNEL:
                 node, at, queue = payload.split("|", 2)
                 if node != self.node:
-                    delay = int(at) - int(time.time() * 1000) if at else 0
-                    self.on_queue(queue, max(0, delay))
+                    self.on_queue(queue, int(at) if at else None)
             elif channel == META_CHANNEL and payload != self.node:
                 if payload.startswith(_JOIN):
                     if payload[len(_JOIN) :] != self.node:

@@ -4,13 +4,12 @@ Differences from SQLite, all inside this module and its SQL:
 * a workflow loaded inside a transaction is row-locked, so two nodes never decide it at once;
 * a dequeue locks the message, its task and its workflow with SKIP LOCKED (one taker, no waiting);
 * the sweeper claims due workflows with a lease, so each is swept by one node;
-* queue pushes and definition changes NOTIFY the other nodes (see ``postgres_listen``), if any
+* queue pushes and definition changes NOTIFY the other nodes (see ``postgres.listen``), if any
   listen: a node whose listener finds no other node skips the queue and workflow notifications.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import uuid
@@ -22,14 +21,14 @@ import orjson
 
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
-from podium.store.postgres_base import PgRecords, now_ms
-from podium.store.postgres_base import Q as _Q
-from podium.store.postgres_group import GroupConnector
-from podium.store.postgres_listen import Listener, queue_payload
-from podium.store.postgres_migrate import migrate
-from podium.store.postgres_rows import rows_sql
-from podium.store.postgres_session import TRANSIENT, unavailable
-from podium.store.rows import task_args, workflow_insert_args, workflow_update_args
+from podium.store.postgres.base import PgRecords
+from podium.store.postgres.group import GroupConnector
+from podium.store.postgres.listen import Listener, queue_payload
+from podium.store.postgres.migrations import migrate
+from podium.store.postgres.queries import Q as _Q
+from podium.store.postgres.runs import row_values, rows_sql
+from podium.store.postgres.session import TRANSIENT, unavailable
+from podium.store.rows import task_row, workflow_row
 from podium.store.snapshots import SnapshotCache
 
 log = logging.getLogger("podium.store.postgres")
@@ -44,8 +43,6 @@ class PostgresStore(PgRecords):
 
     _c: GroupConnector
 
-    dialect = "postgres"
-
     def __init__(self, url: str, pool_size: int | None = None) -> None:
         self.url = url
         self.node = uuid.uuid4().hex[:12]
@@ -54,7 +51,6 @@ class PostgresStore(PgRecords):
         self._group = False
         self.snapshots = SnapshotCache()
         self._listener: Listener | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         # Whether queue and workflow changes NOTIFY other nodes: always, unless this node's listener
         # runs and knows it is alone (it turns this back on as soon as another node announces itself).
         self.notify_peers = True
@@ -72,12 +68,10 @@ class PostgresStore(PgRecords):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work; nested blocks are savepoints. Commits when the outermost block ends."""
-        if self._loop is None:
-            self._loop = asyncio._get_running_loop()
         with self._c.transaction(group=self._group and not self.notify_peers):
             yield
 
-    # -- group commit (see ``postgres_group``): only while this node is alone on the database -------
+    # -- group commit (see ``postgres.group``): only while this node is alone on the database -------
     def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
         """Let the owner thread's units share one COMMIT; ``on_pending`` is called when one awaits it.
 
@@ -96,23 +90,18 @@ class PostgresStore(PgRecords):
         """Make every finished unit durable; raises ``BackendUnavailable`` if they were lost."""
         self._c.commit_group()
 
-    def subscribe(self, on_queue: Callable[[str, int], None], on_metadata: Callable[[], None]) -> None:
-        """Call ``on_queue(queue, delay_ms)`` when another node pushes work, and ``on_metadata()``
-        (on the event loop thread once one is known) when another node changes a definition."""
+    def subscribe(
+        self, on_queue_push: Callable[[str, int | None], None], on_definition_change: Callable[[], None]
+    ) -> None:
+        """Call ``on_queue_push(queue, visible_at)`` when another node pushes work, and ``on_definition_change()``
+        when another node changes a definition; both on the listener's thread."""
         if self._listener is not None:
             return
-
-        def metadata_changed() -> None:
-            loop = self._loop
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(on_metadata)
-            else:
-                on_metadata()
 
         def peers(present: bool) -> None:
             self.notify_peers = present
 
-        self._listener = Listener(self.url, self.node, on_queue, metadata_changed, self._queue_names, peers)
+        self._listener = Listener(self.url, self.node, on_queue_push, on_definition_change, self._queue_names, peers)
         self._listener.start()
 
     def wait_listening(self, timeout: float) -> bool:
@@ -165,15 +154,16 @@ class PostgresStore(PgRecords):
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        self._exec("insert_workflow", workflow_insert_args(wf, next_check, def_hash, body))
+        self._exec("insert_workflow", workflow_row(wf, next_check, def_hash, body))
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
-        args = workflow_update_args(wf, next_check, def_hash, body)
+        row = workflow_row(wf, next_check, def_hash, body)
         if self.notify_peers:  # engine.workflow_channel
-            self._exec("update_workflow", (*args, queue_payload(self.node, "wf:" + wf["workflowId"], None)))
+            row["notify"] = queue_payload(self.node, "wf:" + wf["workflowId"], None)
+            self._exec("update_workflow", row)
         else:
-            self._exec("update_workflow_quiet", args)
+            self._exec("update_workflow_quiet", row)
 
     def get_workflow(self, workflow_id: str) -> Workflow | None:
         s = self._c.session()
@@ -232,14 +222,14 @@ class PostgresStore(PgRecords):
         if not tasks:
             return
         self._tasks_changed()
-        rows = {t["taskId"]: task_args(t) for t in tasks}
+        rows = {t["taskId"]: task_row(t) for t in tasks}
         sql = _Q["upsert_tasks"]
         if self._c.session().depth:
             defer = self._c.defer
-            for tid, args in rows.items():
-                defer(sql, tid, args)
+            for tid, row in rows.items():
+                defer(sql, tid, row)
         else:
-            self._c.run(rows_sql(sql, len(rows)), [a for args in rows.values() for a in args])
+            self._c.run(rows_sql(sql, len(rows)), row_values(sql, list(rows.values())))
 
     def delete_tasks(self, task_ids: Sequence[str]) -> None:
         self._tasks_changed()
@@ -261,8 +251,8 @@ class PostgresStore(PgRecords):
     def set_next_check_min(self, workflow_id: str, at: int) -> None:
         sql = _Q["set_next_check_min"]
         earlier = self._c.pending(sql, workflow_id)
-        if earlier is None or at < earlier[0]:
-            self._c.defer(sql, workflow_id, (at, workflow_id))
+        if earlier is None or at < earlier["at"]:
+            self._c.defer(sql, workflow_id, {"at": at, "workflow_id": workflow_id})
 
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
@@ -270,8 +260,14 @@ class PostgresStore(PgRecords):
             payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
             self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
         else:
-            args = (queue, task_id, priority, visible_at, now)
-            self._c.defer(_Q["queue_push_quiet"], (queue, task_id), args)
+            row = {
+                "queue_name": queue,
+                "task_id": task_id,
+                "priority": priority,
+                "visible_at": visible_at,
+                "created": now,
+            }
+            self._c.defer(_Q["queue_push_quiet"], (queue, task_id), row)
 
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
         s = self._c.session()
@@ -285,12 +281,12 @@ class PostgresStore(PgRecords):
             ids.append(task_id)
         return ids
 
-    def queue_set_visible(self, queue: str, task_id: str, visible_at: int) -> None:
-        if self.notify_peers and visible_at <= now_ms():
+    def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
+        if self.notify_peers and visible_at <= now:
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
-            args = (visible_at, queue, task_id)
-            self._c.defer(_Q["queue_set_visible_rows"], (queue, task_id), args)
+            row = {"visible_at": visible_at, "queue_name": queue, "task_id": task_id}
+            self._c.defer(_Q["queue_set_visible_rows"], (queue, task_id), row)
 
     def queue_requeue(self, queue: str, now: int) -> int:
         n = len(self._all("queue_requeue", (now, queue, now)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -12,14 +12,12 @@ from psycopg.adapt import Buffer, Dumper
 from psycopg.postgres import types as pg_types
 
 from podium.domain.errors import BackendUnavailable
+from podium.store.postgres.queries import Q
 
 # Errors that say "try again": the server went away, is restarting, or aborted the transaction
 # to break a deadlock or a lock wait.
 TRANSIENT: tuple[type[Exception], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
 CONNECT_TIMEOUT_S = 5
-SESSION_SETTINGS = (
-    "SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false)"
-)
 
 
 class _JsonText(Dumper):
@@ -35,7 +33,7 @@ def configure(conn: psycopg.Connection[Any]) -> None:
     """Per-connection set-up shared by the dedicated connection, the pool and the listener."""
     conn.adapters.register_dumper(bytes, _JsonText)
     conn.prepared_max = 256
-    conn.execute(SESSION_SETTINGS, prepare=False)
+    conn.execute(Q["session_settings"], prepare=False)
 
 
 def connect(url: str, application_name: str = "podium") -> psycopg.Connection[Any]:
@@ -71,7 +69,7 @@ class Session:
     def __init__(self, pooled: bool) -> None:
         self.conn: psycopg.Connection[Any] | None = None
         self.depth = 0
-        # Group commit (``postgres_group``): a transaction left open across units, the error that
+        # Group commit (``postgres.group``): a transaction left open across units, the error that
         # lost one (owed to the units waiting for its commit), and a counter naming units' savepoints.
         self.open = False
         self.group_error: BackendUnavailable | None = None
@@ -84,7 +82,7 @@ class Session:
         self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
         self.pooled = pooled
         # Deferred writes of one kind (see ``Connector.defer``): row key -> statement arguments.
-        self.batch_rows: dict[Any, Sequence[Any]] = {}
+        self.batch_rows: dict[Any, Mapping[str, Any]] = {}
         self.batch_sql = ""
         # Cursors kept for the connection's lifetime: one for writes (never read back), one for reads
         # outside a transaction. A cursor costs more to make than most statements cost to send.
