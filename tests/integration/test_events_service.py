@@ -248,3 +248,24 @@ def test_status_queue_updates_complete_a_task_by_ref_by_id_or_the_pending_wait(s
     assert task(svc, wid, "c")["status"] == st.FAILED and wf_status(svc, wid) == st.FAILED
     with pytest.raises(Exception, match="Status must be one of"):
         ev.publish_status_update(wid, "SKIPPED", {})
+
+
+def test_actions_and_status_messages_find_a_task_in_nested_loops(svc: Services, ev: EventService) -> None:
+    inner = {"name": "inner", "taskReferenceName": "inner", "type": "DO_WHILE",
+             "loopCondition": "$.inner.iteration < 1",
+             "loopOver": [{"name": "h", "taskReferenceName": "h", "type": "HUMAN"},
+                          {"name": "k", "taskReferenceName": "k", "type": "HUMAN"}]}
+    outer = {"name": "outer", "taskReferenceName": "outer", "type": "DO_WHILE",
+             "loopCondition": "$.outer.iteration < 1", "loopOver": [inner]}
+    register(svc, "nested", [{"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": "conductor"},
+                             outer])
+    action = {"action": "complete_task",
+              "complete_task": {"workflowId": "${workflowInstanceId}", "taskRefName": "h", "output": {"by": "action"}}}
+    ev.add(handler("nested_done", "conductor:nested:ev", action))
+    wid = starting.start(svc.engine, {"name": "nested"})
+    assert ev.process() == 1
+    assert task(svc, wid, "h__1__1")["outputData"]["by"] == "action"
+    ev.publish_status_update(wid, "COMPLETED", {"by": "ref"}, ref="k")
+    ev.process()
+    assert task(svc, wid, "k__1__1")["outputData"] == {"by": "ref"}
+    assert wf_status(svc, wid) == st.COMPLETED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -178,3 +179,35 @@ def test_dynamic_task_and_terminate_failed(api: httpx.Client, uniq: str) -> None
     assert wf["status"] == "FAILED" and wf["reasonForIncompletion"] == "shipped X1"
     dyn = by_ref(wf)["dyn"]
     assert dyn["taskType"] == shipper and dyn["status"] == "COMPLETED"
+
+
+def nested_loops(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` inside a DO_WHILE inside a DO_WHILE, one pass each: its record is ``<ref>__1__1``."""
+    inner = {"name": "inner", "taskReferenceName": "inner", "type": "DO_WHILE",
+             "loopCondition": "$.inner.iteration < 1", "loopOver": [body]}
+    return {"name": "outer", "taskReferenceName": "outer", "type": "DO_WHILE",
+            "loopCondition": "$.outer.iteration < 1", "loopOver": [inner]}
+
+
+def test_a_task_in_nested_loops_is_updated_by_its_reference(api: httpx.Client, uniq: str) -> None:
+    name = register(api, uniq, [nested_loops({"name": "h", "taskReferenceName": "h", "type": "HUMAN"})])
+    wid = start(api, name)
+    assert [t["referenceTaskName"] for t in workflow(api, wid)["tasks"]] == ["outer", "inner__1", "h__1__1"]
+    r = api.post(f"/tasks/{wid}/h/COMPLETED", json={"ok": 1})
+    assert r.status_code == 200, r.text
+    wf = workflow(api, wid)
+    assert wf["status"] == "COMPLETED"
+    assert next(t for t in wf["tasks"] if t["referenceTaskName"] == "h__1__1")["outputData"] == {"ok": 1}
+
+
+def test_sync_execute_returns_once_a_task_in_nested_loops_ends(api: httpx.Client, uniq: str) -> None:
+    inline = {"name": "h", "taskReferenceName": "h", "type": "INLINE",
+              "inputParameters": {"evaluatorType": "javascript", "expression": "1"}}
+    name = register(api, uniq, [nested_loops(inline), {"name": "gate", "taskReferenceName": "gate", "type": "HUMAN"}])
+    started = time.monotonic()
+    r = api.post(f"/workflow/execute/{name}/1", params={"waitUntilTaskRef": "h", "waitForSeconds": 3}, json={})
+    assert r.status_code == 200, r.text
+    run = r.json()
+    assert "signalTimeout" not in run and run["status"] == "RUNNING"
+    assert time.monotonic() - started < 3
+    assert [t["referenceTaskName"] for t in run["tasks"]][-2:] == ["h__1__1", "gate"]

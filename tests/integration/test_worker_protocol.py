@@ -151,3 +151,26 @@ def test_inline_definition_runs_without_registration(api: httpx.Client, uniq: st
     assert api.get(f"/metadata/workflow/inline_{uniq}").status_code == 404
     unknown = api.post("/workflow", json={"name": f"nope_{uniq}"})
     assert unknown.status_code == 404 and unknown.json()["message"].startswith("No such workflow")
+
+
+def test_a_retried_attempt_does_not_carry_what_the_failed_attempt_ran(api: httpx.Client, uniq: str) -> None:
+    t = f"ra_{uniq}"
+    taskdef(api, t, retryCount=1, retryDelaySeconds=0)
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
+    wid = api.post("/workflow", json={"name": name}).text
+    [task] = poll(api, t, workerid="w-1")
+    update(
+        api, task, status="FAILED", reasonForIncompletion="boom", outputData={"partial": 1},
+        externalOutputPayloadStoragePath="out/a.json", executionMetadata={"serverSendTime": 5},
+    )
+    old, new = api.get(f"/workflow/{wid}").json()["tasks"]
+    assert old["externalOutputPayloadStoragePath"] == "out/a.json" and old["workerId"] == "w-1"
+    assert new["status"] == "SCHEDULED" and new["retriedTaskId"] == old["taskId"]
+    assert new["reasonForIncompletion"] == "boom"  # Conductor carries the reason into the next attempt
+    assert new["outputData"] == {} and new["pollCount"] == 0 and new["startTime"] == 0
+    for gone in ("workerId", "externalOutputPayloadStoragePath", "executionMetadata"):
+        assert gone not in new, gone
+    [again] = poll(api, t, workerid="w-2")
+    assert again["taskId"] == new["taskId"] and again["workerId"] == "w-2"
+    update(api, again)
+    assert api.get(f"/workflow/{wid}").json()["status"] == "COMPLETED"

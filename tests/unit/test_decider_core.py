@@ -227,3 +227,39 @@ def test_priority_is_copied_to_tasks_and_queue() -> None:
     state.workflow["priority"] = 7
     out = decide(state, make_env(), T0)
     assert state.tasks[0]["workflowPriority"] == 7 and out.pushes[0].priority == 7
+
+
+def test_a_new_attempt_starts_without_the_previous_attempts_runtime_state() -> None:
+    """SPEC §4.3 / Conductor's DeciderService.retry: the reason is carried, what the attempt ran is not."""
+    env = make_env({"a": {"name": "a", "retryCount": 1, "retryDelaySeconds": 3}})
+    state = make_state([simple("a", inputParameters={"v": "${workflow.input.x}"})])
+    decide(state, env, T0)
+    old = state.tasks[0]
+    old.update(
+        {
+            "status": st.FAILED,
+            "reasonForIncompletion": "boom",
+            "outputData": {"partial": 1},
+            "workerId": "w-7",
+            "pollCount": 2,
+            "startTime": T0 + 1,
+            "endTime": T0 + 2,
+            "externalOutputPayloadStoragePath": "out/1.json",
+            "executionMetadata": {"serverSendTime": 5},
+            "subWorkflowId": "child-1",
+            "queueWaitTime": 1,
+        }
+    )
+    old["inputData"]["subWorkflowId"] = "child-1"
+    decide(state, env, T0 + 10)
+    new = state.tasks[1]
+    assert new["reasonForIncompletion"] == "boom"  # Conductor copies the failed attempt's reason
+    assert new["outputData"] == {} and new["pollCount"] == 0
+    assert new["startTime"] == 0 and new["endTime"] == 0
+    assert new["scheduledTime"] == T0 + 10 and new["updateTime"] == T0 + 10
+    assert new["callbackAfterSeconds"] == 3 and new["startDelayInSeconds"] == 3
+    assert new["retried"] is False and new["executed"] is False
+    assert new["inputData"] == {"v": 1}
+    for gone in ("workerId", "externalOutputPayloadStoragePath", "executionMetadata", "subWorkflowId", "queueWaitTime"):
+        assert gone not in new, gone
+    assert old["outputData"] == {"partial": 1} and old["workerId"] == "w-7"  # the old attempt keeps its record

@@ -182,3 +182,17 @@ def test_sub_workflows_and_domains_run_in_process() -> None:
         env.register_workflow(child, parent)
         run = env.execute("parent", {"n": 1}, task_to_domain={"leaf": "eu,NO_DOMAIN"})
         assert run["status"] == "COMPLETED" and run["output"] == {"n": 2, "domain": "eu"}
+
+
+def test_complete_task_finds_a_task_in_nested_loops() -> None:
+    inner = {"name": "inner", "taskReferenceName": "inner", "type": "DO_WHILE",
+             "loopCondition": "$.inner.iteration < 1",
+             "loopOver": [{"name": "h", "taskReferenceName": "h", "type": "HUMAN"}]}
+    outer = {"name": "outer", "taskReferenceName": "outer", "type": "DO_WHILE",
+             "loopCondition": "$.outer.iteration < 1", "loopOver": [inner]}
+    with WorkflowEnvironment([]) as env:
+        wid = env.start(wf("nested", [outer]))
+        assert [t["referenceTaskName"] for t in env.run(wid)["tasks"]] == ["outer", "inner__1", "h__1__1"]
+        env.complete_task(wid, "h", {"ok": 1})
+        run = env.run(wid)
+        assert run["status"] == "COMPLETED" and run["tasks"][-1]["outputData"] == {"ok": 1}

@@ -16,6 +16,7 @@ from podium.decider.timeouts import (
     next_deadline,
     workflow_timed_out,
 )
+from podium.decider.transitions import next_attempt
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
@@ -207,31 +208,10 @@ def _retry(p: Pass, task: Task) -> bool:
     if total > 0 and p.now - first_scheduled(p, task) >= total * 1000:
         return False
     delay_s = retry_delay_seconds(td, task.get("retryCount", 0), p.env.random())
-    new: Task = dict(task)  # type: ignore[assignment]
     new_id = p.env.new_id()
-    new.update(
-        {
-            "taskId": new_id,
-            "retriedTaskId": task["taskId"],
-            "retryCount": task.get("retryCount", 0) + 1,
-            "status": st.SCHEDULED,
-            "pollCount": 0,
-            "scheduledTime": p.now,
-            "startTime": 0,
-            "endTime": 0,
-            "updateTime": p.now,
-            "outputData": {},
-            "retried": False,
-            "executed": False,
-            "startDelayInSeconds": int(delay_s),
-            "callbackAfterSeconds": int(delay_s),
-        }
+    new = next_attempt(
+        task, new_id=new_id, now=p.now, delay_seconds=int(delay_s), fresh_input=p.resolve_input(wt, new_id, td)
     )
-    for k in ("workerId", "subWorkflowId"):
-        new.pop(k, None)  # type: ignore[misc]
-    fresh = p.resolve_input(wt, new_id, td)
-    new["inputData"] = {**task.get("inputData", {}), **fresh}
-    task["retried"] = True
     task["executed"] = True
     p.touch(task)
     p.add(new)

@@ -20,9 +20,10 @@ import httpx
 from podium.api.settings import Settings
 from podium.decider import WorkflowState
 from podium.decider.records import task_queue
+from podium.decider.transitions import apply_system_result
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
-from podium.domain.model import JSON, Task
+from podium.domain.model import Task
 from podium.service import events
 from podium.service.container import Services
 from podium.service.durability import CommitBarrier
@@ -221,18 +222,7 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
         if task is None or wf is None or st.task_terminal(task["status"]) or st.workflow_terminal(wf["status"]):
             store.queue_remove(queue, claimed["taskId"])
             return
-        now = svc.clock.now()
-        status = result.status
-        if status == st.COMPLETED and _async_complete(task):
-            status = st.IN_PROGRESS  # an external update completes it
-        task["status"] = status
-        task["outputData"] = result.output
-        if result.reason:
-            task["reasonForIncompletion"] = result.reason
-        task["pollCount"] = task.get("pollCount", 0) + 1
-        task["updateTime"] = now
-        if st.task_terminal(status):
-            task["endTime"] = now
+        apply_system_result(task, result.status, result.output, result.reason, svc.clock.now())
         store.queue_remove(queue, task["taskId"])
         tasks = store.get_tasks(wf["workflowId"])
         for i, t in enumerate(tasks):
@@ -241,7 +231,3 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
                 break
         unit.decide(WorkflowState(wf, tasks), touched=[task])
 
-
-def _async_complete(task: Task) -> bool:
-    inp: JSON = task.get("inputData") or {}
-    return bool(task.get("workflowTask", {}).get("asyncComplete")) or inp.get("asyncComplete") is True

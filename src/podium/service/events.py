@@ -15,7 +15,7 @@ from typing import Any, Final, cast
 import orjson
 
 from podium.decider import WorkflowState
-from podium.decider.graph import strip_iteration
+from podium.decider.lookup import task_by_ref
 from podium.decider.operators.integration import PUBLISH_EVENT
 from podium.decider.operators.system import TASK_LOGS_EFFECT
 from podium.decider.outcome import Effect
@@ -265,7 +265,7 @@ class EventService:
         workflow_id, ref = params.get("workflowId"), params.get("taskRefName")
         if not isinstance(workflow_id, str) or not workflow_id or not isinstance(ref, str) or not ref:
             raise InvalidArgument("The action needs 'taskId' or 'workflowId' + 'taskRefName'")
-        return find_task(self.store.get_tasks(workflow_id), workflow_id, ref)
+        return task_by_ref(self.store.get_tasks(workflow_id), workflow_id, ref)
 
     # -- /api/queue (SPEC §6.6) -----------------------------------------------------------
     def publish_status_update(self, workflow_id: str, status: str, output: JSON, *, ref: str | None = None,
@@ -297,7 +297,7 @@ class EventService:
             task = next((t for t in tasks if t["taskId"] == payload["taskId"]), None)
         elif payload.get("taskRefName"):
             try:
-                task = find_task(tasks, wid, str(payload["taskRefName"]))
+                task = task_by_ref(tasks, wid, str(payload["taskRefName"]))
             except NotFound:
                 task = None
         else:
@@ -314,17 +314,6 @@ class EventService:
             raise  # the message stays queued for the next round
         except PodiumError as e:
             log.info("status message for %s not applied: %s", wid, e.message)
-
-
-def find_task(tasks: list[Task], workflow_id: str, ref: str) -> Task:
-    """The task of a reference (latest DO_WHILE iteration), preferring one still pending."""
-    candidates = [t for t in tasks if t["referenceTaskName"] == ref or strip_iteration(t["referenceTaskName"]) == ref]
-    for t in candidates[::-1]:
-        if not st.task_terminal(t["status"]):
-            return t
-    if candidates:
-        return candidates[-1]
-    raise NotFound(f"No task found with reference name: {ref}, workflowId: {workflow_id}")
 
 
 def expand_inline_json(value: Any) -> Any:

@@ -10,6 +10,7 @@ from podium.decider import WorkflowState
 from podium.decider.passes import Pass
 from podium.decider.records import task_queue
 from podium.decider.rerun import refollow
+from podium.decider.transitions import next_attempt, reopen, rerun_from, reschedule_in_place
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, InvalidArgument, NotFound
@@ -95,44 +96,17 @@ def retry_in_tx(
     for t in failed:
         ttype = t.get("workflowTask", {}).get("type", tt.SIMPLE)
         if ttype in (tt.JOIN, tt.DO_WHILE, tt.FORK, tt.EXCLUSIVE_JOIN):
-            t["status"] = st.IN_PROGRESS
-            t["executed"] = False
-            t["endTime"] = 0
-            t.pop("reasonForIncompletion", None)
+            reopen(t, now)
             p.touch(t)
             continue
         if ttype == tt.SUB_WORKFLOW and resume_subworkflow_tasks and t.get("subWorkflowId"):
             child = unit.load(t["subWorkflowId"])
             if st.workflow_terminal(child.workflow["status"]) and child.workflow["status"] != st.COMPLETED:
-                t["status"] = st.IN_PROGRESS
-                t["executed"] = False
-                t["endTime"] = 0
-                t.pop("reasonForIncompletion", None)
+                reopen(t, now)
                 p.touch(t)
                 resumed.append(child)  # retried once this workflow is stored as RUNNING
                 continue
-        new = cast(Task, dict(t))
-        new.update(
-            {
-                "taskId": unit.engine.new_id(),
-                "retriedTaskId": t["taskId"],
-                "retryCount": t.get("retryCount", 0) + 1,
-                "status": st.SCHEDULED,
-                "pollCount": 0,
-                "scheduledTime": now,
-                "startTime": 0,
-                "endTime": 0,
-                "updateTime": now,
-                "outputData": {},
-                "retried": False,
-                "executed": False,
-                "callbackAfterSeconds": 0,
-                "startDelayInSeconds": 0,
-            }
-        )
-        for k in ("workerId", "subWorkflowId", "reasonForIncompletion"):
-            new.pop(k, None)  # type: ignore[misc]
-        t["retried"] = True
+        new = next_attempt(t, new_id=unit.engine.new_id(), now=now, carry_reason=False)
         p.touch(t)
         p.add(new)
         from podium.decider.operators import operator_for
@@ -170,10 +144,7 @@ def reopen_parents(unit: Unit, child: Workflow) -> None:
             return
         now = unit.clock.now()
         p = Pass(state, unit.engine.env, now)
-        task["status"] = st.IN_PROGRESS
-        task["executed"] = False
-        task["endTime"] = 0
-        task.pop("reasonForIncompletion", None)
+        reopen(task, now)
         p.touch(task)
         was_terminal = st.workflow_terminal(parent["status"])
         parent["status"] = st.RUNNING
@@ -186,12 +157,10 @@ def reopen_parents(unit: Unit, child: Workflow) -> None:
             if t is task or t["status"] != st.CANCELED:
                 continue
             ttype = t.get("workflowTask", {}).get("type", tt.SIMPLE)
-            t["executed"] = False
-            t["endTime"] = 0
             if ttype in (tt.JOIN, tt.DO_WHILE):
-                t["status"] = st.IN_PROGRESS
+                reopen(t, now)
             else:
-                t["status"] = st.SCHEDULED
+                reschedule_in_place(t, now)
                 t["retryCount"] = t.get("retryCount", 0) + 1
                 from podium.decider.operators import operator_for
 
@@ -249,16 +218,8 @@ def _rerun_from_task(unit: Unit, state: WorkflowState, task_id: str, req: RerunW
     unit.store.delete_tasks([t["taskId"] for t in removed])
     state.tasks[:] = [t for t in state.tasks if t["seq"] <= target["seq"]]
     p = Pass(state, unit.engine.env, now)
-    target["status"] = st.SCHEDULED
-    target["executed"] = False
-    target["retried"] = False
-    target["startTime"] = 0
-    target["endTime"] = 0
-    target["scheduledTime"] = now
-    target["outputData"] = {}
-    target.pop("reasonForIncompletion", None)
-    if req.get("taskInput") is not None:
-        target["inputData"] = dict(req.get("taskInput") or {})
+    task_input = req.get("taskInput")
+    rerun_from(target, now, None if task_input is None else dict(task_input or {}))
     p.touch(target)
     from podium.decider.operators import operator_for
 

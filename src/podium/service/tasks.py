@@ -6,7 +6,9 @@ from collections import defaultdict, deque
 from typing import Any, cast
 
 from podium.decider import WorkflowState
+from podium.decider.operators import operator_for
 from podium.decider.records import queue_name, task_queue
+from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import Task, TaskExecLog, TaskResult, add_derived_fields
@@ -16,8 +18,6 @@ from podium.service.unit import Unit
 
 # A task held back by a rate or concurrency limit is offered again after this long (SPEC §4.4).
 POSTPONE_MS = 60_000
-# How long a polled message stays invisible when the task has no response timeout.
-DEFAULT_LEASE_MS = 3_600_000
 
 
 class TaskService:
@@ -64,24 +64,19 @@ class TaskService:
                 handed[name] = handed.get(name, 0) + 1
                 task["updateTime"] = now
                 add_derived_fields(task)  # what the response shows is what is stored
-                lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
-                store.queue_set_visible(queue, task_id, now + lease, now)
+                store.queue_set_visible(queue, task_id, lease_deadline(task, now), now)
                 out.append(task)
             if handed and self._rate_limited(handed):
                 unit.on_commit(lambda: self._count_rate(handed, now))
             if out:
                 store.upsert_tasks(out)
                 for t in out:
-                    deadline = self._deadline_after_poll(t, now)
+                    deadline = response_deadline(t, now)
                     if deadline is not None:
                         store.set_next_check_min(t["workflowInstanceId"], deadline)
         if out:
             metrics.count(metrics.TASK_POLL_COUNT, task_type, amount=len(out))
         return out
-
-    def _deadline_after_poll(self, task: Task, now: int) -> int | None:
-        resp = task.get("responseTimeoutSeconds") or 0
-        return now + resp * 1000 if resp > 0 else None
 
     def _limited(self, task: Task, now: int, handed: dict[str, int]) -> bool:
         """Concurrency and rate limits of the task's definition (SPEC §4.4)."""
@@ -145,8 +140,7 @@ class TaskService:
             store.queue_remove(task_queue(task), task["taskId"])
             return task
         if result.get("extendLease"):
-            lease = (task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS
-            store.queue_set_visible(task_queue(task), task["taskId"], now + lease, now)
+            store.queue_set_visible(task_queue(task), task["taskId"], lease_deadline(task, now), now)
             task["updateTime"] = now
             store.upsert_tasks([task])
             return task
@@ -156,40 +150,15 @@ class TaskService:
         return task
 
     def _apply(self, unit: Unit, task: Task, result: TaskResult, now: int) -> None:
-        status = result.get("status", st.IN_PROGRESS)
         queue = task_queue(task)
-        if "outputData" in result:
-            task["outputData"] = result["outputData"]
-        if result.get("reasonForIncompletion"):
-            task["reasonForIncompletion"] = result["reasonForIncompletion"]
-        if result.get("workerId"):
-            task["workerId"] = result["workerId"]
-        if result.get("externalOutputPayloadStoragePath"):
-            task["externalOutputPayloadStoragePath"] = result["externalOutputPayloadStoragePath"]
-        if result.get("executionMetadata"):
-            task["executionMetadata"] = result["executionMetadata"]
-        if result.get("subWorkflowId"):
-            task["subWorkflowId"] = result["subWorkflowId"]
-        cb = int(result.get("callbackAfterSeconds") or 0)
-        task["callbackAfterSeconds"] = cb
-        task["updateTime"] = now
-        if status == st.IN_PROGRESS:
-            from podium.decider.operators import operator_for
-
-            is_worker = operator_for(task.get("workflowTask", {}).get("type", "SIMPLE")).worker
-            if is_worker:
-                # A worker's IN_PROGRESS puts the task back on its queue after callbackAfterSeconds.
-                task["status"] = st.SCHEDULED
-                unit.store.queue_push(queue, task["taskId"], task.get("workflowPriority", 0), now + cb * 1000, now)
-                unit.notify(queue, cb * 1000)
-            else:
-                task["status"] = st.IN_PROGRESS
-        else:
-            task["status"] = status
-            task["endTime"] = now
-            if not task.get("startTime"):
-                task["startTime"] = now
+        worker = operator_for(task.get("workflowTask", {}).get("type", "SIMPLE")).worker
+        move = apply_result(task, result, now, worker=worker)
+        if move.remove:
             unit.store.queue_remove(queue, task["taskId"])
+        elif move.requeue_after_ms is not None:
+            delay = move.requeue_after_ms
+            unit.store.queue_push(queue, task["taskId"], task.get("workflowPriority", 0), now + delay, now)
+            unit.notify(queue, delay)
 
     # -- logs and queues --------------------------------------------------------------------
     def add_log(self, task_id: str, text: str) -> None:

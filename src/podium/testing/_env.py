@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from podium.client import decode
+from podium.decider.lookup import find_by_ref
 from podium.decider.records import queue_name
 from podium.domain import statuses as st
 from podium.domain.model import (
@@ -187,12 +188,10 @@ class WorkflowEnvironment:
     ) -> Task:
         """Complete (or fail) the pending task with this reference name — a HUMAN or WAIT task, or
         any task nobody serves — as ``POST /api/tasks/{workflowId}/{ref}/{status}`` does."""
-        tasks = self.store.get_tasks(workflow_id)
-        matching = [t for t in tasks if ref in (t["referenceTaskName"], t["referenceTaskName"].rpartition("__")[0])]
-        pending = [t for t in matching if not st.task_terminal(t["status"])]
-        if not pending:
+        task = find_by_ref(self.store.get_tasks(workflow_id), ref)
+        if task is None or st.task_terminal(task["status"]):
             raise LookupError(f"no pending task {ref!r} in workflow {workflow_id}")
-        result: TaskResult = {"workflowInstanceId": workflow_id, "taskId": pending[-1]["taskId"], "status": status,
+        result: TaskResult = {"workflowInstanceId": workflow_id, "taskId": task["taskId"], "status": status,
                               "outputData": dict(output or {}), "workerId": self.worker_id}
         return self.services.tasks.update(result)
 

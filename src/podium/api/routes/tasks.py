@@ -14,6 +14,7 @@ from podium.api.deps import services
 from podium.api.responses import NO_CONTENT, empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params
 from podium.api.views import task_view
+from podium.decider.lookup import task_by_ref
 from podium.decider.records import queue_name
 from podium.domain import statuses as st
 from podium.domain.errors import InvalidArgument, NotFound
@@ -185,15 +186,7 @@ def _pending_by_ref(svc: Services, workflow_id: str, ref: str) -> Task:
     tasks = svc.store.get_tasks(workflow_id)
     if not tasks and svc.store.get_workflow(workflow_id) is None:
         raise NotFound(f"No such workflow found by id: {workflow_id}")
-    candidates = [
-        t for t in tasks if t["referenceTaskName"] == ref or t["referenceTaskName"].rpartition("__")[0] == ref
-    ]
-    pending = [t for t in candidates if not st.task_terminal(t["status"])]
-    if pending:
-        return pending[-1]
-    if candidates:
-        return candidates[-1]
-    raise NotFound(f"No task found with reference name: {ref}, workflowId: {workflow_id}")
+    return task_by_ref(tasks, workflow_id, ref)
 
 
 async def _update_by_ref(request: Request, workflow_id: str, ref: str, status: str, worker: str | None) -> Task:

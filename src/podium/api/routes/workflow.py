@@ -255,13 +255,15 @@ async def reset_callbacks(request: Request, workflow_id: str) -> Response:
 
 # -- synchronous execution (SDK WorkflowExecutor.execute) ----------------------------------------
 def _blocked(wf: Any, wait_refs: set[str]) -> bool:
+    from podium.decider.lookup import ref_matches
     from podium.domain import statuses as st
 
     if st.workflow_terminal(wf["status"]):
         return True
     for t in wf.get("tasks", []):
         ref = t["referenceTaskName"]
-        if wait_refs and (ref in wait_refs or ref.rpartition("__")[0] in wait_refs) and st.task_terminal(t["status"]):
+        # Any ended record of a waited-for reference answers (an iteration or an attempt that ended).
+        if wait_refs and st.task_terminal(t["status"]) and any(ref_matches(ref, w) for w in wait_refs):
             return True
         if t.get("taskType") == "WAIT" and not st.task_terminal(t["status"]):
             return True
