@@ -18,7 +18,7 @@ import uvicorn
 from conftest import free_port, wait_until
 from podium.api.app import create_server
 from podium.api.fastlane import FastLane
-from podium.api.settings import Settings
+from podium.domain.settings import Settings
 from podium.service.container import Services
 
 INSTANCE = "error-shape-node"
@@ -61,7 +61,9 @@ def http(node: InProcessServer) -> Iterator[httpx.Client]:
         yield c
 
 
-def shape(r: httpx.Response, status: int, *, retryable: bool = False, validation: bool = False) -> dict[str, Any]:
+def assert_error(
+    r: httpx.Response, status: int, *, retryable: bool = False, validation: bool = False
+) -> dict[str, Any]:
     """Check one error answer against ErrorResponse and return its body."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
@@ -77,46 +79,47 @@ def shape(r: httpx.Response, status: int, *, retryable: bool = False, validation
 
 
 def test_not_found(http: httpx.Client) -> None:
-    assert "nope" in shape(http.get("/workflow/nope"), 404)["message"]
-    assert "nope" in shape(http.get("/metadata/taskdefs/nope"), 404)["message"]
+    assert "nope" in assert_error(http.get("/workflow/nope"), 404)["message"]
+    assert "nope" in assert_error(http.get("/metadata/taskdefs/nope"), 404)["message"]
 
 
 def test_unknown_route_and_method(http: httpx.Client) -> None:
-    shape(http.get("/no/such/route"), 404)
-    shape(http.delete("/metadata/taskdefs"), 405)
-    shape(httpx.get(http.base_url.join("/ui/static/x/nope.js")), 404)
+    assert_error(http.get("/no/such/route"), 404)
+    assert_error(http.delete("/metadata/taskdefs"), 405)
+    assert_error(httpx.get(http.base_url.join("/ui/static/x/nope.js")), 404)
 
 
 def test_validation_errors(http: httpx.Client) -> None:
-    body = shape(http.post("/metadata/workflow", json={"name": "bad", "tasks": []}), 400, validation=True)
+    body = assert_error(http.post("/metadata/workflow", json={"name": "bad", "tasks": []}), 400, validation=True)
     assert body["message"] == "Validation failed, check below errors for detail."
     # a query parameter of the wrong type: FastAPI's own validation, same body
-    shape(http.get("/workflow/running/x", params={"version": "one"}), 400, validation=True)
+    assert_error(http.get("/workflow/running/x", params={"version": "one"}), 400, validation=True)
 
 
 def test_invalid_argument_on_the_routes_and_the_fast_lane(http: httpx.Client) -> None:
-    shape(http.post("/metadata/taskdefs", content=b"{not json", headers={"content-type": "application/json"}), 400)
-    shape(http.post("/workflow", content=b"{not json", headers={"content-type": "application/json"}), 400)
-    shape(http.get("/tasks/poll/batch/t", params={"count": "many"}), 400)
+    json_type = {"content-type": "application/json"}
+    assert_error(http.post("/metadata/taskdefs", content=b"{not json", headers=json_type), 400)
+    assert_error(http.post("/workflow", content=b"{not json", headers=json_type), 400)
+    assert_error(http.get("/tasks/poll/batch/t", params={"count": "many"}), 400)
 
 
 def test_conflict(http: httpx.Client) -> None:
     wf = {"name": "twice", "version": 1, "tasks": [{"name": "t", "taskReferenceName": "t", "type": "SIMPLE"}]}
     assert http.post("/metadata/workflow", json=wf).status_code == 200
-    assert "already exists" in shape(http.post("/metadata/workflow", json=wf), 409)["message"]
+    assert "already exists" in assert_error(http.post("/metadata/workflow", json=wf), 409)["message"]
 
 
 def test_payload_too_large_on_the_routes_and_the_fast_lane(http: httpx.Client) -> None:
     big = b'"' + b"x" * LIMIT + b'"'
-    shape(http.post("/metadata/taskdefs", content=big, headers={"content-type": "application/json"}), 413)
-    shape(http.post("/tasks", content=big, headers={"content-type": "application/json"}), 413)
+    assert_error(http.post("/metadata/taskdefs", content=big, headers={"content-type": "application/json"}), 413)
+    assert_error(http.post("/tasks", content=big, headers={"content-type": "application/json"}), 413)
 
 
 def test_illegal_state_is_a_500(http: httpx.Client) -> None:
     wf = {"name": "resumable", "version": 1, "tasks": [{"name": "rt", "taskReferenceName": "rt", "type": "SIMPLE"}]}
     assert http.post("/metadata/workflow", json=wf).status_code == 200
     wid = http.post("/workflow", json={"name": "resumable"}).text
-    shape(http.put(f"/workflow/{wid}/resume"), 500)
+    assert_error(http.put(f"/workflow/{wid}/resume"), 500)
 
 
 def test_unexpected_errors_are_500s(
@@ -127,8 +130,8 @@ def test_unexpected_errors_are_500s(
 
     monkeypatch.setattr(node.services.metadata, "list_task_defs", boom)
     monkeypatch.setattr(node.services.tasks, "update", boom)
-    assert shape(http.get("/metadata/taskdefs"), 500)["message"] == "RuntimeError: kaboom"
-    assert shape(http.post("/tasks", json={"taskId": "x"}), 500)["message"] == "RuntimeError: kaboom"
+    assert assert_error(http.get("/metadata/taskdefs"), 500)["message"] == "RuntimeError: kaboom"
+    assert assert_error(http.post("/tasks", json={"taskId": "x"}), 500)["message"] == "RuntimeError: kaboom"
     assert sum("unhandled error" in r.getMessage() for r in caplog.records) == 2
 
 
@@ -145,4 +148,4 @@ def test_a_failed_commit_is_a_retryable_503(tmp_path: Path) -> None:
         store.commit = failing_commit
         r = http.post("/metadata/taskdefs", json=[{"name": "lost_td"}])
         assert store.commit is commit  # the barrier did try to commit
-        assert "disk on fire" in shape(r, 503, retryable=True)["message"]
+        assert "disk on fire" in assert_error(r, 503, retryable=True)["message"]

@@ -11,10 +11,10 @@ from typing import Any
 from podium.decider import DeciderEnv, Outcome, WorkflowState, decide
 from podium.decider.outcome import Effect
 from podium.domain import statuses as st
+from podium.domain.clock import Clock, new_id
 from podium.domain.errors import NotFound
 from podium.domain.model import Task
 from podium.service import metrics
-from podium.service.clock import Clock, new_id
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker

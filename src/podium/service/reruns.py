@@ -8,12 +8,12 @@ from typing import Any, cast
 
 from podium.decider import WorkflowState
 from podium.decider.passes import Pass
-from podium.decider.records import task_queue
 from podium.decider.rerun import refollow
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, InvalidArgument, NotFound
 from podium.domain.model import RerunWorkflowRequest, Task, Workflow
+from podium.domain.queues import task_queue
 from podium.service.engine import Engine
 
 

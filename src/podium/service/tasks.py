@@ -6,10 +6,10 @@ from collections import defaultdict, deque
 from typing import Any, cast
 
 from podium.decider import WorkflowState
-from podium.decider.records import queue_name, task_queue
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import Task, TaskExecLog, TaskResult, add_derived_fields
+from podium.domain.queues import queue_name, task_queue
 from podium.service import metrics
 from podium.service.engine import Engine
 

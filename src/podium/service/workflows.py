@@ -6,11 +6,11 @@ from podium.decider import WorkflowState
 from podium.decider.graph import graph_of, strip_iteration
 from podium.decider.lifecycle import end_workflow
 from podium.decider.passes import Pass
-from podium.decider.records import task_queue
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, IllegalState, NotFound
 from podium.domain.model import JSON, SkipTaskRequest, Workflow
+from podium.domain.queues import task_queue
 from podium.service.engine import Engine
 
 
