@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
+from podium.domain.clock import id_at
 from podium.domain.model import Task, Workflow
-from podium.service.clock import id_at
 from podium.service.container import open_store
 
 _WF_TIMES = ("createTime", "startTime", "updateTime", "endTime")

@@ -14,6 +14,7 @@ from conductor.client.automator.task_handler import TaskHandler
 from conductor.client.configuration.configuration import Configuration
 from conductor.client.http.models import StartWorkflowRequest, TaskDef, TaskResult
 from conductor.client.http.models.rerun_workflow_request import RerunWorkflowRequest
+from conductor.client.http.rest import ApiException
 from conductor.client.orkes_clients import OrkesClients
 from conductor.client.worker.worker import Worker
 from conductor.client.workflow.conductor_workflow import ConductorWorkflow
@@ -77,9 +78,9 @@ def test_metadata_and_workflow_clients(clients: OrkesClients, uniq: str) -> None
     assert wclient.get_workflow(wid).input == {"name": "Bob"}
     wclient.terminate_workflow(wid, reason="again")
     wclient.delete_workflow(wid)
-    with pytest.raises(Exception) as err:
+    with pytest.raises(ApiException) as err:
         wclient.get_workflow(wid)
-    assert getattr(err.value, "status", None) == 404
+    assert err.value.status == 404
 
 
 def test_task_handler_workers_complete_workflows(clients: OrkesClients, server: ServerProcess, uniq: str) -> None:

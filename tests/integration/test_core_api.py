@@ -170,6 +170,9 @@ def test_retry_after_failure_and_task_logs(api: httpx.Client, uniq: str) -> None
     taskdef(api, t, retryCount=1, retryDelaySeconds=0)
     name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
     wid = api.post("/workflow", json={"name": name}).text
+    # OSS Conductor answers a retry of a running workflow with 404 "Workflow is still running" (SPEC §4.12)
+    running = api.post(f"/workflow/{wid}/retry")
+    assert running.status_code == 404 and running.json()["message"].startswith("Workflow is still running")
     [task] = poll(api, t)
     r = update(api, task, status="FAILED", reasonForIncompletion="boom", logs=[{"log": "line1", "createdTime": 1}])
     assert r.status_code == 200
@@ -188,7 +191,10 @@ def test_retry_after_failure_and_task_logs(api: httpx.Client, uniq: str) -> None
     assert third["retryCount"] == 2
     update(api, third)
     assert api.get(f"/workflow/{wid}").json()["status"] == "COMPLETED"
-    assert api.post(f"/workflow/{wid}/retry").status_code == 404 or True
+    # nothing left to retry in a COMPLETED workflow: 409 "There are no retryable tasks" (SPEC §4.12)
+    again_retry = api.post(f"/workflow/{wid}/retry")
+    assert again_retry.status_code == 409
+    assert again_retry.json()["message"].startswith("There are no retryable tasks!")
 
 
 def test_pause_resume_terminate_restart_rerun(api: httpx.Client, uniq: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from podium.domain import statuses as st
-from podium.domain.errors import Conflict, NotFound, ValidationFailed
+from podium.domain.errors import Conflict, InvalidArgument, NotFound, ValidationFailed
 from podium.service import events, starting
 from podium.service.container import Services, build_services, open_store
 from podium.service.events import EventService, expand_inline_json
@@ -246,7 +246,7 @@ def test_status_queue_updates_complete_a_task_by_ref_by_id_or_the_pending_wait(s
     ev.publish_status_update(wid, "FAILED", {"by": "wait"})
     ev.process()
     assert task(svc, wid, "c")["status"] == st.FAILED and wf_status(svc, wid) == st.FAILED
-    with pytest.raises(Exception, match="Status must be one of"):
+    with pytest.raises(InvalidArgument, match="Status must be one of"):
         ev.publish_status_update(wid, "SKIPPED", {})
 
 

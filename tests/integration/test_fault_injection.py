@@ -22,10 +22,10 @@ import orjson
 import pytest
 
 from podium.domain import statuses as st
+from podium.domain.clock import ManualClock
 from podium.domain.errors import BackendUnavailable
 from podium.service import reruns
 from podium.service import workflows as ops
-from podium.service.clock import ManualClock
 from podium.service.container import Services, build_services, open_store
 from podium.service.starting import start
 from podium.store.protocols import Store

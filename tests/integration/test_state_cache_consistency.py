@@ -15,11 +15,11 @@ from typing import Any, cast
 
 import orjson
 
+from podium.domain.clock import ManualClock
 from podium.domain.errors import PodiumError
 from podium.domain.model import TaskDef, WorkflowDef
 from podium.service import reruns
 from podium.service import workflows as ops
-from podium.service.clock import ManualClock
 from podium.service.container import build_services
 from podium.service.starting import start
 from podium.store.sqlite import SqliteStore

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from podium.domain import statuses as st
+from podium.domain.clock import ManualClock
 from podium.domain.errors import BackendUnavailable
-from podium.service.clock import ManualClock
 from podium.service.container import Services, build_services
 from podium.service.starting import start
 from podium.store.sqlite import SqliteStore

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -14,15 +15,20 @@ from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
 from podium.api.routes import events, health, metadata, tasks, workflow, workflow_bulk
-from podium.api.settings import Settings
+from podium.domain.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
 from podium.store.protocols import GroupCommit
 
 
+def settings_from_environment() -> Settings:
+    """The server's settings from its PODIUM_* environment variables (the server id defaults to the host name)."""
+    return Settings.from_env(os.environ, os.uname().nodename)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the server. ``services`` may be injected (tests); otherwise built from ``settings.db``."""
-    settings = settings or Settings()
+    settings = settings or settings_from_environment()
     svc = services or build_services(open_store(settings.db))
 
     @contextlib.asynccontextmanager
@@ -70,7 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def create_server(settings: Settings | None = None) -> ASGIApp:
     """The ASGI callable a server runs: the hot worker paths first, every response held until durable."""
-    settings = settings or Settings()
+    settings = settings or settings_from_environment()
     app = create_app(settings)
     barrier = app.state.barrier
     return FastLane(DurableResponses(app, barrier, settings.server_id), app, barrier, settings.server_id)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from podium.api.errors import error_body
+from podium.api.errors import error_body, status_of
 from podium.domain.errors import BackendUnavailable
 from podium.service.durability import CommitBarrier
 
@@ -43,17 +43,17 @@ async def wait_durable(barrier: CommitBarrier, send: Send, instance: str) -> boo
     try:
         await barrier.wait()
     except BackendUnavailable as e:
-        await _send_503(send, error_body(503, e.message, instance, retryable=True))
+        await _send_error(send, status_of(e), error_body(e, instance))
         return False
     return True
 
 
-async def _send_503(send: Send, body: dict[str, Any]) -> None:
+async def _send_error(send: Send, status: int, body: dict[str, Any]) -> None:
     data = orjson.dumps(body)
     await send(
         {
             "type": "http.response.start",
-            "status": 503,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
         }
     )

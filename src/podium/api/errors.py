@@ -1,9 +1,13 @@
-"""The one mapping from errors to HTTP status and Conductor's ErrorResponse body (SPEC §6)."""
+"""The one mapping from errors to HTTP status, and the one builder of Conductor's ErrorResponse body (SPEC §6).
+
+Every error answer of the server (routes, the fast lane, the durability barrier) is made here, so they all
+have the same shape: ``{status, message, instance, retryable[, validationErrors]}``.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,46 +15,51 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from podium.api.responses import json_response
-from podium.domain.errors import PodiumError, ValidationFailed
+from podium.domain.errors import (
+    BackendUnavailable,
+    Conflict,
+    IllegalState,
+    InvalidArgument,
+    NotFound,
+    PayloadTooLarge,
+    PodiumError,
+    ValidationFailed,
+)
 
 log = logging.getLogger("podium.api")
 
-
-def error_body(
-    status: int, message: str, instance: str, *, retryable: bool = False, validation: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"status": status, "message": message, "instance": instance, "retryable": retryable}
-    if validation is not None:
-        body["validationErrors"] = validation
-    return body
-
-
-def validation_list(exc: PodiumError) -> list[dict[str, Any]] | None:
-    """The validationErrors entries of an error, or None when it has none."""
-    if not isinstance(exc, ValidationFailed):
-        return None
-    return [
-        {
-            "path": e.path,
-            "message": e.message,
-            **({"invalidValue": e.invalid_value} if e.invalid_value is not None else {}),
-        }
-        for e in exc.errors
-    ]
+# Looked up along the class's MRO, so a subclass answers with its nearest mapped base's status.
+STATUS: Final[dict[type[PodiumError], int]] = {
+    InvalidArgument: 400,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    IllegalState: 500,  # as Conductor answers, e.g. resume of a workflow that is not PAUSED
+    BackendUnavailable: 503,
+}
+VALIDATION_MESSAGE: Final = "Validation failed, check below errors for detail."
 
 
-def podium_error_response(exc: PodiumError, instance: str) -> Response:
-    """Conductor's error body for one of our errors."""
-    body = error_body(exc.status, exc.message, instance, retryable=exc.retryable, validation=validation_list(exc))
-    return json_response(body, status=exc.status)
+def status_of(exc: BaseException) -> int:
+    """The HTTP status an error answers with (500 for anything not mapped)."""
+    if isinstance(exc, StarletteHTTPException):
+        return exc.status_code
+    if isinstance(exc, RequestValidationError):
+        return 400
+    for cls in type(exc).__mro__:
+        status = STATUS.get(cls)
+        if status is not None:
+            return status
+    return 500
 
 
-def install_error_handlers(app: FastAPI, instance: str) -> None:
-    """Register handlers so every failure answers with Conductor's error body."""
-
-    async def podium_error(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, PodiumError)
-        validation = None
+def error_body(exc: BaseException, instance: str) -> dict[str, Any]:
+    """Conductor's ErrorResponse for any error: ours, the framework's, or an unexpected one."""
+    validation: list[dict[str, Any]] | None = None
+    retryable = False
+    if isinstance(exc, PodiumError):
+        message = exc.message
+        retryable = exc.retryable
         if isinstance(exc, ValidationFailed):
             validation = [
                 {
@@ -60,29 +69,33 @@ def install_error_handlers(app: FastAPI, instance: str) -> None:
                 }
                 for e in exc.errors
             ]
-        return json_response(
-            error_body(exc.status, exc.message, instance, retryable=exc.retryable, validation=validation),
-            status=exc.status,
-        )
-
-    async def request_validation(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        errs = [
+    elif isinstance(exc, RequestValidationError):
+        message = VALIDATION_MESSAGE
+        validation = [
             {"path": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()
         ]
-        return json_response(
-            error_body(400, "Validation failed, check below errors for detail.", instance, validation=errs), status=400
-        )
+    elif isinstance(exc, StarletteHTTPException):
+        message = str(exc.detail)
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    body: dict[str, Any] = {"status": status_of(exc), "message": message, "instance": instance, "retryable": retryable}
+    if validation is not None:
+        body["validationErrors"] = validation
+    return body
 
-    async def http_error(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        return json_response(error_body(exc.status_code, str(exc.detail), instance), status=exc.status_code)
 
-    async def unexpected(_request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        return json_response(error_body(500, f"{type(exc).__name__}: {exc}", instance), status=500)
+def error_response(exc: BaseException, instance: str) -> Response:
+    """The whole error answer for ``exc``; an error we did not raise on purpose is logged."""
+    if not isinstance(exc, (PodiumError, StarletteHTTPException, RequestValidationError)):
+        log.error("unhandled error", exc_info=exc)
+    return json_response(error_body(exc, instance), status=status_of(exc))
 
-    app.add_exception_handler(PodiumError, podium_error)
-    app.add_exception_handler(RequestValidationError, request_validation)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected)
+
+def install_error_handlers(app: FastAPI, instance: str) -> None:
+    """Register handlers so every failure answers with Conductor's error body."""
+
+    async def handle(_request: Request, exc: Exception) -> Response:
+        return error_response(exc, instance)
+
+    for kind in (PodiumError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, handle)

@@ -8,7 +8,6 @@ the commit that covers it (as ``DurableResponses`` does for the rest); everythin
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, unquote
 
@@ -17,14 +16,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from podium.api.durable import wait_durable
-from podium.api.errors import error_body, podium_error_response
-from podium.api.responses import json_response
+from podium.api.errors import error_response
 from podium.api.routes import tasks as task_routes
 from podium.api.routes import workflow as workflow_routes
-from podium.domain.errors import InvalidArgument, PodiumError
+from podium.domain.errors import InvalidArgument
 from podium.service.durability import CommitBarrier
-
-log = logging.getLogger("podium.api")
 
 _POLL_BATCH = "/api/tasks/poll/batch/"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -86,11 +82,8 @@ class FastLane:
                 request = Request(scope, receive)
                 try:
                     response = await handler(request)
-                except PodiumError as e:
-                    response = podium_error_response(e, self.instance)
                 except Exception as e:
-                    log.exception("unhandled error on %s %s", method, path)
-                    response = json_response(error_body(500, f"{type(e).__name__}: {e}", self.instance), status=500)
+                    response = error_response(e, self.instance)
                 if await wait_durable(self.barrier, send, self.instance):
                     await response(scope, receive, send)
                 return

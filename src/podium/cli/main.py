@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from podium.api.settings import Settings
 from podium.cli.worker import worker as worker_command
 
 app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
@@ -26,10 +25,10 @@ def server(
     """Run the server."""
     import uvicorn
 
-    from podium.api.app import create_server
+    from podium.api.app import create_server, settings_from_environment
     from podium.api.http_protocol import PodiumHttpProtocol
 
-    settings = Settings()
+    settings = settings_from_environment()
     if host:
         settings.host = host
     if port:

@@ -7,11 +7,12 @@ from typing import Any
 from podium.decider.env import DeciderEnv
 from podium.decider.graph import Graph, graph_of, strip_iteration
 from podium.decider.outcome import Effect, Outcome, QueuePush
-from podium.decider.records import effective_task_def, new_task, task_queue
+from podium.decider.records import effective_task_def, new_task
 from podium.decider.state import WorkflowState
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import JSON, Task, TaskDef, WorkflowTask
+from podium.domain.queues import task_queue
 from podium.expr import ResolutionContext, resolve, resolve_input
 
 

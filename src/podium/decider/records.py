@@ -1,14 +1,10 @@
-"""Creating task records and routing them to queues (SPEC §1.4, §4.4, §4.8)."""
+"""Creating task records (SPEC §1.4, §4.4); their queues are named in ``podium.domain.queues``."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from podium.domain import tasktypes as tt
 from podium.domain.defaults import adhoc_task_def, with_task_def_defaults
 from podium.domain.model import JSON, Task, TaskDef, Workflow, WorkflowTask
-
-NO_DOMAIN = "NO_DOMAIN"
 
 
 def effective_task_def(wt: WorkflowTask, registered: TaskDef | None) -> TaskDef:
@@ -76,39 +72,3 @@ def new_task(
         if td.get("isolationGroupId"):
             t["isolationGroupId"] = td["isolationGroupId"]
     return t
-
-
-def queue_name(
-    task_type: str, domain: str | None = None, namespace: str | None = None, isolation_group: str | None = None
-) -> str:
-    """``[domain:]taskType[@executionNameSpace][-isolationGroupId]``."""
-    name = task_type
-    if namespace:
-        name = f"{name}@{namespace}"
-    if isolation_group:
-        name = f"{name}-{isolation_group}"
-    if domain:
-        name = f"{domain}:{name}"
-    return name
-
-
-def task_queue(task: Task) -> str:
-    """The queue a task record lives on."""
-    return queue_name(
-        task["taskType"], task.get("domain"), task.get("executionNameSpace"), task.get("isolationGroupId")
-    )
-
-
-def choose_domain(task_name: str, task_to_domain: dict[str, str], active: Callable[[str, str], bool]) -> str | None:
-    """The domain a worker task is routed to (SPEC §4.8), or None for no domain."""
-    spec = task_to_domain.get(task_name) or task_to_domain.get("*")
-    if not spec:
-        return None
-    domains = [d.strip() for d in spec.split(",") if d.strip()]
-    if not domains:
-        return None
-    for d in domains:
-        if d != NO_DOMAIN and active(task_name, d):
-            return d
-    last = domains[-1]
-    return None if last == NO_DOMAIN else last

@@ -1,4 +1,4 @@
-"""One error hierarchy; the API maps each class to an HTTP status and Conductor's error body."""
+"""One error hierarchy. It knows nothing of HTTP: ``podium.api.errors`` maps each class to a status."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ class FieldError:
 class PodiumError(Exception):
     """Base of every error the service layer raises on purpose."""
 
-    status: int = 500
-    retryable: bool = False
+    retryable: bool = False  # a transient failure: the same request may succeed later
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,25 +26,19 @@ class PodiumError(Exception):
 
 
 class NotFound(PodiumError):
-    """The entity named by the request does not exist (404)."""
-
-    status = 404
+    """The entity named by the request does not exist."""
 
 
 class Conflict(PodiumError):
-    """The request conflicts with the current state (409)."""
-
-    status = 409
+    """The request conflicts with the current state."""
 
 
 class InvalidArgument(PodiumError):
-    """The request is malformed or violates a rule (400)."""
-
-    status = 400
+    """The request is malformed or violates a rule."""
 
 
 class ValidationFailed(InvalidArgument):
-    """A definition or request failed validation (400 with validationErrors)."""
+    """A definition or request failed validation; ``errors`` says where."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("Validation failed, check below errors for detail.")
@@ -53,19 +46,14 @@ class ValidationFailed(InvalidArgument):
 
 
 class IllegalState(PodiumError):
-    """The operation is not allowed in the entity's current state (500, as Conductor answers)."""
-
-    status = 500
+    """The operation is not allowed in the entity's current state (Conductor treats it as a server error)."""
 
 
 class PayloadTooLarge(PodiumError):
-    """The request body is over the configured limit (413)."""
-
-    status = 413
+    """The request body is over the configured limit."""
 
 
 class BackendUnavailable(PodiumError):
-    """The store cannot be reached right now (503, retryable)."""
+    """The store cannot be reached right now (retryable)."""
 
-    status = 503
     retryable = True

@@ -17,13 +17,13 @@ from typing import Any, Final
 
 import httpx
 
-from podium.api.settings import Settings
 from podium.decider import WorkflowState
-from podium.decider.records import task_queue
 from podium.decider.transitions import apply_system_result
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
+from podium.domain.queues import task_queue
+from podium.domain.settings import Settings
 from podium.service import events
 from podium.service.container import Services
 from podium.service.durability import CommitBarrier

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podium.domain.clock import Clock, SystemClock
 from podium.service.admin import AdminService
-from podium.service.clock import Clock, SystemClock
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier

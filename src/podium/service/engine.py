@@ -15,7 +15,7 @@ from typing import Any
 
 from podium.decider import DeciderEnv, WorkflowState
 from podium.decider.outcome import Effect
-from podium.service.clock import Clock, new_id
+from podium.domain.clock import Clock, new_id
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker

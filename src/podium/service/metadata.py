@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
+from podium.domain.clock import Clock
 from podium.domain.defaults import with_task_def_defaults, with_workflow_def_defaults
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import TaskDef, WorkflowDef
-from podium.service.clock import Clock
 from podium.store.protocols import Store
 
 

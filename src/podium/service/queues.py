@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from podium.decider.records import queue_name
 from podium.domain.model import Task
+from podium.domain.queues import queue_name
 from podium.service.engine import Engine
 from podium.service.notifier import QueueNotifier
 from podium.service.tasks import TaskService

@@ -8,13 +8,13 @@ from typing import Any, cast
 
 from podium.decider import WorkflowState
 from podium.decider.passes import Pass
-from podium.decider.records import task_queue
 from podium.decider.rerun import refollow
 from podium.decider.transitions import next_attempt, reopen, rerun_from, reschedule_in_place
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, InvalidArgument, NotFound
 from podium.domain.model import RerunWorkflowRequest, Task, Workflow
+from podium.domain.queues import task_queue
 from podium.service.engine import Engine
 from podium.service.unit import Unit
 

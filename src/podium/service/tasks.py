@@ -7,11 +7,11 @@ from typing import Any, cast
 
 from podium.decider import WorkflowState
 from podium.decider.operators import operator_for
-from podium.decider.records import queue_name, task_queue
 from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import Task, TaskExecLog, TaskResult, add_derived_fields
+from podium.domain.queues import queue_name, task_queue
 from podium.service import metrics
 from podium.service.engine import Engine
 from podium.service.unit import Unit

@@ -5,11 +5,11 @@ from __future__ import annotations
 from podium.decider.graph import graph_of, strip_iteration
 from podium.decider.lifecycle import end_workflow
 from podium.decider.passes import Pass
-from podium.decider.records import task_queue
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, IllegalState, NotFound
 from podium.domain.model import JSON, SkipTaskRequest, Workflow
+from podium.domain.queues import task_queue
 from podium.service.engine import Engine
 from podium.service.unit import Unit
 

@@ -10,8 +10,8 @@ from typing import Any, cast
 
 from podium.client import decode
 from podium.decider.lookup import find_by_ref
-from podium.decider.records import queue_name
 from podium.domain import statuses as st
+from podium.domain.clock import ManualClock
 from podium.domain.model import (
     JSON,
     StartWorkflowRequest,
@@ -22,8 +22,8 @@ from podium.domain.model import (
     Workflow,
     WorkflowDef,
 )
+from podium.domain.queues import queue_name
 from podium.runtime.sweeper import sweep_once
-from podium.service.clock import ManualClock
 from podium.service.container import Services, build_services
 from podium.service.starting import start as start_workflow
 from podium.service.workflows import get_workflow

@@ -16,6 +16,8 @@ from importlib.resources.abc import Traversable
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from podium.domain.errors import NotFound
+
 router = APIRouter(include_in_schema=False)
 
 STATIC_PREFIX = "/ui/static"
@@ -125,7 +127,7 @@ async def static_file(version: str, name: str) -> Response:
     store = assets()
     asset = store.files.get(name)
     if asset is None or name == "index.html":
-        return Response(b"Not Found", status_code=404, media_type="text/plain")
+        raise NotFound(f"No such UI asset: {name}")
     cache = _IMMUTABLE if version == store.digest else "no-cache"
     return Response(
         asset.body,

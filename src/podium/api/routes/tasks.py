@@ -15,10 +15,10 @@ from podium.api.responses import NO_CONTENT, empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params
 from podium.api.views import task_view
 from podium.decider.lookup import task_by_ref
-from podium.decider.records import queue_name
 from podium.domain import statuses as st
 from podium.domain.errors import InvalidArgument, NotFound
 from podium.domain.model import Task
+from podium.domain.queues import queue_name
 from podium.service import search
 from podium.service.container import Services
 

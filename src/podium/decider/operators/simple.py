@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from podium.decider.operators.base import Operator, register
-from podium.decider.records import choose_domain
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import WorkflowTask
+from podium.domain.queues import choose_domain
 
 if TYPE_CHECKING:
     from podium.decider.passes import Pass

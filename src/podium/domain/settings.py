@@ -1,0 +1,43 @@
+"""Server settings: plain values, parsed from PODIUM_* variables of a mapping the caller passes in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything the composition root needs to build a server."""
+
+    db: str = "sqlite:///./podium.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_payload_bytes: int = 5 * 2**20
+    sweep_interval_ms: int = 1000
+    system_task_interval_ms: int = 200
+    poll_data_flush_ms: int = 1000
+    server_id: str = "podium"
+    http_allow: list[str] = field(default_factory=list)
+    run_background: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
+        """Settings from ``env`` (``os.environ`` at the composition root); ``node_name`` is the default server id."""
+        d = cls()
+
+        def num(name: str, default: int) -> int:
+            raw = env.get(name)
+            return int(raw) if raw else default
+
+        return cls(
+            db=env.get("PODIUM_DB", d.db),
+            host=env.get("PODIUM_HOST", d.host),
+            port=num("PODIUM_PORT", d.port),
+            max_payload_bytes=num("PODIUM_MAX_PAYLOAD_BYTES", d.max_payload_bytes),
+            sweep_interval_ms=num("PODIUM_SWEEP_INTERVAL_MS", d.sweep_interval_ms),
+            system_task_interval_ms=num("PODIUM_SYSTEM_TASK_INTERVAL_MS", d.system_task_interval_ms),
+            poll_data_flush_ms=num("PODIUM_POLL_DATA_FLUSH_MS", d.poll_data_flush_ms),
+            server_id=env.get("PODIUM_SERVER_ID", node_name),
+            http_allow=[p.strip() for p in env.get("PODIUM_HTTP_ALLOW", "").split(",") if p.strip()],
+        )
