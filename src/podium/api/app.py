@@ -74,4 +74,4 @@ def create_server(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings()
     app = create_app(settings)
     barrier = app.state.barrier
-    return FastLane(DurableResponses(app, barrier, settings.server_id), app, barrier, settings.server_id)
+    return FastLane(DurableResponses(app, barrier, settings.server_id), app.state.services, settings, barrier)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from podium.api.responses import json_response
-from podium.domain.errors import PodiumError, ValidationFailed
+from podium.domain.errors import FieldError, PodiumError, ValidationFailed
 
 log = logging.getLogger("podium.api")
 
@@ -45,34 +46,28 @@ def podium_error_response(exc: PodiumError, instance: str) -> Response:
     return json_response(body, status=exc.status)
 
 
+def unexpected_error_response(exc: Exception, instance: str) -> Response:
+    """The 500 answer to an error nobody raised on purpose (the caller logs it)."""
+    return json_response(error_body(500, f"{type(exc).__name__}: {exc}", instance), status=500)
+
+
+def request_validation_failed(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
+    """Our error for FastAPI's request-validation errors (``loc``/``msg`` entries): a 400 with validationErrors."""
+    return ValidationFailed(
+        [FieldError(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", ""))) for e in errors]
+    )
+
+
 def install_error_handlers(app: FastAPI, instance: str) -> None:
     """Register handlers so every failure answers with Conductor's error body."""
 
     async def podium_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PodiumError)
-        validation = None
-        if isinstance(exc, ValidationFailed):
-            validation = [
-                {
-                    "path": e.path,
-                    "message": e.message,
-                    **({"invalidValue": e.invalid_value} if e.invalid_value is not None else {}),
-                }
-                for e in exc.errors
-            ]
-        return json_response(
-            error_body(exc.status, exc.message, instance, retryable=exc.retryable, validation=validation),
-            status=exc.status,
-        )
+        return podium_error_response(exc, instance)
 
     async def request_validation(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        errs = [
-            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()
-        ]
-        return json_response(
-            error_body(400, "Validation failed, check below errors for detail.", instance, validation=errs), status=400
-        )
+        return podium_error_response(request_validation_failed(exc.errors()), instance)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -80,7 +75,7 @@ def install_error_handlers(app: FastAPI, instance: str) -> None:
 
     async def unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return json_response(error_body(500, f"{type(exc).__name__}: {exc}", instance), status=500)
+        return unexpected_error_response(exc, instance)
 
     app.add_exception_handler(PodiumError, podium_error)
     app.add_exception_handler(RequestValidationError, request_validation)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,6 +9,14 @@ from starlette.responses import Response
 
 from podium.api.body import json_body, text_body
 from podium.api.deps import services
+from podium.api.handlers import (
+    DEFAULT_POLL_COUNT,
+    DEFAULT_POLL_TIMEOUT_MS,
+    handle_batch_poll,
+    handle_update_task,
+    handle_update_task_v2,
+    long_poll,
+)
 from podium.api.responses import NO_CONTENT, empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params
 from podium.api.views import task_view
@@ -23,33 +29,6 @@ from podium.service.container import Services
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
-MAX_POLL_TIMEOUT_MS = 5000
-
-
-async def long_poll(
-    svc: Services, task_type: str, worker_id: str | None, domain: str | None, count: int, timeout_ms: int
-) -> list[Task]:
-    """Poll now; if nothing is ready, wait for the queue's signal until ``timeout_ms`` passes."""
-    tasks = svc.tasks.poll(task_type, worker_id, domain, count)
-    if tasks or timeout_ms <= 0:
-        return tasks
-    queue = queue_name(task_type, domain or None)
-    deadline = time.monotonic() + timeout_ms / 1000.0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return []
-        fut = svc.notifier.waiter(queue)
-        try:
-            await asyncio.wait_for(fut, remaining)
-        except TimeoutError:
-            return svc.tasks.poll(task_type, worker_id, domain, count)
-        finally:
-            svc.notifier.discard(queue, fut)
-        tasks = svc.tasks.poll(task_type, worker_id, domain, count)
-        if tasks:
-            return tasks
-
 
 @router.get("/poll/batch/{tasktype}", summary="Batch poll (long-poll up to `timeout` ms) → Task[]")
 async def batch_poll(
@@ -57,17 +36,10 @@ async def batch_poll(
     tasktype: str,
     workerid: str | None = Query(None),
     domain: str | None = Query(None),
-    count: int = Query(1),
-    timeout: int = Query(100),
+    count: int = Query(DEFAULT_POLL_COUNT),
+    timeout: int = Query(DEFAULT_POLL_TIMEOUT_MS),
 ) -> Response:
-    if count < 1:
-        raise InvalidArgument(f"count must be >= 1, got {count}")
-    if timeout > MAX_POLL_TIMEOUT_MS:
-        raise InvalidArgument(f"Long Poll Timeout value cannot be more than {MAX_POLL_TIMEOUT_MS} ms")
-    if timeout < 0:
-        raise InvalidArgument("timeout must be >= 0")
-    tasks = await long_poll(services(request), tasktype, workerid, domain, count, timeout)
-    return json_response([task_view(t) for t in tasks])
+    return await handle_batch_poll(services(request), tasktype, workerid, domain, count, timeout)
 
 
 @router.get("/poll/{tasktype}", summary="Poll one task → Task, or 204 when none")
@@ -85,20 +57,12 @@ async def poll(
 
 @router.post("", summary="Update a task (TaskResult) → task id")
 async def update_task(request: Request) -> Response:
-    task = services(request).tasks.update(await json_body(request))
-    return text_response(task["taskId"])
+    return handle_update_task(services(request), await json_body(request))
 
 
 @router.post("/update-v2", summary="Update a task; returns the next task of the same type for this worker")
 async def update_task_v2(request: Request) -> Response:
-    svc = services(request)
-    body = await json_body(request)
-    task = svc.tasks.update(body)
-    if not st.task_terminal(task["status"]):
-        return json_response(None)
-    worker = body.get("workerId") if isinstance(body, dict) else None
-    nxt = svc.tasks.poll(task["taskType"], worker, task.get("domain"), 1)
-    return json_response(task_view(nxt[0]) if nxt else None)
+    return handle_update_task_v2(services(request), await json_body(request))
 
 
 @router.get("/queue/sizes", summary="Queue depth per task type")

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from podium.api.body import json_body
 from podium.api.deps import services
+from podium.api.handlers import handle_start_workflow
 from podium.api.responses import empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params, workflow_search_params
 from podium.api.views import workflow_view
@@ -21,8 +22,7 @@ router = APIRouter(prefix="/api/workflow", tags=["workflow"])
 
 @router.post("", summary="Start a workflow (StartWorkflowRequest) → workflow id")
 async def start_workflow(request: Request) -> Response:
-    wid = starting.start(services(request).engine, await json_body(request))
-    return text_response(wid)
+    return handle_start_workflow(services(request), await json_body(request))
 
 
 @router.get("/running/{name}", summary="Ids of running workflows of a definition")
