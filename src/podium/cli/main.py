@@ -27,7 +27,7 @@ def server(
     import uvicorn
 
     from podium.api.app import create_server
-    from podium.api.http_protocol import PodiumHttpProtocol
+    from podium.api.http_protocol import http_protocol
 
     settings = Settings()
     if host:
@@ -42,7 +42,7 @@ def server(
         port=settings.port,
         log_level=log_level,
         loop="uvloop",
-        http=PodiumHttpProtocol,  # httptools, one socket write per response
+        http=http_protocol(),  # httptools, one socket write per response (or uvicorn's own)
         access_log=False,
         # No per-request header rewriting (X-Forwarded-*) and no "server: uvicorn" on every response.
         proxy_headers=False,
