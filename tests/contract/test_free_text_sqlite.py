@@ -14,12 +14,12 @@ from typing import Any, cast
 import pytest
 
 from podium.domain.model import TaskDef, Workflow, WorkflowDef
+from podium.domain.search import SearchQuery
 from podium.domain.statuses import WORKFLOW_TERMINAL
 from podium.runtime import sweeper
 from podium.service.container import Services
 from podium.service.reruns import retry
 from podium.service.search import parse_search, search_workflows
-from podium.store.protocols import SearchQuery
 from podium.store.search_sql import search_workflows_sql, text_index_query
 from podium.store.sqlfiles import migrations, queries
 from podium.store.sqlite import SqliteStore

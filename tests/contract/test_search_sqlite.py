@@ -11,8 +11,8 @@ from typing import Any, cast
 import pytest
 
 from podium.domain.model import Task, Workflow
+from podium.domain.search import SearchQuery
 from podium.service.search import parse_search, search_tasks, search_workflows, search_workflows_by_tasks
-from podium.store.protocols import SearchQuery
 from podium.store.search_sql import search_workflows_sql
 from podium.store.sqlite import SqliteStore
 

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 
 from podium.domain.model import EventHandler, Task, TaskDef, Workflow, WorkflowDef
+from podium.domain.search import SearchQuery
 from podium.service.container import open_store
-from podium.store.protocols import SearchQuery, Store
+from podium.store.protocols import Store
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,11 +1,15 @@
-"""One socket write per response (api/http_protocol.py), on a real event loop with a recording transport."""
+"""One socket write per response (api/http_protocol.py), on a real event loop with a recording transport;
+the start-up check that falls back to uvicorn's own protocol when its internals are not as expected."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from podium.api.http_protocol import CoalescingTransport
+import pytest
+
+from podium.api.http_protocol import FALLBACK, CoalescingTransport, coalescing_unfit, http_protocol
 
 
 class _Recorder(asyncio.Transport):
@@ -61,3 +65,54 @@ def test_nothing_is_written_to_a_closing_transport() -> None:
         return real.sent
 
     assert asyncio.run(scenario()) == []
+
+
+class _NoConnectionMade(asyncio.Protocol):
+    def data_received(self, data: bytes) -> None:
+        return None
+
+
+class _OtherShape(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport, extra: int = 0) -> None:  # type: ignore[override]
+        return None
+
+
+class _Keeps(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+
+def test_uvicorns_httptools_protocol_is_coalesced_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    chosen = http_protocol()
+    assert isinstance(chosen, type) and issubclass(chosen, HttpToolsProtocol)
+    assert coalescing_unfit(HttpToolsProtocol) is None
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("stock", [_NoConnectionMade, _OtherShape, object, "httptools", len])
+def test_an_unexpected_stock_protocol_falls_back_with_one_warning(
+    stock: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="podium.api"):
+        assert http_protocol(stock) == FALLBACK == "auto"
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert coalescing_unfit(stock) in caplog.records[0].getMessage()
+
+
+def test_the_subclass_hands_the_stock_protocol_a_coalescing_transport() -> None:
+    cls = http_protocol(_Keeps)
+    assert isinstance(cls, type) and issubclass(cls, _Keeps)
+
+    async def scenario() -> list[bytes]:
+        real = _Recorder()
+        proto = cls()
+        proto.connection_made(real)
+        assert isinstance(proto, _Keeps) and isinstance(proto.transport, CoalescingTransport)
+        proto.transport.write(b"head;")
+        proto.transport.write(b"body")
+        await asyncio.sleep(0)
+        return real.sent
+
+    assert asyncio.run(scenario()) == [b"head;body"]

@@ -9,8 +9,8 @@ import pytest
 
 from podium.domain.errors import InvalidArgument
 from podium.domain.model import Task, Workflow
+from podium.domain.search import SearchQuery
 from podium.service.search import parse_search, task_summary, workflow_summary
-from podium.store.protocols import SearchQuery
 from podium.store.search_sql import (
     SEARCHABLE_TASK_FIELDS,
     SEARCHABLE_WORKFLOW_FIELDS,

@@ -18,7 +18,6 @@ from podium.api.routes import events, health, metadata, tasks, workflow, workflo
 from podium.domain.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
-from podium.store.protocols import GroupCommit
 
 
 def settings_from_environment() -> Settings:
@@ -56,7 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if services is None:
                 svc.store.close()
 
-    barrier = CommitBarrier(svc.store if isinstance(svc.store, GroupCommit) else None)
+    barrier = CommitBarrier.over(svc.store)
     app = FastAPI(
         title="Podium",
         version=__version__,
@@ -79,4 +78,4 @@ def create_server(settings: Settings | None = None) -> ASGIApp:
     settings = settings or settings_from_environment()
     app = create_app(settings)
     barrier = app.state.barrier
-    return FastLane(DurableResponses(app, barrier, settings.server_id), app, barrier, settings.server_id)
+    return FastLane(DurableResponses(app, barrier, settings.server_id), app.state.services, settings, barrier)

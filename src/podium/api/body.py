@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
 
 from podium.domain.errors import InvalidArgument, PayloadTooLarge
 
@@ -13,17 +14,20 @@ _MISSING: Any = object()
 
 
 async def raw_body(request: Request) -> bytes:
-    """The whole body, refusing more than the configured limit (chunked bodies included).
+    """The whole body, refusing more than the configured limit (chunked bodies included)."""
+    return await read_body(request.scope, request.receive, request.app.state.settings.max_payload_bytes)
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole body of the request in ``scope``, refusing more than ``limit`` bytes.
 
     Reads the ASGI messages directly (the body is read once per request on every route that has one).
     """
-    limit: int = request.app.state.settings.max_payload_bytes
-    for name, value in request.scope["headers"]:
+    for name, value in scope["headers"]:
         if name == b"content-length":
             if value.isdigit() and int(value) > limit:
                 raise PayloadTooLarge(f"Request body of {value.decode()} bytes is over the limit of {limit} bytes")
             break
-    receive = request.receive
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -42,7 +46,11 @@ async def raw_body(request: Request) -> bytes:
 
 async def json_body(request: Request, default: Any = _MISSING) -> Any:
     """The body parsed as JSON; an empty body gives ``default`` (or a 400 when none is given)."""
-    data = await raw_body(request)
+    return parse_json(await raw_body(request), default)
+
+
+def parse_json(data: bytes, default: Any = _MISSING) -> Any:
+    """A request body parsed as JSON; an empty one gives ``default`` (or a 400 when none is given)."""
     if not data.strip():
         if default is _MISSING:
             raise InvalidArgument("Request body is required")

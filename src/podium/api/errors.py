@@ -7,6 +7,7 @@ have the same shape: ``{status, message, instance, retryable[, validationErrors]
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from podium.api.responses import json_response
 from podium.domain.errors import (
     BackendUnavailable,
     Conflict,
+    FieldError,
     IllegalState,
     InvalidArgument,
     NotFound,
@@ -82,6 +84,13 @@ def error_body(exc: BaseException, instance: str) -> dict[str, Any]:
     if validation is not None:
         body["validationErrors"] = validation
     return body
+
+
+def request_validation_failed(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
+    """Our error for FastAPI-style request-validation errors (``loc``/``msg`` entries): a 400 with validationErrors."""
+    return ValidationFailed(
+        [FieldError(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", ""))) for e in errors]
+    )
 
 
 def error_response(exc: BaseException, instance: str) -> Response:

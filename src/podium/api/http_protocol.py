@@ -5,14 +5,22 @@ calls, and uvloop sends each at once. On loopback a send also runs the peer's TC
 two sends per response cost the server twice that. ``CoalescingTransport`` holds the writes one
 event-loop turn makes to a connection and sends them together at the end of the turn (before the
 connection closes, if it does), in order.
+
+The protocol class that installs it subclasses uvicorn's ``HttpToolsProtocol``, which is not public
+API, so ``http_protocol`` checks at start-up that the class still has the shape the subclass relies
+on and otherwise falls back, with one warning, to uvicorn's own protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import inspect
+import logging
+from typing import Any, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+log = logging.getLogger("podium.api")
+
+FALLBACK = "auto"  # uvicorn's own choice: httptools when installed, else h11
 
 
 class CoalescingTransport(asyncio.Transport):
@@ -70,6 +78,9 @@ class CoalescingTransport(asyncio.Transport):
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + sum(len(d) for d in self._pending)
 
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._transport.get_write_buffer_limits()
+
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         self._transport.set_write_buffer_limits(high, low)
 
@@ -81,8 +92,54 @@ class CoalescingTransport(asyncio.Transport):
         self._transport.write_eof()
 
 
-class PodiumHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a ``CoalescingTransport``."""
+def coalescing_unfit(stock: object) -> str | None:
+    """Why the coalescing protocol cannot be built on ``stock``, or None when it can.
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))
+    The subclass only overrides ``connection_made(self, transport)`` to hand the stock protocol a
+    wrapped transport, which works while the stock class is an asyncio protocol that defines that
+    method with that shape (and so keeps the transport it is given for its writes).
+    """
+    if not (isinstance(stock, type) and issubclass(stock, asyncio.Protocol)):
+        return f"{stock!r} is not an asyncio protocol class"
+    made = getattr(stock, "connection_made", None)
+    if made is None or made is asyncio.BaseProtocol.connection_made:
+        return f"{stock.__qualname__} does not define connection_made"
+    if not inspect.isfunction(made):
+        return f"{stock.__qualname__}.connection_made is not a plain method"
+    params = list(inspect.signature(made).parameters.values())
+    if len(params) != 2 or any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params):
+        return f"{stock.__qualname__}.connection_made{inspect.signature(made)} is not (self, transport)"
+    return None
+
+
+def coalescing_protocol(stock: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    """``stock`` over a ``CoalescingTransport`` (call only when ``coalescing_unfit(stock)`` is None)."""
+    stock_made = stock.connection_made
+
+    def connection_made(self: asyncio.Protocol, transport: asyncio.BaseTransport) -> None:
+        wrapped = CoalescingTransport(cast(asyncio.Transport, transport), asyncio.get_running_loop())
+        stock_made(self, wrapped)
+
+    doc = f"{stock.__qualname__} over a CoalescingTransport: one socket write per response."
+    namespace = {"connection_made": connection_made, "__module__": __name__, "__doc__": doc}
+    return cast(type[asyncio.Protocol], type("PodiumHttpProtocol", (stock,), namespace))
+
+
+def http_protocol(stock: object = None) -> type[asyncio.Protocol] | str:
+    """uvicorn's ``http`` setting: the coalescing protocol on ``stock`` (default: uvicorn's httptools
+    protocol), or ``FALLBACK`` after one warning when that class is missing or has changed shape."""
+    if stock is None:
+        try:
+            from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        except ImportError as e:
+            return _fallback(f"uvicorn's httptools protocol cannot be imported ({e})")
+        stock = HttpToolsProtocol
+    problem = coalescing_unfit(stock)
+    if problem is not None:
+        return _fallback(problem)
+    return coalescing_protocol(cast(type[asyncio.Protocol], stock))
+
+
+def _fallback(reason: str) -> str:
+    log.warning("serving HTTP with uvicorn's %r protocol, without write coalescing: %s", FALLBACK, reason)
+    return FALLBACK

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from fastapi import Query
 
+from podium.domain.search import SearchQuery
 from podium.service import search
-from podium.store.protocols import SearchQuery
 
 
 @dataclass(slots=True)

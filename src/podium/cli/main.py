@@ -26,7 +26,7 @@ def server(
     import uvicorn
 
     from podium.api.app import create_server, settings_from_environment
-    from podium.api.http_protocol import PodiumHttpProtocol
+    from podium.api.http_protocol import http_protocol
 
     settings = settings_from_environment()
     if host:
@@ -41,7 +41,7 @@ def server(
         port=settings.port,
         log_level=log_level,
         loop="uvloop",
-        http=PodiumHttpProtocol,  # httptools, one socket write per response
+        http=http_protocol(),  # httptools, one socket write per response (or uvicorn's own)
         access_log=False,
         # No per-request header rewriting (X-Forwarded-*) and no "server: uvicorn" on every response.
         proxy_headers=False,

@@ -29,6 +29,11 @@ class CommitBarrier:
     Without a group-commit store (``None``) every unit commits itself and nothing waits.
     """
 
+    @classmethod
+    def over(cls, store: object) -> CommitBarrier:
+        """A barrier over ``store``: group commit when the store offers it, else a barrier that never waits."""
+        return cls(store if isinstance(store, GroupCommit) else None)
+
     def __init__(self, store: GroupCommit | None) -> None:
         self.store = store
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -19,8 +19,9 @@ import orjson
 
 from podium.domain.errors import InvalidArgument
 from podium.domain.model import Task, Workflow
+from podium.domain.search import SearchQuery
 from podium.store import search_sql as sql
-from podium.store.protocols import SearchQuery, SearchStore
+from podium.store.protocols import SearchStore
 
 MAX_SIZE = 1000
 

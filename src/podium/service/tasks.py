@@ -6,6 +6,7 @@ from collections import defaultdict, deque
 from typing import Any, cast
 
 from podium.decider import WorkflowState
+from podium.decider.lookup import task_by_ref
 from podium.decider.operators import operator_for
 from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
@@ -115,6 +116,25 @@ class TaskService:
         result = check_task_result(raw)
         with self.engine.unit() as unit:
             return self.update_in(unit, result)
+
+    def update_by_ref(
+        self, workflow_id: str, ref: str, status: str, output: dict[str, Any], worker_id: str | None = None
+    ) -> Task:
+        """Complete (or fail, ...) the task of a reference name, the latest pending one first (SPEC §6.4)."""
+        if status not in st.TASK_RESULT_STATUSES:
+            raise InvalidArgument(f"Invalid task status: {status}")
+        with self.engine.unit() as unit:
+            state = unit.load(workflow_id)
+            task = task_by_ref(state.tasks, workflow_id, ref)
+            result: dict[str, Any] = {
+                "workflowInstanceId": workflow_id,
+                "taskId": task["taskId"],
+                "status": status,
+                "outputData": output,
+            }
+            if worker_id:
+                result["workerId"] = worker_id
+            return self.update_in(unit, check_task_result(result))
 
     def update_in(self, unit: Unit, result: TaskResult) -> Task:
         """Apply a checked TaskResult in the caller's unit of work."""

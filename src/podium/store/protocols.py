@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
+from podium.domain.search import SearchQuery
 
 
 class MetadataStore(Protocol):
@@ -117,17 +117,6 @@ class EventQueueStore(Protocol):
 
     def get_event_execution(self, key: str) -> dict[str, Any] | None: ...
     def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]: ...
-
-
-@dataclass(slots=True)
-class SearchQuery:
-    """A parsed workflow or task search (SPEC §6.2)."""
-
-    start: int = 0
-    size: int = 100
-    clauses: list[tuple[str, str, Any]] = field(default_factory=list)  # (field, op, value)
-    free_text: str = "*"
-    sort: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
 
 
 class SearchStore(Protocol):

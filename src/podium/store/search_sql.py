@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from podium.domain.search import SearchQuery
 from podium.domain.statuses import WORKFLOW_STATUSES, WORKFLOW_TERMINAL
-from podium.store.protocols import SearchQuery
 
 STR: Final = "str"
 INT: Final = "int"

@@ -2,54 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from podium.api.body import json_body, text_body
 from podium.api.deps import services
+from podium.api.handlers import (
+    DEFAULT_POLL_COUNT,
+    DEFAULT_POLL_TIMEOUT_MS,
+    handle_batch_poll,
+    handle_update_task,
+    handle_update_task_v2,
+)
 from podium.api.responses import NO_CONTENT, empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params
 from podium.api.views import task_view
-from podium.decider.lookup import task_by_ref
-from podium.domain import statuses as st
-from podium.domain.errors import InvalidArgument, NotFound
+from podium.domain.errors import InvalidArgument
 from podium.domain.model import Task
-from podium.domain.queues import queue_name
-from podium.service import search
-from podium.service.container import Services
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
-
-MAX_POLL_TIMEOUT_MS = 5000
-
-
-async def long_poll(
-    svc: Services, task_type: str, worker_id: str | None, domain: str | None, count: int, timeout_ms: int
-) -> list[Task]:
-    """Poll now; if nothing is ready, wait for the queue's signal until ``timeout_ms`` passes."""
-    tasks = svc.tasks.poll(task_type, worker_id, domain, count)
-    if tasks or timeout_ms <= 0:
-        return tasks
-    queue = queue_name(task_type, domain or None)
-    deadline = time.monotonic() + timeout_ms / 1000.0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return []
-        fut = svc.notifier.waiter(queue)
-        try:
-            await asyncio.wait_for(fut, remaining)
-        except TimeoutError:
-            return svc.tasks.poll(task_type, worker_id, domain, count)
-        finally:
-            svc.notifier.discard(queue, fut)
-        tasks = svc.tasks.poll(task_type, worker_id, domain, count)
-        if tasks:
-            return tasks
 
 
 @router.get("/poll/batch/{tasktype}", summary="Batch poll (long-poll up to `timeout` ms) → Task[]")
@@ -58,17 +29,10 @@ async def batch_poll(
     tasktype: str,
     workerid: str | None = Query(None),
     domain: str | None = Query(None),
-    count: int = Query(1),
-    timeout: int = Query(100),
+    count: int = Query(DEFAULT_POLL_COUNT),
+    timeout: int = Query(DEFAULT_POLL_TIMEOUT_MS),
 ) -> Response:
-    if count < 1:
-        raise InvalidArgument(f"count must be >= 1, got {count}")
-    if timeout > MAX_POLL_TIMEOUT_MS:
-        raise InvalidArgument(f"Long Poll Timeout value cannot be more than {MAX_POLL_TIMEOUT_MS} ms")
-    if timeout < 0:
-        raise InvalidArgument("timeout must be >= 0")
-    tasks = await long_poll(services(request), tasktype, workerid, domain, count, timeout)
-    return json_response([task_view(t) for t in tasks])
+    return await handle_batch_poll(services(request), tasktype, workerid, domain, count, timeout)
 
 
 @router.get("/poll/{tasktype}", summary="Poll one task → Task, or 204 when none")
@@ -78,7 +42,7 @@ async def poll(
     workerid: str | None = Query(None),
     domain: str | None = Query(None),
 ) -> Response:
-    tasks = await long_poll(services(request), tasktype, workerid, domain, 1, 0)
+    tasks = await services(request).queues.long_poll(tasktype, workerid, domain, 1, 0)
     if not tasks:
         return empty(NO_CONTENT)
     return json_response(task_view(tasks[0]))
@@ -86,26 +50,17 @@ async def poll(
 
 @router.post("", summary="Update a task (TaskResult) → task id")
 async def update_task(request: Request) -> Response:
-    task = services(request).tasks.update(await json_body(request))
-    return text_response(task["taskId"])
+    return handle_update_task(services(request), await json_body(request))
 
 
 @router.post("/update-v2", summary="Update a task; returns the next task of the same type for this worker")
 async def update_task_v2(request: Request) -> Response:
-    svc = services(request)
-    body = await json_body(request)
-    task = svc.tasks.update(body)
-    if not st.task_terminal(task["status"]):
-        return json_response(None)
-    worker = body.get("workerId") if isinstance(body, dict) else None
-    nxt = svc.tasks.poll(task["taskType"], worker, task.get("domain"), 1)
-    return json_response(task_view(nxt[0]) if nxt else None)
+    return handle_update_task_v2(services(request), await json_body(request))
 
 
 @router.get("/queue/sizes", summary="Queue depth per task type")
 async def queue_sizes(request: Request, taskType: list[str] = Query([])) -> Response:
-    store = services(request).store
-    return json_response({t: store.queue_size(t) for t in taskType})
+    return json_response(services(request).queues.sizes(taskType))
 
 
 @router.get("/queue/size", summary="Depth of one queue")
@@ -116,21 +71,18 @@ async def queue_size(
     isolationGroupId: str | None = Query(None),
     executionNamespace: str | None = Query(None),
 ) -> Response:
-    q = queue_name(taskType, domain, executionNamespace, isolationGroupId)
-    return json_response(services(request).store.queue_size(q))
+    return json_response(services(request).queues.size(taskType, domain, executionNamespace, isolationGroupId))
 
 
 @router.get("/queue/all", summary="Depth of every queue")
 async def queue_all(request: Request) -> Response:
-    svc = services(request)
-    sizes = svc.store.queue_sizes(svc.clock.now())
+    sizes = services(request).queues.all()
     return json_response({q: total for q, (total, _unacked) in sizes.items()})
 
 
 @router.get("/queue/all/verbose", summary="Depth and unacked count of every queue")
 async def queue_all_verbose(request: Request) -> Response:
-    svc = services(request)
-    sizes = svc.store.queue_sizes(svc.clock.now())
+    sizes = services(request).queues.all()
     return json_response({q: {"a": {"size": total - un, "uacked": un}} for q, (total, un) in sizes.items()})
 
 
@@ -146,21 +98,17 @@ async def poll_data_all(request: Request) -> Response:
 
 @router.post("/queue/requeue/{taskType}", summary="Make every pending message of a type visible now")
 async def requeue(request: Request, taskType: str) -> Response:
-    svc = services(request)
-    with svc.store.transaction():
-        n = svc.store.queue_requeue(taskType, svc.clock.now())
-    svc.notifier.notify(taskType)
-    return text_response(str(n))
+    return text_response(str(services(request).queues.requeue(taskType)))
 
 
 @router.get("/search", summary="Search tasks → SearchResult<TaskSummary>")
 async def search_tasks(request: Request, p: SearchParams = Depends(search_params)) -> Response:
-    return json_response(search.search_tasks(services(request).store, p.tasks(), summaries=True))
+    return json_response(services(request).search.tasks(p.tasks(), summaries=True))
 
 
 @router.get("/search-v2", summary="Search tasks → SearchResult<Task>")
 async def search_tasks_v2(request: Request, p: SearchParams = Depends(search_params)) -> Response:
-    return json_response(search.search_tasks(services(request).store, p.tasks(), summaries=False))
+    return json_response(services(request).search.tasks(p.tasks(), summaries=False))
 
 
 @router.get("/{task_id}/log", summary="Logs of a task (204 when none)")
@@ -182,30 +130,11 @@ async def get_task(request: Request, task_id: str) -> Response:
     return json_response(task_view(services(request).tasks.get(task_id)))
 
 
-def _pending_by_ref(svc: Services, workflow_id: str, ref: str) -> Task:
-    tasks = svc.store.get_tasks(workflow_id)
-    if not tasks and svc.store.get_workflow(workflow_id) is None:
-        raise NotFound(f"No such workflow found by id: {workflow_id}")
-    return task_by_ref(tasks, workflow_id, ref)
-
-
 async def _update_by_ref(request: Request, workflow_id: str, ref: str, status: str, worker: str | None) -> Task:
-    svc = services(request)
     output = await json_body(request, default={})
     if not isinstance(output, dict):
         raise InvalidArgument("The body must be a JSON object (the task output)")
-    if status not in st.TASK_RESULT_STATUSES:
-        raise InvalidArgument(f"Invalid task status: {status}")
-    task = _pending_by_ref(svc, workflow_id, ref)
-    result: dict[str, Any] = {
-        "workflowInstanceId": workflow_id,
-        "taskId": task["taskId"],
-        "status": status,
-        "outputData": output,
-    }
-    if worker:
-        result["workerId"] = worker
-    return svc.tasks.update(result)
+    return services(request).tasks.update_by_ref(workflow_id, ref, status, output, worker)
 
 
 @router.post("/{workflow_id}/{task_ref}/{status}/sync", summary="Update a task by reference → Workflow")

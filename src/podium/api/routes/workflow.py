@@ -9,11 +9,12 @@ from starlette.responses import Response
 
 from podium.api.body import json_body
 from podium.api.deps import services
+from podium.api.handlers import handle_start_workflow
 from podium.api.responses import empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params, workflow_search_params
 from podium.api.views import workflow_view
 from podium.domain.errors import InvalidArgument
-from podium.service import reruns, starting
+from podium.service import execution, reruns, starting
 from podium.service import workflows as wfs
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
@@ -21,8 +22,7 @@ router = APIRouter(prefix="/api/workflow", tags=["workflow"])
 
 @router.post("", summary="Start a workflow (StartWorkflowRequest) → workflow id")
 async def start_workflow(request: Request) -> Response:
-    wid = starting.start(services(request).engine, await json_body(request))
-    return text_response(wid)
+    return handle_start_workflow(services(request), await json_body(request))
 
 
 @router.get("/running/{name}", summary="Ids of running workflows of a definition")
@@ -254,22 +254,6 @@ async def reset_callbacks(request: Request, workflow_id: str) -> Response:
 
 
 # -- synchronous execution (SDK WorkflowExecutor.execute) ----------------------------------------
-def _blocked(wf: Any, wait_refs: set[str]) -> bool:
-    from podium.decider.lookup import ref_matches
-    from podium.domain import statuses as st
-
-    if st.workflow_terminal(wf["status"]):
-        return True
-    for t in wf.get("tasks", []):
-        ref = t["referenceTaskName"]
-        # Any ended record of a waited-for reference answers (an iteration or an attempt that ended).
-        if wait_refs and st.task_terminal(t["status"]) and any(ref_matches(ref, w) for w in wait_refs):
-            return True
-        if t.get("taskType") == "WAIT" and not st.task_terminal(t["status"]):
-            return True
-    return False
-
-
 def workflow_run(wf: Any, request_id: str | None) -> dict[str, Any]:
     """The WorkflowRun shape the SDKs read (SPEC §6.2 execute)."""
     run: dict[str, Any] = {
@@ -307,11 +291,6 @@ async def execute(
     waitUntilTaskRef: str | None = Query(None),
     waitForSeconds: int = Query(10),
 ) -> Response:
-    import asyncio
-    import time
-
-    from podium.service.engine import workflow_channel
-
     svc = services(request)
     body = await json_body(request, default={})
     if not isinstance(body, dict):
@@ -319,23 +298,9 @@ async def execute(
     body.setdefault("name", name)
     if version and not body.get("workflowDef"):
         body.setdefault("version", version)
-    wid = starting.start(svc.engine, body)
     refs = {r.strip() for r in (waitUntilTaskRef or "").split(",") if r.strip()}
-    deadline = time.monotonic() + max(0, waitForSeconds)
-    channel = workflow_channel(wid)
-    while True:
-        wf = wfs.get_workflow(svc.engine, wid, True)
-        if _blocked(wf, refs):
-            return json_response(workflow_run(workflow_view(wf), requestId))
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            run = workflow_run(workflow_view(wf), requestId)
-            run["signalTimeout"] = True
-            return json_response(run)
-        fut = svc.notifier.waiter(channel)
-        try:
-            await asyncio.wait_for(fut, remaining)
-        except TimeoutError:
-            pass
-        finally:
-            svc.notifier.discard(channel, fut)
+    wf, timed_out = await execution.execute(svc.engine, body, refs, waitForSeconds)
+    run = workflow_run(workflow_view(wf), requestId)
+    if timed_out:
+        run["signalTimeout"] = True
+    return json_response(run)

@@ -11,9 +11,9 @@ from typing import Any, cast
 import orjson
 
 from podium.domain.model import EventHandler, Task, Workflow
+from podium.domain.search import SearchQuery
 from podium.store.postgres.connector import Connector
 from podium.store.postgres.queries import Q
-from podium.store.protocols import SearchQuery
 from podium.store.rows import Params
 from podium.store.search_sql import search_tasks_sql, search_workflows_sql
 from podium.store.shared_records import SharedRecords

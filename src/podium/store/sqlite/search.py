@@ -7,7 +7,7 @@ from typing import Any, cast
 import orjson
 
 from podium.domain.model import Task, Workflow
-from podium.store.protocols import SearchQuery
+from podium.domain.search import SearchQuery
 from podium.store.search_sql import (
     free_text_terms,
     search_tasks_sql,
