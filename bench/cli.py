@@ -93,9 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     header = (
         f"Podium benchmark  run {ctx.run_id}  db={'sqlite (temp file per workload)' if opts.db is None else opts.db}"
-        f"  scale={opts.scale:g}"
-        + (f"  nodes={opts.nodes} (linear-5)" if opts.nodes > 1 else "")
-        + "\n"
+        f"  scale={opts.scale:g}" + (f"  nodes={opts.nodes} (linear-5)" if opts.nodes > 1 else "") + "\n"
         f"machine: {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}"
         " - server, worker processes and load generator share these cores\n"
     )

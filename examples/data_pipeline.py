@@ -66,16 +66,29 @@ WORKFLOW: WorkflowDef = {
     "schemaVersion": 2,
     "timeoutSeconds": 0,
     "tasks": [
-        {"name": "pages", "taskReferenceName": "pages", "type": "DO_WHILE",
-         "loopCondition": "$.fetch['hasMore'] == true",
-         "loopOver": [
-             {"name": "fetch_page", "taskReferenceName": "fetch", "inputParameters": {
-                 "page": "${pages.iteration}", "page_size": "${workflow.input.page_size}"}},
-             {"name": "transform_page", "taskReferenceName": "transform",
-              "inputParameters": {"records": "${fetch.output.records}"}},
-         ]},
-        {"name": "load_totals", "taskReferenceName": "load",
-         "inputParameters": {"pages": "${pages.output.iteration}", "loop": "${pages.output}"}},
+        {
+            "name": "pages",
+            "taskReferenceName": "pages",
+            "type": "DO_WHILE",
+            "loopCondition": "$.fetch['hasMore'] == true",
+            "loopOver": [
+                {
+                    "name": "fetch_page",
+                    "taskReferenceName": "fetch",
+                    "inputParameters": {"page": "${pages.iteration}", "page_size": "${workflow.input.page_size}"},
+                },
+                {
+                    "name": "transform_page",
+                    "taskReferenceName": "transform",
+                    "inputParameters": {"records": "${fetch.output.records}"},
+                },
+            ],
+        },
+        {
+            "name": "load_totals",
+            "taskReferenceName": "load",
+            "inputParameters": {"pages": "${pages.output.iteration}", "loop": "${pages.output}"},
+        },
     ],
     "outputParameters": {"report": "${load.output}"},
 }

@@ -39,8 +39,11 @@ TASK_DEFS: list[TaskDef] = [
     for n in ("submit_expense", "pay_expense", "notify_rejection")
 ]
 
-_EXPENSE = {"expense_id": "${workflow.input.expense_id}", "employee": "${workflow.input.employee}",
-            "amount": "${workflow.input.amount}"}
+_EXPENSE = {
+    "expense_id": "${workflow.input.expense_id}",
+    "employee": "${workflow.input.employee}",
+    "amount": "${workflow.input.amount}",
+}
 
 WORKFLOW: WorkflowDef = {
     "name": "expense_approval",
@@ -49,27 +52,65 @@ WORKFLOW: WorkflowDef = {
     "timeoutSeconds": 0,
     "tasks": [
         {"name": "submit_expense", "taskReferenceName": "submit", "inputParameters": _EXPENSE},
-        {"name": "review", "taskReferenceName": "review", "type": "SWITCH", "evaluatorType": "value-param",
-         "expression": "needs", "inputParameters": {"needs": "${submit.output.needsApproval}"},
-         "decisionCases": {"true": [
-             {"name": "manager_approval", "taskReferenceName": "manager_approval", "type": "HUMAN",
-              "inputParameters": {**_EXPENSE, "limit": APPROVAL_LIMIT}},
-             {"name": "decision", "taskReferenceName": "decision", "type": "SWITCH",
-              "evaluatorType": "value-param", "expression": "approved",
-              "inputParameters": {"approved": "${manager_approval.output.approved}"},
-              "decisionCases": {"false": [
-                  {"name": "notify_rejection", "taskReferenceName": "reject", "inputParameters": {
-                      "employee": "${workflow.input.employee}", "comment": "${manager_approval.output.comment}"}},
-                  {"name": "stop", "taskReferenceName": "stop", "type": "TERMINATE", "inputParameters": {
-                      "terminationStatus": "COMPLETED", "terminationReason": "rejected by the manager",
-                      "workflowOutput": {"status": "REJECTED", "by": "${manager_approval.output.approver}"}}},
-              ]}},
-         ]},
-         "defaultCase": []},
+        {
+            "name": "review",
+            "taskReferenceName": "review",
+            "type": "SWITCH",
+            "evaluatorType": "value-param",
+            "expression": "needs",
+            "inputParameters": {"needs": "${submit.output.needsApproval}"},
+            "decisionCases": {
+                "true": [
+                    {
+                        "name": "manager_approval",
+                        "taskReferenceName": "manager_approval",
+                        "type": "HUMAN",
+                        "inputParameters": {**_EXPENSE, "limit": APPROVAL_LIMIT},
+                    },
+                    {
+                        "name": "decision",
+                        "taskReferenceName": "decision",
+                        "type": "SWITCH",
+                        "evaluatorType": "value-param",
+                        "expression": "approved",
+                        "inputParameters": {"approved": "${manager_approval.output.approved}"},
+                        "decisionCases": {
+                            "false": [
+                                {
+                                    "name": "notify_rejection",
+                                    "taskReferenceName": "reject",
+                                    "inputParameters": {
+                                        "employee": "${workflow.input.employee}",
+                                        "comment": "${manager_approval.output.comment}",
+                                    },
+                                },
+                                {
+                                    "name": "stop",
+                                    "taskReferenceName": "stop",
+                                    "type": "TERMINATE",
+                                    "inputParameters": {
+                                        "terminationStatus": "COMPLETED",
+                                        "terminationReason": "rejected by the manager",
+                                        "workflowOutput": {
+                                            "status": "REJECTED",
+                                            "by": "${manager_approval.output.approver}",
+                                        },
+                                    },
+                                },
+                            ]
+                        },
+                    },
+                ]
+            },
+            "defaultCase": [],
+        },
         {"name": "pay_expense", "taskReferenceName": "pay", "inputParameters": _EXPENSE},
     ],
-    "outputParameters": {"status": "PAID", "paymentId": "${pay.output.paymentId}",
-                         "by": "${manager_approval.output.approver}"},
+    "outputParameters": {
+        "status": "PAID",
+        "paymentId": "${pay.output.paymentId}",
+        "by": "${manager_approval.output.approver}",
+    },
 }
 
 WORKERS = [submit_expense, pay_expense, notify_rejection]

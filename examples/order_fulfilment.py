@@ -75,8 +75,11 @@ TASK_DEFS: list[TaskDef] = [
 
 
 def _ship(ref: str, carrier: str, days: int) -> WorkflowTask:
-    return {"name": "create_shipment", "taskReferenceName": ref,
-            "inputParameters": {"order_id": "${workflow.input.order_id}", "carrier": carrier, "days": days}}
+    return {
+        "name": "create_shipment",
+        "taskReferenceName": ref,
+        "inputParameters": {"order_id": "${workflow.input.order_id}", "carrier": carrier, "days": days},
+    }
 
 
 WORKFLOW: WorkflowDef = {
@@ -85,25 +88,64 @@ WORKFLOW: WorkflowDef = {
     "schemaVersion": 2,
     "timeoutSeconds": 0,
     "tasks": [
-        {"name": "validate_order", "taskReferenceName": "validate", "inputParameters": {
-            "order_id": "${workflow.input.order_id}", "customer": "${workflow.input.customer}",
-            "lines": "${workflow.input.lines}", "shipping": "${workflow.input.shipping}"}},
-        {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": [
-            [{"name": "reserve_inventory", "taskReferenceName": "reserve", "inputParameters": {
-                "order_id": "${workflow.input.order_id}", "lines": "${workflow.input.lines}"}}],
-            [{"name": "charge_payment", "taskReferenceName": "charge", "inputParameters": {
-                "order_id": "${workflow.input.order_id}", "customer": "${workflow.input.customer}",
-                "amount": "${validate.output.total}"}}],
-        ]},
+        {
+            "name": "validate_order",
+            "taskReferenceName": "validate",
+            "inputParameters": {
+                "order_id": "${workflow.input.order_id}",
+                "customer": "${workflow.input.customer}",
+                "lines": "${workflow.input.lines}",
+                "shipping": "${workflow.input.shipping}",
+            },
+        },
+        {
+            "name": "fork",
+            "taskReferenceName": "fork",
+            "type": "FORK_JOIN",
+            "forkTasks": [
+                [
+                    {
+                        "name": "reserve_inventory",
+                        "taskReferenceName": "reserve",
+                        "inputParameters": {
+                            "order_id": "${workflow.input.order_id}",
+                            "lines": "${workflow.input.lines}",
+                        },
+                    }
+                ],
+                [
+                    {
+                        "name": "charge_payment",
+                        "taskReferenceName": "charge",
+                        "inputParameters": {
+                            "order_id": "${workflow.input.order_id}",
+                            "customer": "${workflow.input.customer}",
+                            "amount": "${validate.output.total}",
+                        },
+                    }
+                ],
+            ],
+        },
         {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["reserve", "charge"]},
-        {"name": "shipping", "taskReferenceName": "shipping", "type": "SWITCH", "evaluatorType": "value-param",
-         "expression": "method", "inputParameters": {"method": "${workflow.input.shipping}"},
-         "decisionCases": {"express": [_ship("ship_express", "dhl", 1)]},
-         "defaultCase": [_ship("ship_standard", "post", 4)]},
-        {"name": "notify_customer", "taskReferenceName": "notify", "inputParameters": {
-            "customer": "${workflow.input.customer}",
-            "express": "${ship_express.output.trackingNumber}",
-            "standard": "${ship_standard.output.trackingNumber}"}},
+        {
+            "name": "shipping",
+            "taskReferenceName": "shipping",
+            "type": "SWITCH",
+            "evaluatorType": "value-param",
+            "expression": "method",
+            "inputParameters": {"method": "${workflow.input.shipping}"},
+            "decisionCases": {"express": [_ship("ship_express", "dhl", 1)]},
+            "defaultCase": [_ship("ship_standard", "post", 4)],
+        },
+        {
+            "name": "notify_customer",
+            "taskReferenceName": "notify",
+            "inputParameters": {
+                "customer": "${workflow.input.customer}",
+                "express": "${ship_express.output.trackingNumber}",
+                "standard": "${ship_standard.output.trackingNumber}",
+            },
+        },
     ],
     "outputParameters": {
         "total": "${validate.output.total}",

@@ -50,10 +50,21 @@ def cancel_bookings(failed_workflow: dict[str, Any], reason: str, ctx: TaskConte
 TASK_DEFS: list[TaskDef] = [
     {"name": "book_hotel", "retryCount": 0, "responseTimeoutSeconds": 30, "timeoutSeconds": 60},
     # Three attempts, one second apart; EXPONENTIAL_BACKOFF / LINEAR_BACKOFF are also available.
-    {"name": "book_flight", "retryCount": 2, "retryLogic": "FIXED", "retryDelaySeconds": 1,
-     "responseTimeoutSeconds": 30, "timeoutSeconds": 60},
-    {"name": "cancel_bookings", "retryCount": 3, "retryDelaySeconds": 1, "responseTimeoutSeconds": 30,
-     "timeoutSeconds": 60},
+    {
+        "name": "book_flight",
+        "retryCount": 2,
+        "retryLogic": "FIXED",
+        "retryDelaySeconds": 1,
+        "responseTimeoutSeconds": 30,
+        "timeoutSeconds": 60,
+    },
+    {
+        "name": "cancel_bookings",
+        "retryCount": 3,
+        "retryDelaySeconds": 1,
+        "responseTimeoutSeconds": 30,
+        "timeoutSeconds": 60,
+    },
 ]
 
 TRIP: WorkflowDef = {
@@ -63,10 +74,16 @@ TRIP: WorkflowDef = {
     "timeoutSeconds": 0,
     "failureWorkflow": "trip_compensation",
     "tasks": [
-        {"name": "book_hotel", "taskReferenceName": "hotel",
-         "inputParameters": {"trip_id": "${workflow.input.trip_id}", "city": "${workflow.input.city}"}},
-        {"name": "book_flight", "taskReferenceName": "flight",
-         "inputParameters": {"trip_id": "${workflow.input.trip_id}", "city": "${workflow.input.city}"}},
+        {
+            "name": "book_hotel",
+            "taskReferenceName": "hotel",
+            "inputParameters": {"trip_id": "${workflow.input.trip_id}", "city": "${workflow.input.city}"},
+        },
+        {
+            "name": "book_flight",
+            "taskReferenceName": "flight",
+            "inputParameters": {"trip_id": "${workflow.input.trip_id}", "city": "${workflow.input.city}"},
+        },
     ],
     "outputParameters": {"hotel": "${hotel.output.bookingId}", "flight": "${flight.output.bookingId}"},
 }
@@ -77,8 +94,14 @@ COMPENSATION: WorkflowDef = {
     "schemaVersion": 2,
     "timeoutSeconds": 0,
     "tasks": [
-        {"name": "cancel_bookings", "taskReferenceName": "cancel", "inputParameters": {
-            "failed_workflow": "${workflow.input.failedWorkflow}", "reason": "${workflow.input.reason}"}},
+        {
+            "name": "cancel_bookings",
+            "taskReferenceName": "cancel",
+            "inputParameters": {
+                "failed_workflow": "${workflow.input.failedWorkflow}",
+                "reason": "${workflow.input.reason}",
+            },
+        },
     ],
     "outputParameters": {"cancelled": "${cancel.output.cancelled}", "trip": "${workflow.input.workflowId}"},
 }

@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 .venv/bin/ruff check .
-# .venv/bin/ruff format --check .  # enabled at merge
+.venv/bin/ruff format --check .
 .venv/bin/lint-imports
 .venv/bin/mypy
 exec .venv/bin/pytest "$@"

@@ -220,9 +220,7 @@ def compared_with_linear5(ctx: Context, run_once: Callable[[Context, int, float 
     picked = scored[len(scored) // 2][0]
     picked.metrics[f"{ratio}_runs"] = [r.metrics.get(ratio) for r, _ in pairs]
     picked.metrics["linear5_tasks_per_s_runs"] = [b for _, b in pairs]
-    picked.notes.append(
-        f"{n} runs, each after its own empty-store linear-5; reported: the run with the median {ratio}"
-    )
+    picked.notes.append(f"{n} runs, each after its own empty-store linear-5; reported: the run with the median {ratio}")
     return picked
 
 

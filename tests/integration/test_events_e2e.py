@@ -12,12 +12,9 @@ from conftest import wait_until
 
 
 def register(api: httpx.Client, name: str, tasks: list[dict[str, Any]], **extra: Any) -> str:
-    r = api.post("/metadata/workflow", json={"name": name, "version": 1, "tasks": tasks, "timeoutSeconds": 0,
-                                             **extra})
+    r = api.post("/metadata/workflow", json={"name": name, "version": 1, "tasks": tasks, "timeoutSeconds": 0, **extra})
     assert r.status_code == 200, r.text
     return name
-
-
 
 
 def by_ref(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -34,11 +31,21 @@ def handler(name: str, event: str, *actions: dict[str, Any], **extra: Any) -> di
 
 
 def emitter(api: httpx.Client, name: str) -> str:
-    return register(api, name, [
-        {"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": "conductor",
-         "inputParameters": {"order": "${workflow.input.order}"}},
-        {"name": "wait", "taskReferenceName": "wait", "type": "WAIT"},
-    ], outputParameters={"approved": "${wait.output.approved}"})
+    return register(
+        api,
+        name,
+        [
+            {
+                "name": "ev",
+                "taskReferenceName": "ev",
+                "type": "EVENT",
+                "sink": "conductor",
+                "inputParameters": {"order": "${workflow.input.order}"},
+            },
+            {"name": "wait", "taskReferenceName": "wait", "type": "WAIT"},
+        ],
+        outputParameters={"approved": "${wait.output.approved}"},
+    )
 
 
 def test_handler_crud(api: httpx.Client, uniq: str) -> None:
@@ -62,8 +69,14 @@ def test_handler_crud(api: httpx.Client, uniq: str) -> None:
 
 def test_event_task_fires_a_handler_that_completes_the_wait(api: httpx.Client, uniq: str) -> None:
     name = emitter(api, f"emit_{uniq}")
-    complete = {"action": "complete_task", "complete_task": {
-        "workflowId": "${workflowInstanceId}", "taskRefName": "wait", "output": {"approved": "${order.ok}"}}}
+    complete = {
+        "action": "complete_task",
+        "complete_task": {
+            "workflowId": "${workflowInstanceId}",
+            "taskRefName": "wait",
+            "output": {"approved": "${order.ok}"},
+        },
+    }
     assert api.post("/event", json=handler(f"approve_{uniq}", f"conductor:{name}:ev", complete)).status_code == 200
     wid = start(api, name, order={"id": 1, "ok": True})
     wf = ends(api, wid)
@@ -76,12 +89,19 @@ def test_event_task_fires_a_handler_that_completes_the_wait(api: httpx.Client, u
 
 
 def test_handler_starts_a_workflow_from_the_payload(api: httpx.Client, uniq: str) -> None:
-    ev = {"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": "conductor:orders",
-          "inputParameters": {"id": "${workflow.input.id}"}}
+    ev = {
+        "name": "ev",
+        "taskReferenceName": "ev",
+        "type": "EVENT",
+        "sink": "conductor:orders",
+        "inputParameters": {"id": "${workflow.input.id}"},
+    }
     name = register(api, f"emit2_{uniq}", [ev])
     target = register(api, f"target_{uniq}", [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}])
-    start_action = {"action": "start_workflow", "start_workflow": {
-        "name": target, "correlationId": "order-${id}", "input": {"orderId": "${id}"}}}
+    start_action = {
+        "action": "start_workflow",
+        "start_workflow": {"name": target, "correlationId": "order-${id}", "input": {"orderId": "${id}"}},
+    }
     r = api.post("/event", json=handler(f"starter_{uniq}", f"conductor:{name}:orders", start_action))
     assert r.status_code == 200, r.text
     wid = start(api, name, id=77)
@@ -98,8 +118,14 @@ def test_handler_starts_a_workflow_from_the_payload(api: httpx.Client, uniq: str
 
 
 def test_queue_admin_updates_a_waiting_task(api: httpx.Client, uniq: str) -> None:
-    name = register(api, f"qadmin_{uniq}", [{"name": "w", "taskReferenceName": "w", "type": "WAIT"},
-                                            {"name": "h", "taskReferenceName": "h", "type": "HUMAN"}])
+    name = register(
+        api,
+        f"qadmin_{uniq}",
+        [
+            {"name": "w", "taskReferenceName": "w", "type": "WAIT"},
+            {"name": "h", "taskReferenceName": "h", "type": "HUMAN"},
+        ],
+    )
     wid = start(api, name)
     assert api.get("/queue").json() == {"COMPLETED": "conductor_COMPLETED", "FAILED": "conductor_FAILED"}
     assert api.post(f"/queue/update/{wid}/w/COMPLETED", json={"via": "queue"}).status_code == 200

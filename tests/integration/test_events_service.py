@@ -62,8 +62,13 @@ def emitter(svc: Services, name: str = "emit", sink: str = "conductor") -> None:
         svc,
         name,
         [
-            {"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": sink,
-             "inputParameters": {"data": "${workflow.input.data}"}},
+            {
+                "name": "ev",
+                "taskReferenceName": "ev",
+                "type": "EVENT",
+                "sink": sink,
+                "inputParameters": {"data": "${workflow.input.data}"},
+            },
             {"name": "wait", "taskReferenceName": "wait", "type": "WAIT"},
         ],
     )
@@ -140,11 +145,21 @@ def test_event_task_publishes_and_handler_completes_the_wait(svc: Services, ev: 
 def test_named_conductor_sink_and_start_workflow_action(svc: Services, ev: EventService) -> None:
     emitter(svc, sink="conductor:orders")
     register(svc, "child", [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}])
-    ev.add(handler("starter", "conductor:emit:orders", {
-        "action": "start_workflow",
-        "start_workflow": {"name": "child", "version": "1", "correlationId": "${workflowInstanceId}",
-                           "input": {"v": "${data.v}"}},
-    }))
+    ev.add(
+        handler(
+            "starter",
+            "conductor:emit:orders",
+            {
+                "action": "start_workflow",
+                "start_workflow": {
+                    "name": "child",
+                    "version": "1",
+                    "correlationId": "${workflowInstanceId}",
+                    "input": {"v": "${data.v}"},
+                },
+            },
+        )
+    )
     wid = starting.start(svc.engine, {"name": "emit", "input": {"data": {"v": "x"}}})
     ev.process()
     [execution] = ev.executions("starter")
@@ -152,8 +167,11 @@ def test_named_conductor_sink_and_start_workflow_action(svc: Services, ev: Event
     child = svc.store.get_workflow(execution["output"]["workflowId"])
     assert child is not None and child["workflowName"] == "child" and child["correlationId"] == wid
     assert child["event"] == "conductor:emit:orders"
-    assert child["input"] == {"v": "x", "conductor.event.messageId": execution["messageId"],
-                              "conductor.event.name": "conductor:emit:orders"}
+    assert child["input"] == {
+        "v": "x",
+        "conductor.event.messageId": execution["messageId"],
+        "conductor.event.name": "conductor:emit:orders",
+    }
 
 
 def test_condition_false_is_skipped_and_inactive_handlers_do_nothing(svc: Services, ev: EventService) -> None:
@@ -170,18 +188,30 @@ def test_condition_false_is_skipped_and_inactive_handlers_do_nothing(svc: Servic
 
 def test_value_param_condition_and_fail_task(svc: Services, ev: EventService) -> None:
     emitter(svc)
-    ev.add(handler("failer", "conductor:emit:ev", {
-        "action": "fail_task",
-        "fail_task": {"workflowId": "${workflowInstanceId}", "taskRefName": "wait",
-                      "reasonForIncompletion": "rejected: ${data.why}"},
-    }, condition="flag", evaluatorType="value-param"))
+    ev.add(
+        handler(
+            "failer",
+            "conductor:emit:ev",
+            {
+                "action": "fail_task",
+                "fail_task": {
+                    "workflowId": "${workflowInstanceId}",
+                    "taskRefName": "wait",
+                    "reasonForIncompletion": "rejected: ${data.why}",
+                },
+            },
+            condition="flag",
+            evaluatorType="value-param",
+        )
+    )
     wid = starting.start(svc.engine, {"name": "emit", "input": {"data": {"why": "no"}}})
     ev.process()
     assert task(svc, wid, "wait")["status"] == st.IN_PROGRESS  # payload has no truthy 'flag'
     wid2 = starting.start(svc.engine, {"name": "emit", "input": {"data": {"why": "no"}}})
     with svc.engine.unit() as unit:
-        events.publish(unit, "conductor:emit:ev", "m-1", {"flag": True, "workflowInstanceId": wid2,
-                                                                "data": {"why": "late"}})
+        events.publish(
+            unit, "conductor:emit:ev", "m-1", {"flag": True, "workflowInstanceId": wid2, "data": {"why": "late"}}
+        )
     ev.process()
     w = task(svc, wid2, "wait")
     assert w["status"] == st.FAILED and w["reasonForIncompletion"] == "rejected: late"
@@ -189,8 +219,13 @@ def test_value_param_condition_and_fail_task(svc: Services, ev: EventService) ->
 
 
 def test_failed_action_is_recorded_and_message_acked(svc: Services, ev: EventService) -> None:
-    ev.add(handler("lost", "conductor:x:y", {
-        "action": "complete_task", "complete_task": {"workflowId": "nope", "taskRefName": "t"}}))
+    ev.add(
+        handler(
+            "lost",
+            "conductor:x:y",
+            {"action": "complete_task", "complete_task": {"workflowId": "nope", "taskRefName": "t"}},
+        )
+    )
     with svc.engine.unit() as unit:
         events.publish(unit, "conductor:x:y", "m-9", {"a": 1})
     assert ev.process() == 1
@@ -217,24 +252,35 @@ def test_expand_inline_json() -> None:
 
 def test_expand_inline_json_action(svc: Services, ev: EventService) -> None:
     emitter(svc)
-    action = {**COMPLETE_WAIT, "expandInlineJSON": True,
-              "complete_task": {"workflowId": "${workflowInstanceId}", "taskRefName": "wait",
-                                "output": {"id": "${msg.order.id}"}}}
+    action = {
+        **COMPLETE_WAIT,
+        "expandInlineJSON": True,
+        "complete_task": {
+            "workflowId": "${workflowInstanceId}",
+            "taskRefName": "wait",
+            "output": {"id": "${msg.order.id}"},
+        },
+    }
     ev.add(handler("exp", "conductor:emit:ev", action))
     wid = starting.start(svc.engine, {"name": "emit", "input": {"data": {}}})
     with svc.engine.unit() as unit:
         svc.store.event_ack(svc.store.event_peek(1, 0)[0][0])
-        events.publish(unit, "conductor:emit:ev", "m-2",
-                       {"workflowInstanceId": wid, "msg": '{"order": {"id": 42}}'})
+        events.publish(unit, "conductor:emit:ev", "m-2", {"workflowInstanceId": wid, "msg": '{"order": {"id": 42}}'})
     ev.process()
     assert task(svc, wid, "wait")["outputData"]["id"] == 42
 
 
 # -- /api/queue status messages -----------------------------------------------------------------------
 def test_status_queue_updates_complete_a_task_by_ref_by_id_or_the_pending_wait(svc: Services, ev: EventService) -> None:
-    register(svc, "waits", [{"name": "a", "taskReferenceName": "a", "type": "WAIT"},
-                            {"name": "b", "taskReferenceName": "b", "type": "HUMAN"},
-                            {"name": "c", "taskReferenceName": "c", "type": "WAIT"}])
+    register(
+        svc,
+        "waits",
+        [
+            {"name": "a", "taskReferenceName": "a", "type": "WAIT"},
+            {"name": "b", "taskReferenceName": "b", "type": "HUMAN"},
+            {"name": "c", "taskReferenceName": "c", "type": "WAIT"},
+        ],
+    )
     wid = starting.start(svc.engine, {"name": "waits"})
     ev.publish_status_update(wid, "COMPLETED", {"by": "ref"}, ref="a")
     assert ev.queue_sizes() == {"conductor_COMPLETED": 1, "conductor_FAILED": 0}
@@ -251,16 +297,28 @@ def test_status_queue_updates_complete_a_task_by_ref_by_id_or_the_pending_wait(s
 
 
 def test_actions_and_status_messages_find_a_task_in_nested_loops(svc: Services, ev: EventService) -> None:
-    inner = {"name": "inner", "taskReferenceName": "inner", "type": "DO_WHILE",
-             "loopCondition": "$.inner.iteration < 1",
-             "loopOver": [{"name": "h", "taskReferenceName": "h", "type": "HUMAN"},
-                          {"name": "k", "taskReferenceName": "k", "type": "HUMAN"}]}
-    outer = {"name": "outer", "taskReferenceName": "outer", "type": "DO_WHILE",
-             "loopCondition": "$.outer.iteration < 1", "loopOver": [inner]}
-    register(svc, "nested", [{"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": "conductor"},
-                             outer])
-    action = {"action": "complete_task",
-              "complete_task": {"workflowId": "${workflowInstanceId}", "taskRefName": "h", "output": {"by": "action"}}}
+    inner = {
+        "name": "inner",
+        "taskReferenceName": "inner",
+        "type": "DO_WHILE",
+        "loopCondition": "$.inner.iteration < 1",
+        "loopOver": [
+            {"name": "h", "taskReferenceName": "h", "type": "HUMAN"},
+            {"name": "k", "taskReferenceName": "k", "type": "HUMAN"},
+        ],
+    }
+    outer = {
+        "name": "outer",
+        "taskReferenceName": "outer",
+        "type": "DO_WHILE",
+        "loopCondition": "$.outer.iteration < 1",
+        "loopOver": [inner],
+    }
+    register(svc, "nested", [{"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": "conductor"}, outer])
+    action = {
+        "action": "complete_task",
+        "complete_task": {"workflowId": "${workflowInstanceId}", "taskRefName": "h", "output": {"by": "action"}},
+    }
     ev.add(handler("nested_done", "conductor:nested:ev", action))
     wid = starting.start(svc.engine, {"name": "nested"})
     assert ev.process() == 1

@@ -133,8 +133,12 @@ class Run:
         for wd in DEFS:
             call(lambda d=wd: svc.metadata.register_workflow_def(d, overwrite=True))
         ids = self.ids
-        ids.update({name: call(lambda n=name: start(svc.engine, {"name": n, "input": {}})) for name in
-               ("linear", "forked", "looped", "parent")})
+        ids.update(
+            {
+                name: call(lambda n=name: start(svc.engine, {"name": n, "input": {}}))
+                for name in ("linear", "forked", "looped", "parent")
+            }
+        )
         ids["paused"] = call(lambda: start(svc.engine, {"name": "linear", "input": {}}))
         call(lambda: ops.pause(svc.engine, ids["paused"]))
         ids["retried"] = call(lambda: start(svc.engine, {"name": "linear", "input": {}}))
@@ -161,8 +165,12 @@ class Run:
                 self.call(lambda r=result: svc.tasks.update(r))
 
     def _result(self, task: dict[str, Any]) -> dict[str, Any]:
-        result = {"workflowInstanceId": task["workflowInstanceId"], "taskId": task["taskId"], "status": st.COMPLETED,
-                  "outputData": {"by": task["referenceTaskName"]}}
+        result = {
+            "workflowInstanceId": task["workflowInstanceId"],
+            "taskId": task["taskId"],
+            "status": st.COMPLETED,
+            "outputData": {"by": task["referenceTaskName"]},
+        }
         if task["taskType"] == "flaky" and task["workflowInstanceId"] not in self.flaky_failed:
             self.flaky_failed.add(task["workflowInstanceId"])
             result.update(status=st.FAILED, reasonForIncompletion="first attempt fails")
@@ -228,8 +236,9 @@ def _postgres_dump(url: str) -> tuple[Callable[[], Any], Callable[[], None]]:
     conn = psycopg.connect(url, autocommit=True)
 
     def dump() -> Any:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+        tables = [
+            r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        ]
         return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
 
     return dump, conn.close

@@ -26,8 +26,6 @@ def register(api: httpx.Client, uniq: str, tasks: list[dict[str, Any]], **extra:
     return name
 
 
-
-
 def work(api: httpx.Client, wid: str, handlers: dict[str, Handler], timeout: float = 20.0) -> dict[str, Any]:
     """A worker loop: poll every task type, answer with its handler, until the workflow ends."""
 
@@ -36,8 +34,12 @@ def work(api: httpx.Client, wid: str, handlers: dict[str, Handler], timeout: flo
             polled = api.get(f"/tasks/poll/batch/{task_type}", params={"count": 10, "timeout": 0, "workerid": "e2e"})
             assert polled.status_code == 200, polled.text
             for task in polled.json():
-                body = {"workflowInstanceId": task["workflowInstanceId"], "taskId": task["taskId"],
-                        "status": "COMPLETED", "outputData": handler(task)}
+                body = {
+                    "workflowInstanceId": task["workflowInstanceId"],
+                    "taskId": task["taskId"],
+                    "status": "COMPLETED",
+                    "outputData": handler(task),
+                }
                 assert api.post("/tasks", json=body).status_code == 200
         return workflow(api, wid)["status"] != "RUNNING"
 
@@ -53,21 +55,39 @@ def test_fork_with_a_switch_inside(api: httpx.Client, uniq: str) -> None:
     wa, wb, wd, after = (f"{p}_{uniq}" for p in ("wa", "wb", "wd", "after"))
     taskdefs(api, wa, wb, wd, after)
     switch = {
-        "name": "route", "taskReferenceName": "route", "type": "SWITCH", "evaluatorType": "javascript",
-        "expression": "$.n > 10 ? 'big' : 'small'", "inputParameters": {"n": "${workflow.input.n}"},
+        "name": "route",
+        "taskReferenceName": "route",
+        "type": "SWITCH",
+        "evaluatorType": "javascript",
+        "expression": "$.n > 10 ? 'big' : 'small'",
+        "inputParameters": {"n": "${workflow.input.n}"},
         "decisionCases": {"big": [{"name": wa, "taskReferenceName": "wa"}]},
         "defaultCase": [{"name": wd, "taskReferenceName": "wd"}],
     }
     tasks = [
-        {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN",
-         "forkTasks": [[switch, {"name": after, "taskReferenceName": "after"}],
-                       [{"name": wb, "taskReferenceName": "wb"}]]},
+        {
+            "name": "fork",
+            "taskReferenceName": "fork",
+            "type": "FORK_JOIN",
+            "forkTasks": [
+                [switch, {"name": after, "taskReferenceName": "after"}],
+                [{"name": wb, "taskReferenceName": "wb"}],
+            ],
+        },
         {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["after", "wb"]},
     ]
     name = register(api, uniq, tasks, outputParameters={"joined": "${join.output}"})
     wid = start(api, name, n=42)
-    wf = work(api, wid, {wa: lambda t: {"took": "big"}, wd: lambda t: {"took": "default"},
-                         wb: lambda t: {"b": 1}, after: lambda t: {"after": True}})
+    wf = work(
+        api,
+        wid,
+        {
+            wa: lambda t: {"took": "big"},
+            wd: lambda t: {"took": "default"},
+            wb: lambda t: {"b": 1},
+            after: lambda t: {"after": True},
+        },
+    )
     assert wf["status"] == "COMPLETED"
     refs = [t["referenceTaskName"] for t in wf["tasks"]]
     assert refs[:5] == ["fork", "route", "wa", "wb", "join"] and "wd" not in refs
@@ -82,14 +102,25 @@ def test_loop_with_a_fork(api: httpx.Client, uniq: str) -> None:
     p, q = f"p_{uniq}", f"q_{uniq}"
     taskdefs(api, p, q)
     body = [
-        {"name": "f", "taskReferenceName": "f", "type": "FORK_JOIN",
-         "forkTasks": [[{"name": p, "taskReferenceName": "p", "inputParameters": {"i": "${loop.iteration}"}}],
-                       [{"name": q, "taskReferenceName": "q"}]]},
+        {
+            "name": "f",
+            "taskReferenceName": "f",
+            "type": "FORK_JOIN",
+            "forkTasks": [
+                [{"name": p, "taskReferenceName": "p", "inputParameters": {"i": "${loop.iteration}"}}],
+                [{"name": q, "taskReferenceName": "q"}],
+            ],
+        },
         {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["p", "q"]},
     ]
-    loop = {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE",
-            "loopCondition": "$.loop['iteration'] < $.times", "inputParameters": {"times": "${workflow.input.times}"},
-            "loopOver": body}
+    loop = {
+        "name": "loop",
+        "taskReferenceName": "loop",
+        "type": "DO_WHILE",
+        "loopCondition": "$.loop['iteration'] < $.times",
+        "inputParameters": {"times": "${workflow.input.times}"},
+        "loopOver": body,
+    }
     name = register(api, uniq, [loop])
     wid = start(api, name, times=3)
     wf = work(api, wid, {p: lambda t: {"i": t["inputData"]["i"]}, q: lambda t: {"q": t["iteration"]}})
@@ -107,8 +138,12 @@ def test_dynamic_fork_of_worker_tasks(api: httpx.Client, uniq: str) -> None:
     worker = f"dbl_{uniq}"
     taskdefs(api, worker)
     tasks = [
-        {"name": "df", "taskReferenceName": "df", "type": "FORK_JOIN_DYNAMIC",
-         "inputParameters": {"forkTaskName": worker, "forkTaskInputs": "${workflow.input.numbers}"}},
+        {
+            "name": "df",
+            "taskReferenceName": "df",
+            "type": "FORK_JOIN_DYNAMIC",
+            "inputParameters": {"forkTaskName": worker, "forkTaskInputs": "${workflow.input.numbers}"},
+        },
         {"name": "dj", "taskReferenceName": "dj", "type": "JOIN"},
     ]
     name = register(api, uniq, tasks, outputParameters={"results": "${dj.output}"})
@@ -130,9 +165,14 @@ def test_dynamic_fork_of_worker_tasks(api: httpx.Client, uniq: str) -> None:
 
 def test_dynamic_fork_with_a_bad_input_map_fails(api: httpx.Client, uniq: str) -> None:
     tasks = [
-        {"name": "df", "taskReferenceName": "df", "type": "FORK_JOIN_DYNAMIC",
-         "dynamicForkTasksParam": "tasks", "dynamicForkTasksInputParamName": "inputs",
-         "inputParameters": {"tasks": "${workflow.input.tasks}", "inputs": "${workflow.input.inputs}"}},
+        {
+            "name": "df",
+            "taskReferenceName": "df",
+            "type": "FORK_JOIN_DYNAMIC",
+            "dynamicForkTasksParam": "tasks",
+            "dynamicForkTasksInputParamName": "inputs",
+            "inputParameters": {"tasks": "${workflow.input.tasks}", "inputs": "${workflow.input.inputs}"},
+        },
         {"name": "dj", "taskReferenceName": "dj", "type": "JOIN"},
     ]
     name = register(api, uniq, tasks)
@@ -145,11 +185,25 @@ def test_terminate_cancels_running_branches(api: httpx.Client, uniq: str) -> Non
     slow = f"slow_{uniq}"
     taskdefs(api, slow)
     tasks = [
-        {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN",
-         "forkTasks": [[{"name": "term", "taskReferenceName": "term", "type": "TERMINATE",
-                         "inputParameters": {"terminationStatus": "COMPLETED",
-                                             "workflowOutput": {"why": "${workflow.input.why}"}}}],
-                       [{"name": slow, "taskReferenceName": "slow"}]]},
+        {
+            "name": "fork",
+            "taskReferenceName": "fork",
+            "type": "FORK_JOIN",
+            "forkTasks": [
+                [
+                    {
+                        "name": "term",
+                        "taskReferenceName": "term",
+                        "type": "TERMINATE",
+                        "inputParameters": {
+                            "terminationStatus": "COMPLETED",
+                            "workflowOutput": {"why": "${workflow.input.why}"},
+                        },
+                    }
+                ],
+                [{"name": slow, "taskReferenceName": "slow"}],
+            ],
+        },
         {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["term", "slow"]},
     ]
     name = register(api, uniq, tasks)
@@ -168,10 +222,19 @@ def test_dynamic_task_and_terminate_failed(api: httpx.Client, uniq: str) -> None
     shipper = f"ship_{uniq}"
     taskdefs(api, shipper)
     tasks = [
-        {"name": "dyn", "taskReferenceName": "dyn", "type": "DYNAMIC", "dynamicTaskNameParam": "which",
-         "inputParameters": {"which": "${workflow.input.which}"}},
-        {"name": "end", "taskReferenceName": "end", "type": "TERMINATE",
-         "inputParameters": {"terminationStatus": "FAILED", "terminationReason": "shipped ${dyn.output.id}"}},
+        {
+            "name": "dyn",
+            "taskReferenceName": "dyn",
+            "type": "DYNAMIC",
+            "dynamicTaskNameParam": "which",
+            "inputParameters": {"which": "${workflow.input.which}"},
+        },
+        {
+            "name": "end",
+            "taskReferenceName": "end",
+            "type": "TERMINATE",
+            "inputParameters": {"terminationStatus": "FAILED", "terminationReason": "shipped ${dyn.output.id}"},
+        },
     ]
     name = register(api, uniq, tasks)
     wid = start(api, name, which=shipper)
@@ -183,10 +246,20 @@ def test_dynamic_task_and_terminate_failed(api: httpx.Client, uniq: str) -> None
 
 def nested_loops(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` inside a DO_WHILE inside a DO_WHILE, one pass each: its record is ``<ref>__1__1``."""
-    inner = {"name": "inner", "taskReferenceName": "inner", "type": "DO_WHILE",
-             "loopCondition": "$.inner.iteration < 1", "loopOver": [body]}
-    return {"name": "outer", "taskReferenceName": "outer", "type": "DO_WHILE",
-            "loopCondition": "$.outer.iteration < 1", "loopOver": [inner]}
+    inner = {
+        "name": "inner",
+        "taskReferenceName": "inner",
+        "type": "DO_WHILE",
+        "loopCondition": "$.inner.iteration < 1",
+        "loopOver": [body],
+    }
+    return {
+        "name": "outer",
+        "taskReferenceName": "outer",
+        "type": "DO_WHILE",
+        "loopCondition": "$.outer.iteration < 1",
+        "loopOver": [inner],
+    }
 
 
 def test_a_task_in_nested_loops_is_updated_by_its_reference(api: httpx.Client, uniq: str) -> None:
@@ -201,8 +274,12 @@ def test_a_task_in_nested_loops_is_updated_by_its_reference(api: httpx.Client, u
 
 
 def test_sync_execute_returns_once_a_task_in_nested_loops_ends(api: httpx.Client, uniq: str) -> None:
-    inline = {"name": "h", "taskReferenceName": "h", "type": "INLINE",
-              "inputParameters": {"evaluatorType": "javascript", "expression": "1"}}
+    inline = {
+        "name": "h",
+        "taskReferenceName": "h",
+        "type": "INLINE",
+        "inputParameters": {"evaluatorType": "javascript", "expression": "1"},
+    }
     name = register(api, uniq, [nested_loops(inline), {"name": "gate", "taskReferenceName": "gate", "type": "HUMAN"}])
     started = time.monotonic()
     r = api.post(f"/workflow/execute/{name}/1", params={"waitUntilTaskRef": "h", "waitForSeconds": 3}, json={})

@@ -52,8 +52,15 @@ def test_get_json_completes_with_parsed_body_headers_and_reason(web: LocalHttp) 
 
 
 def test_post_sends_json_body_headers_and_content_type(web: LocalHttp) -> None:
-    r = run(req(f"{web.url}/echo", "post", body={"k": [1, None]}, headers={"X-Trace": 7, "x-multi": ["a", "b"]},
-                accept=["application/json", "text/plain"]))
+    r = run(
+        req(
+            f"{web.url}/echo",
+            "post",
+            body={"k": [1, None]},
+            headers={"X-Trace": 7, "x-multi": ["a", "b"]},
+            accept=["application/json", "text/plain"],
+        )
+    )
     assert r.status == st.COMPLETED and r.output["response"]["statusCode"] == 201
     echo = r.output["response"]["body"]
     assert echo["method"] == "POST" and echo["body"] == '{"k":[1,null]}'
@@ -191,13 +198,17 @@ def svc(tmp_path: Path) -> Iterator[Services]:
 
 
 def register(svc: Services, name: str, tasks: list[dict[str, Any]], **extra: Any) -> None:
-    svc.metadata.register_workflow_def({"name": name, "version": 1, "tasks": tasks, "timeoutSeconds": 0, **extra},
-                                       True)
+    svc.metadata.register_workflow_def({"name": name, "version": 1, "tasks": tasks, "timeoutSeconds": 0, **extra}, True)
 
 
 def http_node(ref: str, uri: str, **extra: Any) -> dict[str, Any]:
-    return {"name": ref, "taskReferenceName": ref, "type": "HTTP",
-            "inputParameters": {"http_request": {"uri": uri, "method": "GET"}}, **extra}
+    return {
+        "name": ref,
+        "taskReferenceName": ref,
+        "type": "HTTP",
+        "inputParameters": {"http_request": {"uri": uri, "method": "GET"}},
+        **extra,
+    }
 
 
 def by_ref(svc: Services, wid: str, ref: str) -> list[dict[str, Any]]:
@@ -217,9 +228,19 @@ async def drain(runner: SystemTaskRunner) -> int:
 
 
 def test_runner_completes_http_task_and_the_flow_continues(svc: Services, web: LocalHttp) -> None:
-    register(svc, "h1", [http_node("h", f"{web.url}/json"),
-                         {"name": "w", "taskReferenceName": "w", "type": "SIMPLE",
-                          "inputParameters": {"a": "${h.output.response.body.a}"}}])
+    register(
+        svc,
+        "h1",
+        [
+            http_node("h", f"{web.url}/json"),
+            {
+                "name": "w",
+                "taskReferenceName": "w",
+                "type": "SIMPLE",
+                "inputParameters": {"a": "${h.output.response.body.a}"},
+            },
+        ],
+    )
     wid = starting.start(svc.engine, {"name": "h1"})
     [h] = by_ref(svc, wid, "h")
     assert h["status"] == st.IN_PROGRESS and svc.store.queue_size("HTTP") == 1
@@ -241,8 +262,9 @@ def test_runner_completes_http_task_and_the_flow_continues(svc: Services, web: L
 
 
 def test_runner_failure_retries_per_task_def_then_fails_workflow(svc: Services, web: LocalHttp) -> None:
-    svc.metadata.register_task_defs([{"name": "h", "retryCount": 1, "retryDelaySeconds": 0, "timeoutSeconds": 0,
-                                      "responseTimeoutSeconds": 10}])
+    svc.metadata.register_task_defs(
+        [{"name": "h", "retryCount": 1, "retryDelaySeconds": 0, "timeoutSeconds": 0, "responseTimeoutSeconds": 10}]
+    )
     register(svc, "h2", [http_node("h", f"{web.url}/status/500")])
     wid = starting.start(svc.engine, {"name": "h2"})
 
@@ -281,8 +303,17 @@ def test_async_complete_http_waits_for_an_external_update(svc: Services, web: Lo
 
 
 def test_http_call_does_not_block_the_event_loop(svc: Services, web: LocalHttp) -> None:
-    register(svc, "slow", [http_node("h", f"{web.url}/slow", inputParameters={
-        "http_request": {"uri": f"{web.url}/slow", "method": "GET", "readTimeOut": 8000}})])
+    register(
+        svc,
+        "slow",
+        [
+            http_node(
+                "h",
+                f"{web.url}/slow",
+                inputParameters={"http_request": {"uri": f"{web.url}/slow", "method": "GET", "readTimeOut": 8000}},
+            )
+        ],
+    )
     register(svc, "fast", [http_node("h", f"{web.url}/json")])
     web.release.clear()
     slow = starting.start(svc.engine, {"name": "slow"})

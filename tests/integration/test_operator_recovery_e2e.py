@@ -445,8 +445,14 @@ def test_child_retry_reopens_parent_fork_join_and_cancelled_sibling(api: httpx.C
                 "taskReferenceName": "fork",
                 "type": "FORK_JOIN",
                 "forkTasks": [
-                    [{"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW",
-                      "subWorkflowParam": {"name": child}}],
+                    [
+                        {
+                            "name": "sub",
+                            "taskReferenceName": "sub",
+                            "type": "SUB_WORKFLOW",
+                            "subWorkflowParam": {"name": child},
+                        }
+                    ],
                     [{"name": sw, "taskReferenceName": "sib"}],
                 ],
             },
@@ -491,11 +497,13 @@ def test_grandchild_retry_reopens_whole_chain_and_resume_finds_deepest(api: http
     taskdef(api, gw, retryCount=0)
     grand = register(api, f"grand_{uniq}", [{"name": gw, "taskReferenceName": "g"}])
     mid = register(
-        api, f"mid_{uniq}",
+        api,
+        f"mid_{uniq}",
         [{"name": "s2", "taskReferenceName": "s2", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": grand}}],
     )
     top = register(
-        api, f"top_{uniq}",
+        api,
+        f"top_{uniq}",
         [{"name": "s1", "taskReferenceName": "s1", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": mid}}],
     )
     tid = start(api, top)

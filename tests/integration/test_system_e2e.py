@@ -16,12 +16,13 @@ from conftest import ServerProcess, wait_until
 
 
 def register(api: httpx.Client, name: str, tasks: list[dict[str, Any]], **extra: Any) -> str:
-    r = api.post("/metadata/workflow", json={"name": name, "version": 1, "tasks": tasks, "timeoutSeconds": 0,
-                                             **extra}, params={"overwrite": "true"})
+    r = api.post(
+        "/metadata/workflow",
+        json={"name": name, "version": 1, "tasks": tasks, "timeoutSeconds": 0, **extra},
+        params={"overwrite": "true"},
+    )
     assert r.status_code == 200, r.text
     return name
-
-
 
 
 def by_ref(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -29,8 +30,11 @@ def by_ref(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def ends(api: httpx.Client, wid: str, timeout: float = 15.0) -> dict[str, Any]:
-    wait_until(lambda: workflow(api, wid)["status"] not in ("RUNNING", "PAUSED"), timeout=timeout,
-               what=f"workflow {wid} to end")
+    wait_until(
+        lambda: workflow(api, wid)["status"] not in ("RUNNING", "PAUSED"),
+        timeout=timeout,
+        what=f"workflow {wid} to end",
+    )
     return workflow(api, wid)
 
 
@@ -39,23 +43,41 @@ def node(ref: str, type_: str, **extra: Any) -> dict[str, Any]:
 
 
 def update(api: httpx.Client, task: dict[str, Any], status: str = "COMPLETED", **output: Any) -> None:
-    body = {"workflowInstanceId": task["workflowInstanceId"], "taskId": task["taskId"], "status": status,
-            "outputData": output}
+    body = {
+        "workflowInstanceId": task["workflowInstanceId"],
+        "taskId": task["taskId"],
+        "status": status,
+        "outputData": output,
+    }
     r = api.post("/tasks", json=body)
     assert r.status_code == 200, r.text
 
 
 # -- compute tasks ----------------------------------------------------------------------------------
 def test_compute_tasks_run_inside_the_start_request(api: httpx.Client, uniq: str) -> None:
-    name = register(api, f"compute_{uniq}", [
-        node("sv", "SET_VARIABLE", inputParameters={"total": "${workflow.input.n}"}),
-        node("js", "INLINE", inputParameters={
-            "evaluatorType": "javascript", "n": "${workflow.variables.total}",
-            "expression": "console.log('n is', $.n); ({double: $.n * 2})"}),
-        node("jq", "JSON_JQ_TRANSFORM", inputParameters={
-            "queryExpression": ".v.double + 1", "v": "${js.output.result}"}),
-        node("nop", "NOOP"),
-    ], outputParameters={"r": "${jq.output.result}", "vars": "${workflow.variables}"})
+    name = register(
+        api,
+        f"compute_{uniq}",
+        [
+            node("sv", "SET_VARIABLE", inputParameters={"total": "${workflow.input.n}"}),
+            node(
+                "js",
+                "INLINE",
+                inputParameters={
+                    "evaluatorType": "javascript",
+                    "n": "${workflow.variables.total}",
+                    "expression": "console.log('n is', $.n); ({double: $.n * 2})",
+                },
+            ),
+            node(
+                "jq",
+                "JSON_JQ_TRANSFORM",
+                inputParameters={"queryExpression": ".v.double + 1", "v": "${js.output.result}"},
+            ),
+            node("nop", "NOOP"),
+        ],
+        outputParameters={"r": "${jq.output.result}", "vars": "${workflow.variables}"},
+    )
     wid = start(api, name, n=20)
     wf = workflow(api, wid)  # no worker, no sweeper needed: all done in the start transaction
     assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
@@ -68,8 +90,11 @@ def test_compute_tasks_run_inside_the_start_request(api: httpx.Client, uniq: str
 
 
 def test_inline_script_error_fails_the_workflow_with_the_message(api: httpx.Client, uniq: str) -> None:
-    name = register(api, f"inline_err_{uniq}", [node("js", "INLINE", inputParameters={
-        "evaluatorType": "javascript", "expression": "null.x"})])
+    name = register(
+        api,
+        f"inline_err_{uniq}",
+        [node("js", "INLINE", inputParameters={"evaluatorType": "javascript", "expression": "null.x"})],
+    )
     wf = workflow(api, start(api, name))
     js = by_ref(wf)["js"]
     assert wf["status"] == "FAILED" and js["status"] == "FAILED"
@@ -113,10 +138,14 @@ def test_wait_with_an_unparsable_date_fails_terminally(api: httpx.Client, uniq: 
 # -- composition -----------------------------------------------------------------------------------------
 def test_sub_workflow_runs_the_child_and_merges_its_output(api: httpx.Client, uniq: str) -> None:
     child = register(api, f"child_{uniq}", [node("cw", "WAIT")], outputParameters={"got": "${cw.output.v}"})
-    parent = register(api, f"parent_{uniq}", [
-        node("sub", "SUB_WORKFLOW", subWorkflowParam={"name": child}, inputParameters={"x": "${workflow.input.x}"}),
-        node("after", "INLINE", inputParameters={"expression": "$.g", "g": "${sub.output.got}"}),
-    ])
+    parent = register(
+        api,
+        f"parent_{uniq}",
+        [
+            node("sub", "SUB_WORKFLOW", subWorkflowParam={"name": child}, inputParameters={"x": "${workflow.input.x}"}),
+            node("after", "INLINE", inputParameters={"expression": "$.g", "g": "${sub.output.got}"}),
+        ],
+    )
     wid = start(api, parent, x=3)
     sub = by_ref(workflow(api, wid))["sub"]
     assert sub["status"] == "IN_PROGRESS" and sub["inputData"]["subWorkflowName"] == child
@@ -154,8 +183,17 @@ def test_terminating_the_parent_terminates_the_child(api: httpx.Client, uniq: st
 
 def test_start_workflow_launches_an_independent_run(api: httpx.Client, uniq: str) -> None:
     other = register(api, f"other_{uniq}", [node("ow", "WAIT")])
-    name = register(api, f"starter_{uniq}", [node("sw", "START_WORKFLOW", inputParameters={
-        "startWorkflow": {"name": other, "input": {"k": "${workflow.input.k}"}}})])
+    name = register(
+        api,
+        f"starter_{uniq}",
+        [
+            node(
+                "sw",
+                "START_WORKFLOW",
+                inputParameters={"startWorkflow": {"name": other, "input": {"k": "${workflow.input.k}"}}},
+            )
+        ],
+    )
     wf = workflow(api, start(api, name, k=1))
     assert wf["status"] == "COMPLETED"
     started = workflow(api, by_ref(wf)["sw"]["outputData"]["workflowId"])
@@ -163,8 +201,17 @@ def test_start_workflow_launches_an_independent_run(api: httpx.Client, uniq: str
 
 
 def test_kafka_publish_is_reported_unavailable(api: httpx.Client, uniq: str) -> None:
-    name = register(api, f"kafka_{uniq}", [node("k", "KAFKA_PUBLISH", inputParameters={
-        "kafka_request": {"topic": "t", "value": "v", "bootStrapServers": "localhost:9092"}})])
+    name = register(
+        api,
+        f"kafka_{uniq}",
+        [
+            node(
+                "k",
+                "KAFKA_PUBLISH",
+                inputParameters={"kafka_request": {"topic": "t", "value": "v", "bootStrapServers": "localhost:9092"}},
+            )
+        ],
+    )
     k = by_ref(workflow(api, start(api, name)))["k"]
     assert k["status"] == "FAILED" and k["reasonForIncompletion"] == "KAFKA_PUBLISH is not available on this server"
 
@@ -198,10 +245,14 @@ def allowed(tmp_path: Path) -> Iterator[ServerProcess]:
 
 def test_http_task_runs_off_the_request_path(allowed: ServerProcess, web: LocalHttp) -> None:
     with httpx.Client(base_url=allowed.url + "/api", timeout=30) as api:
-        name = register(api, "http_ok", [
-            http_task("h", f"{web.url}/echo", method="POST", body={"n": "${workflow.input.n}"}),
-            node("after", "INLINE", inputParameters={"expression": "$.b.body", "b": "${h.output.response.body}"}),
-        ])
+        name = register(
+            api,
+            "http_ok",
+            [
+                http_task("h", f"{web.url}/echo", method="POST", body={"n": "${workflow.input.n}"}),
+                node("after", "INLINE", inputParameters={"expression": "$.b.body", "b": "${h.output.response.body}"}),
+            ],
+        )
         wf = ends(api, start(api, name, n=5))
         assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
         resp = by_ref(wf)["h"]["outputData"]["response"]
@@ -211,8 +262,18 @@ def test_http_task_runs_off_the_request_path(allowed: ServerProcess, web: LocalH
 
 def test_http_failure_is_retried_per_task_def(allowed: ServerProcess, web: LocalHttp) -> None:
     with httpx.Client(base_url=allowed.url + "/api", timeout=30) as api:
-        r = api.post("/metadata/taskdefs", json=[{"name": "flaky", "retryCount": 1, "retryDelaySeconds": 0,
-                                                  "timeoutSeconds": 0, "responseTimeoutSeconds": 5}])
+        r = api.post(
+            "/metadata/taskdefs",
+            json=[
+                {
+                    "name": "flaky",
+                    "retryCount": 1,
+                    "retryDelaySeconds": 0,
+                    "timeoutSeconds": 0,
+                    "responseTimeoutSeconds": 5,
+                }
+            ],
+        )
         assert r.status_code == 200, r.text
         name = register(api, "http_retry", [{**http_task("h", f"{web.url}/status/500"), "name": "flaky"}])
         wf = ends(api, start(api, name))
@@ -231,8 +292,10 @@ def test_in_flight_http_task_resumes_after_a_crash(allowed: ServerProcess, web: 
     allowed.kill()
     again = ServerProcess(allowed.db_path, env={"PODIUM_HTTP_ALLOW": "127.0.0.1"}).start()
     try:
-        wait_until(lambda: len([r for r in web.requests if r["path"] == "/slow"]) > seen + 1,
-                   what="the restarted server to call again")
+        wait_until(
+            lambda: len([r for r in web.requests if r["path"] == "/slow"]) > seen + 1,
+            what="the restarted server to call again",
+        )
         web.release.set()
         with httpx.Client(base_url=again.url + "/api", timeout=30) as api:
             wf = ends(api, wid)

@@ -107,8 +107,12 @@ def test_update_v2_returns_the_next_task(api: httpx.Client, uniq: str) -> None:
     for _ in range(2):
         api.post("/workflow", json={"name": name})
     [first] = poll(api, t, workerid="w9")
-    body = {"workflowInstanceId": first["workflowInstanceId"], "taskId": first["taskId"], "status": "COMPLETED",
-            "workerId": "w9"}
+    body = {
+        "workflowInstanceId": first["workflowInstanceId"],
+        "taskId": first["taskId"],
+        "status": "COMPLETED",
+        "workerId": "w9",
+    }
     r = api.post("/tasks/update-v2", json=body)
     assert r.status_code == 200
     nxt: dict[str, Any] = r.json()
@@ -160,8 +164,13 @@ def test_a_retried_attempt_does_not_carry_what_the_failed_attempt_ran(api: httpx
     wid = api.post("/workflow", json={"name": name}).text
     [task] = poll(api, t, workerid="w-1")
     update(
-        api, task, status="FAILED", reasonForIncompletion="boom", outputData={"partial": 1},
-        externalOutputPayloadStoragePath="out/a.json", executionMetadata={"serverSendTime": 5},
+        api,
+        task,
+        status="FAILED",
+        reasonForIncompletion="boom",
+        outputData={"partial": 1},
+        externalOutputPayloadStoragePath="out/a.json",
+        executionMetadata={"serverSendTime": 5},
     )
     old, new = api.get(f"/workflow/{wid}").json()["tasks"]
     assert old["externalOutputPayloadStoragePath"] == "out/a.json" and old["workerId"] == "w-1"

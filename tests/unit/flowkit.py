@@ -31,8 +31,13 @@ def rec(state: WorkflowState, ref: str) -> Task:
     return next(t for t in reversed(state.tasks) if t["referenceTaskName"] == ref)
 
 
-def finish(state: WorkflowState, ref: str, output: dict[str, Any] | None = None, status: str = st.COMPLETED,
-           reason: str | None = None) -> None:
+def finish(
+    state: WorkflowState,
+    ref: str,
+    output: dict[str, Any] | None = None,
+    status: str = st.COMPLETED,
+    reason: str | None = None,
+) -> None:
     """What a worker update does to a record (the decide happens separately)."""
     t = rec(state, ref)
     t["status"] = status
@@ -42,8 +47,14 @@ def finish(state: WorkflowState, ref: str, output: dict[str, Any] | None = None,
         t["reasonForIncompletion"] = reason
 
 
-def step(state: WorkflowState, env: DeciderEnv, ref: str | None = None, output: dict[str, Any] | None = None,
-         status: str = st.COMPLETED, reason: str | None = None) -> Outcome:
+def step(
+    state: WorkflowState,
+    env: DeciderEnv,
+    ref: str | None = None,
+    output: dict[str, Any] | None = None,
+    status: str = st.COMPLETED,
+    reason: str | None = None,
+) -> Outcome:
     """Finish ``ref`` (if given) and decide."""
     if ref is not None:
         finish(state, ref, output, status, reason)

@@ -34,8 +34,12 @@ def test_ref_matches(record_ref: str, ref: str, matches: bool) -> None:
 
 
 def test_the_latest_pending_record_wins_else_the_latest() -> None:
-    tasks = [rec("1", "h__1__1", st.COMPLETED), rec("2", "h__1__2", st.IN_PROGRESS),
-             rec("3", "x", st.SCHEDULED), rec("4", "h__2__1", st.FAILED)]
+    tasks = [
+        rec("1", "h__1__1", st.COMPLETED),
+        rec("2", "h__1__2", st.IN_PROGRESS),
+        rec("3", "x", st.SCHEDULED),
+        rec("4", "h__2__1", st.FAILED),
+    ]
     assert find_by_ref(tasks, "h") is tasks[1]
     tasks[1]["status"] = st.COMPLETED
     assert find_by_ref(tasks, "h") is tasks[3]

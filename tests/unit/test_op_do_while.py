@@ -49,8 +49,9 @@ def test_iterations_are_suffixed_and_the_record_counts_passes() -> None:
 
 def test_condition_sees_input_loop_output_and_latest_body_outputs() -> None:
     body = [simple("fetch")]
-    wt = loop("lp", body, "$.fetch.more && $.lp.iteration < $.limit",
-              inputParameters={"limit": "${workflow.input.limit}"})
+    wt = loop(
+        "lp", body, "$.fetch.more && $.lp.iteration < $.limit", inputParameters={"limit": "${workflow.input.limit}"}
+    )
     state = make_state([wt], input={"limit": 5})
     env = make_env()
     decide(state, env, T0)
@@ -61,8 +62,10 @@ def test_condition_sees_input_loop_output_and_latest_body_outputs() -> None:
     assert state.workflow["status"] == st.COMPLETED
 
 
-@pytest.mark.parametrize(("result", "again"), [("1", True), ("0", False), ("-2", False), ("'true'", False),
-                                               ("true", True), ("null", False), ("0.5", True)])
+@pytest.mark.parametrize(
+    ("result", "again"),
+    [("1", True), ("0", False), ("-2", False), ("'true'", False), ("true", True), ("null", False), ("0.5", True)],
+)
 def test_truthy_rules(result: str, again: bool) -> None:
     state = make_state([loop("lp", [simple("x")], f"$.lp.iteration < 2 ? {result} : false")])
     env = make_env()
@@ -211,8 +214,12 @@ def test_loop_containing_a_fork_joins_each_iteration() -> None:
 
 def test_loop_containing_a_switch_takes_a_case_per_iteration() -> None:
     sw = {
-        "name": "sw", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "javascript",
-        "expression": "$.i % 2 == 1 ? 'odd' : 'even'", "inputParameters": {"i": "${lp.iteration}"},
+        "name": "sw",
+        "taskReferenceName": "sw",
+        "type": "SWITCH",
+        "evaluatorType": "javascript",
+        "expression": "$.i % 2 == 1 ? 'odd' : 'even'",
+        "inputParameters": {"i": "${lp.iteration}"},
         "decisionCases": {"odd": [simple("o")], "even": [simple("e")]},
     }
     state = make_state([loop("lp", [sw, simple("tail")], "$.lp.iteration < 3")])
@@ -224,16 +231,26 @@ def test_loop_containing_a_switch_takes_a_case_per_iteration() -> None:
     assert refs(state)[-2:] == ["sw__2", "e__2"]
     step(state, env, "e__2", {"even": True})
     step(state, env, "tail__2")
-    assert rec(state, "lp")["outputData"]["2"] == {"sw": {"evaluationResult": ["even"], "selectedCase": "even"},
-                                                    "e": {"even": True}, "tail": {}}
+    assert rec(state, "lp")["outputData"]["2"] == {
+        "sw": {"evaluationResult": ["even"], "selectedCase": "even"},
+        "e": {"even": True},
+        "tail": {},
+    }
     step(state, env, "o__3")
     step(state, env, "tail__3")
     assert rec(state, "lp")["status"] == st.COMPLETED and state.workflow["status"] == st.COMPLETED
 
 
 def test_loop_ending_with_a_switch_that_took_no_branch() -> None:
-    sw = {"name": "sw", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "value-param",
-          "expression": "k", "inputParameters": {"k": "none"}, "decisionCases": {"a": [simple("a")]}}
+    sw = {
+        "name": "sw",
+        "taskReferenceName": "sw",
+        "type": "SWITCH",
+        "evaluatorType": "value-param",
+        "expression": "k",
+        "inputParameters": {"k": "none"},
+        "decisionCases": {"a": [simple("a")]},
+    }
     state = make_state([loop("lp", [simple("x"), sw], "$.lp.iteration < 2")])
     env = make_env()
     decide(state, env, T0)
@@ -242,8 +259,11 @@ def test_loop_ending_with_a_switch_that_took_no_branch() -> None:
 
 
 def test_nested_loops_suffix_every_level() -> None:
-    inner = loop("inner", [simple("x", inputParameters={"o": "${outer.iteration}", "i": "${inner.iteration}"})],
-                 "$.inner.iteration < 2")
+    inner = loop(
+        "inner",
+        [simple("x", inputParameters={"o": "${outer.iteration}", "i": "${inner.iteration}"})],
+        "$.inner.iteration < 2",
+    )
     outer = loop("outer", [inner, simple("after")], "$.outer.iteration < 2")
     state = make_state([outer, simple("post")])
     env = make_env()
@@ -268,8 +288,12 @@ def test_nested_loops_suffix_every_level() -> None:
 
 
 def test_dynamic_fork_inside_a_loop_gets_fresh_refs_per_iteration() -> None:
-    df = {"name": "df", "taskReferenceName": "df", "type": "FORK_JOIN_DYNAMIC",
-          "inputParameters": {"forkTaskName": "w", "forkTaskInputs": [1, 2]}}
+    df = {
+        "name": "df",
+        "taskReferenceName": "df",
+        "type": "FORK_JOIN_DYNAMIC",
+        "inputParameters": {"forkTaskName": "w", "forkTaskInputs": [1, 2]},
+    }
     dj = {"name": "dj", "taskReferenceName": "dj", "type": "JOIN"}
     state = make_state([loop("lp", [df, dj], "$.lp.iteration < 2")])
     env = make_env()
@@ -287,8 +311,12 @@ def test_dynamic_fork_inside_a_loop_gets_fresh_refs_per_iteration() -> None:
 
 
 def test_loop_inside_a_fork_branch() -> None:
-    fork = {"name": "f", "taskReferenceName": "f", "type": "FORK_JOIN",
-            "forkTasks": [[loop("lp", [simple("x")], "$.lp.iteration < 2")], [simple("b")]]}
+    fork = {
+        "name": "f",
+        "taskReferenceName": "f",
+        "type": "FORK_JOIN",
+        "forkTasks": [[loop("lp", [simple("x")], "$.lp.iteration < 2")], [simple("b")]],
+    }
     join = {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["lp", "b"]}
     state = make_state([fork, join])
     env = make_env()

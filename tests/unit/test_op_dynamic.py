@@ -40,7 +40,10 @@ def test_task_list_style_creates_fork_tasks_and_join_in_order() -> None:
     state = make_state([dyn_fork(), join(), simple("post")], input={"tasks": TASKS, "inputs": INPUTS})
     out = decide(state, make_env(), T0)
     assert seqs(state) == [
-        (1, "df", st.COMPLETED), (2, "d1", st.SCHEDULED), (3, "d2", st.SCHEDULED), (4, "dj", st.IN_PROGRESS),
+        (1, "df", st.COMPLETED),
+        (2, "d1", st.SCHEDULED),
+        (3, "d2", st.SCHEDULED),
+        (4, "dj", st.IN_PROGRESS),
     ]
     f = rec(state, "df")
     assert f["taskType"] == "FORK" and f["taskDefName"] == "FORK"
@@ -137,8 +140,16 @@ def test_simple_form_inherits_optional_and_prefixes_refs_when_several_dynamic_fo
 def test_simple_form_sub_workflow_and_system_type_shapes() -> None:
     wt = simple_form()
     graph = Graph({"name": "wf", "tasks": [wt, join()]})
-    forked = forked_tasks(wt, {"forkTaskWorkflow": "child", "forkTaskWorkflowVersion": "3",
-                               "forkTaskName": "kid", "forkTaskInputs": [{"k": 1}]}, graph)
+    forked = forked_tasks(
+        wt,
+        {
+            "forkTaskWorkflow": "child",
+            "forkTaskWorkflowVersion": "3",
+            "forkTaskName": "kid",
+            "forkTaskInputs": [{"k": 1}],
+        },
+        graph,
+    )
     task, data = forked[0]
     assert task["type"] == "SUB_WORKFLOW" and task["taskReferenceName"] == "_kid_0"
     assert task["subWorkflowParam"] == {"name": "child", "version": 3}
@@ -150,8 +161,13 @@ def test_simple_form_sub_workflow_and_system_type_shapes() -> None:
 
 
 def test_legacy_dynamic_fork_join_tasks_param() -> None:
-    wt = {"name": "df", "taskReferenceName": "df", "type": "FORK_JOIN_DYNAMIC",
-          "dynamicForkJoinTasksParam": "dyn", "inputParameters": {"dyn": "${workflow.input.dyn}"}}
+    wt = {
+        "name": "df",
+        "taskReferenceName": "df",
+        "type": "FORK_JOIN_DYNAMIC",
+        "dynamicForkJoinTasksParam": "dyn",
+        "inputParameters": {"dyn": "${workflow.input.dyn}"},
+    }
     dyn = {"dynamicTasks": [{"taskName": "work", "referenceName": "l1", "type": "SIMPLE", "input": {"q": 1}}]}
     state = make_state([wt, join()], input={"dyn": dyn})
     decide(state, make_env(), T0)

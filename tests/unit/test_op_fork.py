@@ -75,8 +75,10 @@ def test_join_on_a_subset_lets_the_flow_continue_while_other_branches_run() -> N
 
 def test_nested_fork_is_expanded_inside_the_outer_sequence() -> None:
     inner = fork("if", [simple("x1")], [simple("y1")])
-    wf = [fork("of", [inner, join("ij", "x1", "y1"), simple("after_inner")], [simple("b1")]),
-          join("oj", "after_inner", "b1")]
+    wf = [
+        fork("of", [inner, join("ij", "x1", "y1"), simple("after_inner")], [simple("b1")]),
+        join("oj", "after_inner", "b1"),
+    ]
     state = make_state(wf)
     env = make_env()
     decide(state, env, T0)
@@ -110,8 +112,9 @@ def test_fork_not_followed_by_join_fails_the_workflow() -> None:
 
 def test_optional_branch_failure_gives_completed_with_errors_join() -> None:
     env = make_env({"a1": {"retryCount": 0}})
-    state = make_state([fork("f", [simple("a1", optional=True)], [simple("b1")]), join("j", "a1", "b1"),
-                        simple("post")])
+    state = make_state(
+        [fork("f", [simple("a1", optional=True)], [simple("b1")]), join("j", "a1", "b1"), simple("post")]
+    )
     decide(state, env, T0)
     step(state, env, "a1", status=st.FAILED, reason="bad")
     assert rec(state, "a1")["status"] == st.COMPLETED_WITH_ERRORS
@@ -149,8 +152,9 @@ def test_join_waits_for_a_retried_branch_task() -> None:
 
 def test_permissive_failure_lets_siblings_run_then_fails_the_join() -> None:
     env = make_env({"a1": {"retryCount": 0}})
-    state = make_state([fork("f", [simple("a1", permissive=True)], [simple("b1")]), join("j", "a1", "b1"),
-                        simple("post")])
+    state = make_state(
+        [fork("f", [simple("a1", permissive=True)], [simple("b1")]), join("j", "a1", "b1"), simple("post")]
+    )
     decide(state, env, T0)
     step(state, env, "a1", status=st.FAILED, reason="perm")
     assert state.workflow["status"] == st.RUNNING and rec(state, "j")["status"] == st.IN_PROGRESS
@@ -188,16 +192,29 @@ def test_fork_branch_may_start_with_a_skipped_task() -> None:
     state = make_state([simple("pre"), *basic()])
     env = make_env()
     decide(state, env, T0)
-    state.tasks.append({"taskId": "s", "referenceTaskName": "a1", "status": st.SKIPPED, "seq": 2, "executed": False,
-                        "workflowTask": simple("a1"), "outputData": {}})
+    state.tasks.append(
+        {
+            "taskId": "s",
+            "referenceTaskName": "a1",
+            "status": st.SKIPPED,
+            "seq": 2,
+            "executed": False,
+            "workflowTask": simple("a1"),
+            "outputData": {},
+        }
+    )
     step(state, env, "pre")
     assert [r for _, r, _ in seqs(state)] == ["pre", "a1", "f", "a2", "b1", "j"]
 
 
 def exclusive(**extra: Any) -> list[dict[str, Any]]:
     sw = {
-        "name": "sw", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "value-param",
-        "expression": "k", "inputParameters": {"k": "${workflow.input.k}"},
+        "name": "sw",
+        "taskReferenceName": "sw",
+        "type": "SWITCH",
+        "evaluatorType": "value-param",
+        "expression": "k",
+        "inputParameters": {"k": "${workflow.input.k}"},
         "decisionCases": {"a": [simple("a1")], "b": [simple("b1"), simple("b2")]},
         "defaultCase": [simple("d1")],
     }

@@ -57,8 +57,9 @@ def event(ref: str = "e", sink: str = "conductor", **extra: Any) -> dict[str, An
 
 
 def test_event_publishes_input_plus_workflow_coordinates_and_completes() -> None:
-    state = make_state([event(), simple("after")], input={"d": {"x": 1}}, correlationId="c-1",
-                       taskToDomain={"*": "dom"})
+    state = make_state(
+        [event(), simple("after")], input={"d": {"x": 1}}, correlationId="c-1", taskToDomain={"*": "dom"}
+    )
     out = decide(state, make_env(), T0)
     e = rec(state, "e")
     payload = {

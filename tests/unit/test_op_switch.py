@@ -12,8 +12,14 @@ from podium.decider.operators.switch import case_string
 from podium.domain import statuses as st
 
 
-def switch(ref: str, expression: str, cases: dict[str, list[dict[str, Any]]],
-           default: list[dict[str, Any]] | None = None, evaluator: str = "value-param", **extra: Any) -> dict[str, Any]:
+def switch(
+    ref: str,
+    expression: str,
+    cases: dict[str, list[dict[str, Any]]],
+    default: list[dict[str, Any]] | None = None,
+    evaluator: str = "value-param",
+    **extra: Any,
+) -> dict[str, Any]:
     wt: dict[str, Any] = {
         "name": ref,
         "taskReferenceName": ref,
@@ -92,8 +98,11 @@ def test_switch_last_with_no_branch_completes_the_workflow() -> None:
 def test_javascript_expression_sees_resolved_input_as_dollar() -> None:
     def wf(amount: int) -> Any:
         sw = switch(
-            "sw", "$.amount > 100 ? 'big' : 'small'", {"big": [simple("big")], "small": [simple("small")]},
-            evaluator="javascript", inputParameters={"amount": "${workflow.input.amount}"},
+            "sw",
+            "$.amount > 100 ? 'big' : 'small'",
+            {"big": [simple("big")], "small": [simple("small")]},
+            evaluator="javascript",
+            inputParameters={"amount": "${workflow.input.amount}"},
         )
         return make_state([sw], input={"amount": amount})
 
@@ -104,8 +113,13 @@ def test_javascript_expression_sees_resolved_input_as_dollar() -> None:
 
 
 def test_graaljs_es6_and_non_string_results_are_stringified() -> None:
-    sw = switch("sw", "(() => { const n = $.n; return n * 2; })()", {"4": [simple("four")]}, evaluator="graaljs",
-                inputParameters={"n": 2})
+    sw = switch(
+        "sw",
+        "(() => { const n = $.n; return n * 2; })()",
+        {"4": [simple("four")]},
+        evaluator="graaljs",
+        inputParameters={"n": 2},
+    )
     state = make_state([sw])
     decide(state, make_env(), T0)
     assert refs(state) == ["sw", "four"]

@@ -53,8 +53,12 @@ def test_non_map_workflow_output_is_wrapped(value: Any, output: dict[str, Any]) 
 
 
 def test_terminate_in_a_fork_branch_cancels_the_rest_even_when_completed() -> None:
-    fork = {"name": "f", "taskReferenceName": "f", "type": "FORK_JOIN",
-            "forkTasks": [[simple("a"), terminate(terminationStatus="COMPLETED")], [simple("b")]]}
+    fork = {
+        "name": "f",
+        "taskReferenceName": "f",
+        "type": "FORK_JOIN",
+        "forkTasks": [[simple("a"), terminate(terminationStatus="COMPLETED")], [simple("b")]],
+    }
     join = {"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["term", "b"]}
     state = make_state([fork, join, simple("post")])
     env = make_env()
@@ -68,9 +72,15 @@ def test_terminate_in_a_fork_branch_cancels_the_rest_even_when_completed() -> No
 
 def test_terminate_in_a_switch_case_and_default_path_continues() -> None:
     def wf() -> list[dict[str, Any]]:
-        sw = {"name": "sw", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "value-param",
-              "expression": "ok", "inputParameters": {"ok": "${workflow.input.ok}"},
-              "decisionCases": {"false": [terminate(terminationStatus="FAILED", terminationReason="invalid")]}}
+        sw = {
+            "name": "sw",
+            "taskReferenceName": "sw",
+            "type": "SWITCH",
+            "evaluatorType": "value-param",
+            "expression": "ok",
+            "inputParameters": {"ok": "${workflow.input.ok}"},
+            "decisionCases": {"false": [terminate(terminationStatus="FAILED", terminationReason="invalid")]},
+        }
         return [sw, simple("go")]
 
     state = make_state(wf(), input={"ok": False})

@@ -118,8 +118,9 @@ def test_wait_reset_to_scheduled_starts_again_when_due() -> None:
 
 def test_human_stays_in_progress_until_updated() -> None:
     env = make_env()
-    state = make_state([node("h", "HUMAN", inputParameters={"form": "${workflow.input.f}"}), simple("after")],
-                       input={"f": "approve"})
+    state = make_state(
+        [node("h", "HUMAN", inputParameters={"form": "${workflow.input.f}"}), simple("after")], input={"f": "approve"}
+    )
     out = decide(state, env, T0)
     h = rec(state, "h")
     assert h["status"] == st.IN_PROGRESS and h["inputData"] == {"form": "approve"} and out.pushes == []

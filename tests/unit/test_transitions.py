@@ -115,8 +115,14 @@ def running(**extra: Any) -> Task:
 
 def test_apply_terminal_result_ends_the_task_and_removes_its_message() -> None:
     t = running(startTime=0)
-    result: TaskResult = {"status": st.FAILED, "outputData": {"o": 1}, "reasonForIncompletion": "no",
-                          "workerId": "w-2", "externalOutputPayloadStoragePath": "p", "executionMetadata": {"m": 1}}
+    result: TaskResult = {
+        "status": st.FAILED,
+        "outputData": {"o": 1},
+        "reasonForIncompletion": "no",
+        "workerId": "w-2",
+        "externalOutputPayloadStoragePath": "p",
+        "executionMetadata": {"m": 1},
+    }
     assert apply_result(t, result, NOW, worker=True) == REMOVE
     assert t["status"] == st.FAILED and t["endTime"] == NOW and t["startTime"] == NOW and t["updateTime"] == NOW
     assert t["outputData"] == {"o": 1} and t["reasonForIncompletion"] == "no" and t["workerId"] == "w-2"

@@ -265,11 +265,7 @@ BAD_TASKS: list[tuple[str, JSON, str, str]] = [
     ),
     (
         "SUB_WORKFLOW inline def broken",
-        wf(
-            typed(
-                "SUB_WORKFLOW", "sub", subWorkflowParam={"workflowDefinition": wf(switch("c", expression=""))}
-            )
-        ),
+        wf(typed("SUB_WORKFLOW", "sub", subWorkflowParam={"workflowDefinition": wf(switch("c", expression=""))})),
         "tasks[0].subWorkflowParam.workflowDefinition.tasks[0].expression",
         "SWITCH task 'c'",
     ),
@@ -352,9 +348,7 @@ BAD_TASKS: list[tuple[str, JSON, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("definition", "path", "needle"), [c[1:] for c in BAD_TASKS], ids=[c[0] for c in BAD_TASKS]
-)
+@pytest.mark.parametrize(("definition", "path", "needle"), [c[1:] for c in BAD_TASKS], ids=[c[0] for c in BAD_TASKS])
 def test_bad_workflow_task_is_reported(definition: JSON, path: str, needle: str) -> None:
     assert_single(validate_workflow_def(definition, js_syntax_check=js_check), path, needle)
 
@@ -391,9 +385,7 @@ def test_bad_workflow_field_is_reported(definition: Any, path: str, needle: str)
 
 
 def test_every_error_is_reported_not_just_the_first() -> None:
-    errors = validate_workflow_def(
-        {"tasks": [switch("s", expression=""), typed("EVENT", "s"), 7], "schemaVersion": 1}
-    )
+    errors = validate_workflow_def({"tasks": [switch("s", expression=""), typed("EVENT", "s"), 7], "schemaVersion": 1})
     assert [e.path for e in errors] == [
         "name",
         "schemaVersion",
@@ -437,10 +429,7 @@ def test_http_inputs_may_come_from_task_definitions() -> None:
     assert validate_workflow_def(wf(http), task_defs=registered) == []
     inline = {**http, "taskDefinition": {"name": "call_api", "inputTemplate": {"uri": "http://x"}}}
     assert validate_workflow_def(wf(inline)) == []
-    assert (
-        validate_workflow_def(wf(typed("HTTP", "h2", inputParameters={"uri": "http://x", "method": "GET"})))
-        == []
-    )
+    assert validate_workflow_def(wf(typed("HTTP", "h2", inputParameters={"uri": "http://x", "method": "GET"}))) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,9 +468,7 @@ GOOD_WORKFLOWS: list[tuple[str, JSON]] = [
     (
         "join after dynamic fork with runtime refs",
         wf(
-            typed(
-                "FORK_JOIN_DYNAMIC", "fd", dynamicForkTasksParam="tasks", dynamicForkTasksInputParamName="in"
-            ),
+            typed("FORK_JOIN_DYNAMIC", "fd", dynamicForkTasksParam="tasks", dynamicForkTasksInputParamName="in"),
             join_("j", "_worker_0", "_worker_1"),
         ),
     ),
@@ -566,9 +553,7 @@ JS_SDK_WORKFLOW: JSON = {
             "expression": "switchCaseValue",
             "inputParameters": {"switchCaseValue": "${get_user_ref.output.tier}"},
             "decisionCases": {
-                "gold": [
-                    {"name": "perk", "taskReferenceName": "perk_ref", "inputParameters": {}, "type": "SIMPLE"}
-                ]
+                "gold": [{"name": "perk", "taskReferenceName": "perk_ref", "inputParameters": {}, "type": "SIMPLE"}]
             },
             "defaultCase": [],
         },
@@ -850,9 +835,7 @@ BAD_TASK_DEFS: list[tuple[str, Any, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("td", "path", "needle"), [c[1:] for c in BAD_TASK_DEFS], ids=[c[0] for c in BAD_TASK_DEFS]
-)
+@pytest.mark.parametrize(("td", "path", "needle"), [c[1:] for c in BAD_TASK_DEFS], ids=[c[0] for c in BAD_TASK_DEFS])
 def test_bad_task_def_is_reported(td: Any, path: str, needle: str) -> None:
     assert_single(validate_task_def(td), path, needle)
 
@@ -979,9 +962,7 @@ BAD_HANDLERS: list[tuple[str, Any, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("eh", "path", "needle"), [c[1:] for c in BAD_HANDLERS], ids=[c[0] for c in BAD_HANDLERS]
-)
+@pytest.mark.parametrize(("eh", "path", "needle"), [c[1:] for c in BAD_HANDLERS], ids=[c[0] for c in BAD_HANDLERS])
 def test_bad_event_handler_is_reported(eh: Any, path: str, needle: str) -> None:
     assert_single(validate_event_handler(eh, js_syntax_check=js_check), path, needle)
 

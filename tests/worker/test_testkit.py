@@ -31,8 +31,15 @@ def test_hour_long_retry_delays_finish_instantly() -> None:
 
     wall = time.perf_counter()
     with WorkflowEnvironment([charge]) as env:
-        env.register_task_defs({"name": "charge", "retryCount": 3, "retryDelaySeconds": 3600,
-                                "responseTimeoutSeconds": 60, "timeoutSeconds": 0})
+        env.register_task_defs(
+            {
+                "name": "charge",
+                "retryCount": 3,
+                "retryDelaySeconds": 3600,
+                "responseTimeoutSeconds": 60,
+                "timeoutSeconds": 0,
+            }
+        )
         env.register_workflow(wf("pay", [simple("charge", amount="${workflow.input.amount}")]))
         started = env.now
         run = env.execute("pay", {"amount": 12})
@@ -57,8 +64,15 @@ def test_exponential_backoff_delays() -> None:
             raise RuntimeError("busy")
 
     with WorkflowEnvironment([sync]) as env:
-        env.register_task_defs({"name": "sync", "retryCount": 3, "retryDelaySeconds": 600,
-                                "retryLogic": "EXPONENTIAL_BACKOFF", "timeoutSeconds": 0})
+        env.register_task_defs(
+            {
+                "name": "sync",
+                "retryCount": 3,
+                "retryDelaySeconds": 600,
+                "retryLogic": "EXPONENTIAL_BACKOFF",
+                "timeoutSeconds": 0,
+            }
+        )
         run = env.execute(wf("backoff", [simple("sync")]))  # an inline definition
         starts = [t["startTime"] for t in run["tasks"]]
         assert run["status"] == "COMPLETED" and calls == [0, 1, 2, 3]
@@ -71,8 +85,15 @@ def test_a_crashed_worker_is_caught_by_the_response_timeout() -> None:
         return {"attempt": ctx.retry_count}
 
     with WorkflowEnvironment([fragile]) as env:
-        env.register_task_defs({"name": "fragile", "retryCount": 1, "retryDelaySeconds": 0,
-                                "responseTimeoutSeconds": 600, "timeoutSeconds": 0})
+        env.register_task_defs(
+            {
+                "name": "fragile",
+                "retryCount": 1,
+                "retryDelaySeconds": 0,
+                "responseTimeoutSeconds": 600,
+                "timeoutSeconds": 0,
+            }
+        )
         env.drop_next("fragile")  # the first delivery is taken and never answered
         started = env.now
         run = env.execute(wf("crash", [simple("fragile")]))
@@ -154,8 +175,10 @@ def test_without_time_skipping_the_clock_moves_only_on_advance() -> None:
     def tick() -> str:
         return "tock"
 
-    tasks = [{"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1h"}},
-             simple("tick")]
+    tasks = [
+        {"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1h"}},
+        simple("tick"),
+    ]
     with WorkflowEnvironment([tick], time_skipping=False) as env:
         wid = env.start(wf("manual", tasks))
         assert env.run(wid)["status"] == "RUNNING"
@@ -170,14 +193,27 @@ def test_sub_workflows_and_domains_run_in_process() -> None:
     def leaf(n: int, ctx: TaskContext) -> dict[str, Any]:
         return {"n": n + 1, "domain": ctx.domain}
 
-    child = wf("child", [
-        {"name": "pause", "taskReferenceName": "pause", "type": "WAIT", "inputParameters": {"duration": "30m"}},
-        simple("leaf", n="${workflow.input.n}"),
-    ], outputParameters={"n": "${leaf.output.n}", "domain": "${leaf.output.domain}"})
-    parent = wf("parent", [{"name": "call", "taskReferenceName": "call", "type": "SUB_WORKFLOW",
-                            "subWorkflowParam": {"name": "child", "version": 1},
-                            "inputParameters": {"n": "${workflow.input.n}"}}],
-                outputParameters={"n": "${call.output.n}", "domain": "${call.output.domain}"})
+    child = wf(
+        "child",
+        [
+            {"name": "pause", "taskReferenceName": "pause", "type": "WAIT", "inputParameters": {"duration": "30m"}},
+            simple("leaf", n="${workflow.input.n}"),
+        ],
+        outputParameters={"n": "${leaf.output.n}", "domain": "${leaf.output.domain}"},
+    )
+    parent = wf(
+        "parent",
+        [
+            {
+                "name": "call",
+                "taskReferenceName": "call",
+                "type": "SUB_WORKFLOW",
+                "subWorkflowParam": {"name": "child", "version": 1},
+                "inputParameters": {"n": "${workflow.input.n}"},
+            }
+        ],
+        outputParameters={"n": "${call.output.n}", "domain": "${call.output.domain}"},
+    )
     with WorkflowEnvironment([leaf]) as env:
         env.register_workflow(child, parent)
         run = env.execute("parent", {"n": 1}, task_to_domain={"leaf": "eu,NO_DOMAIN"})
@@ -185,11 +221,20 @@ def test_sub_workflows_and_domains_run_in_process() -> None:
 
 
 def test_complete_task_finds_a_task_in_nested_loops() -> None:
-    inner = {"name": "inner", "taskReferenceName": "inner", "type": "DO_WHILE",
-             "loopCondition": "$.inner.iteration < 1",
-             "loopOver": [{"name": "h", "taskReferenceName": "h", "type": "HUMAN"}]}
-    outer = {"name": "outer", "taskReferenceName": "outer", "type": "DO_WHILE",
-             "loopCondition": "$.outer.iteration < 1", "loopOver": [inner]}
+    inner = {
+        "name": "inner",
+        "taskReferenceName": "inner",
+        "type": "DO_WHILE",
+        "loopCondition": "$.inner.iteration < 1",
+        "loopOver": [{"name": "h", "taskReferenceName": "h", "type": "HUMAN"}],
+    }
+    outer = {
+        "name": "outer",
+        "taskReferenceName": "outer",
+        "type": "DO_WHILE",
+        "loopCondition": "$.outer.iteration < 1",
+        "loopOver": [inner],
+    }
     with WorkflowEnvironment([]) as env:
         wid = env.start(wf("nested", [outer]))
         assert [t["referenceTaskName"] for t in env.run(wid)["tasks"]] == ["outer", "inner__1", "h__1__1"]

@@ -32,8 +32,16 @@ from podium.worker._logging import JsonFormatter, TaskIdsFilter, TextFormatter
 
 
 def task(input_data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"taskId": "t-1", "workflowInstanceId": "w-1", "taskType": "demo", "referenceTaskName": "demo_ref",
-            "inputData": input_data or {}, "retryCount": 0, "pollCount": 1, **extra}
+    return {
+        "taskId": "t-1",
+        "workflowInstanceId": "w-1",
+        "taskType": "demo",
+        "referenceTaskName": "demo_ref",
+        "inputData": input_data or {},
+        "retryCount": 0,
+        "pollCount": 1,
+        **extra,
+    }
 
 
 def run(fn: Any, input_data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -166,8 +174,10 @@ def test_missing_and_invalid_inputs_fail_without_retry() -> None:
         ("text", {"result": "text"}),
         (Item("z", 3), {"sku": "z", "qty": 3}),
         (Customer(name="Bo"), {"name": "Bo", "vip": False}),
-        ({"when": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "items": [Item("q")]},
-         {"when": "2024-01-02T03:04:05Z", "items": [{"sku": "q", "qty": 1}]}),
+        (
+            {"when": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "items": [Item("q")]},
+            {"when": "2024-01-02T03:04:05Z", "items": [{"sku": "q", "qty": 1}]},
+        ),
     ],
 )
 def test_return_values_become_output_data(value: Any, expected: dict[str, Any]) -> None:
@@ -227,15 +237,30 @@ def test_context_exposes_ids_counters_and_collects_logs() -> None:
     seen: dict[str, Any] = {}
 
     def fn(ctx: TaskContext) -> None:
-        seen.update(task_id=ctx.task_id, wf=ctx.workflow_id, type=ctx.task_type, ref=ctx.reference_name,
-                    retry=ctx.retry_count, polls=ctx.poll_count, prev=ctx.previous_output,
-                    current=current_task() is ctx)
+        seen.update(
+            task_id=ctx.task_id,
+            wf=ctx.workflow_id,
+            type=ctx.task_type,
+            ref=ctx.reference_name,
+            retry=ctx.retry_count,
+            polls=ctx.poll_count,
+            prev=ctx.previous_output,
+            current=current_task() is ctx,
+        )
         ctx.log("step one")
         ctx.log({"step": 2})
 
     out = run(fn, retryCount=2, pollCount=3, outputData={"half": True})
-    assert seen == {"task_id": "t-1", "wf": "w-1", "type": "demo", "ref": "demo_ref", "retry": 2, "polls": 3,
-                    "prev": {"half": True}, "current": True}
+    assert seen == {
+        "task_id": "t-1",
+        "wf": "w-1",
+        "type": "demo",
+        "ref": "demo_ref",
+        "retry": 2,
+        "polls": 3,
+        "prev": {"half": True},
+        "current": True,
+    }
     assert [lg["log"] for lg in out["logs"]] == ["step one", "{'step': 2}"]
     with pytest.raises(LookupError):
         current_task()
@@ -263,8 +288,12 @@ def test_environment_overrides_domain_concurrency_and_pause() -> None:
     assert configure(spec, "runner", {}).domain == "code"
     assert configure(as_worker(lambda: None), "runner", {}).domain == "runner"
     assert configure(spec, None, {"PODIUM_WORKER_DOMAIN": "all"}).domain == "all"
-    env = {"PODIUM_WORKER_DOMAIN": "all", "PODIUM_WORKER_CHARGE_CARD_V2_DOMAIN": "mine",
-           "PODIUM_WORKER_CHARGE_CARD_V2_CONCURRENCY": "5", "PODIUM_WORKER_PAUSED": "true"}
+    env = {
+        "PODIUM_WORKER_DOMAIN": "all",
+        "PODIUM_WORKER_CHARGE_CARD_V2_DOMAIN": "mine",
+        "PODIUM_WORKER_CHARGE_CARD_V2_CONCURRENCY": "5",
+        "PODIUM_WORKER_PAUSED": "true",
+    }
     tuned = configure(spec, None, env)
     assert (tuned.domain, tuned.concurrency, tuned.paused) == ("mine", 5, True)
     assert configure(spec, None, {"PODIUM_WORKER_CHARGE_CARD_V2_DOMAIN": "NO_DOMAIN"}).domain is None
@@ -283,6 +312,7 @@ def test_log_records_inside_a_task_carry_its_ids(caplog: pytest.LogCaptureFixtur
     handler.addFilter(TaskIdsFilter())
     logger.addHandler(handler)
     try:
+
         def fn() -> None:
             logger.warning("charging")
 

@@ -57,8 +57,12 @@ def test_the_async_client(server: ServerProcess, uniq: str) -> None:
         async with AsyncPodiumClient(server.url) as api:
             wid = await api.start_workflow(name)
             [task] = await api.batch_poll(t, worker_id="async", timeout_ms=1000)
-            result = {"workflowInstanceId": wid, "taskId": task["taskId"], "status": "COMPLETED",
-                      "outputData": {"via": "async"}}
+            result = {
+                "workflowInstanceId": wid,
+                "taskId": task["taskId"],
+                "status": "COMPLETED",
+                "outputData": {"via": "async"},
+            }
             assert await api.update_task_v2(result) is None  # nothing else queued
             run = await api.wait_for_workflow(wid)
             return str(run["output"]["via"])

@@ -108,8 +108,7 @@ def test_data_pipeline_on_a_server(server: ServerProcess) -> None:
     run = load_example("data_pipeline").main(server.url)
     assert run["status"] == "COMPLETED" and run["output"]["report"] == EXPECTED_REPORT
     refs = [t["referenceTaskName"] for t in run["tasks"]]
-    assert refs == ["pages", "fetch__1", "transform__1", "fetch__2", "transform__2", "fetch__3", "transform__3",
-                    "load"]
+    assert refs == ["pages", "fetch__1", "transform__1", "fetch__2", "transform__2", "fetch__3", "transform__3", "load"]
 
 
 def test_data_pipeline_in_the_kit() -> None:
@@ -124,7 +123,8 @@ def test_data_pipeline_in_the_kit() -> None:
 @pytest.mark.parametrize("name", ["order_fulfilment", "trip_booking", "expense_approval", "data_pipeline"])
 def test_examples_run_as_scripts(server: ServerProcess, name: str) -> None:
     script = ROOT / "examples" / f"{name}.py"
-    done = subprocess.run([sys.executable, str(script), "--server", server.url], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(script), "--server", server.url], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "COMPLETED" in done.stdout

@@ -48,6 +48,7 @@ def test_poll_errors_are_counted_while_the_server_is_unreachable(uniq: str) -> N
     def fn() -> None: ...
 
     with runner([fn], f"http://127.0.0.1:{free_port()}"):
-        wait_until(lambda: metric("task_poll_error_total", taskType=t, exception="ServerUnavailable") >= 2,
-                   what="poll errors")
+        wait_until(
+            lambda: metric("task_poll_error_total", taskType=t, exception="ServerUnavailable") >= 2, what="poll errors"
+        )
     assert metric("task_poll_received_total", taskType=t) == 0

@@ -37,8 +37,13 @@ def test_sync_and_async_workers_run_a_workflow(server: ServerProcess, client: Po
         await asyncio.sleep(0)
         return y * 10
 
-    name = register(client, uniq, [simple(a, "a", x="${workflow.input.x}"), simple(b, "b", y="${a.output.y}")],
-                    [taskdef(a), taskdef(b)], outputParameters={"r": "${b.output.result}"})
+    name = register(
+        client,
+        uniq,
+        [simple(a, "a", x="${workflow.input.x}"), simple(b, "b", y="${a.output.y}")],
+        [taskdef(a), taskdef(b)],
+        outputParameters={"r": "${b.output.result}"},
+    )
     with runner([add, times], server.url):
         ids = [client.start_workflow(name, {"x": i}) for i in range(3)]
         runs = [client.wait_for_workflow(w, timeout=20) for w in ids]
@@ -78,9 +83,7 @@ def test_concurrency_runs_tasks_side_by_side(server: ServerProcess, client: Podi
 
 
 @pytest.mark.parametrize("v2", [True, False])
-def test_update_v2_chains_tasks_without_polls(
-    server: ServerProcess, client: PodiumClient, uniq: str, v2: bool
-) -> None:
+def test_update_v2_chains_tasks_without_polls(server: ServerProcess, client: PodiumClient, uniq: str, v2: bool) -> None:
     t = f"chain_{uniq}"
     done: list[str] = []
 
@@ -170,11 +173,20 @@ def test_lease_extension_keeps_long_tasks_alive(server: ServerProcess, client: P
         return "late"
 
     defs = [taskdef(n, responseTimeoutSeconds=1) for n in (manual, auto, silent)]
-    name = register(client, uniq, [
-        {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN",
-         "forkTasks": [[simple(manual, "m")], [simple(auto, "a")]]},
-        {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["m", "a"]},
-    ], defs)
+    name = register(
+        client,
+        uniq,
+        [
+            {
+                "name": "fork",
+                "taskReferenceName": "fork",
+                "type": "FORK_JOIN",
+                "forkTasks": [[simple(manual, "m")], [simple(auto, "a")]],
+            },
+            {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["m", "a"]},
+        ],
+        defs,
+    )
     control = register(client, f"{uniq}_control", [simple(silent, "s")], [])
     with runner([manual_fn, auto_fn, silent_fn], server.url):
         wid, cid = client.start_workflow(name), client.start_workflow(control)
@@ -250,10 +262,16 @@ def test_process_executor_runs_functions_in_worker_processes(
     from podium.worker import WorkerTask
 
     sync_t, async_t = f"proc_{uniq}", f"aproc_{uniq}"
-    workers = [WorkerTask(sync_t, cli_workers.in_process, executor="process", concurrency=2),
-               WorkerTask(async_t, cli_workers.in_process_async, executor="process")]
-    name = register(client, uniq, [simple(sync_t, "p", value=21), simple(async_t, "q", value=5)],
-                    [taskdef(sync_t), taskdef(async_t)])
+    workers = [
+        WorkerTask(sync_t, cli_workers.in_process, executor="process", concurrency=2),
+        WorkerTask(async_t, cli_workers.in_process_async, executor="process"),
+    ]
+    name = register(
+        client,
+        uniq,
+        [simple(sync_t, "p", value=21), simple(async_t, "q", value=5)],
+        [taskdef(sync_t), taskdef(async_t)],
+    )
     with runner(workers, server.url):
         run = client.wait_for_workflow(client.start_workflow(name), timeout=60)
     p, q = (t["outputData"] for t in run["tasks"])

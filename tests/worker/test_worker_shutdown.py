@@ -24,8 +24,20 @@ HERE = Path(__file__).resolve().parent
 def start_cli(server: ServerProcess, task: str, folder: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
     log = folder / "worker.log"
     env = {**os.environ, "PODIUM_TEST_BLOCKING_TASK": task, "PODIUM_TEST_DIR": str(folder)}
-    cmd = [sys.executable, "-m", "podium.cli.main", "worker", "cli_workers", "--server", server.url,
-           "--poll-timeout-ms", "100", "--worker-id", "cli-worker", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "podium.cli.main",
+        "worker",
+        "cli_workers",
+        "--server",
+        server.url,
+        "--poll-timeout-ms",
+        "100",
+        "--worker-id",
+        "cli-worker",
+        *args,
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=HERE, env=env, stdout=out, stderr=subprocess.STDOUT)
     return proc, log
@@ -44,8 +56,10 @@ def test_sigterm_finishes_in_flight_tasks_and_posts_them(server: ServerProcess, 
         try:
             wait_until(lambda: len(started(tmp_path)) == 2, timeout=30, what="both tasks to start")
             proc.send_signal(signal.SIGTERM)
-            wait_until(lambda: b"stopping: no new polls; waiting for 2 in-flight tasks" in log.read_bytes(),
-                       what="the stop to begin")
+            wait_until(
+                lambda: b"stopping: no new polls; waiting for 2 in-flight tasks" in log.read_bytes(),
+                what="the stop to begin",
+            )
             late = api.start_workflow(name)  # must not be picked up any more
             (tmp_path / "release").touch()
             assert proc.wait(30) == 0, log.read_text()
@@ -104,8 +118,12 @@ def test_results_held_while_the_server_restarts_are_not_lost(tmp_path: Path, uni
     again: ServerProcess | None = None
     try:
         with PodiumClient(srv.url) as api:
-            name = register(api, uniq, [simple(hold_t, "h"), simple(then_t, "t", previous="${h.output.held}")],
-                            [taskdef(hold_t), taskdef(then_t)])
+            name = register(
+                api,
+                uniq,
+                [simple(hold_t, "h"), simple(then_t, "t", previous="${h.output.held}")],
+                [taskdef(hold_t), taskdef(then_t)],
+            )
             ids = [api.start_workflow(name) for _ in range(3)]
             with runner([hold, then], srv.url, error_backoff=(0.05, 0.3)):
                 wait_until(lambda: len(executed) == 3, what="three tasks in flight")
@@ -113,8 +131,9 @@ def test_results_held_while_the_server_restarts_are_not_lost(tmp_path: Path, uni
                 before = metric("task_update_error_total", taskType=hold_t, exception="ServerUnavailable")
                 release.set()
                 wait_until(
-                    lambda: metric("task_update_error_total", taskType=hold_t, exception="ServerUnavailable")
-                    >= before + 3,
+                    lambda: (
+                        metric("task_update_error_total", taskType=hold_t, exception="ServerUnavailable") >= before + 3
+                    ),
                     what="every result to fail once",
                 )
                 again = ServerProcess(db)

@@ -63,7 +63,12 @@ class AsyncPodiumClient:
 
     # -- tasks --------------------------------------------------------------------------------
     async def batch_poll(
-        self, task_type: str, *, worker_id: str | None = None, count: int = 1, timeout_ms: int = 100,
+        self,
+        task_type: str,
+        *,
+        worker_id: str | None = None,
+        count: int = 1,
+        timeout_ms: int = 100,
         domain: str | None = None,
     ) -> list[Task]:
         """Up to ``count`` tasks, waiting at most ``timeout_ms`` for the first (``[]`` when none)."""
@@ -81,8 +86,13 @@ class AsyncPodiumClient:
         return await self.send(c.update_task_v2(result))
 
     async def update_task_by_ref(
-        self, workflow_id: str, ref: str, status: str = st.COMPLETED, output: Mapping[str, Any] | None = None,
-        *, worker_id: str | None = None,
+        self,
+        workflow_id: str,
+        ref: str,
+        status: str = st.COMPLETED,
+        output: Mapping[str, Any] | None = None,
+        *,
+        worker_id: str | None = None,
     ) -> str:
         return await self.send(c.update_task_by_ref(workflow_id, ref, status, output, worker_id))
 
@@ -116,8 +126,14 @@ class AsyncPodiumClient:
 
     # -- workflows ----------------------------------------------------------------------------
     async def start_workflow(
-        self, name: str, input: Mapping[str, Any] | None = None, *, version: int | None = None,
-        correlation_id: str | None = None, priority: int | None = None, task_to_domain: Mapping[str, str] | None = None,
+        self,
+        name: str,
+        input: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        correlation_id: str | None = None,
+        priority: int | None = None,
+        task_to_domain: Mapping[str, str] | None = None,
     ) -> str:
         req = c.start_request(name, input, version, correlation_id, priority, task_to_domain)
         return await self.send(c.start_workflow(req))

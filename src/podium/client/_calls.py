@@ -102,8 +102,13 @@ def batch_poll(
     task_type: str, worker_id: str | None, count: int, timeout_ms: int, domain: str | None
 ) -> Call[list[Task]]:
     params = _params(workerid=worker_id, count=count, timeout=timeout_ms, domain=domain or None)
-    return Call("GET", f"/tasks/poll/batch/{_q(task_type)}", cast(Callable[[httpx.Response], list[Task]], _list),
-                params, timeout=timeout_ms / 1000.0)
+    return Call(
+        "GET",
+        f"/tasks/poll/batch/{_q(task_type)}",
+        cast(Callable[[httpx.Response], list[Task]], _list),
+        params,
+        timeout=timeout_ms / 1000.0,
+    )
 
 
 def poll(task_type: str, worker_id: str | None, domain: str | None) -> Call[Task | None]:
@@ -139,8 +144,9 @@ def get_task_logs(task_id: str) -> Call[list[TaskExecLog]]:
 
 
 def poll_data(task_type: str) -> Call[list[PollData]]:
-    return Call("GET", "/tasks/queue/polldata", cast(Callable[[httpx.Response], list[PollData]], _list),
-                {"taskType": task_type})
+    return Call(
+        "GET", "/tasks/queue/polldata", cast(Callable[[httpx.Response], list[PollData]], _list), {"taskType": task_type}
+    )
 
 
 # -- metadata ---------------------------------------------------------------------------------

@@ -60,7 +60,12 @@ class PodiumClient:
 
     # -- tasks --------------------------------------------------------------------------------
     def batch_poll(
-        self, task_type: str, *, worker_id: str | None = None, count: int = 1, timeout_ms: int = 100,
+        self,
+        task_type: str,
+        *,
+        worker_id: str | None = None,
+        count: int = 1,
+        timeout_ms: int = 100,
         domain: str | None = None,
     ) -> list[Task]:
         """Up to ``count`` tasks, waiting at most ``timeout_ms`` for the first (``[]`` when none)."""
@@ -79,8 +84,13 @@ class PodiumClient:
         return self.send(c.update_task_v2(result))
 
     def update_task_by_ref(
-        self, workflow_id: str, ref: str, status: str = st.COMPLETED, output: Mapping[str, Any] | None = None,
-        *, worker_id: str | None = None,
+        self,
+        workflow_id: str,
+        ref: str,
+        status: str = st.COMPLETED,
+        output: Mapping[str, Any] | None = None,
+        *,
+        worker_id: str | None = None,
     ) -> str:
         """Complete (or fail) the pending task with a reference name, e.g. a HUMAN or WAIT task."""
         return self.send(c.update_task_by_ref(workflow_id, ref, status, output, worker_id))
@@ -118,8 +128,14 @@ class PodiumClient:
 
     # -- workflows ----------------------------------------------------------------------------
     def start_workflow(
-        self, name: str, input: Mapping[str, Any] | None = None, *, version: int | None = None,
-        correlation_id: str | None = None, priority: int | None = None, task_to_domain: Mapping[str, str] | None = None,
+        self,
+        name: str,
+        input: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        correlation_id: str | None = None,
+        priority: int | None = None,
+        task_to_domain: Mapping[str, str] | None = None,
     ) -> str:
         """Start a run of a registered definition; returns its workflow id."""
         req = c.start_request(name, input, version, correlation_id, priority, task_to_domain)

@@ -203,7 +203,7 @@ class Pass:
         if loop is not None and self.graph.enclosing_loop(loop) is not None:
             rec = self.live_base(loop)
             if rec is not None:
-                return f"{ref}{rec['referenceTaskName'][len(loop):]}__{iteration}"
+                return f"{ref}{rec['referenceTaskName'][len(loop) :]}__{iteration}"
         return f"{ref}__{iteration}"
 
     def schedule_after(self, wt: WorkflowTask, iteration: int) -> None:
@@ -230,7 +230,7 @@ class Pass:
 
 def suffix_iteration(ref: str, base: str) -> int:
     """The innermost DO_WHILE pass encoded in a record reference (``base__2__5`` → 5; ``base`` → 0)."""
-    tail = ref[len(base):].rpartition("__")[2] if len(ref) > len(base) else ""
+    tail = ref[len(base) :].rpartition("__")[2] if len(ref) > len(base) else ""
     return int(tail) if tail.isdigit() else 0
 
 

@@ -19,7 +19,7 @@ def refollow(p: Pass, target: Task) -> None:
     """
     graph = p.graph
     ref = target["referenceTaskName"]
-    groups = _pass_groups(ref[len(strip_iteration(ref)):])
+    groups = _pass_groups(ref[len(strip_iteration(ref)) :])
     loops: list[str] = []
     node = graph.node(ref)
     while node is not None and node.owner is not None:
@@ -43,7 +43,7 @@ def refollow(p: Pass, target: Task) -> None:
         wt = rec.get("workflowTask", {})
         if not st.task_successful(rec["status"]) or base in loops or graph.node(base) is None:
             continue
-        own = _pass_groups(rec["referenceTaskName"][len(base):])
+        own = _pass_groups(rec["referenceTaskName"][len(base) :])
         if wt.get("taskReferenceName") != base or own != groups[: len(own)]:
             continue  # a dynamic task, or a record of another DO_WHILE pass
         if wt.get("type") == tt.FORK_JOIN:

@@ -24,6 +24,5 @@ class WorkflowState:
                 return t
         return None
 
-
     def next_seq(self) -> int:
         return (self.tasks[-1]["seq"] + 1) if self.tasks else 1

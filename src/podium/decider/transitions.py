@@ -16,8 +16,13 @@ DEFAULT_LEASE_MS: Final = 3_600_000
 
 # What one attempt ran; the next attempt starts without it (Conductor resets these on retry).
 # queueWaitTime is derived from the attempt's own times, so it goes too.
-_ATTEMPT_ONLY: Final = ("workerId", "subWorkflowId", "externalOutputPayloadStoragePath", "executionMetadata",
-                        "queueWaitTime")
+_ATTEMPT_ONLY: Final = (
+    "workerId",
+    "subWorkflowId",
+    "externalOutputPayloadStoragePath",
+    "executionMetadata",
+    "queueWaitTime",
+)
 
 
 def next_attempt(

@@ -119,9 +119,7 @@ def parse_until(text: str, *, default_tz: tzinfo = UTC) -> int:
 def _parse_until(text: str, default_tz: tzinfo) -> int:
     m = _UNTIL.fullmatch(text.strip())
     if m is None:
-        raise ValueError(
-            f"invalid date {text!r}: expected 'yyyy-MM-dd HH:mm', 'yyyy-MM-dd HH:mm z' or 'yyyy-MM-dd'"
-        )
+        raise ValueError(f"invalid date {text!r}: expected 'yyyy-MM-dd HH:mm', 'yyyy-MM-dd HH:mm z' or 'yyyy-MM-dd'")
     year, month, day, hour, minute, zone = m.groups()
     tz = _zone(zone) if zone is not None else default_tz
     try:

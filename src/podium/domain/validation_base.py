@@ -128,9 +128,7 @@ def read_bool(errors: Errors, obj: Mapping[str, Any], key: str, prefix: str, lab
     return None
 
 
-def read_map(
-    errors: Errors, obj: Mapping[str, Any], key: str, prefix: str, label: str
-) -> Mapping[str, Any] | None:
+def read_map(errors: Errors, obj: Mapping[str, Any], key: str, prefix: str, label: str) -> Mapping[str, Any] | None:
     """``obj[key]`` as an object; reports any other type."""
     raw = obj.get(key)
     if raw is None or isinstance(raw, Mapping):
@@ -148,9 +146,7 @@ def read_list(errors: Errors, obj: Mapping[str, Any], key: str, prefix: str, lab
     return None
 
 
-def read_str_list(
-    errors: Errors, obj: Mapping[str, Any], key: str, prefix: str, label: str
-) -> list[str] | None:
+def read_str_list(errors: Errors, obj: Mapping[str, Any], key: str, prefix: str, label: str) -> list[str] | None:
     """``obj[key]`` as a list of strings; reports any other shape."""
     raw = read_list(errors, obj, key, prefix, label)
     if raw is None:

@@ -27,9 +27,7 @@ UNSUPPORTED_ACTIONS: Final = frozenset({"terminate_workflow", "update_workflow_v
 _EVENT: Final = re.compile(r"[^:\s]+:\S.*")
 
 
-def validate_event_handler(
-    eh: Mapping[str, Any], *, js_syntax_check: JsSyntaxCheck | None = None
-) -> list[FieldError]:
+def validate_event_handler(eh: Mapping[str, Any], *, js_syntax_check: JsSyntaxCheck | None = None) -> list[FieldError]:
     """Every rule of SPEC §7 broken by the raw EventHandler JSON ``eh`` (empty when valid).
 
     ``js_syntax_check(source)`` (optional) returns an error message for a bad JavaScript condition.
@@ -42,9 +40,7 @@ def validate_event_handler(
     read_required_str(errors, eh, "name", "", label, "a non-empty 'name'")
     event = read_required_str(errors, eh, "event", "", label, "a non-empty 'event'")
     if event is not None and not _EVENT.fullmatch(event):
-        errors.append(
-            FieldError("event", f"{label}: event must look like '<type>:<queue>' (e.g. 'sqs:orders')", event)
-        )
+        errors.append(FieldError("event", f"{label}: event must look like '<type>:<queue>' (e.g. 'sqs:orders')", event))
     evaluator = read_enum(errors, eh, "evaluatorType", "", label, EVENT_EVALUATORS)
     condition = read_str(errors, eh, "condition", "", label)
     read_bool(errors, eh, "active", "", label)
@@ -56,9 +52,7 @@ def validate_event_handler(
     ):
         problem = js_syntax_check(condition)
         if problem:
-            errors.append(
-                FieldError("condition", f"{label}: invalid JavaScript condition: {problem}", condition)
-            )
+            errors.append(FieldError("condition", f"{label}: invalid JavaScript condition: {problem}", condition))
 
     actions = read_list(errors, eh, "actions", "", label)
     if not actions:
@@ -80,9 +74,7 @@ def _check_action(errors: Errors, action: Any, p: str, label: str) -> None:
         return
     if kind not in SUPPORTED_ACTIONS:
         errors.append(
-            FieldError(
-                join(p, "action"), f"{label}: action must be one of {', '.join(SUPPORTED_ACTIONS)}", kind
-            )
+            FieldError(join(p, "action"), f"{label}: action must be one of {', '.join(SUPPORTED_ACTIONS)}", kind)
         )
         return
     read_bool(errors, action, "expandInlineJSON", p, label)
@@ -95,11 +87,7 @@ def _check_action(errors: Errors, action: Any, p: str, label: str) -> None:
     if kind == "start_workflow":
         read_required_str(errors, params, "name", pp, label, f"'{kind}.name' (the workflow to start)")
         read_map(errors, params, "taskToDomain", pp, label)
-    elif is_blank(params.get("taskId")) and (
-        is_blank(params.get("workflowId")) or is_blank(params.get("taskRefName"))
-    ):
+    elif is_blank(params.get("taskId")) and (is_blank(params.get("workflowId")) or is_blank(params.get("taskRefName"))):
         errors.append(
-            FieldError(
-                pp, f"{label}: action '{kind}' requires 'taskId' or 'workflowId' + 'taskRefName'", params
-            )
+            FieldError(pp, f"{label}: action '{kind}' requires 'taskId' or 'workflowId' + 'taskRefName'", params)
         )

@@ -128,9 +128,7 @@ def _fork_join(ctx: Context, node: Node) -> Children:
     branches = read_list(ctx.errors, node.task, "forkTasks", node.path, node.label)
     if not branches:
         if branches is not None or node.task.get("forkTasks") is None:
-            _err(
-                ctx, join(node.path, "forkTasks"), f"{node.label} requires a non-empty 'forkTasks'", branches
-            )
+            _err(ctx, join(node.path, "forkTasks"), f"{node.label} requires a non-empty 'forkTasks'", branches)
     else:
         for i, branch in enumerate(branches):
             p = f"{node.path}.forkTasks[{i}]"
@@ -262,8 +260,7 @@ def _terminate(ctx: Context, node: Node) -> Children:
         _err(
             ctx,
             p,
-            f"{node.label} requires inputParameters.terminationStatus "
-            f"(one of {', '.join(TERMINATION_STATUSES)})",
+            f"{node.label} requires inputParameters.terminationStatus (one of {', '.join(TERMINATION_STATUSES)})",
             status,
         )
     elif status not in TERMINATION_STATUSES and not is_expression(status):
@@ -279,9 +276,7 @@ def _terminate(ctx: Context, node: Node) -> Children:
 def _needs_input(key: str) -> Callable[[Context, Node], Children]:
     def check(ctx: Context, node: Node) -> Children:
         if not _input_or_template(ctx, node, key):
-            _err(
-                ctx, join(node.path, f"inputParameters.{key}"), f"{node.label} requires inputParameters.{key}"
-            )
+            _err(ctx, join(node.path, f"inputParameters.{key}"), f"{node.label} requires inputParameters.{key}")
         return _NONE
 
     return check
@@ -292,8 +287,7 @@ def _http(ctx: Context, node: Node) -> Children:
         _err(
             ctx,
             join(node.path, "inputParameters"),
-            f"{node.label} requires 'http_request' (or 'uri') in inputParameters "
-            "or in its TaskDef inputTemplate",
+            f"{node.label} requires 'http_request' (or 'uri') in inputParameters or in its TaskDef inputTemplate",
         )
     return _NONE
 

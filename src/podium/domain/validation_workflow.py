@@ -102,9 +102,7 @@ def check_workflow_def(ctx: Context, wd: Any, prefix: str) -> None:
     tasks = read_list(errors, wd, "tasks", prefix, label)
     if not tasks:
         if tasks is not None or wd.get("tasks") is None:
-            errors.append(
-                FieldError(join(prefix, "tasks"), f"{label}: tasks must be a non-empty list", tasks)
-            )
+            errors.append(FieldError(join(prefix, "tasks"), f"{label}: tasks must be a non-empty list", tasks))
         return
     _walk(ctx, tasks, join(prefix, "tasks"), top_level=True)
     _check_references(ctx)
@@ -157,9 +155,7 @@ def _node(ctx: Context, task: Mapping[str, Any], p: str, siblings: list[Any], in
         errors.append(FieldError(join(p, "name"), f"{label} requires a non-empty 'name'", raw_name))
     if ref is None:
         errors.append(
-            FieldError(
-                join(p, "taskReferenceName"), f"{label} requires a non-empty 'taskReferenceName'", raw_ref
-            )
+            FieldError(join(p, "taskReferenceName"), f"{label} requires a non-empty 'taskReferenceName'", raw_ref)
         )
     else:
         first = ctx.refs.get(ref)

@@ -94,9 +94,7 @@ class ResolutionContext:
 
     __slots__ = ("_doc", "_docs", "_refs", "_tasks", "_wf_doc", "_workflow", "env")
 
-    def __init__(
-        self, workflow: Workflow, tasks: Sequence[Task], *, env: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, workflow: Workflow, tasks: Sequence[Task], *, env: Mapping[str, str] | None = None) -> None:
         self._workflow = workflow
         self._tasks = tasks
         self.env: Mapping[str, str] = env if env is not None else _EMPTY

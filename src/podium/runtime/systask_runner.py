@@ -230,4 +230,3 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
                 tasks[i] = task
                 break
         unit.decide(WorkflowState(wf, tasks), touched=[task])
-

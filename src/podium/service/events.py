@@ -268,8 +268,9 @@ class EventService:
         return task_by_ref(self.store.get_tasks(workflow_id), workflow_id, ref)
 
     # -- /api/queue (SPEC §6.6) -----------------------------------------------------------
-    def publish_status_update(self, workflow_id: str, status: str, output: JSON, *, ref: str | None = None,
-                              task_id: str | None = None) -> None:
+    def publish_status_update(
+        self, workflow_id: str, status: str, output: JSON, *, ref: str | None = None, task_id: str | None = None
+    ) -> None:
         """Queue a message that moves a pending task of a workflow to ``status``."""
         queue = STATUS_QUEUES.get(status)
         if queue is None:
@@ -306,8 +307,12 @@ class EventService:
             log.info("status message for %s matched no pending task", wid)
             return
         output = payload.get("output")
-        result: JSON = {"workflowInstanceId": wid, "taskId": task["taskId"], "status": status,
-                        "outputData": output if isinstance(output, dict) else {}}
+        result: JSON = {
+            "workflowInstanceId": wid,
+            "taskId": task["taskId"],
+            "status": status,
+            "outputData": output if isinstance(output, dict) else {},
+        }
         try:
             self.tasks.update(result)
         except BackendUnavailable:

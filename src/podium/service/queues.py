@@ -22,8 +22,13 @@ class QueueService:
         self.notifier: QueueNotifier = engine.notifier
 
     # -- depths -------------------------------------------------------------------------------
-    def size(self, task_type: str, domain: str | None = None, namespace: str | None = None,
-             isolation_group: str | None = None) -> int:
+    def size(
+        self,
+        task_type: str,
+        domain: str | None = None,
+        namespace: str | None = None,
+        isolation_group: str | None = None,
+    ) -> int:
         """Messages waiting in one queue (visible or not)."""
         return self.store.queue_size(queue_name(task_type, domain, namespace, isolation_group))
 

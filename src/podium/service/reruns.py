@@ -1,6 +1,5 @@
 """Re-opening ended workflows: restart, retry and rerun (SPEC §4.12), and the parents they re-open."""
 
-
 from __future__ import annotations
 
 import copy

@@ -56,4 +56,3 @@ class SnapshotCache:
                 return
             self._by_hash[h] = wd
             self._by_id[id(wd)] = (wd, h)
-

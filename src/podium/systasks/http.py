@@ -122,9 +122,7 @@ def _build(client: httpx.AsyncClient, spec: JSON) -> httpx.Request:
     return client.build_request(method, url, headers=pairs, content=content, timeout=timeout)
 
 
-async def _send(
-    client: httpx.AsyncClient, request: httpx.Request, policy: HostPolicy
-) -> tuple[httpx.Response, bytes]:
+async def _send(client: httpx.AsyncClient, request: httpx.Request, policy: HostPolicy) -> tuple[httpx.Response, bytes]:
     for hop in range(MAX_REDIRECTS + 1):
         denied = await policy.check(request.url.host)
         if denied is not None:

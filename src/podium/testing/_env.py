@@ -45,8 +45,13 @@ class _KitLease:
         self.svc = svc
 
     def extend(self, ctx: TaskContext) -> None:
-        result: TaskResult = {"workflowInstanceId": ctx.workflow_id, "taskId": ctx.task_id,
-                              "status": st.IN_PROGRESS, "workerId": ctx.worker_id, "extendLease": True}
+        result: TaskResult = {
+            "workflowInstanceId": ctx.workflow_id,
+            "taskId": ctx.task_id,
+            "status": st.IN_PROGRESS,
+            "workerId": ctx.worker_id,
+            "extendLease": True,
+        }
         self.svc.tasks.update(result)
 
     async def aextend(self, ctx: TaskContext) -> None:
@@ -191,8 +196,13 @@ class WorkflowEnvironment:
         task = find_by_ref(self.store.get_tasks(workflow_id), ref)
         if task is None or st.task_terminal(task["status"]):
             raise LookupError(f"no pending task {ref!r} in workflow {workflow_id}")
-        result: TaskResult = {"workflowInstanceId": workflow_id, "taskId": task["taskId"], "status": status,
-                              "outputData": dict(output or {}), "workerId": self.worker_id}
+        result: TaskResult = {
+            "workflowInstanceId": workflow_id,
+            "taskId": task["taskId"],
+            "status": status,
+            "outputData": dict(output or {}),
+            "workerId": self.worker_id,
+        }
         return self.services.tasks.update(result)
 
     def workflow(self, workflow_id: str) -> Workflow:

@@ -115,8 +115,13 @@ def failed(spec: WorkerTask, ctx: TaskContext, exc: BaseException) -> Completed:
     ctx.log("".join(traceback.format_exception(exc)).rstrip())
     log.warning(
         "task %s (%s) of workflow %s failed%s: %s",
-        ctx.task_id, ctx.task_type, ctx.workflow_id, " terminally" if terminal else "", reason,
-        exc_info=exc, extra=_ids(ctx),
+        ctx.task_id,
+        ctx.task_type,
+        ctx.workflow_id,
+        " terminally" if terminal else "",
+        reason,
+        exc_info=exc,
+        extra=_ids(ctx),
     )
     result = _base(ctx, status)
     result["reasonForIncompletion"] = reason

@@ -25,8 +25,11 @@ MAX_POLL_TIMEOUT_MS = 5000
 
 
 def _ids(task: Task) -> dict[str, Any]:
-    return {"workflow_id": task.get("workflowInstanceId"), "task_id": task.get("taskId"),
-            "task_type": task.get("taskType")}
+    return {
+        "workflow_id": task.get("workflowInstanceId"),
+        "task_id": task.get("taskId"),
+        "task_type": task.get("taskType"),
+    }
 
 
 class HttpLease:
@@ -163,8 +166,14 @@ class TaskLoop:
         elapsed = time.perf_counter() - started
         r.metrics.executed(self.name, elapsed, done.status, done.error_type)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("task %s of workflow %s: %s in %.1f ms", done.task_id, done.workflow_id, done.status,
-                      elapsed * 1000, extra=_ids(task))
+            log.debug(
+                "task %s of workflow %s: %s in %.1f ms",
+                done.task_id,
+                done.workflow_id,
+                done.status,
+                elapsed * 1000,
+                extra=_ids(task),
+            )
         return done
 
     async def _heartbeat(self, task: Task, interval: float) -> None:
@@ -198,8 +207,11 @@ class TaskLoop:
                     continue
                 if e.status == 413 and not shrunk:
                     body, shrunk = _too_large(done, len(body), r.worker_id), True
-                    log.error("result of task %s is over the server's size limit; reporting a failure",
-                              done.task_id, extra=_ids(task))
+                    log.error(
+                        "result of task %s is over the server's size limit; reporting a failure",
+                        done.task_id,
+                        extra=_ids(task),
+                    )
                     continue
                 if not e.transient:
                     metrics.update_error(self.name, e)
@@ -217,16 +229,14 @@ class TaskLoop:
                 r.update_v2 = False
                 log.info("server has no update-v2 endpoint; using POST /api/tasks")
             if failures:
-                log.info("result of task %s posted after %d failed attempts", done.task_id, failures,
-                         extra=_ids(task))
+                log.info("result of task %s posted after %d failed attempts", done.task_id, failures, extra=_ids(task))
             return nxt
 
     async def _retry_pause(self, task: Task, error: BaseException, failures: int) -> int:
         self.r.metrics.update_error(self.name, error)
         failures += 1
         level = logging.WARNING if failures == 1 else logging.DEBUG
-        log.log(level, "posting result of task %s failed (%s); retrying", task.get("taskId"), error,
-                extra=_ids(task))
+        log.log(level, "posting result of task %s failed (%s); retrying", task.get("taskId"), error, extra=_ids(task))
         await asyncio.sleep(_backoff(self.r.error_backoff, failures))
         return failures
 

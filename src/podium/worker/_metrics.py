@@ -40,17 +40,21 @@ class WorkerMetrics(NullMetrics):
         self._poll = pc.Counter("task_poll", "Polls sent to the server", t, registry=reg)
         self._poll_empty = pc.Counter("task_poll_empty", "Polls that returned no task", t, registry=reg)
         self._received = pc.Counter("task_poll_received", "Tasks received from polls", t, registry=reg)
-        self._poll_time = pc.Histogram("task_poll_time_seconds", "Latency of a poll (long-poll wait included)", t,
-                                       registry=reg)
+        self._poll_time = pc.Histogram(
+            "task_poll_time_seconds", "Latency of a poll (long-poll wait included)", t, registry=reg
+        )
         self._poll_error = pc.Counter("task_poll_error", "Polls that failed", [*t, "exception"], registry=reg)
-        self._exec_time = pc.Histogram("task_execute_time_seconds", "Time spent running the task function", t,
-                                       registry=reg)
+        self._exec_time = pc.Histogram(
+            "task_execute_time_seconds", "Time spent running the task function", t, registry=reg
+        )
         self._result = pc.Counter("task_result", "Results produced, by status", [*t, "status"], registry=reg)
-        self._exec_error = pc.Counter("task_execute_error", "Task functions that raised", [*t, "exception"],
-                                      registry=reg)
+        self._exec_error = pc.Counter(
+            "task_execute_error", "Task functions that raised", [*t, "exception"], registry=reg
+        )
         self._update_time = pc.Histogram("task_update_time_seconds", "Latency of posting a result", t, registry=reg)
-        self._update_error = pc.Counter("task_update_error", "Failed attempts to post a result", [*t, "exception"],
-                                        registry=reg)
+        self._update_error = pc.Counter(
+            "task_update_error", "Failed attempts to post a result", [*t, "exception"], registry=reg
+        )
         self._paused = pc.Counter("task_paused", "Poll rounds skipped while paused", t, registry=reg)
         self._in_flight = pc.Gauge("task_in_flight", "Tasks being executed or waiting to be posted", t, registry=reg)
 

@@ -61,7 +61,7 @@ class _Iteration:
 
     def __init__(self, p: Pass, loop: Task, n: int) -> None:
         base = loop["workflowTask"].get("taskReferenceName", "")
-        own = _groups(loop["referenceTaskName"][len(base):])
+        own = _groups(loop["referenceTaskName"][len(base) :])
         depth = len(own)
         body = frozenset(p.graph.loop_body_refs.get(base, ()))
         self.records: list[Task] = []
@@ -73,7 +73,7 @@ class _Iteration:
             b = strip_iteration(ref)
             if b not in body or t.get("retried"):
                 continue
-            groups = _groups(ref[len(b):])
+            groups = _groups(ref[len(b) :])
             if len(groups) <= depth or groups[:depth] != own:
                 continue
             k = int(groups[depth])
@@ -169,8 +169,11 @@ class DoWhileOperator(Operator):
             try:
                 again = truthy(run_js(p, condition, bindings))
             except EvaluationError as exc:
-                p.finish(loop, st.FAILED_WITH_TERMINAL_ERROR,
-                         reason=f"Unable to evaluate condition {condition}, exception {exc}")
+                p.finish(
+                    loop,
+                    st.FAILED_WITH_TERMINAL_ERROR,
+                    reason=f"Unable to evaluate condition {condition}, exception {exc}",
+                )
                 return True
         elif not condition and items is None:
             again = False
@@ -190,7 +193,7 @@ def _keep_last(p: Pass, loop: Task, n: int, output: JSON) -> None:
     for k in range(1, last_old + 1):
         output.pop(str(k), None)
     base = loop["workflowTask"].get("taskReferenceName", "")
-    own = _groups(loop["referenceTaskName"][len(base):])
+    own = _groups(loop["referenceTaskName"][len(base) :])
     depth = len(own)
     body = frozenset(p.graph.loop_body_refs.get(base, ()))
     seq = loop.get("seq", 0)
@@ -200,7 +203,7 @@ def _keep_last(p: Pass, loop: Task, n: int, output: JSON) -> None:
         b = strip_iteration(ref)
         if b not in body and (p.graph.node(b) is not None or t.get("seq", 0) <= seq):
             continue  # neither a body node nor a dynamic task forked inside this loop
-        groups = _groups(ref[len(b):])
+        groups = _groups(ref[len(b) :])
         if len(groups) > depth and groups[:depth] == own and int(groups[depth]) <= last_old:
             doomed.add(t["taskId"])
     if not doomed:

@@ -47,8 +47,7 @@ def _task_list_form(wt: WorkflowTask, inputs: JSON) -> Forked:
         isinstance(t, dict) and isinstance(t.get("taskReferenceName"), str) and t["taskReferenceName"] for t in raw
     ):
         raise ForkInputError(
-            f"Input '{key}' is invalid: expected a list of workflow tasks, each with a taskReferenceName, "
-            f"got {raw!r}"
+            f"Input '{key}' is invalid: expected a list of workflow tasks, each with a taskReferenceName, got {raw!r}"
         )
     input_key = wt.get("dynamicForkTasksInputParamName", "")
     by_ref = inputs.get(input_key)
@@ -140,11 +139,17 @@ class DynamicForkOperator(Operator):
             fail_workflow(p, f"No dynamic tasks could be created: duplicate task reference names in {refs}")
             return
         fork_input: JSON = {"forkedTasks": refs, "forkedTaskDefs": [t for t, _ in forked], **inputs}
-        fork = p.new_record(wt, task_type=tt.FORK, status=st.COMPLETED, iteration=iteration,
-                            input_data=fork_input, task_def_name=tt.FORK)
+        fork = p.new_record(
+            wt,
+            task_type=tt.FORK,
+            status=st.COMPLETED,
+            iteration=iteration,
+            input_data=fork_input,
+            task_def_name=tt.FORK,
+        )
         fork["taskId"] = task_id
         p.finish(fork, st.COMPLETED)
-        suffix = fork["referenceTaskName"][len(base):]
+        suffix = fork["referenceTaskName"][len(base) :]
         join_on: list[str] = []
         for task, data in forked:
             p.origin[task["taskReferenceName"]] = base

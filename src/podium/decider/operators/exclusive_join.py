@@ -23,8 +23,14 @@ class ExclusiveJoinOperator(Operator):
         input_data: JSON = {"joinOn": list(wt.get("joinOn") or [])}
         if wt.get("defaultExclusiveJoinTask") is not None:
             input_data["defaultExclusiveJoinTask"] = list(wt.get("defaultExclusiveJoinTask") or [])
-        p.new_record(wt, task_type=tt.EXCLUSIVE_JOIN, status=st.IN_PROGRESS, iteration=iteration,
-                     input_data=input_data, task_def_name=tt.EXCLUSIVE_JOIN)
+        p.new_record(
+            wt,
+            task_type=tt.EXCLUSIVE_JOIN,
+            status=st.IN_PROGRESS,
+            iteration=iteration,
+            input_data=input_data,
+            task_def_name=tt.EXCLUSIVE_JOIN,
+        )
 
     def step(self, p: Pass, task: Task) -> bool:
         suffix = record_suffix(task)
@@ -44,6 +50,9 @@ class ExclusiveJoinOperator(Operator):
         if st.task_successful(chosen["status"]):
             p.finish(task, st.COMPLETED, dict(chosen.get("outputData") or {}))
         else:
-            p.finish(task, st.FAILED, reason=chosen.get("reasonForIncompletion") or
-                     f"{chosen['referenceTaskName']} {chosen['status']}")
+            p.finish(
+                task,
+                st.FAILED,
+                reason=chosen.get("reasonForIncompletion") or f"{chosen['referenceTaskName']} {chosen['status']}",
+            )
         return True

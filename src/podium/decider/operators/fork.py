@@ -35,7 +35,7 @@ def record_suffix(task: Task) -> str:
     """The DO_WHILE suffix of a record (``join__2`` → ``__2``; outside loops ``""``)."""
     base = task.get("workflowTask", {}).get("taskReferenceName", "")
     ref = task["referenceTaskName"]
-    return ref[len(base):] if ref.startswith(base) else ""
+    return ref[len(base) :] if ref.startswith(base) else ""
 
 
 def live_by_ref(p: Pass) -> dict[str, Task]:
@@ -47,8 +47,14 @@ def schedule_join(p: Pass, join_wt: WorkflowTask, iteration: int, join_on: list[
     """Create the IN_PROGRESS JOIN record of a fork (unless it already exists)."""
     if p.live(p.ref_for(join_wt, iteration)) is not None:
         return
-    p.new_record(join_wt, task_type=tt.JOIN, status=st.IN_PROGRESS, iteration=iteration,
-                 input_data={"joinOn": list(join_on)}, task_def_name=tt.JOIN)
+    p.new_record(
+        join_wt,
+        task_type=tt.JOIN,
+        status=st.IN_PROGRESS,
+        iteration=iteration,
+        input_data={"joinOn": list(join_on)},
+        task_def_name=tt.JOIN,
+    )
 
 
 @register(tt.FORK_JOIN)
@@ -92,8 +98,10 @@ class JoinOperator(Operator):
         live = live_by_ref(p) if join_on else {}
         for ref in join_on:
             joined = live.get(ref + suffix if suffix else ref)
-            if joined is None or not st.task_terminal(joined["status"]) or not (
-                joined.get("executed") or joined["status"] == st.SKIPPED
+            if (
+                joined is None
+                or not st.task_terminal(joined["status"])
+                or not (joined.get("executed") or joined["status"] == st.SKIPPED)
             ):
                 done = False
                 continue

@@ -40,8 +40,11 @@ class TerminateOperator(Operator):
         data = task.get("inputData", {})
         status = data.get("terminationStatus")
         if not isinstance(status, str) or status not in TERMINATION_STATUSES:
-            p.finish(task, st.FAILED, reason=f"Invalid terminationStatus {status!r}: expected one of "
-                     "COMPLETED, FAILED, TERMINATED")
+            p.finish(
+                task,
+                st.FAILED,
+                reason=f"Invalid terminationStatus {status!r}: expected one of COMPLETED, FAILED, TERMINATED",
+            )
             return True
         output = termination_output(data)
         p.finish(task, st.COMPLETED, output)

@@ -44,10 +44,7 @@ class PgRecords(SharedRecords):
     def _many(self, name: str, rows: Sequence[Params]) -> None:
         self._c.run_many(Q[name], rows)
 
-
     # -- poll data, logs ------------------------------------------------------------------
-
-
 
     # -- events ---------------------------------------------------------------------------
     def put_event_handler(self, eh: EventHandler) -> None:

@@ -38,6 +38,8 @@ log = logging.getLogger("podium.store.postgres")
 _BORROW_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT, PoolTimeout)
 # After a failed connect, calls fail fast for this long instead of each waiting on a dead host.
 RECONNECT_PAUSE_S = 0.2
+
+
 class Connector:
     """Hands out the calling thread's connection; runs statements and transactions on it."""
 

@@ -187,7 +187,6 @@ def _bind(name: str, args: Params) -> tuple[str, Params]:
     return Q[name], args
 
 
-
 def _statements(sql: str) -> list[str]:
     """A migration's statements; a ';' that does not end one (as in a trigger's body) stays inside it."""
     out: list[str] = []

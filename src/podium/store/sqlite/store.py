@@ -142,8 +142,6 @@ class SqliteStore(SqliteSearch):
 
     # -- poll data, logs ------------------------------------------------------------------
 
-
-
     # -- events ---------------------------------------------------------------------------
     def put_event_handler(self, eh: EventHandler) -> None:
         self._exec("put_event_handler", (eh["name"], eh["event"], int(eh.get("active", False)), _dumps(eh)))
