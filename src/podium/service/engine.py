@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from podium.decider import DeciderEnv, WorkflowState
@@ -70,14 +69,9 @@ class Engine:
     def _domain_active(self, task_type: str, domain: str) -> bool:
         return self.poll_data.active(task_type, domain, self.clock.now())
 
-    @contextmanager
-    def unit(self) -> Iterator[Unit]:
-        """One unit of work in one transaction; its after-commit actions run only if it ends well."""
-        u = Unit(self)
-        with self.store.transaction():
-            yield u
-            u.check_owner()
-        u.finish()
+    def unit(self) -> Unit:
+        """A unit of work for ``with``: one transaction; its after-commit actions run only if it ends well."""
+        return Unit(self)
 
     def decide(self, workflow_id: str) -> WorkflowState:
         """Decide one workflow in a unit of its own."""

@@ -17,6 +17,8 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from podium.decider import Outcome, WorkflowState, decide
@@ -38,21 +40,29 @@ def workflow_channel(workflow_id: str) -> str:
     return "wf:" + workflow_id
 
 
+_current_task = asyncio.current_task
+
+
 def _owner() -> object:
     """The asyncio task running now, or the thread when no event loop runs here."""
     try:
-        task = asyncio.current_task()
+        task = _current_task()
     except RuntimeError:
         task = None
     return task if task is not None else threading.current_thread()
 
 
 class Unit:
-    """One transaction's work against the engine. Made by ``Engine.unit()``; never reused."""
+    """One transaction's work against the engine. Made by ``Engine.unit()``; never reused.
+
+    Used as a context manager: entering begins the store transaction; leaving commits it (or releases
+    its savepoint in the group commit) and only then runs the after-commit actions; an exception rolls
+    it back and drops the unit with everything it holds.
+    """
 
     __slots__ = (
-        "_after_commit", "_deciding", "_depth", "_extra_dirty", "_on_commit", "_owner", "_redecide", "clock", "engine",
-        "store",
+        "_after_commit", "_deciding", "_depth", "_extra_dirty", "_on_commit", "_owner", "_redecide", "_tx", "clock",
+        "engine", "store",
     )  # fmt: skip
 
     def __init__(self, engine: Engine) -> None:
@@ -66,6 +76,29 @@ class Unit:
         self._after_commit: list[tuple[str, int]] = []
         self._on_commit: list[Callable[[], None]] | None = None
         self._depth = 0
+        self._tx: AbstractContextManager[None] | None = None
+
+    def __enter__(self) -> Unit:
+        tx = self.store.transaction()
+        tx.__enter__()
+        self._tx = tx
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        tx, self._tx = self._tx, None
+        assert tx is not None, "a unit is entered once"
+        if exc_type is not None:
+            return tx.__exit__(exc_type, exc, tb)
+        try:
+            self.check_owner()
+        except BaseException as e:
+            tx.__exit__(type(e), e, e.__traceback__)
+            raise
+        tx.__exit__(None, None, None)  # a failed commit raises here: nothing after it runs
+        self.finish()
+        return None
 
     def check_owner(self) -> None:
         """Refuse use from another asyncio task or thread than the one that opened the unit."""
@@ -193,9 +226,10 @@ class Unit:
     def finish(self) -> None:
         """Run the after-commit actions (the unit's transaction has ended well)."""
         pending, self._after_commit = self._after_commit, []
-        notify = self.engine.notifier.notify
-        for channel, delay in pending:
-            notify(channel, delay)
+        if pending:
+            notify = self.engine.notifier.notify
+            for channel, delay in pending:
+                notify(channel, delay)
         actions, self._on_commit = self._on_commit, None
         for action in actions or ():
             action()

@@ -52,6 +52,18 @@ def workflow_row(wf: Workflow, next_check: int | None, def_hash: str, body: byte
     }
 
 
+def workflow_body_row(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> dict[str, Any]:
+    """The named parameters of the workflow UPDATEs that leave the indexed columns alone (the hot ones)."""
+    return {
+        "workflow_id": wf["workflowId"],
+        "update_time": wf["updateTime"],
+        "end_time": wf.get("endTime"),
+        "next_check": next_check,
+        "def_hash": def_hash,
+        "json": body,
+    }
+
+
 def task_row(t: Task) -> dict[str, Any]:
     """The named parameters of a task upsert."""
     return {

@@ -193,17 +193,10 @@ class WorkflowEnvironment:
     ) -> Task:
         """Complete (or fail) the pending task with this reference name — a HUMAN or WAIT task, or
         any task nobody serves — as ``POST /api/tasks/{workflowId}/{ref}/{status}`` does."""
-        task = find_by_ref(self.store.get_tasks(workflow_id), ref)
+        task = find_by_ref(self.workflow(workflow_id)["tasks"], ref)
         if task is None or st.task_terminal(task["status"]):
             raise LookupError(f"no pending task {ref!r} in workflow {workflow_id}")
-        result: TaskResult = {
-            "workflowInstanceId": workflow_id,
-            "taskId": task["taskId"],
-            "status": status,
-            "outputData": dict(output or {}),
-            "workerId": self.worker_id,
-        }
-        return self.services.tasks.update(result)
+        return self.services.tasks.update_by_ref(workflow_id, ref, status, dict(output or {}), self.worker_id)
 
     def workflow(self, workflow_id: str) -> Workflow:
         """The run with its tasks."""

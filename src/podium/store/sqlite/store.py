@@ -13,7 +13,7 @@ import orjson
 
 from podium.domain.model import EventHandler, Task, TaskDef, Workflow, WorkflowDef
 from podium.domain.statuses import WORKFLOW_TERMINAL
-from podium.store.rows import task_row, workflow_row
+from podium.store.rows import task_row, workflow_body_row, workflow_row
 from podium.store.sqlite.connection import Q
 from podium.store.sqlite.search import SqliteSearch
 from podium.store.state_cache import UNKNOWN
@@ -53,13 +53,12 @@ class SqliteStore(SqliteSearch):
         def_hash, body = self._split(wf)
         wid = wf["workflowId"]
         stored = self.states.columns(wid)
-        row = workflow_row(wf, next_check, def_hash, body)
         if stored is None or stored[0] != wf["status"] or stored[1] != wf.get("correlationId"):
-            self._exec("update_workflow", row)
+            self._exec("update_workflow", workflow_row(wf, next_check, def_hash, body))
         elif stored[2] == next_check:
-            self._exec("update_workflow_unindexed", row)
+            self._exec("update_workflow_unindexed", workflow_body_row(wf, next_check, def_hash, body))
         else:
-            self._exec("update_workflow_next_check", row)
+            self._exec("update_workflow_next_check", workflow_body_row(wf, next_check, def_hash, body))
         if wf["status"] in WORKFLOW_TERMINAL:
             self._exec("queue_free_text", (wid,))  # (again) for the free-text indexer
         self.states.workflow_written(wf, next_check)
