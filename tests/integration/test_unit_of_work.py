@@ -109,3 +109,17 @@ def test_wake_ups_wait_for_the_unit_to_end_well(tmp_path: Path) -> None:
     assert sent == []  # a failed unit announces nothing
     start(svc.engine, {"name": "two", "input": {}})
     assert "work" in sent
+
+
+def test_a_failed_poll_does_not_use_up_the_rate_limit(tmp_path: Path) -> None:
+    svc = _services(tmp_path)
+    svc.metadata.update_task_def({"name": "work", "rateLimitPerFrequency": 1, "rateLimitFrequencyInSeconds": 60})
+    start(svc.engine, {"name": "two", "input": {}})
+    undo = _fail_once(svc.store, "upsert_tasks")
+    with pytest.raises(BackendUnavailable):
+        svc.tasks.poll("work", "w1", None, 1)
+    undo()
+    (a,) = svc.tasks.poll("work", "w1", None, 1)  # the failed poll handed out nothing
+    assert a["referenceTaskName"] == "a"
+    start(svc.engine, {"name": "two", "input": {}})
+    assert svc.tasks.poll("work", "w1", None, 1) == []  # this one did: 1 per 60 s

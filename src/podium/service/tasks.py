@@ -46,12 +46,13 @@ class TaskService:
                 # Shared stores dequeue inside the transaction (other nodes poll the same queue).
                 ids = store.queue_peek(queue, now, count)
             handed: dict[str, int] = {}
+            rated: set[str] = set()  # task types with a rate limit among those polled
             for task_id in ids:
                 task = store.load_task(task_id)
                 if task is None or st.task_terminal(task["status"]):
                     store.queue_remove(queue, task_id)
                     continue
-                if self._limited(task, now, handed):
+                if self._limited(task, now, handed, rated):
                     store.queue_set_visible(queue, task_id, now + POSTPONE_MS, now)
                     continue
                 task["status"] = st.IN_PROGRESS
@@ -67,8 +68,8 @@ class TaskService:
                 add_derived_fields(task)  # what the response shows is what is stored
                 store.queue_set_visible(queue, task_id, lease_deadline(task, now), now)
                 out.append(task)
-            if handed and self._rate_limited(handed):
-                unit.on_commit(lambda: self._count_rate(handed, now))
+            if rated:
+                unit.on_commit(lambda: self._count_rate(handed, rated, now))
             if out:
                 store.upsert_tasks(out)
                 for t in out:
@@ -79,7 +80,7 @@ class TaskService:
             metrics.count(metrics.TASK_POLL_COUNT, task_type, amount=len(out))
         return out
 
-    def _limited(self, task: Task, now: int, handed: dict[str, int]) -> bool:
+    def _limited(self, task: Task, now: int, handed: dict[str, int], rated: set[str]) -> bool:
         """Concurrency and rate limits of the task's definition (SPEC §4.4)."""
         name = task.get("taskDefName") or task["taskType"]
         td = self.engine.metadata.task_def(name)
@@ -91,6 +92,7 @@ class TaskService:
         per = td.get("rateLimitPerFrequency") or 0
         freq = td.get("rateLimitFrequencyInSeconds") or 1
         if per > 0 and freq > 0:
+            rated.add(name)
             window = self._rate[name]
             cutoff = now - freq * 1000
             while window and window[0] <= cutoff:
@@ -100,15 +102,10 @@ class TaskService:
                 return True
         return False
 
-    def _rate_limited(self, handed: dict[str, int]) -> bool:
-        task_def = self.engine.metadata.task_def
-        return any((td := task_def(name)) is not None and (td.get("rateLimitPerFrequency") or 0) > 0 for name in handed)
-
-    def _count_rate(self, handed: dict[str, int], now: int) -> None:
-        for name, n in handed.items():
-            td = self.engine.metadata.task_def(name)
-            if td is not None and (td.get("rateLimitPerFrequency") or 0) > 0:
-                self._rate[name].extend([now] * n)
+    def _count_rate(self, handed: dict[str, int], rated: set[str], now: int) -> None:
+        """Once a poll is committed, its tasks of rate-limited types enter their windows."""
+        for name in rated:
+            self._rate[name].extend([now] * handed.get(name, 0))
 
     # -- update -----------------------------------------------------------------------------
     def update(self, raw: Any) -> Task:
