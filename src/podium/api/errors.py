@@ -39,7 +39,6 @@ STATUS: Final[dict[type[PodiumError], int]] = {
     IllegalState: 500,  # as Conductor answers, e.g. resume of a workflow that is not PAUSED
     BackendUnavailable: 503,
 }
-VALIDATION_MESSAGE: Final = "Validation failed, check below errors for detail."
 
 
 def status_of(exc: BaseException) -> int:
@@ -57,6 +56,8 @@ def status_of(exc: BaseException) -> int:
 
 def error_body(exc: BaseException, instance: str) -> dict[str, Any]:
     """Conductor's ErrorResponse for any error: ours, the framework's, or an unexpected one."""
+    if isinstance(exc, RequestValidationError):  # the framework's 400: the same shape as ours
+        exc = request_validation_failed(exc.errors())
     validation: list[dict[str, Any]] | None = None
     retryable = False
     if isinstance(exc, PodiumError):
@@ -71,11 +72,6 @@ def error_body(exc: BaseException, instance: str) -> dict[str, Any]:
                 }
                 for e in exc.errors
             ]
-    elif isinstance(exc, RequestValidationError):
-        message = VALIDATION_MESSAGE
-        validation = [
-            {"path": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()
-        ]
     elif isinstance(exc, StarletteHTTPException):
         message = str(exc.detail)
     else:

@@ -18,14 +18,12 @@ from podium.domain.clock import Clock, new_id
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
-from podium.service.unit import Unit, workflow_channel
+from podium.service.unit import Unit
 from podium.store.protocols import SingleWriter, Store
 
 log = logging.getLogger("podium.engine")
 
 EffectHandler = Callable[[Unit, WorkflowState, Effect], None]
-
-__all__ = ["EffectHandler", "Engine", "Unit", "workflow_channel"]
 
 
 class Engine:

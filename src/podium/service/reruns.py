@@ -80,7 +80,7 @@ def retry_in_tx(
     ]
     if not failed:
         if wf["status"] == st.TIMED_OUT:
-            _reopen(unit, state, now)
+            _reopen(state, now)
             unit.decide(state)
             if reopen_parent:
                 reopen_parents(unit, wf)
@@ -112,7 +112,7 @@ def retry_in_tx(
 
         if operator_for(ttype).worker:
             p.push(new)
-    _reopen(unit, state, now)
+    _reopen(state, now)
     unit.persist(state, p.out)
     unit.decide(state)
     for child in resumed:
@@ -121,7 +121,7 @@ def retry_in_tx(
         reopen_parents(unit, wf)
 
 
-def _reopen(unit: Unit, state: WorkflowState, now: int) -> None:
+def _reopen(state: WorkflowState, now: int) -> None:
     wf = state.workflow
     wf["status"] = st.RUNNING
     wf["lastRetriedTime"] = now

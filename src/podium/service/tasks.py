@@ -131,7 +131,7 @@ class TaskService:
             }
             if worker_id:
                 result["workerId"] = worker_id
-            return self.update_in(unit, check_task_result(result))
+            return self._update_loaded(unit, check_task_result(result), state, task)
 
     def update_in(self, unit: Unit, result: TaskResult) -> Task:
         """Apply a checked TaskResult in the caller's unit of work."""
@@ -148,7 +148,12 @@ class TaskService:
             if loaded is None or task is None:
                 raise NotFound(f"No such workflow found by id: {found['workflowInstanceId']}")
         assert loaded is not None
-        wf, tasks = loaded
+        return self._update_loaded(unit, result, WorkflowState(*loaded), task)
+
+    def _update_loaded(self, unit: Unit, result: TaskResult, state: WorkflowState, task: Task) -> Task:
+        """Apply a result to ``task``, one of the records of ``state`` loaded in this unit, and decide."""
+        store = unit.store
+        wf = state.workflow
         now = unit.clock.now()
         logs = result.get("logs") or []
         if logs:
@@ -163,7 +168,7 @@ class TaskService:
             return task
         metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
         self._apply(unit, task, result, now)
-        unit.decide(WorkflowState(wf, tasks), touched=[task])
+        unit.decide(state, touched=[task])
         return task
 
     def _apply(self, unit: Unit, task: Task, result: TaskResult, now: int) -> None:

@@ -36,20 +36,16 @@ def workflow_body(wf: Workflow) -> bytes:
 
 def workflow_row(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> dict[str, Any]:
     """The named parameters of every workflow INSERT and UPDATE (each names the columns it writes)."""
-    return {
-        "workflow_id": wf["workflowId"],
-        "name": wf["workflowName"],
-        "version": wf["workflowVersion"],
-        "status": wf["status"],
-        "correlation_id": wf.get("correlationId"),
-        "parent_workflow_id": wf.get("parentWorkflowId"),
-        "start_time": wf["startTime"],
-        "update_time": wf["updateTime"],
-        "end_time": wf.get("endTime"),
-        "next_check": next_check,
-        "def_hash": def_hash,
-        "json": body,
-    }
+    row = workflow_body_row(wf, next_check, def_hash, body)
+    row.update(
+        name=wf["workflowName"],
+        version=wf["workflowVersion"],
+        status=wf["status"],
+        correlation_id=wf.get("correlationId"),
+        parent_workflow_id=wf.get("parentWorkflowId"),
+        start_time=wf["startTime"],
+    )
+    return row
 
 
 def workflow_body_row(wf: Workflow, next_check: int | None, def_hash: str, body: bytes) -> dict[str, Any]:
