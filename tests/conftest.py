@@ -123,4 +123,6 @@ def uniq(request: pytest.FixtureRequest) -> str:
 
 
 # PostgreSQL: a throwaway cluster per session (`postgres`), a fresh migrated database per test (`pg_url`).
+# The hostile-workflow suite's server (low limits) and client.
+from hostile.harness import hapi, hostile_server  # noqa: E402, F401
 from pg_cluster import pg_url, postgres  # noqa: E402, F401

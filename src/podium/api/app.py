@@ -28,7 +28,7 @@ def settings_from_environment() -> Settings:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the server. ``services`` may be injected (tests); otherwise built from ``settings.db``."""
     settings = settings or settings_from_environment()
-    svc = services or build_services(open_store(settings.db))
+    svc = services or build_services(open_store(settings.db), limits=settings.limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import TaskDef
 
 
@@ -26,3 +27,4 @@ class DeciderEnv:
     random: Callable[[], float] = lambda: 0.0
     env_vars: Mapping[str, str] = field(default_factory=dict)
     decider_check_ms: int = 30_000
+    limits: Limits = DEFAULT_LIMITS

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from podium.domain.limits import Limits
+
 
 @dataclass(slots=True)
 class Settings:
@@ -20,6 +22,7 @@ class Settings:
     server_id: str = "podium"
     http_allow: list[str] = field(default_factory=list)
     run_background: bool = True
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
@@ -40,4 +43,5 @@ class Settings:
             poll_data_flush_ms=num("PODIUM_POLL_DATA_FLUSH_MS", d.poll_data_flush_ms),
             server_id=env.get("PODIUM_SERVER_ID", node_name),
             http_allow=[p.strip() for p in env.get("PODIUM_HTTP_ALLOW", "").split(",") if p.strip()],
+            limits=Limits.from_env(env),
         )

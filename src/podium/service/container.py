@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium.domain.clock import Clock, SystemClock
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.service.admin import AdminService
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
@@ -43,12 +44,12 @@ class Services:
     search: SearchService
 
 
-def build_services(store: Store, clock: Clock | None = None) -> Services:
-    """Wire the services over a store."""
+def build_services(store: Store, clock: Clock | None = None, limits: Limits = DEFAULT_LIMITS) -> Services:
+    """Wire the services over a store, under the server's hard limits."""
     from podium.expr import javascript, jq
 
     clock = clock or SystemClock()
-    metadata = MetadataService(store, clock, js_syntax_check=javascript.check_syntax)
+    metadata = MetadataService(store, clock, js_syntax_check=javascript.check_syntax, limits=limits)
     notifier = QueueNotifier()
     poll_data = PollDataTracker(store)
     engine = Engine(
@@ -59,6 +60,7 @@ def build_services(store: Store, clock: Clock | None = None) -> Services:
         poll_data,
         js=javascript.evaluate,
         jq=jq.transform,
+        limits=limits,
     )
     if isinstance(store, PeerNotification):
         # A database shared by nodes: wake on their pushes, see their definitions.

@@ -15,6 +15,7 @@ from typing import Any
 from podium.decider import DeciderEnv, WorkflowState
 from podium.decider.outcome import Effect
 from podium.domain.clock import Clock, new_id
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
@@ -41,7 +42,9 @@ class Engine:
         jq: Callable[[str, Any], list[Any]] | None = None,
         id_factory: Callable[[], str] = new_id,
         env_vars: dict[str, str] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
+        self.limits = limits
         self.store = store
         self.clock = clock
         self.metadata = metadata
@@ -57,6 +60,7 @@ class Engine:
             jq=jq,
             random=random.random,
             env_vars=env_vars or {},
+            limits=limits,
         )
         # One process owns the store (SQLite): nothing changes it between this process's own steps.
         self.single_writer = isinstance(store, SingleWriter)

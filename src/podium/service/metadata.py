@@ -8,6 +8,7 @@ from typing import Any, cast
 from podium.domain.clock import Clock
 from podium.domain.defaults import with_task_def_defaults, with_workflow_def_defaults
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import TaskDef, WorkflowDef
 from podium.store.protocols import Store
 
@@ -15,8 +16,15 @@ from podium.store.protocols import Store
 class MetadataService:
     """Definitions behind one cache; writes go through here so the cache stays true."""
 
-    def __init__(self, store: Store, clock: Clock, js_syntax_check: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        js_syntax_check: Callable[[str], str | None] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.store = store
+        self.limits = limits
         self.clock = clock
         self._js_check = js_syntax_check
         self._task_defs: dict[str, TaskDef | None] = {}

@@ -1,0 +1,163 @@
+"""The hostile-workflow harness: a health probe that must stay fast while an attack runs, and a
+normal workflow that must still finish on time beside it (issue #12's verification)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import ServerProcess
+
+PROBE_EVERY_S = 0.05
+PROBE_LIMIT_S = 0.25
+
+
+class HealthProbe:
+    """GETs ``/health`` every 50 ms on its own connection, from a thread, and records each wait.
+
+    Use as a context manager around the attack; on leaving, ``assert_responsive()`` is checked
+    unless the block raised. ``waits`` holds every probe's duration (a probe that failed counts as
+    the time it took to fail, plus a note in ``failures``).
+    """
+
+    def __init__(self, base_url: str, limit_s: float = PROBE_LIMIT_S) -> None:
+        self.base_url = base_url
+        self.limit_s = limit_s
+        self.waits: list[float] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="health-probe", daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    r = client.get("/health")
+                    if r.status_code != 200:
+                        self.failures.append(f"/health answered {r.status_code}")
+                except httpx.HTTPError as exc:
+                    self.failures.append(f"/health failed: {exc!r}")
+                took = time.monotonic() - started
+                self.waits.append(took)
+                self._stop.wait(max(PROBE_EVERY_S - took, 0.0))
+
+    @property
+    def max_wait(self) -> float:
+        return max(self.waits, default=0.0)
+
+    def __enter__(self) -> HealthProbe:
+        self._thread.start()
+        # The first probe proves the server answers before the attack starts.
+        deadline = time.monotonic() + 10
+        while not self.waits and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+        if exc_type is None:
+            self.assert_responsive()
+
+    def assert_responsive(self) -> None:
+        assert len(self.waits) >= 2, "the health probe ran fewer than twice"
+        assert not self.failures, self.failures[:5]
+        assert self.max_wait <= self.limit_s, (
+            f"/health waited {self.max_wait * 1000:.0f} ms (limit {self.limit_s * 1000:.0f} ms) "
+            f"over {len(self.waits)} probes"
+        )
+
+
+def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy; return that, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+NORMAL_WORKFLOW = "hostile_suite_normal_neighbour"
+
+
+def register_normal(api: httpx.Client) -> None:
+    """A small everyday workflow that uses the evaluators too (INLINE JavaScript, jq)."""
+    body = {
+        "name": NORMAL_WORKFLOW,
+        "version": 1,
+        "schemaVersion": 2,
+        "ownerEmail": "suite@example.com",
+        "tasks": [
+            {
+                "name": "add",
+                "taskReferenceName": "add",
+                "type": "INLINE",
+                "inputParameters": {
+                    "evaluatorType": "graaljs",
+                    "expression": "$.x + 1",
+                    "x": "${workflow.input.x}",
+                },
+            },
+            {
+                "name": "shape",
+                "taskReferenceName": "shape",
+                "type": "JSON_JQ_TRANSFORM",
+                "inputParameters": {"queryExpression": "{y: .v}", "v": "${add.output.result}"},
+            },
+        ],
+        "outputParameters": {"y": "${shape.output.result.y}"},
+    }
+    r = api.put("/metadata/workflow", json=[body])
+    assert r.status_code in (200, 204), r.text
+
+
+def start_normal(api: httpx.Client, x: int = 41) -> str:
+    r = api.post(f"/workflow/{NORMAL_WORKFLOW}", json={"x": x})
+    assert r.status_code == 200, r.text
+    return r.text.strip('"')
+
+
+def assert_normal_on_time(api: httpx.Client, within_s: float = 3.0) -> None:
+    """Start the normal workflow and require it COMPLETED with the right output within ``within_s``."""
+    register_normal(api)
+    wid = start_normal(api)
+
+    def done() -> dict[str, Any] | None:
+        wf = api.get(f"/workflow/{wid}", params={"includeTasks": "false"}).json()
+        return wf if wf["status"] not in ("RUNNING", "PAUSED") else None
+
+    wf = wait_for(done, within_s, "the normal workflow beside the attack")
+    assert wf["status"] == "COMPLETED", wf
+    assert wf["output"] == {"y": 42}, wf["output"]
+
+
+# Low limits keep each attack short; the defaults are documented in podium.domain.limits.
+HOSTILE_ENV = {
+    "PODIUM_LIMIT_SCRIPT_TIMEOUT_MS": "1000",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server per module, with limits low enough that attacks end quickly (import the fixture)."""
+    srv = ServerProcess(tmp_path_factory.mktemp("hostile") / "podium.db", env=HOSTILE_ENV).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def hapi(hostile_server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=hostile_server.url + "/api", timeout=60) as c:
+        yield c
