@@ -28,16 +28,20 @@ def settings_from_environment() -> Settings:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the server. ``services`` may be injected (tests); otherwise built from ``settings.db``."""
     settings = settings or settings_from_environment()
-    svc = services or build_services(open_store(settings.db), limits=settings.limits)
+    svc = services or build_services(open_store(settings.db), limits=settings.limits, sandbox=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from podium.runtime import systask_runner
+        from podium.runtime import evaluations, systask_runner
         from podium.runtime.sweeper import poll_data_loop, sweeper_loop
 
         loop = asyncio.get_running_loop()
         svc.notifier.bind(loop)
         barrier.bind(loop)
+        evaluator = svc.engine.evaluator
+        if evaluator is not None:
+            evaluator.bind(loop, evaluations.waker(svc, loop))
+            await evaluator.start()
         loops: list[asyncio.Task[None]] = systask_runner.start(svc, settings, barrier)
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
@@ -52,6 +56,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     await t
             svc.poll_data.flush()
             barrier.flush_now()
+            if evaluator is not None:
+                evaluator.close()
             if services is None:
                 svc.store.close()
 

@@ -22,6 +22,8 @@ from podium.domain import tasktypes as tt
 from podium.domain.model import Task
 
 _MAX_ROUNDS = 10_000
+# A pass that left an evaluation running comes back this soon at the latest (its answer wakes it sooner).
+PENDING_RECHECK_MS = 1_000
 
 
 def decide(
@@ -83,6 +85,9 @@ def decide(
             p.out.next_check = max(now, min(prior_check, changed_deadline(p)))
         else:
             p.out.next_check = next_deadline(p, deadlines)
+        if p.out.evaluations_pending:
+            soon = now + PENDING_RECHECK_MS
+            p.out.next_check = soon if p.out.next_check is None else min(p.out.next_check, soon)
     return p.out
 
 

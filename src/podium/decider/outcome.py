@@ -44,6 +44,8 @@ class Outcome:
     deleted_task_ids: list[str] = field(default_factory=list)
     next_check: int | None = None
     workflow_changed: bool = False
+    # An evaluation of user code asked for by this pass goes on in the background.
+    evaluations_pending: bool = False
     # Tasks changed during the current round of a pass (the decider's work list for the next round).
     dirty_since_round: dict[str, Task] = field(default_factory=dict)
     # Counts every change made during the pass (lets the decider skip re-evaluating unchanged state).

@@ -27,7 +27,7 @@ import quickjs
 
 from podium.expr._js_sandbox import BOOTSTRAP
 
-__all__ = ["ScriptError", "check_syntax", "evaluate", "evaluate_function_body"]
+__all__ = ["ScriptError", "check_syntax", "evaluate", "evaluate_function_body", "evaluate_json"]
 
 DEFAULT_TIMEOUT_S = 4.0
 DEFAULT_MAX_MEMORY = 64 * 2**20
@@ -159,12 +159,18 @@ def _out_of_memory(max_memory: int) -> ScriptError:
 
 
 def _run(kind: int, source: str, bindings: Any, timeout_s: float, max_memory: int, console: list[str] | None) -> Any:
+    return _run_text(kind, source, _json(bindings), timeout_s, max_memory, console)
+
+
+def _run_text(
+    kind: int, source: str, bindings_json: str, timeout_s: float, max_memory: int, console: list[str] | None
+) -> Any:
     eng = _engine()
     eng.limit(timeout_s, max_memory)
     if "\0" in source or not _utf8_safe(source):  # the binding passes UTF-8 C strings
         source, kind = json.dumps(source), kind | _JSON_SOURCE
     try:
-        raw = eng.run(kind, source, _json(bindings))
+        raw = eng.run(kind, source, bindings_json)
     except quickjs.JSException as exc:  # uncatchable (interrupt) or a failure of the sandbox itself
         _drop(eng)
         text = str(exc).strip().split("\n", 1)[0]
@@ -230,6 +236,18 @@ def evaluate_function_body(
 ) -> Any:
     """Like :func:`evaluate`, but ``body`` is a function body (LAMBDA): its ``return`` value."""
     return _run(_BODY, body, bindings, timeout_s, max_memory_bytes, console)
+
+
+def evaluate_json(
+    script: str,
+    bindings_json: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_memory_bytes: int = DEFAULT_MAX_MEMORY,
+    console: list[str] | None = None,
+) -> Any:
+    """Like :func:`evaluate`, with ``$`` given as JSON text (the evaluator process's form)."""
+    return _run_text(_PROGRAM, script, bindings_json, timeout_s, max_memory_bytes, console)
 
 
 def check_syntax(script: str, *, function_body: bool = False) -> str | None:

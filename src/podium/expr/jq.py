@@ -9,7 +9,7 @@ from typing import Any
 import jq as _jq
 import orjson
 
-__all__ = ["JqError", "transform"]
+__all__ = ["JqError", "transform", "transform_text"]
 
 
 class JqError(Exception):
@@ -40,8 +40,13 @@ def transform(query: str, data: Any) -> list[Any]:
 
     Raises :class:`JqError` with jq's message on a compile or runtime error.
     """
+    return transform_text(query, _text(data))
+
+
+def transform_text(query: str, data_json: str) -> list[Any]:
+    """Like :func:`transform`, with the input given as JSON text (the evaluator process's form)."""
     program = _compile(query)  # a failed compile raises and is not cached
     try:
-        return list(program.input_text(_text(data)).all())
+        return list(program.input_text(data_json).all())
     except ValueError as exc:
         raise JqError(str(exc)) from None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from podium.domain.clock import Clock, SystemClock
 from podium.domain.limits import DEFAULT_LIMITS, Limits
+from podium.sandbox import Evaluator
 from podium.service.admin import AdminService
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
@@ -44,9 +45,17 @@ class Services:
     search: SearchService
 
 
-def build_services(store: Store, clock: Clock | None = None, limits: Limits = DEFAULT_LIMITS) -> Services:
-    """Wire the services over a store, under the server's hard limits."""
+def build_services(
+    store: Store, clock: Clock | None = None, limits: Limits = DEFAULT_LIMITS, *, sandbox: bool = False
+) -> Services:
+    """Wire the services over a store, under the server's hard limits.
+
+    With ``sandbox`` (the server), scripts and jq run in evaluator processes, off the event loop;
+    without it (in-process use and tests), they run in this process.
+    """
     from podium.expr import javascript, jq
+
+    evaluator = Evaluator(limits) if sandbox else None
 
     clock = clock or SystemClock()
     metadata = MetadataService(store, clock, js_syntax_check=javascript.check_syntax, limits=limits)
@@ -58,9 +67,10 @@ def build_services(store: Store, clock: Clock | None = None, limits: Limits = DE
         metadata,
         notifier,
         poll_data,
-        js=javascript.evaluate,
-        jq=jq.transform,
+        js=evaluator.js if evaluator else javascript.evaluate,
+        jq=evaluator.jq if evaluator else jq.transform,
         limits=limits,
+        evaluator=evaluator,
     )
     if isinstance(store, PeerNotification):
         # A database shared by nodes: wake on their pushes, see their definitions.

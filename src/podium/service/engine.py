@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium.decider import DeciderEnv, WorkflowState
 from podium.decider.outcome import Effect
@@ -21,6 +21,9 @@ from podium.service.notifier import QueueNotifier
 from podium.service.polldata import PollDataTracker
 from podium.service.unit import Unit
 from podium.store.protocols import SingleWriter, Store
+
+if TYPE_CHECKING:
+    from podium.sandbox import Evaluator
 
 log = logging.getLogger("podium.engine")
 
@@ -43,8 +46,11 @@ class Engine:
         id_factory: Callable[[], str] = new_id,
         env_vars: dict[str, str] | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        evaluator: Evaluator | None = None,
     ) -> None:
         self.limits = limits
+        # The evaluator processes behind ``js``/``jq``, when user code runs in them (the server).
+        self.evaluator = evaluator
         self.store = store
         self.clock = clock
         self.metadata = metadata

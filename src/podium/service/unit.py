@@ -128,11 +128,17 @@ class Unit:
         self._deciding[wid] = state
         self._depth += 1
         started = time.perf_counter()
+        evaluator = self.engine.evaluator
+        asking = None
+        if evaluator is not None:  # a script's answer that comes late wakes this workflow
+            asking, evaluator.workflow_id = evaluator.workflow_id, wid
         try:
             prior = None if new else self.store.known_next_check(wid)
             out = decide(state, self.engine.env, self.clock.now(), prior, touched)
             self.persist(state, out, new=new)
         finally:
+            if evaluator is not None:
+                evaluator.workflow_id = asking
             metrics.DECIDE_SECONDS.observe(time.perf_counter() - started)
             self._depth -= 1
             if self._deciding.get(wid) is state:

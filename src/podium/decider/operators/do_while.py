@@ -16,6 +16,7 @@ from podium.decider.operators.switch import EvaluationError, run_js
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import JSON, Task
+from podium.expr.pending import EvaluationPending
 
 if TYPE_CHECKING:
     from podium.decider.passes import Pass
@@ -168,6 +169,9 @@ class DoWhileOperator(Operator):
                     bindings[b] = t.get("outputData") or {}
             try:
                 again = truthy(run_js(p, condition, bindings))
+            except EvaluationPending:
+                p.out.evaluations_pending = True  # decided again once the condition's answer is in
+                return False
             except EvaluationError as exc:
                 p.finish(
                     loop,

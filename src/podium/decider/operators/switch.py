@@ -9,6 +9,7 @@ from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import JSON, Task, WorkflowTask
 from podium.expr import java_str
+from podium.expr.pending import EvaluationPending
 
 if TYPE_CHECKING:
     from podium.decider.passes import Pass
@@ -74,26 +75,40 @@ class SwitchOperator(Operator):
             end_workflow(p, st.FAILED, f"No evaluator registered for type: {evaluator}")
             return
         t = p.new_record(wt, task_type=ttype, status=st.IN_PROGRESS, iteration=iteration, task_def_name=ttype)
+        self._choose(p, t, wt)
+
+    def _choose(self, p: Pass, t: Task, wt: WorkflowTask) -> bool:
+        """Evaluate the case and schedule its branch; False while a script's answer is still to come."""
+        ttype = wt.get("type", tt.SWITCH)
         input_data = t["inputData"]
         try:
             if ttype == tt.DECISION:
                 case = _decision_case(p, wt, input_data)
             else:
-                case = _switch_case(p, wt, evaluator, input_data)
+                case = _switch_case(p, wt, wt.get("evaluatorType") or VALUE_PARAM, input_data)
         except EvaluationError as exc:
             p.finish(t, st.FAILED, reason=str(exc))
-            return
+            return True
+        except EvaluationPending:
+            p.out.evaluations_pending = True  # the record stays IN_PROGRESS with no case yet
+            return False
         input_data["case"] = case
         if ttype == tt.DECISION:
             t["outputData"] = {"caseOutput": [case]}
         else:
             t["outputData"] = {"evaluationResult": [case], "selectedCase": case}
+        p.touch(t)
         p.invalidate()
         branch = selected_branch(wt, case)
         if branch:
-            p.schedule(branch[0], iteration)
+            p.schedule(branch[0], t.get("iteration", 0))
+        return True
 
     def step(self, p: Pass, task: Task) -> bool:
+        if _record_case(task) is None:
+            wt = task.get("workflowTask")
+            if wt is None or not self._choose(p, task, wt) or st.task_terminal(task["status"]):
+                return wt is not None and st.task_terminal(task["status"])
         p.finish(task, st.COMPLETED)
         return True
 

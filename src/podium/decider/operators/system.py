@@ -14,6 +14,7 @@ from podium.decider.operators.base import Operator, register
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task, WorkflowTask
+from podium.expr.pending import EvaluationPending
 
 if TYPE_CHECKING:
     from podium.decider.passes import Pass
@@ -37,7 +38,11 @@ class SyncOperator(Operator):
     def step(self, p: Pass, task: Task) -> bool:
         if not start_when_due(p, task):
             return False
-        self.execute(p, task)
+        try:
+            self.execute(p, task)
+        except EvaluationPending:
+            p.out.evaluations_pending = True  # the record stays IN_PROGRESS; the answer wakes the workflow
+            return False
         return True
 
     def execute(self, p: Pass, task: Task) -> None:
