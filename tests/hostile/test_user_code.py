@@ -178,3 +178,55 @@ def test_a_script_that_eats_memory_fails_cleanly(hostile_server: ServerProcess, 
     assert wf["status"] == "FAILED"
     reason = _task(wf, "eat")["reasonForIncompletion"]
     assert "memory" in reason or "timed out" in reason, reason
+
+
+def test_catastrophic_regex_in_a_jsonpath_filter_is_cut_short(
+    hostile_server: ServerProcess, hapi: httpx.Client
+) -> None:
+    pick = {
+        "name": "pick",
+        "taskReferenceName": "pick",
+        "type": "SET_VARIABLE",
+        "inputParameters": {
+            "hits": '${workflow.input.items[?(@.name =~ "(a|aa)+$")]}',
+            "fine": '${workflow.input.items[?(@.name =~ "^ok")]}',
+        },
+    }
+    items = [{"name": "a" * 60 + "!"}] * 200 + [{"name": "ok"}]
+    with HealthProbe(hostile_server.url):
+        wid = _run(hapi, "hostile_jsonpath_regex", [pick], {"items": items})
+        assert_normal_on_time(hapi)
+        wf = _ended(hapi, wid)
+    assert wf["status"] == "COMPLETED"
+    got = _task(wf, "pick")["inputData"]
+    assert got["hits"] is None  # past its budget the filter is a missing value, as any failed path
+    assert got["fine"] == [{"name": "ok"}]
+
+
+def test_an_endless_event_condition_holds_nothing_up(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
+    target = {"name": "hostile_event_target", "version": 1, "schemaVersion": 2, "ownerEmail": "a@b.c"}
+    target["tasks"] = [_inline("one", "1")]
+    assert hapi.put("/metadata/workflow", json=[target]).status_code in (200, 204)
+    event = "conductor:hostile_event_emit:ev"
+
+    def handler(name: str, condition: str) -> dict[str, Any]:
+        start = {"name": "hostile_event_target", "input": {"from": name}}
+        action = {"action": "start_workflow", "start_workflow": start}
+        return {"name": name, "event": event, "condition": condition, "actions": [action], "active": True}
+
+    for h in (handler("hostile_spin_condition", "while (true) {}"), handler("hostile_true_condition", "true")):
+        assert hapi.post("/event", json=h).status_code == 200, h
+    emit = {"name": "ev", "taskReferenceName": "ev", "type": "EVENT", "sink": "conductor"}
+
+    def started() -> list[dict[str, Any]]:
+        query = {"query": "workflowType IN (hostile_event_target)", "size": 10}
+        hits: list[dict[str, Any]] = hapi.get("/workflow/search", params=query).json()["results"]
+        return hits
+
+    with HealthProbe(hostile_server.url):
+        _run(hapi, "hostile_event_emit", [emit])
+        assert_normal_on_time(hapi)
+        # Handlers of one message run in turn: the second starts its workflow once the first's
+        # condition has been cut off at the script limit.
+        hits = wait_for(started, 15, "the second handler's workflow")
+    assert len(hits) == 1 and '"from":"hostile_true_condition"' in hits[0]["input"], hits  # summaries hold text

@@ -1,5 +1,6 @@
 """Expression evaluation: ``${...}`` parameter resolution, JavaScript and jq evaluators."""
 
+from podium.expr._regex import configure as configure_regex_budget
 from podium.expr.javascript import ScriptError, check_syntax, evaluate, evaluate_function_body
 from podium.expr.jq import JqError, transform
 from podium.expr.resolve import (
@@ -16,6 +17,7 @@ __all__ = [
     "ResolutionContext",
     "ScriptError",
     "check_syntax",
+    "configure_regex_budget",
     "evaluate",
     "evaluate_function_body",
     "has_expression",

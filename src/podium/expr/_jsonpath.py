@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from jsonpath_ng.ext.parser import parse as _jp_parse
 
+from podium.expr import _regex
+
 
 class _Missing:
     __slots__ = ()
@@ -185,7 +187,7 @@ def _is_indefinite(path: str) -> bool:
 class CompiledPath:
     """A path ready to evaluate; compile with :func:`compile_path`."""
 
-    __slots__ = ("_engine", "_function", "_indefinite", "_tokens", "env_tokens", "root")
+    __slots__ = ("_engine", "_function", "_indefinite", "_regex", "_tokens", "env_tokens", "root")
 
     def __init__(self, path: str) -> None:
         self._function: Callable[[Any], Any] | None = None
@@ -196,6 +198,7 @@ class CompiledPath:
         self._tokens = _tokenize(path) if path else ()
         self._engine: Any = None
         self._indefinite = False
+        self._regex = "=~" in path
         self.root: str | None = None
         self.env_tokens: tuple[Token, ...] | None = None
         if self._tokens is not None:
@@ -253,9 +256,11 @@ class CompiledPath:
             base = root.lookup(self.root)
             if base is MISSING:
                 return [] if self._indefinite else MISSING
+        if self._regex:
+            _regex.start_budget()
         try:
             found = [m.value for m in self._engine.find(base)]
-        except Exception:
+        except Exception:  # an evaluation error, or regular expressions past their budget
             return MISSING
         if self._indefinite:
             return found

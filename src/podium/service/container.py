@@ -53,8 +53,9 @@ def build_services(
     With ``sandbox`` (the server), scripts and jq run in evaluator processes, off the event loop;
     without it (in-process use and tests), they run in this process.
     """
-    from podium.expr import javascript, jq
+    from podium.expr import configure_regex_budget, javascript, jq
 
+    configure_regex_budget(limits.regex_timeout_ms)
     evaluator = Evaluator(limits) if sandbox else None
 
     clock = clock or SystemClock()

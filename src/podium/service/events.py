@@ -24,6 +24,7 @@ from podium.domain.errors import BackendUnavailable, Conflict, InvalidArgument, 
 from podium.domain.model import JSON, EventHandler, StartWorkflowRequest, Task
 from podium.domain.validation import validate_event_handler
 from podium.expr import ResolutionContext, resolve
+from podium.expr.pending import EvaluationPending
 from podium.service.engine import Engine
 from podium.service.tasks import TaskService, check_task_result
 from podium.service.unit import Unit
@@ -81,7 +82,8 @@ class EventService:
         self.engine = engine
         self.tasks = tasks
         self.store = engine.store
-        self._js: JsEvaluator = js or javascript.evaluate
+        # The engine's evaluator (processes, on a server) unless one is given.
+        self._js: JsEvaluator = js or engine.env.js or javascript.evaluate
         self._js_check = js_syntax_check or javascript.check_syntax
 
     # -- handler definitions --------------------------------------------------------------
@@ -132,6 +134,8 @@ class EventService:
                 self._deliver(queue, message_id, text)
             except BackendUnavailable as e:  # transient: leave the message for the next round
                 log.warning("event %s on %s will be retried: %s", message_id, queue, e.message)
+                break
+            except EvaluationPending:  # a condition still runs in an evaluator: deliver it next round
                 break
             with self.store.transaction():
                 self.store.event_ack(seq)
