@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import pg
-from bench.server import Server, proc_cpu_seconds
+from bench.server import Server, proc_cpu_seconds, proc_tree_cpu_seconds
 from bench.stats import Result
 
 
@@ -162,7 +162,7 @@ class CpuMeter:
 
     def _read(self) -> tuple[float, float, float, float, float, tuple[float, ...]]:
         servers, helpers, db = self._pids
-        per_node = tuple(proc_cpu_seconds(pid) for pid in servers)
+        per_node = tuple(proc_tree_cpu_seconds(pid) for pid in servers)
         return (time.monotonic(), cpu_of(helpers), cpu_of(db), self_cpu(), system_busy_cpu(), per_node)
 
     def stop(self, units: int, unit: str = "task") -> dict[str, float | None]:

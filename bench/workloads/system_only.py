@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from bench.api import ApiError, Setup, system_def, system_input
 from bench.context import Context, CpuMeter
 from bench.httpc import run
@@ -42,6 +44,7 @@ def workload(ctx: Context) -> Result:
         starts = run(start_workflows(srv.host, srv.port, wf_name, system_input, count, concurrency=CONCURRENCY))
         cpu = meter.stop(len(starts.ids), "workflow")
         final = run(await_terminal(srv.host, srv.port, starts.ids, ctx.opts.wait_s))
+        evaluations = script_evaluations(srv.url)
     done = [w for w in final.values() if isinstance(w, dict) and w.get("status") == "COMPLETED"]
     wall_ms = max((w.get("endTime") or 0 for w in done), default=0) - min((w["startTime"] for w in done), default=0)
     wall = max(wall_ms, 1) / 1000.0
@@ -55,6 +58,7 @@ def workload(ctx: Context) -> Result:
         **latency_stats(starts.latency_s, "start"),
         **cpu,
         "start_errors": starts.errors,
+        **evaluations,
     }
     res.metrics.update(m)
     not_done = [w for w in final.values() if not (isinstance(w, dict) and w.get("status") == "COMPLETED")]
@@ -64,3 +68,14 @@ def workload(ctx: Context) -> Result:
     res.notes.append("wall = first startTime to last endTime as recorded by the server")
     res.target("workflows_per_s", ">=", 500)
     return res
+
+
+def script_evaluations(url: str) -> dict[str, float]:
+    """The server's script evaluations by outcome (answered at once / in the background / killed)."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("script_evaluations_total{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            out[f"evaluations_{outcome}"] = float(line.rsplit(" ", 1)[1])
+    return out

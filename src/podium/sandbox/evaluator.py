@@ -75,8 +75,9 @@ def _encode(value: Any) -> bytes:
 class Evaluator:
     """The pool of evaluator processes and the answers of evaluations that went on in the background."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, on_count: Callable[[str], None] | None = None) -> None:
         self.limits = limits
+        self._on_count = on_count or (lambda _outcome: None)
         self.timeout_s = limits.script_timeout_ms / 1000
         self.budget_s = limits.inline_eval_budget_ms / 1000
         self.warm = max(limits.evaluator_processes, 1)
@@ -95,7 +96,11 @@ class Evaluator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._on_ready: Callable[[str], None] = lambda _wid: None
-        self.stats = {"evaluations": 0, "background": 0, "killed": 0}
+        self.stats = {"evaluations": 0, "answered": 0, "background": 0, "killed": 0}
+
+    def _tally(self, outcome: str) -> None:
+        self.stats[outcome] += 1
+        self._on_count(outcome)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def bind(self, loop: asyncio.AbstractEventLoop, on_ready: Callable[[str], None]) -> None:
@@ -191,6 +196,7 @@ class Evaluator:
         wait = min(self._budget_end, job.deadline) - now
         if proc is not None and job.timer is None and wait > 0 and proc.wait(wait):
             answer = self._complete(job, proc.read())
+            self._tally("answered")
             job.waiters.discard(wid)
             if job.waiters:  # earlier decides asked too: keep it for them
                 self._settle_answer(job, answer)
@@ -209,13 +215,14 @@ class Evaluator:
             return self._ended(job)
         if not proc.wait(self.timeout_s + KILL_GRACE_S):
             self._retire(proc)
-            self.stats["killed"] += 1
+            self._tally("killed")
             return self._timed_out(job)
         raw = proc.read()
         if raw is None:
             self._retire(proc)
             return self._ended(job)
         self._idle.append(proc)
+        self._tally("answered")
         return self._decode(raw)
 
     # -- processes ---------------------------------------------------------------------------
@@ -258,7 +265,7 @@ class Evaluator:
         proc = job.proc
         if proc is None or job.timer is not None or self._loop is None:
             return
-        self.stats["background"] += 1
+        self._tally("background")
         loop = self._loop
         loop.add_reader(proc.rfd, self._readable, job)
         job.timer = loop.call_at(loop.time() + max(job.deadline - time.monotonic(), 0.0), self._expire, job)
@@ -317,7 +324,7 @@ class Evaluator:
         self._detach(job)
         job.proc = None
         self._retire(proc)
-        self.stats["killed"] += 1
+        self._tally("killed")
         log.info("evaluator process killed: a %s program ran past its %g s limit", job.kind, self.timeout_s)
         answer = self._timed_out(job)
         self._finish(job, answer)

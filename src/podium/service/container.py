@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from podium.domain.clock import Clock, SystemClock
 from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.sandbox import Evaluator
+from podium.service import metrics
 from podium.service.admin import AdminService
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
@@ -56,7 +57,9 @@ def build_services(
     from podium.expr import configure_regex_budget, javascript, jq
 
     configure_regex_budget(limits.regex_timeout_ms)
-    evaluator = Evaluator(limits) if sandbox else None
+    evaluator = (
+        Evaluator(limits, lambda outcome: metrics.count(metrics.SCRIPT_EVALUATIONS, outcome)) if sandbox else None
+    )
 
     clock = clock or SystemClock()
     metadata = MetadataService(store, clock, js_syntax_check=javascript.check_syntax, limits=limits)

@@ -22,6 +22,12 @@ DECIDE_SECONDS = Histogram(
     registry=REGISTRY,
     buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1.0),
 )
+SCRIPT_EVALUATIONS = Counter(
+    "script_evaluations",
+    "Script and jq evaluations in evaluator processes: answered at once, finished in the background, or killed",
+    ["outcome"],
+    registry=REGISTRY,
+)
 
 _children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
 
