@@ -141,3 +141,40 @@ def test_jsonpath_regex_filters_share_one_budget() -> None:
     assert compile_path('items[?(@.n =~ "(a|aa)+$")]').evaluate(doc) is MISSING
     _regex.start_budget()
     assert _regex.search("abc", "[") is False  # a bad pattern matches nothing
+
+
+def test_a_busy_evaluator_dies_with_the_server() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # A "server" that starts an evaluator on an endless jq program, prints the child's pid, then is killed.
+    code = (
+        "from podium.domain.limits import Limits\n"
+        "from podium.sandbox.process import EvaluatorProcess\n"
+        "from podium.sandbox import frames\n"
+        "import sys, tempfile\n"
+        "p = EvaluatorProcess(64 * 2**20, tempfile.mkdtemp())\n"
+        "p.wait(20)\n"
+        "p.send(frames.request('jq', 'def f: f; f', b'0', 60, 64 * 2**20, 1000))\n"
+        "print(p.popen.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdout is not None
+    child = int(server.stdout.readline())
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                gone = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            gone = True
+        if gone:
+            break
+        assert time.monotonic() < deadline, "the evaluator outlived its server"
+        time.sleep(0.02)

@@ -10,9 +10,12 @@ backtracking regular expression, any jq program) is ended by the server killing 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import resource
+import signal
 import sys
 from typing import Any
 
@@ -22,6 +25,7 @@ from podium.expr import javascript, jq
 from podium.sandbox import frames
 
 ADDRESS_SPACE_SLACK = 96 * 2**20
+_PR_SET_PDEATHSIG = 1
 
 
 def _encode(value: Any) -> bytes:
@@ -64,6 +68,14 @@ def answer(request: bytes) -> bytes:
     return encoded
 
 
+def _die_with_the_server() -> None:
+    """Be killed when the server dies, even in the middle of a program that never reads its input."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the server died before that took hold
+        sys.exit(0)
+
+
 def _confine(memory: int) -> int:
     """Lower the priority, cap the address space, and move the wire off fds 1 and 2."""
     os.nice(5)
@@ -81,6 +93,7 @@ def _confine(memory: int) -> int:
 
 
 def main() -> None:
+    _die_with_the_server()
     os.environ.clear()  # unsets what Python itself added (LC_CTYPE by locale coercion): jq's $ENV is {}
     memory = int(sys.argv[1]) if len(sys.argv) > 1 else javascript.DEFAULT_MAX_MEMORY
     javascript.evaluate("0", {})  # build the QuickJS context before the cap
