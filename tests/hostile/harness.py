@@ -55,14 +55,19 @@ class HealthProbe:
     def __enter__(self) -> HealthProbe:
         self._thread.start()
         # The first probe proves the server answers before the attack starts.
-        deadline = time.monotonic() + 10
-        while not self.waits and time.monotonic() < deadline:
-            time.sleep(0.005)
+        self._wait_for_probes(1)
         return self
+
+    def _wait_for_probes(self, count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(self.waits) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        # At least one probe is made after the block: an attack still under way shows in it.
+        self._wait_for_probes(len(self.waits) + 1)
         self._stop.set()
         self._thread.join(timeout=60)
         if exc_type is None:

@@ -42,6 +42,7 @@ from podium.sandbox.process import EvaluatorProcess
 log = logging.getLogger("podium.sandbox")
 
 KILL_GRACE_S = 0.25  # past the time limit, for QuickJS's own interrupt to answer first
+STARTUP_S = 30.0  # a new process's imports do not count against a program's time limit
 KEEP_ANSWERS = 256  # answers of background evaluations kept for the decide that asks again
 
 
@@ -210,6 +211,9 @@ class Evaluator:
         """Evaluate and wait for the answer (no event loop to finish it in the background)."""
         proc = self._take() or self._spawn()
         job = _Job(0, kind, frame, None)
+        if not proc.ready and not (proc.wait(STARTUP_S) and proc.ready):
+            self._retire(proc)
+            return self._ended(job)
         if not proc.send(frame):
             self._retire(proc)
             return self._ended(job)
@@ -253,7 +257,7 @@ class Evaluator:
 
     def _send(self, job: _Job, proc: EvaluatorProcess) -> None:
         job.proc = proc
-        job.deadline = time.monotonic() + self.timeout_s + KILL_GRACE_S + (0 if proc.ready else 5.0)
+        job.deadline = time.monotonic() + self.timeout_s + KILL_GRACE_S + (0 if proc.ready else STARTUP_S)
         if not proc.send(job.frame):
             job.proc = None
             self._retire(proc)

@@ -57,9 +57,22 @@ def read_exactly(fd: int, n: int) -> bytes | None:
 
 
 def read_frame(fd: int) -> bytes | None:
-    """The next frame's body, or None at end of file."""
-    head = read_exactly(fd, _HEADER.size)
-    if head is None:
+    """The next frame's body, or None at end of file.
+
+    Each side has at most one frame in flight, so a first large read takes a small frame whole
+    (one system call) without taking anything of the next.
+    """
+    first = os.read(fd, 65536)
+    if not first:
         return None
-    (size,) = _HEADER.unpack(head)
-    return read_exactly(fd, size) if size else b""
+    if len(first) < _HEADER.size:
+        rest = read_exactly(fd, _HEADER.size - len(first))
+        if rest is None:
+            return None
+        first += rest
+    (size,) = _HEADER.unpack_from(first)
+    body = first[_HEADER.size :]
+    if len(body) >= size:
+        return body
+    more = read_exactly(fd, size - len(body))
+    return None if more is None else body + more
