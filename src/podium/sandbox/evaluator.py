@@ -211,7 +211,7 @@ class Evaluator:
         """Evaluate and wait for the answer (no event loop to finish it in the background)."""
         proc = self._take() or self._spawn()
         job = _Job(0, kind, frame, None)
-        if not proc.ready and not (proc.wait(STARTUP_S) and proc.ready):
+        if not proc.wait_ready(STARTUP_S):
             self._retire(proc)
             return self._ended(job)
         if not proc.send(frame):

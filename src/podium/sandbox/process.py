@@ -63,6 +63,12 @@ class EvaluatorProcess:
             if left <= 0:
                 return False
 
+    def wait_ready(self, timeout_s: float) -> bool:
+        """True once the process takes requests; False if it ended or did not start in time."""
+        if not self.ready and self._poller.poll(max(int(timeout_s * 1000), 0)):
+            self.take_ready()
+        return self.ready
+
     def take_ready(self) -> bool:
         """Consume the READY byte a fresh process writes first; False if it ended instead."""
         if os.read(self.rfd, 1) != frames.READY:
