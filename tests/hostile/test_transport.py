@@ -7,16 +7,18 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 
 from conftest import ServerProcess
-from hostile.harness import HOSTILE_ENV, HealthProbe, assert_normal_on_time
+from hostile.harness import HOSTILE_ENV, HealthProbe, assert_normal_on_time, wait_for
 
 HEADER_TIMEOUT_MS = 400
 BODY_TIMEOUT_MS = 700
@@ -31,9 +33,12 @@ def tserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
         **HOSTILE_ENV,
         "PODIUM_LIMIT_HTTP_HEADER_TIMEOUT_MS": str(HEADER_TIMEOUT_MS),
         "PODIUM_LIMIT_HTTP_BODY_TIMEOUT_MS": str(BODY_TIMEOUT_MS),
+        "PODIUM_HTTP_ALLOW": "localhost",  # by name only: other spellings of loopback stay denied
     }
     entry = str(Path(__file__).with_name("transport_server.py"))
     srv = ServerProcess(tmp_path_factory.mktemp("transport") / "podium.db", env=env, entry=entry).start()
+    with httpx.Client(base_url=srv.url + "/api", timeout=30) as warm_up:  # first-use costs are no attack
+        assert_normal_on_time(warm_up, within_s=30)
     yield srv
     srv.stop()
 
@@ -203,3 +208,103 @@ def test_an_error_answer_leaves_the_keep_alive_connection_usable(
         assert conn.request("GET", "/health")[0] == 200
     finally:
         conn.close()
+
+
+# -- HTTP tasks against hostile far ends -----------------------------------------------------------
+class Dribbler:
+    """A loopback HTTP server that answers every request with a 100 kB body, one byte every 50 ms."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.served = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            self.served += 1
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n")
+            while not self.stop.wait(0.05):
+                conn.sendall(b"x")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.fixture()
+def dribbler() -> Iterator[Dribbler]:
+    d = Dribbler()
+    yield d
+    d.close()
+
+
+def run_http_task(api: httpx.Client, name: str, http_request: dict[str, Any]) -> dict[str, Any]:
+    """Start a one-HTTP-task workflow (no retries) and return the task once it has ended."""
+    api.post("/metadata/taskdefs", json=[{"name": name, "retryCount": 0, "timeoutSeconds": 0}])
+    body = {
+        "name": name,
+        "version": 1,
+        "tasks": [
+            {
+                "name": name,
+                "taskReferenceName": "call",
+                "type": "HTTP",
+                "inputParameters": {"http_request": http_request},
+            }
+        ],
+    }
+    r = api.put("/metadata/workflow", json=[body])
+    assert r.status_code in (200, 204), r.text
+    wid = api.post(f"/workflow/{name}", json={}).text.strip('"')
+
+    def ended() -> dict[str, Any] | None:
+        tasks = api.get(f"/workflow/{wid}").json()["tasks"]
+        return tasks[0] if tasks and tasks[0]["status"] not in ("SCHEDULED", "IN_PROGRESS") else None
+
+    task: dict[str, Any] = wait_for(ended, 30, f"the HTTP task of {name}")
+    return task
+
+
+def test_an_answer_dribbled_byte_by_byte_fails_the_task_at_its_deadline(
+    tserver: ServerProcess, tapi: httpx.Client, dribbler: Dribbler
+) -> None:
+    uri = f"http://localhost:{dribbler.port}/slow"
+    with HealthProbe(tserver.url):
+        task = run_http_task(
+            tapi, "dribbled_answer", {"uri": uri, "method": "GET", "connectionTimeOut": 300, "readTimeOut": 500}
+        )
+        assert_normal_on_time(tapi)
+    assert dribbler.served == 1
+    assert task["status"] == "FAILED"
+    assert task["reasonForIncompletion"].startswith(
+        "Failed to invoke HTTP task due to: Deadline exceeded: no complete answer within 800 ms"
+    )
+
+
+@pytest.mark.parametrize(
+    "host", ["[::127.0.0.1]", "[::ffff:127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]", "2130706433", "127.1"]
+)
+def test_http_tasks_cannot_reach_loopback_by_another_spelling(
+    tserver: ServerProcess, tapi: httpx.Client, dribbler: Dribbler, host: str
+) -> None:
+    name = "spelled_" + "".join(c if c.isalnum() else "_" for c in host)
+    task = run_http_task(tapi, name, {"uri": f"http://{host}:{dribbler.port}/", "method": "GET"})
+    assert task["status"] == "FAILED"
+    assert "is not allowed" in task["reasonForIncompletion"] and "PODIUM_HTTP_ALLOW" in task["reasonForIncompletion"]
+    assert dribbler.served == 0
