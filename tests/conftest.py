@@ -38,8 +38,11 @@ def wait_until(predicate: object, timeout: float = 10.0, interval: float = 0.01,
 class ServerProcess:
     """`podium server` in a child process on a free loopback port."""
 
-    def __init__(self, db_path: Path, env: dict[str, str] | None = None, db_url: str | None = None) -> None:
+    def __init__(
+        self, db_path: Path, env: dict[str, str] | None = None, db_url: str | None = None, entry: str | None = None
+    ) -> None:
         self.db_path = db_path
+        self.entry = [entry] if entry else ["-m", "podium.cli.main"]  # a script with the CLI's arguments
         self.db_url = db_url or f"sqlite:///{db_path}"  # db_path still names the log file
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,8 +61,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "podium.cli.main",
+                *self.entry,
                 "server",
                 "--port",
                 str(self.port),

@@ -17,11 +17,13 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LocalHttp:
-    """Routes: /json, /text, /num, /empty, /echo, /status/<code>, /redirect?to=<url>, /slow, /big."""
+    """Routes: /json, /text, /num, /empty, /echo, /status/<code>, /redirect?to=<url>, /slow, /big,
+    /dribble (200 body bytes, one every 50 ms)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()  # /slow answers once this is set
+        self.stopping = threading.Event()  # paces /dribble (set only when the server stops)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,6 +63,17 @@ class LocalHttp:
                 elif url.path == "/slow":
                     owner.release.wait(10)
                     self._send(200, "late", "text/plain")
+                elif url.path == "/dribble":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", "200")
+                    self.end_headers()
+                    with suppress(BrokenPipeError, ConnectionResetError):
+                        for _ in range(200):
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            if owner.stopping.wait(0.05):
+                                return
                 elif url.path == "/big":
                     self._send(200, "x" * (11 * 2**20), "text/plain")
                 else:
@@ -93,6 +106,7 @@ class LocalHttp:
 
     def stop(self) -> None:
         self.release.set()
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(5)

@@ -13,11 +13,13 @@ import pytest
 from localhttp import LocalHttp, local_http
 
 from podium.domain import statuses as st
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.runtime.systask_runner import SystemTaskRunner
 from podium.service import events, starting
 from podium.service.container import Services, build_services, open_store
 from podium.systasks import HostPolicy, SystemTaskResult, execute_http, new_client
-from podium.systasks.http import FAILURE_PREFIX, MAX_REDIRECTS, lease_ms
+from podium.systasks.hosts import HostDenied
+from podium.systasks.http import FAILURE_PREFIX, LEASE_SLACK_MS, deadline_ms, lease_ms
 
 LOOPBACK = HostPolicy(["127.0.0.1"])
 
@@ -28,10 +30,10 @@ def web() -> Iterator[LocalHttp]:
         yield srv
 
 
-def run(task_input: dict[str, Any], policy: HostPolicy = LOOPBACK) -> SystemTaskResult:
+def run(task_input: dict[str, Any], policy: HostPolicy = LOOPBACK, limits: Limits = DEFAULT_LIMITS) -> SystemTaskResult:
     async def go() -> SystemTaskResult:
-        async with new_client() as client:
-            return await execute_http(client, task_input, policy)
+        async with new_client(policy) as client:
+            return await execute_http(client, task_input, policy, limits)
 
     return asyncio.run(go())
 
@@ -146,9 +148,40 @@ def test_oversized_response_fails(web: LocalHttp) -> None:
     assert r.status == st.FAILED and "larger than" in (r.reason or "")
 
 
-def test_lease_covers_every_hop() -> None:
-    assert lease_ms(req("http://x", connectionTimeOut=1000, readTimeOut="2000")) == 3000 * (MAX_REDIRECTS + 1) + 5000
-    assert lease_ms({"uri": "http://x"}) == 6000 * (MAX_REDIRECTS + 1) + 5000
+def test_oversized_response_fails_at_the_task_output_limit(web: LocalHttp) -> None:
+    r = run(req(f"{web.url}/text"), limits=Limits(task_output_bytes=5))
+    assert r.status == st.FAILED
+    assert r.reason == FAILURE_PREFIX + "Response body is larger than 5 bytes (PODIUM_LIMIT_TASK_OUTPUT_BYTES)"
+    assert run(req(f"{web.url}/text"), limits=Limits(task_output_bytes=11)).status == st.COMPLETED
+
+
+def test_an_answer_dribbled_byte_by_byte_fails_at_the_total_deadline(web: LocalHttp) -> None:
+    # Each byte arrives well within the read timeout; the whole answer would take 10 s.
+    r = run(req(f"{web.url}/dribble", connectionTimeOut=100, readTimeOut=400))
+    assert r.status == st.FAILED
+    assert (r.reason or "").startswith(FAILURE_PREFIX + "Deadline exceeded: no complete answer within 500 ms")
+    r = run(req(f"{web.url}/dribble", readTimeOut=60_000), limits=Limits(http_task_deadline_ms=300))
+    assert r.status == st.FAILED and "within 300 ms" in (r.reason or "") and "DEADLINE_MS=300" in (r.reason or "")
+
+
+def test_deadline_and_lease() -> None:
+    assert deadline_ms(req("http://x", connectionTimeOut=1000, readTimeOut="2000")) == 3000
+    assert deadline_ms({"uri": "http://x"}) == 6000
+    assert deadline_ms(req("http://x", readTimeOut=10**9)) == DEFAULT_LIMITS.http_task_deadline_ms
+    assert deadline_ms(req("http://x"), Limits(http_task_deadline_ms=100)) == 100
+    assert lease_ms(req("http://x", connectionTimeOut=1000, readTimeOut="2000")) == 3000 + LEASE_SLACK_MS
+
+
+def test_the_connection_goes_only_to_an_address_checked_when_connecting(web: LocalHttp) -> None:
+    class Rebound(HostPolicy):
+        async def check(self, host: str) -> str | None:
+            return None  # as if the name had resolved to a public address for the check
+
+    before = len(web.requests)
+    r = run(req(f"http://localhost:{web.port}/json"), Rebound())
+    assert r.status == st.FAILED and "host localhost (" in (r.reason or "") and "is not allowed" in (r.reason or "")
+    assert r.reason.startswith(FAILURE_PREFIX + "ConnectError")  # type: ignore[union-attr]
+    assert len(web.requests) == before
 
 
 @pytest.mark.parametrize(
@@ -168,10 +201,62 @@ def test_lease_covers_every_hop() -> None:
         ("fe80::1", True),
         ("fd00::1", True),
         ("::ffff:127.0.0.1", True),
+        ("::ffff:10.0.0.1", True),
+        ("::ffff:8.8.8.8", False),
+        ("::127.0.0.1", True),  # IPv4-compatible
+        ("::10.0.0.1", True),
+        ("64:ff9b::7f00:1", True),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", True),  # NAT64 of 169.254.169.254
+        ("64:ff9b::808:808", False),  # NAT64 of a public address
+        ("64:ff9b:1::7f00:1", True),  # local-use NAT64
+        ("2002:7f00:1::", True),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", True),  # 6to4 of 192.168.1.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", True),  # Teredo
+        ("fec0::1", True),
+        ("ff02::1", True),
     ],
 )
 def test_default_policy_denies_non_public_addresses(address: str, denied: bool) -> None:
     assert HostPolicy().denies(ipaddress.ip_address(address)) is denied
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::127.0.0.1]",
+        "[::ffff:127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::]",
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",
+        "2130706433",  # 127.0.0.1 as one decimal number
+        "0x7f.1",
+        "0177.0.0.1",
+        "127.1",
+        "0",
+        "localhost.",
+        "LOCALHOST",
+    ],
+)
+def test_every_spelling_of_a_loopback_host_is_denied(host: str) -> None:
+    async def verdicts() -> tuple[str | None, list[str] | str]:
+        policy = HostPolicy()
+        try:
+            connect: list[str] | str = await policy.connect_addresses(host)
+        except HostDenied as e:
+            connect = str(e)
+        return await policy.check(host), connect
+
+    check, connect = asyncio.run(verdicts())
+    assert check is not None and "PODIUM_HTTP_ALLOW" in check
+    assert isinstance(connect, str) and "PODIUM_HTTP_ALLOW" in connect
+
+
+def test_denied_ipv6_forms_send_nothing(web: LocalHttp) -> None:
+    before = len(web.requests)
+    for host in ("[::127.0.0.1]", "[::ffff:127.0.0.1]", "2130706433", "127.1"):
+        r = run(req(f"http://{host}:{web.port}/json"), HostPolicy())
+        assert r.status == st.FAILED and "is not allowed" in (r.reason or ""), (host, r.reason)
+    assert len(web.requests) == before
 
 
 def test_allow_list_entries() -> None:

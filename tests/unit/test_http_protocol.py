@@ -116,3 +116,20 @@ def test_the_subclass_hands_the_stock_protocol_a_coalescing_transport() -> None:
         return real.sent
 
     assert asyncio.run(scenario()) == [b"head;body"]
+
+
+def test_httptools_protocol_gets_slow_client_deadlines_and_others_are_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from podium.api.slow_clients import deadlines_unfit
+
+    assert deadlines_unfit(HttpToolsProtocol) is None
+    chosen = http_protocol()
+    assert isinstance(chosen, type) and "_expire" in vars(chosen)
+    with caplog.at_level(logging.WARNING, logger="podium.api"):
+        plain = http_protocol(_Keeps)
+    assert isinstance(plain, type) and "_expire" not in vars(plain)
+    assert "slow clients are not timed out" in caplog.records[0].getMessage()
+    assert http_protocol(_Keeps, limits=None) is not None  # no limits asked for: no deadlines, no warning

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from podium.api.errors import error_body, status_of
 from podium.domain.errors import BackendUnavailable
 from podium.service.durability import CommitBarrier
+
+log = logging.getLogger("podium.api")
 
 
 class DurableResponses:
@@ -25,17 +29,34 @@ class DurableResponses:
             await self.app(scope, receive, send)
             return
         failed = False
+        answered = False
+        status = 0
 
         async def durable_send(message: Message) -> None:
-            nonlocal failed
+            nonlocal failed, answered, status
             if failed:
                 return
-            if message["type"] == "http.response.start" and not await wait_durable(self.barrier, send, self.instance):
-                failed = True
-                return
+            if message["type"] == "http.response.start":
+                if not await wait_durable(self.barrier, send, self.instance):
+                    failed = True
+                    return
+                status = message["status"]
+            elif not message.get("more_body", False):
+                answered = True
             await send(message)
 
-        await self.app(scope, receive, durable_send)
+        try:
+            await self.app(scope, receive, durable_send)
+        except ClientDisconnect:
+            pass  # nobody left to answer
+        except Exception:
+            # Starlette answers an unexpected error (our handler logs it and sends a 500), then raises it
+            # again; uvicorn would then drop the connection after a response that did not say
+            # "connection: close". Once the answer is whole the connection stays usable instead.
+            if not answered:
+                raise
+            if status < 500:  # not the error's own answer, which was logged when it was made
+                log.exception("error after a complete response")
 
 
 async def wait_durable(barrier: CommitBarrier, send: Send, instance: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from podium.api.responses import json_response
@@ -91,7 +92,7 @@ def request_validation_failed(errors: Sequence[Mapping[str, Any]]) -> Validation
 
 def error_response(exc: BaseException, instance: str) -> Response:
     """The whole error answer for ``exc``; an error we did not raise on purpose is logged."""
-    if not isinstance(exc, (PodiumError, StarletteHTTPException, RequestValidationError)):
+    if not isinstance(exc, (PodiumError, StarletteHTTPException, RequestValidationError, ClientDisconnect)):
         log.error("unhandled error", exc_info=exc)
     return json_response(error_body(exc, instance), status=status_of(exc))
 

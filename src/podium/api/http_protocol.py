@@ -8,7 +8,8 @@ connection closes, if it does), in order.
 
 The protocol class that installs it subclasses uvicorn's ``HttpToolsProtocol``, which is not public
 API, so ``http_protocol`` checks at start-up that the class still has the shape the subclass relies
-on and otherwise falls back, with one warning, to uvicorn's own protocol.
+on and otherwise falls back, with one warning, to uvicorn's own protocol. The same class carries the
+slow-client deadlines of ``slow_clients``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import asyncio
 import inspect
 import logging
 from typing import Any, cast
+
+from podium.api.slow_clients import deadlines_unfit, with_deadlines
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger("podium.api")
 
@@ -112,22 +116,37 @@ def coalescing_unfit(stock: object) -> str | None:
     return None
 
 
-def coalescing_protocol(stock: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
-    """``stock`` over a ``CoalescingTransport`` (call only when ``coalescing_unfit(stock)`` is None)."""
+def coalescing_protocol(stock: type[asyncio.Protocol], limits: Limits | None = None) -> type[asyncio.Protocol]:
+    """``stock`` over a ``CoalescingTransport`` (call only when ``coalescing_unfit(stock)`` is None), with
+    the slow-client deadlines of ``limits`` when ``stock`` has httptools' parser callbacks."""
     stock_made = stock.connection_made
+    namespace: dict[str, Any] = {"__module__": __name__}
+    arm = None
+    if limits is not None:
+        problem = deadlines_unfit(stock)
+        if problem is None:
+            namespace.update(
+                with_deadlines(stock, limits.http_header_timeout_ms / 1000.0, limits.http_body_timeout_ms / 1000.0)
+            )
+            arm = namespace["_arm"]
+        else:
+            log.warning("slow clients are not timed out (no header/body deadlines): %s", problem)
 
     def connection_made(self: asyncio.Protocol, transport: asyncio.BaseTransport) -> None:
         wrapped = CoalescingTransport(cast(asyncio.Transport, transport), asyncio.get_running_loop())
         stock_made(self, wrapped)
+        if arm is not None:
+            arm(self)
 
-    doc = f"{stock.__qualname__} over a CoalescingTransport: one socket write per response."
-    namespace = {"connection_made": connection_made, "__module__": __name__, "__doc__": doc}
+    namespace["connection_made"] = connection_made
+    namespace["__doc__"] = f"{stock.__qualname__} over a CoalescingTransport: one socket write per response."
     return cast(type[asyncio.Protocol], type("PodiumHttpProtocol", (stock,), namespace))
 
 
-def http_protocol(stock: object = None) -> type[asyncio.Protocol] | str:
+def http_protocol(stock: object = None, limits: Limits | None = DEFAULT_LIMITS) -> type[asyncio.Protocol] | str:
     """uvicorn's ``http`` setting: the coalescing protocol on ``stock`` (default: uvicorn's httptools
-    protocol), or ``FALLBACK`` after one warning when that class is missing or has changed shape."""
+    protocol) with the header/body deadlines of ``limits``, or ``FALLBACK`` after one warning when that
+    class is missing or has changed shape (uvicorn's own protocol then has no such deadlines)."""
     if stock is None:
         try:
             from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -137,9 +156,13 @@ def http_protocol(stock: object = None) -> type[asyncio.Protocol] | str:
     problem = coalescing_unfit(stock)
     if problem is not None:
         return _fallback(problem)
-    return coalescing_protocol(cast(type[asyncio.Protocol], stock))
+    return coalescing_protocol(cast(type[asyncio.Protocol], stock), limits)
 
 
 def _fallback(reason: str) -> str:
-    log.warning("serving HTTP with uvicorn's %r protocol, without write coalescing: %s", FALLBACK, reason)
+    log.warning(
+        "serving HTTP with uvicorn's %r protocol, without write coalescing or slow-client deadlines: %s",
+        FALLBACK,
+        reason,
+    )
     return FALLBACK

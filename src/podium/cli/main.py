@@ -41,7 +41,8 @@ def server(
         port=settings.port,
         log_level=log_level,
         loop="uvloop",
-        http=http_protocol(),  # httptools, one socket write per response (or uvicorn's own)
+        # httptools, one socket write per response, slow-client deadlines (or uvicorn's own)
+        http=http_protocol(limits=settings.limits),
         access_log=False,
         # No per-request header rewriting (X-Forwarded-*) and no "server: uvicorn" on every response.
         proxy_headers=False,

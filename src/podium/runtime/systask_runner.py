@@ -154,7 +154,7 @@ class SystemTaskRunner:
 
     def _lease(self, task: Task) -> int:
         if task["taskType"] == tt.HTTP:
-            return lease_ms(task.get("inputData") or {})
+            return lease_ms(task.get("inputData") or {}, self.svc.engine.limits)
         return DEFAULT_LEASE_MS
 
     async def _run_one(self, task: Task, execute: Executor) -> None:
@@ -175,8 +175,8 @@ class SystemTaskRunner:
 
     async def _http(self, task: Task) -> SystemTaskResult:
         if self._client is None:
-            self._client = new_client()
-        return await execute_http(self._client, task.get("inputData") or {}, self.policy)
+            self._client = new_client(self.policy)
+        return await execute_http(self._client, task.get("inputData") or {}, self.policy, self.svc.engine.limits)
 
     async def _idle(self) -> None:
         notifier = self.svc.notifier

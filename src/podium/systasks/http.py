@@ -3,10 +3,15 @@
 The request comes from input ``http_request`` (or the whole input): ``uri``, ``method``, ``headers``,
 ``body``, ``contentType``, ``accept``, ``connectionTimeOut`` / ``readTimeOut`` (ms). Redirects are
 followed by hand so that every hop passes the host policy.
+
+A call has a total deadline: ``connectionTimeOut + readTimeOut`` (redirects included), at most
+``Limits.http_task_deadline_ms`` (httpx's timeouts are per read, so a far end that sends one byte a
+second would otherwise hold the task for ever). The answer may be at most ``Limits.task_output_bytes``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -14,14 +19,16 @@ import httpx
 import orjson
 
 from podium.domain import statuses as st
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import JSON
+from podium.systasks.connector import GuardedTransport
 from podium.systasks.hosts import HostPolicy
 from podium.systasks.result import SystemTaskResult
 
 METHODS: Final = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
 DEFAULT_TIMEOUT_MS: Final = 3000
 MAX_REDIRECTS: Final = 5
-MAX_RESPONSE_BYTES: Final = 10 * 2**20
+LEASE_SLACK_MS: Final = 5000
 FAILURE_PREFIX: Final = "Failed to invoke HTTP task due to: "
 _FORM: Final = "application/x-www-form-urlencoded"
 
@@ -30,13 +37,14 @@ class _Refused(Exception):
     """The request was not sent (bad input or a denied host)."""
 
 
-def new_client() -> httpx.AsyncClient:
-    """The client the runner shares across HTTP tasks (per-request timeouts, no implicit redirects)."""
-    return httpx.AsyncClient(
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-    )
+def new_client(policy: HostPolicy | None = None) -> httpx.AsyncClient:
+    """The client the runner shares across HTTP tasks (per-request timeouts, no implicit redirects).
+
+    With ``policy``, every connection it opens goes to an address the policy allows at that moment.
+    """
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    transport = None if policy is None else GuardedTransport(policy, limits)
+    return httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=limits, transport=transport)
 
 
 def request_spec(task_input: JSON) -> JSON:
@@ -45,21 +53,35 @@ def request_spec(task_input: JSON) -> JSON:
     return spec if isinstance(spec, dict) else task_input
 
 
-def lease_ms(task_input: JSON) -> int:
-    """An upper bound of how long one execution may take (connect + read per hop, plus slack)."""
+def deadline_ms(task_input: JSON, limits: Limits = DEFAULT_LIMITS) -> int:
+    """The whole call's time budget: connect + read timeouts, at most the server's HTTP task deadline."""
     spec = request_spec(task_input)
-    per_hop = _timeout_ms(spec.get("connectionTimeOut")) + _timeout_ms(spec.get("readTimeOut"))
-    return per_hop * (MAX_REDIRECTS + 1) + 5000
+    budget = _timeout_ms(spec.get("connectionTimeOut")) + _timeout_ms(spec.get("readTimeOut"))
+    return min(budget, limits.http_task_deadline_ms)
 
 
-async def execute_http(client: httpx.AsyncClient, task_input: JSON, policy: HostPolicy) -> SystemTaskResult:
+def lease_ms(task_input: JSON, limits: Limits = DEFAULT_LIMITS) -> int:
+    """An upper bound of how long one execution may take (its deadline, plus slack)."""
+    return deadline_ms(task_input, limits) + LEASE_SLACK_MS
+
+
+async def execute_http(
+    client: httpx.AsyncClient, task_input: JSON, policy: HostPolicy, limits: Limits = DEFAULT_LIMITS
+) -> SystemTaskResult:
     """Perform the call; COMPLETED with ``{"response": {...}}`` on 2xx, else FAILED."""
     spec = request_spec(task_input)
+    deadline = deadline_ms(task_input, limits)
     try:
         request = _build(client, spec)
-        response, body = await _send(client, request, policy)
+        async with asyncio.timeout(deadline / 1000.0):
+            response, body = await _send(client, request, policy, limits.task_output_bytes)
     except _Refused as e:
         return _failed(str(e))
+    except TimeoutError:
+        return _failed(
+            f"Deadline exceeded: no complete answer within {deadline} ms (connectionTimeOut + readTimeOut, "
+            f"at most PODIUM_LIMIT_HTTP_TASK_DEADLINE_MS={limits.http_task_deadline_ms})"
+        )
     except httpx.TimeoutException as e:
         return _failed(f"{type(e).__name__}: {str(e) or 'timed out'}")
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as e:
@@ -122,7 +144,9 @@ def _build(client: httpx.AsyncClient, spec: JSON) -> httpx.Request:
     return client.build_request(method, url, headers=pairs, content=content, timeout=timeout)
 
 
-async def _send(client: httpx.AsyncClient, request: httpx.Request, policy: HostPolicy) -> tuple[httpx.Response, bytes]:
+async def _send(
+    client: httpx.AsyncClient, request: httpx.Request, policy: HostPolicy, max_bytes: int
+) -> tuple[httpx.Response, bytes]:
     for hop in range(MAX_REDIRECTS + 1):
         denied = await policy.check(request.url.host)
         if denied is not None:
@@ -135,19 +159,23 @@ async def _send(client: httpx.AsyncClient, request: httpx.Request, policy: HostP
                     raise _Refused(f"Redirect to an unsupported URI scheme: {nxt.url}")
                 request = nxt
                 continue
-            return response, await _read(response)
+            return response, await _read(response, max_bytes)
         finally:
             await response.aclose()
     raise AssertionError("unreachable")
 
 
-async def _read(response: httpx.Response) -> bytes:
+async def _read(response: httpx.Response, max_bytes: int) -> bytes:
+    too_big = f"Response body is larger than {max_bytes} bytes (PODIUM_LIMIT_TASK_OUTPUT_BYTES)"
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _Refused(too_big)  # refused before reading any of it
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise _Refused(f"Response body is larger than {MAX_RESPONSE_BYTES} bytes")
+        if size > max_bytes:
+            raise _Refused(too_big)
         chunks.append(chunk)
     return b"".join(chunks)
 
