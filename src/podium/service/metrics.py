@@ -22,6 +22,12 @@ DECIDE_SECONDS = Histogram(
     registry=REGISTRY,
     buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1.0),
 )
+EVENT_ACTION_REFUSED = Counter(
+    "event_action_refused",
+    "Event handler actions not run: over the handler's rate limit, or too deep in a chain of event-started workflows",
+    ["handler", "reason"],
+    registry=REGISTRY,
+)
 
 _children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
 
