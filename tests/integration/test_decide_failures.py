@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from podium.domain.clock import ManualClock
+from podium.domain.errors import InvalidArgument
 from podium.domain.limits import Limits
 from podium.runtime.sweeper import sweep_once
 from podium.service.container import Services, build_services
@@ -24,7 +25,7 @@ LIMITS = Limits(decide_attempts=4, decide_backoff_ms=1000)
 
 def self_starting(name: str = "selfsub") -> dict[str, Any]:
     """Waits a second, then starts itself as a sub-workflow whose copy starts itself at once, and so on:
-    the decide that ends the wait recurses until Python gives up (RecursionError)."""
+    the decide that ends the wait nests until Limits.decide_nesting stops it."""
     me = {"name": name, "version": 1}
     return {
         "name": name,
@@ -87,7 +88,7 @@ def test_poison_workflow_backs_off_then_fails(tmp_path: Path, caplog: pytest.Log
     wf = svc.engine.store.get_workflow(wid)
     assert wf is not None and wf["status"] == "FAILED"
     assert "decide failed 4 times" in wf["reasonForIncompletion"]
-    assert "RecursionError" in wf["reasonForIncompletion"]
+    assert "PODIUM_LIMIT_DECIDE_NESTING" in wf["reasonForIncompletion"]
     tasks = svc.store.get_tasks(wid)
     assert {t["referenceTaskName"]: t["status"] for t in tasks} == {"gate": "COMPLETED", "pause": "CANCELED"}
     # Nothing of the failed passes was stored: no half-started children, no check left.
@@ -98,7 +99,7 @@ def test_poison_workflow_backs_off_then_fails(tmp_path: Path, caplog: pytest.Log
     lines = [r for r in caplog.records if r.name == "podium.sweeper"]
     assert len(lines) == LIMITS.decide_attempts, [r.getMessage() for r in lines]
     assert all(r.exc_info is None for r in lines), "no tracebacks at warning level"
-    assert "(1 of 4 attempts), retrying in 1000 ms: RecursionError" in lines[0].getMessage()
+    assert "(1 of 4 attempts), retrying in 1000 ms: DecideNestingExceeded" in lines[0].getMessage()
 
 
 def test_parent_of_poison_child_hears_of_its_failure(tmp_path: Path) -> None:
@@ -119,4 +120,15 @@ def test_parent_of_poison_child_hears_of_its_failure(tmp_path: Path) -> None:
     wf = svc.store.get_workflow(pid)
     assert wf is not None and wf["status"] == "FAILED", wf
     (task,) = svc.store.get_tasks(pid)
-    assert task["status"] == "FAILED" and "RecursionError" in task["reasonForIncompletion"]
+    assert task["status"] == "FAILED" and "DECIDE_NESTING" in task["reasonForIncompletion"]
+
+
+def test_a_start_that_would_nest_forever_is_refused(tmp_path: Path) -> None:
+    svc = services(tmp_path / "start.db", ManualClock())
+    me = {"name": "at_once", "version": 1}
+    task = {"name": "me", "taskReferenceName": "me", "type": "SUB_WORKFLOW", "subWorkflowParam": me}
+    wd = {"name": "at_once", "version": 1, "tasks": [task]}
+    svc.metadata.register_workflow_def(wd, overwrite=True)
+    with pytest.raises(InvalidArgument, match="PODIUM_LIMIT_DECIDE_NESTING"):
+        start(svc.engine, {"name": "at_once"})
+    assert rows(tmp_path / "start.db", "SELECT count(*) FROM workflows") == [(0,)]

@@ -10,7 +10,7 @@ from podium.domain import statuses as st
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
 from podium.service.engine import Engine
-from podium.service.unit import Unit
+from podium.service.unit import DecideNestingExceeded, Unit
 
 # Orkes' idempotency strategies; FAIL is the default when only a key is given.
 FAIL, RETURN_EXISTING, FAIL_ON_RUNNING = "FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING"
@@ -152,10 +152,13 @@ def start(engine: Engine, raw: Any) -> str:
     """POST /api/workflow: validate, create and run the first decide — one transaction."""
     req = check_start_request(raw)
     wd = resolve_definition(engine, req)
-    with engine.unit() as unit:
-        workflow_id = engine.new_id()
-        existing = claim_idempotency_key(unit, wd["name"], req, workflow_id)
-        if existing is not None:
-            return existing
-        state = new_workflow(unit, wd, req, workflow_id=workflow_id)
+    try:
+        with engine.unit() as unit:
+            workflow_id = engine.new_id()
+            existing = claim_idempotency_key(unit, wd["name"], req, workflow_id)
+            if existing is not None:
+                return existing
+            state = new_workflow(unit, wd, req, workflow_id=workflow_id)
+    except DecideNestingExceeded as e:
+        raise InvalidArgument(e.message) from None
     return state.workflow_id
