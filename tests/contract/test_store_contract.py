@@ -427,3 +427,57 @@ def test_known_next_check_is_only_what_the_store_is_sure_of(store: Store) -> Non
         raise RuntimeError("rolled back")
     assert store.known_next_check("w1") is None  # what the rolled-back unit wrote is forgotten
     assert store.known_next_check("missing") is None
+
+
+# -- issue #12: decide failures, idempotency keys, event chain depth ------------------------------
+def test_decide_failures_count_in_a_row_and_start_afresh(store: Store) -> None:
+    with store.transaction():
+        store.insert_workflow(wf("w1"), 5)
+    with store.transaction():
+        assert store.record_decide_failure("w1", 1000) == 1
+    with store.transaction():
+        assert store.record_decide_failure("w1", 1000) == 2
+    with store.transaction():  # the workflow was written since: a new run of failures
+        assert store.record_decide_failure("w1", 2000) == 1
+    with store.transaction():
+        store.clear_decide_failures("w1")
+    with store.transaction():
+        assert store.record_decide_failure("w1", 2000) == 1
+
+
+def test_a_rolled_back_failure_is_not_counted(store: Store) -> None:
+    with store.transaction():
+        store.insert_workflow(wf("w1"), 5)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.record_decide_failure("w1", 1000)
+        raise RuntimeError("rolled back")
+    with store.transaction():
+        assert store.record_decide_failure("w1", 1000) == 1
+
+
+def test_idempotency_keys_have_one_holder_per_workflow_name(store: Store) -> None:
+    with store.transaction():
+        assert store.claim_idempotency_key("flow", "k", "w1") == "w1"
+        assert store.claim_idempotency_key("flow", "k", "w2") == "w1"
+        assert store.claim_idempotency_key("other", "k", "w3") == "w3"
+    with store.transaction():
+        assert store.claim_idempotency_key("flow", "k", "w4") == "w1"
+        assert not store.replace_idempotency_key("flow", "k", "w2", "w4")
+        assert store.replace_idempotency_key("flow", "k", "w1", "w4")
+        assert store.claim_idempotency_key("flow", "k", "w5") == "w4"
+
+
+def test_event_depth_and_removal_forget_side_rows(store: Store) -> None:
+    with store.transaction():
+        store.insert_workflow(wf("w1"), 5)
+        store.set_event_depth("w1", 3)
+        store.record_decide_failure("w1", 1000)
+        store.claim_idempotency_key("flow", "k", "w1")
+    assert store.event_depth("w1") == 3
+    assert store.event_depth("nobody") == 0
+    with store.transaction():
+        store.delete_workflow("w1")
+    assert store.event_depth("w1") == 0
+    with store.transaction():
+        assert store.claim_idempotency_key("flow", "k", "w2") == "w2"
+        assert store.record_decide_failure("w1", 1000) == 1

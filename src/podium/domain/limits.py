@@ -60,6 +60,9 @@ class Limits:
     """Failed decide passes of one workflow (retried with backoff) before it is FAILED."""
     decide_backoff_ms: int = 1_000
     """First back-off after a failed decide; it doubles each time."""
+    decide_nesting: int = 64
+    """Workflows decided one inside another in one step (sub-workflows that start their own at once,
+    children reporting to parents); deeper, the step fails as a failed decide (a workflow starting itself)."""
     event_actions_per_second: int = 100
     """Actions one event handler may run per second; the rest are dropped and counted."""
     event_chain_depth: int = 8

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from podium.domain.errors import BackendUnavailable, PodiumError
+from podium.domain.errors import BackendUnavailable
 from podium.service.container import Services
+from podium.service.decide_failures import MAX_DOUBLINGS, backoff_ms, decide_failed, describe
 from podium.store.protocols import FreeTextIndexer
 
 log = logging.getLogger("podium.sweeper")
@@ -18,22 +20,45 @@ BATCH = 200
 # load drains over the next passes.
 INDEX_BATCH = 200
 INDEX_PER_PASS = 2000
+# The sweeper gives the event loop back to requests after holding it this long.
+SLICE_S = 0.02
 
 
 def sweep_once(svc: Services) -> int:
     """Decide every workflow whose next check is due; returns how many were decided."""
-    now = svc.clock.now()
-    due = svc.store.due_workflows(now, BATCH)
+    due = svc.store.due_workflows(svc.clock.now(), BATCH)
     for wid in due:
+        sweep_one(svc, wid)
+    return len(due)
+
+
+def sweep_one(svc: Services, workflow_id: str) -> None:
+    """Decide one due workflow; a decide that fails is retried with back-off, then the workflow FAILED."""
+    try:
+        svc.engine.decide(workflow_id)
+    except BackendUnavailable:
+        raise  # the database is away: keep every check for the next pass
+    except Exception as e:
         try:
-            svc.engine.decide(wid)
+            decide_failed(svc.engine, workflow_id, e)
         except BackendUnavailable:
-            raise  # the database is away: keep every check for the next pass
-        except PodiumError as e:
-            log.warning("sweep of %s failed: %s", wid, e.message)
-            svc.store.set_next_check(wid, None)
-        except Exception:
-            log.exception("sweep of %s failed", wid)
+            raise
+        except Exception as again:
+            # Even failing it failed: look again much later rather than every pass.
+            log.error("workflow %s could not be failed: %s", workflow_id, describe(again))
+            with svc.store.transaction():
+                svc.store.set_next_check(workflow_id, svc.clock.now() + backoff_ms(svc.engine, MAX_DOUBLINGS + 1))
+
+
+async def sweep_pass(svc: Services) -> int:
+    """``sweep_once`` that leaves the event loop to requests whenever it has held it for a slice."""
+    due = svc.store.due_workflows(svc.clock.now(), BATCH)
+    started = time.monotonic()
+    for wid in due:
+        sweep_one(svc, wid)
+        if time.monotonic() - started > SLICE_S:
+            await asyncio.sleep(0)
+            started = time.monotonic()
     return len(due)
 
 
@@ -57,7 +82,7 @@ async def sweeper_loop(svc: Services, interval_ms: int) -> None:
     """Run the sweeper forever; a full batch runs the next one at once."""
     while True:
         try:
-            n = sweep_once(svc)
+            n = await sweep_pass(svc)
         except Exception:
             log.exception("sweeper pass failed")
             n = 0

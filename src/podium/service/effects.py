@@ -209,7 +209,12 @@ def terminate_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
 
 def start_workflow_task(unit: Unit, state: WorkflowState, eff: Effect) -> None:
     """START_WORKFLOW: launch an independent workflow and complete the task (SPEC §5.11)."""
-    from podium.service.starting import check_start_request, new_workflow, resolve_definition
+    from podium.service.starting import (
+        check_start_request,
+        claim_idempotency_key,
+        new_workflow,
+        resolve_definition,
+    )
 
     task = eff.task
     assert task is not None
@@ -223,9 +228,12 @@ def start_workflow_task(unit: Unit, state: WorkflowState, eff: Effect) -> None:
         if not req.get("correlationId"):
             req.pop("correlationId", None)
         wd = resolve_definition(unit.engine, req)
-        child = new_workflow(unit, wd, req)
+        child_id = unit.engine.new_id()
+        existing = claim_idempotency_key(unit, wd["name"], req, child_id)
+        if existing is None:
+            child_id = new_workflow(unit, wd, req, workflow_id=child_id).workflow_id
         task["status"] = st.COMPLETED
-        task["outputData"] = {"workflowId": child.workflow_id}
+        task["outputData"] = {"workflowId": existing or child_id}
     except BackendUnavailable:
         raise  # the unit is lost: never record a database failure as the task's outcome
     except PodiumError as e:

@@ -25,7 +25,9 @@ from podium.domain.model import JSON, EventHandler, StartWorkflowRequest, Task
 from podium.domain.validation import validate_event_handler
 from podium.expr import ResolutionContext, resolve
 from podium.expr.pending import EvaluationPending
+from podium.service import metrics
 from podium.service.engine import Engine
+from podium.service.event_limits import ActionRateLimit
 from podium.service.tasks import TaskService, check_task_result
 from podium.service.unit import Unit
 
@@ -85,6 +87,7 @@ class EventService:
         # The engine's evaluator (processes, on a server) unless one is given.
         self._js: JsEvaluator = js or engine.env.js or javascript.evaluate
         self._js_check = js_syntax_check or javascript.check_syntax
+        self._rate = ActionRateLimit(engine.limits.event_actions_per_second)
 
     # -- handler definitions --------------------------------------------------------------
     def add(self, raw: Any) -> None:
@@ -173,6 +176,8 @@ class EventService:
             if prior is not None and prior.get("status") == st.COMPLETED:
                 continue  # delivered before; the ack was lost
             kind = action.get("action", "")
+            if not self._rate.allow(eh.get("name", ""), now):
+                continue  # dropped (and counted): the message is acknowledged all the same
             try:
                 with self.engine.unit() as unit:
                     output = self._action(unit, eh, cast(JSON, action), message_id, payload)
@@ -221,7 +226,7 @@ class EventService:
             raise InvalidArgument(f"Action {kind} parameters must be an object")
         marks = {"conductor.event.messageId": message_id, "conductor.event.name": eh.get("event", "")}
         if kind == "start_workflow":
-            return self._start_workflow(unit, eh, params, marks)
+            return self._start_workflow(unit, eh, params, marks, payload)
         status = _ACTION_STATUS.get(str(kind))
         if status is None:
             raise InvalidArgument(f"Action {kind} is not supported")
@@ -241,8 +246,10 @@ class EventService:
         ref = task["referenceTaskName"]
         return {"workflowId": task["workflowInstanceId"], "taskId": task["taskId"], "taskRefName": ref}
 
-    def _start_workflow(self, unit: Unit, eh: EventHandler, params: JSON, marks: JSON) -> JSON:
+    def _start_workflow(self, unit: Unit, eh: EventHandler, params: JSON, marks: JSON, payload: Any) -> JSON:
         from podium.service.starting import check_start_request, new_workflow, resolve_definition
+
+        depth = self._chain_depth(eh, payload)
 
         inp = params.get("input")
         req: JSON = {"name": params.get("name"), "input": {**(inp if isinstance(inp, dict) else {}), **marks}}
@@ -257,7 +264,27 @@ class EventService:
         request: StartWorkflowRequest = check_start_request(req)
         wd = resolve_definition(self.engine, request)
         state = new_workflow(unit, wd, request, event=eh.get("event"))
+        unit.store.set_event_depth(state.workflow_id, depth)
         return {"workflowId": state.workflow_id}
+
+    def _chain_depth(self, eh: EventHandler, payload: Any) -> int:
+        """The chain depth of a workflow this action would start: one more than the workflow that
+        published the message (an EVENT task's message names it); refused past the limit."""
+        publisher = payload.get("workflowInstanceId") if isinstance(payload, dict) else None
+        depth = 1 + (self.store.event_depth(publisher) if isinstance(publisher, str) and publisher else 0)
+        limit = self.engine.limits.event_chain_depth
+        if depth > limit:
+            name = eh.get("name", "")
+            metrics.count(metrics.EVENT_ACTION_REFUSED, name, "chain_depth")
+            log.warning(
+                "event handler %s: not starting a workflow for %s, chain of event-started workflows %d deep",
+                name, publisher, depth,
+            )  # fmt: skip
+            raise Conflict(
+                f"Event handler {name} would start a workflow {depth} deep in a chain of event-started "
+                f"workflows (limit {limit}, PODIUM_LIMIT_EVENT_CHAIN_DEPTH); it looks like an event loop"
+            )
+        return depth
 
     def _locate(self, params: JSON) -> Task:
         task_id = params.get("taskId")

@@ -28,6 +28,12 @@ SCRIPT_EVALUATIONS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+EVENT_ACTION_REFUSED = Counter(
+    "event_action_refused",
+    "Event handler actions not run: over the handler's rate limit, or too deep in a chain of event-started workflows",
+    ["handler", "reason"],
+    registry=REGISTRY,
+)
 
 _children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
 

@@ -7,10 +7,14 @@ from typing import Any, cast
 
 from podium.decider import WorkflowState
 from podium.domain import statuses as st
-from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
+from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
 from podium.service.engine import Engine
-from podium.service.unit import Unit
+from podium.service.unit import DecideNestingExceeded, Unit
+
+# Orkes' idempotency strategies; FAIL is the default when only a key is given.
+FAIL, RETURN_EXISTING, FAIL_ON_RUNNING = "FAIL", "RETURN_EXISTING", "FAIL_ON_RUNNING"
+IDEMPOTENCY_STRATEGIES = (FAIL, RETURN_EXISTING, FAIL_ON_RUNNING)
 
 
 def resolve_definition(engine: Engine, req: StartWorkflowRequest) -> WorkflowDef:
@@ -52,9 +56,45 @@ def check_start_request(req: Any) -> StartWorkflowRequest:
     for key in ("correlationId", "createdBy", "idempotencyKey", "name"):
         if key in req and not isinstance(req[key], str):
             errors.append(FieldError(key, f"{key} must be a string", req[key]))
+    strategy = req.get("idempotencyStrategy")
+    if strategy is not None and strategy not in IDEMPOTENCY_STRATEGIES:
+        errors.append(
+            FieldError(
+                "idempotencyStrategy",
+                f"idempotencyStrategy must be one of {', '.join(IDEMPOTENCY_STRATEGIES)}",
+                strategy,
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     return cast(StartWorkflowRequest, req)
+
+
+def claim_idempotency_key(unit: Unit, name: str, req: StartWorkflowRequest, workflow_id: str) -> str | None:
+    """Give the request's ``idempotencyKey`` (scoped to the workflow name) to ``workflow_id``; returns the id
+    of the workflow to answer with instead of starting one (RETURN_EXISTING), or raises Conflict (FAIL, the
+    default, whatever the holder's status; FAIL_ON_RUNNING while the holder runs). The store's unique key
+    decides between concurrent starts, on every node: one of them claims it, the others see its holder."""
+    key = req.get("idempotencyKey")
+    if not key:
+        return None
+    strategy = req.get("idempotencyStrategy") or FAIL
+    store = unit.store
+    for _ in range(3):  # a FAIL_ON_RUNNING takeover may race another one
+        holder = store.claim_idempotency_key(name, key, workflow_id)
+        if holder == workflow_id:
+            return None
+        if strategy == RETURN_EXISTING:
+            return holder
+        if strategy == FAIL_ON_RUNNING:
+            wf = store.get_workflow(holder)
+            if wf is None or st.workflow_terminal(wf["status"]):
+                if store.replace_idempotency_key(name, key, holder, workflow_id):
+                    return None
+                continue
+            raise Conflict(f"Workflow {name} with idempotencyKey '{key}' is already running: {holder}")
+        raise Conflict(f"Workflow {name} with idempotencyKey '{key}' already exists: {holder}")
+    raise Conflict(f"Workflow {name} with idempotencyKey '{key}' is being started by another request")
 
 
 def new_workflow(
@@ -112,6 +152,13 @@ def start(engine: Engine, raw: Any) -> str:
     """POST /api/workflow: validate, create and run the first decide — one transaction."""
     req = check_start_request(raw)
     wd = resolve_definition(engine, req)
-    with engine.unit() as unit:
-        state = new_workflow(unit, wd, req)
+    try:
+        with engine.unit() as unit:
+            workflow_id = engine.new_id()
+            existing = claim_idempotency_key(unit, wd["name"], req, workflow_id)
+            if existing is not None:
+                return existing
+            state = new_workflow(unit, wd, req, workflow_id=workflow_id)
+    except DecideNestingExceeded as e:
+        raise InvalidArgument(e.message) from None
     return state.workflow_id

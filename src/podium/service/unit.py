@@ -35,6 +35,15 @@ if TYPE_CHECKING:
 MAX_REDECIDES = 1000
 
 
+class DecideNestingExceeded(RuntimeError):
+    """Decides nested past ``Limits.decide_nesting`` in one unit. Not a ``PodiumError``, so no effect
+    handler takes it for a task failure: the whole unit fails, like any failed decide."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
 def workflow_channel(workflow_id: str) -> str:
     """The notifier channel signalled whenever a workflow is persisted (for waiting API calls)."""
     return "wf:" + workflow_id
@@ -133,6 +142,11 @@ class Unit:
         if evaluator is not None:  # a script's answer that comes late wakes this workflow
             asking, evaluator.workflow_id = evaluator.workflow_id, wid
         try:
+            if self._depth > self.engine.limits.decide_nesting:
+                raise DecideNestingExceeded(
+                    f"Workflows decided one inside another nest deeper than {self.engine.limits.decide_nesting} "
+                    "in one step (PODIUM_LIMIT_DECIDE_NESTING): does a workflow start itself as a sub-workflow?"
+                )
             prior = None if new else self.store.known_next_check(wid)
             out = decide(state, self.engine.env, self.clock.now(), prior, touched)
             self.persist(state, out, new=new)

@@ -87,6 +87,30 @@ class SharedRecords:
         rows = self._all("pending_tasks_of_type", (task_type, count, start))
         return [cast(Task, orjson.loads(r[0])) for r in rows]
 
+    # -- decide failures, idempotency keys, event chains (issue #12) -----------------------------
+    def record_decide_failure(self, workflow_id: str, update_time: int) -> int:
+        return int(self._one("record_decide_failure", (workflow_id, update_time)))
+
+    def clear_decide_failures(self, workflow_id: str) -> None:
+        self._exec("clear_decide_failures", (workflow_id,))
+
+    def claim_idempotency_key(self, name: str, key: str, workflow_id: str) -> str:
+        claimed = self._one("claim_idempotency_key", (name, key, workflow_id))
+        if claimed is not None:
+            return str(claimed)
+        # Taken: read it in a statement of its own, which sees the row a concurrent claim committed.
+        owner = self._one("idempotency_key_owner", (name, key))
+        return workflow_id if owner is None else str(owner)
+
+    def replace_idempotency_key(self, name: str, key: str, old_id: str, new_id: str) -> bool:
+        return bool(self._all("replace_idempotency_key", (new_id, name, key, old_id)))
+
+    def set_event_depth(self, workflow_id: str, depth: int) -> None:
+        self._exec("set_event_depth", (workflow_id, depth))
+
+    def event_depth(self, workflow_id: str) -> int:
+        return int(self._one("event_depth", (workflow_id,)) or 0)
+
     # -- queues ----------------------------------------------------------------------------------
     def queue_remove(self, queue: str, task_id: str) -> None:
         self._exec("queue_remove", (queue, task_id))

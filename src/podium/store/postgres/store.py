@@ -197,6 +197,7 @@ class PostgresStore(PgRecords):
 
     def delete_workflow(self, workflow_id: str) -> None:
         self._exec("delete_workflow", (workflow_id,))
+        self._exec("forget_workflow_extras", {"workflow_id": workflow_id})
 
     def get_tasks(self, workflow_id: str) -> list[Task]:
         s = self._c.session()

@@ -91,6 +91,8 @@ class SqliteStore(SqliteSearch):
 
     def delete_workflow(self, workflow_id: str) -> None:
         self._exec("delete_workflow", (workflow_id,))
+        for forget in ("clear_decide_failures", "forget_idempotency_keys", "forget_event_depth"):
+            self._exec(forget, (workflow_id,))
         self.states.evict(workflow_id)
 
     def get_tasks(self, workflow_id: str) -> list[Task]:

@@ -190,6 +190,32 @@ SELECT json FROM event_executions WHERE id = %s;
 -- name: list_event_executions
 SELECT json FROM event_executions WHERE handler_name = %s ORDER BY created DESC, id LIMIT %s;
 
+-- Issue #12: decide failures, idempotency keys, event chains (see 0002_robustness.sql).
+-- name: record_decide_failure
+INSERT INTO decide_failures (workflow_id, failures, update_time) VALUES (%s, 1, %s)
+ON CONFLICT (workflow_id) DO UPDATE SET update_time = excluded.update_time,
+  failures = CASE WHEN decide_failures.update_time = excluded.update_time THEN decide_failures.failures + 1 ELSE 1 END
+RETURNING failures;
+-- name: clear_decide_failures
+DELETE FROM decide_failures WHERE workflow_id = %s;
+-- name: claim_idempotency_key
+INSERT INTO idempotency_keys (name, idem_key, workflow_id) VALUES (%s, %s, %s)
+ON CONFLICT (name, idem_key) DO NOTHING RETURNING workflow_id;
+-- name: idempotency_key_owner
+SELECT workflow_id FROM idempotency_keys WHERE name = %s AND idem_key = %s;
+-- name: replace_idempotency_key
+UPDATE idempotency_keys SET workflow_id = %s WHERE name = %s AND idem_key = %s AND workflow_id = %s RETURNING 1;
+-- name: set_event_depth
+INSERT INTO event_chains (workflow_id, depth) VALUES (%s, %s)
+ON CONFLICT (workflow_id) DO UPDATE SET depth = excluded.depth;
+-- name: event_depth
+SELECT depth FROM event_chains WHERE workflow_id = %s;
+-- A removed workflow's side rows (decide failures, idempotency keys, event chain depth).
+-- name: forget_workflow_extras
+WITH f AS (DELETE FROM decide_failures WHERE workflow_id = %(workflow_id)s),
+     k AS (DELETE FROM idempotency_keys WHERE workflow_id = %(workflow_id)s)
+DELETE FROM event_chains WHERE workflow_id = %(workflow_id)s;
+
 -- Connection set-up (postgres.session.configure).
 -- name: session_settings
 SELECT set_config('lock_timeout', '10s', false), set_config('idle_in_transaction_session_timeout', '60s', false);

@@ -188,3 +188,28 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 SELECT max(version) FROM schema_version;
 -- name: schema_version_add
 INSERT INTO schema_version (version) VALUES (?);
+
+-- Issue #12: decide failures, idempotency keys, event chains (see 0005_robustness.sql).
+-- name: record_decide_failure
+INSERT INTO decide_failures (workflow_id, failures, update_time) VALUES (?, 1, ?)
+ON CONFLICT (workflow_id) DO UPDATE SET update_time = excluded.update_time,
+  failures = CASE WHEN decide_failures.update_time = excluded.update_time THEN decide_failures.failures + 1 ELSE 1 END
+RETURNING failures;
+-- name: clear_decide_failures
+DELETE FROM decide_failures WHERE workflow_id = ?;
+-- name: claim_idempotency_key
+INSERT INTO idempotency_keys (name, idem_key, workflow_id) VALUES (?, ?, ?)
+ON CONFLICT (name, idem_key) DO NOTHING RETURNING workflow_id;
+-- name: idempotency_key_owner
+SELECT workflow_id FROM idempotency_keys WHERE name = ? AND idem_key = ?;
+-- name: replace_idempotency_key
+UPDATE idempotency_keys SET workflow_id = ? WHERE name = ? AND idem_key = ? AND workflow_id = ? RETURNING 1;
+-- name: set_event_depth
+INSERT INTO event_chains (workflow_id, depth) VALUES (?, ?)
+ON CONFLICT (workflow_id) DO UPDATE SET depth = excluded.depth;
+-- name: event_depth
+SELECT depth FROM event_chains WHERE workflow_id = ?;
+-- name: forget_idempotency_keys
+DELETE FROM idempotency_keys WHERE workflow_id = ?;
+-- name: forget_event_depth
+DELETE FROM event_chains WHERE workflow_id = ?;
