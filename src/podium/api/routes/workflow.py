@@ -12,8 +12,9 @@ from podium.api.deps import services
 from podium.api.handlers import handle_start_workflow
 from podium.api.responses import empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params, workflow_search_params
+from podium.api.shapes import RERUN_REQUEST, SKIP_TASK_REQUEST, checked_object
 from podium.api.views import workflow_view
-from podium.domain.errors import InvalidArgument
+from podium.domain.errors import FieldError, InvalidArgument, ValidationFailed
 from podium.service import execution, reruns, starting
 from podium.service import workflows as wfs
 
@@ -78,14 +79,22 @@ async def correlated_batch(
     body = await json_body(request)
     if not isinstance(body, dict):
         raise InvalidArgument("Expected {correlationIds: [...], workflowNames: [...]}")
-    cids = body.get("correlationIds") or []
-    names = body.get("workflowNames") or []
-    if not all(isinstance(x, str) for x in [*cids, *names]):
-        raise InvalidArgument("correlationIds and workflowNames must be lists of strings")
+    cids = _strings(body, "correlationIds")
+    names = _strings(body, "workflowNames")
     out: dict[str, list[Any]] = {}
     for cid in cids:
         out[cid] = [w for name in names for w in _correlated(request, name, cid, includeClosed, includeTasks)]
     return json_response(out)
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    """``body[key]`` as a list of strings (absent or null: none); a 400 naming the field otherwise."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ValidationFailed([FieldError(key, f"{key} must be a list of strings", value)])
+    return value
 
 
 @router.get("/{name}/correlated/{correlationId}", summary="Executions of a definition with a correlation id")
@@ -213,9 +222,8 @@ async def skip_task(
     body = await json_body(request, default={})
     if not body and skipTaskRequest:
         body = _python_repr(skipTaskRequest)  # conductor-python sends the request as a repr'd query param
-    if not isinstance(body, dict):
-        raise InvalidArgument("SkipTaskRequest must be a JSON object")
-    wfs.skip_task(services(request).engine, workflow_id, task_reference_name, body)  # type: ignore[arg-type]
+    req = checked_object(body, "SkipTaskRequest", SKIP_TASK_REQUEST)
+    wfs.skip_task(services(request).engine, workflow_id, task_reference_name, req)  # type: ignore[arg-type]
     return empty()
 
 
@@ -231,7 +239,7 @@ def _python_repr(text: str) -> Any:
 
 @router.post("/{workflow_id}/rerun", summary="Re-run from the start or from a task → workflow id")
 async def rerun(request: Request, workflow_id: str) -> Response:
-    body = await json_body(request, default={})
+    body = checked_object(await json_body(request, default={}), "RerunWorkflowRequest", RERUN_REQUEST)
     return text_response(reruns.rerun(services(request).engine, workflow_id, body))
 
 
