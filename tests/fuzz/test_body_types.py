@@ -31,7 +31,7 @@ def test_callback_beyond_64_bits(api: httpx.Client) -> None:
     r = api.post(
         "/tasks", content=b'{"workflowInstanceId":"w","taskId":"t","callbackAfterSeconds":9223372036854775808}'
     )
-    _field_error(r, "callbackAfterSeconds")
+    assert _field_error(r, "callbackAfterSeconds")["invalidValue"] == 2**63
 
 
 def test_correlation_ids_not_a_list(api: httpx.Client) -> None:
@@ -41,7 +41,7 @@ def test_correlation_ids_not_a_list(api: httpx.Client) -> None:
 
 def test_start_version_beyond_64_bits(api: httpx.Client) -> None:
     r = api.post("/workflow", content=b'{"name":"x","version":9223372036854775808}')
-    _field_error(r, "version")
+    assert _field_error(r, "version")["invalidValue"] == 2**63
 
 
 def test_body_nested_too_deep(api: httpx.Client, uniq: str) -> None:

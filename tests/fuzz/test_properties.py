@@ -165,17 +165,18 @@ _WORKFLOW = st.fixed_dictionaries(
 )
 
 
-def _only_field_errors(errors: Any) -> None:
-    assert isinstance(errors, list)
-    assert all(isinstance(e, FieldError) and isinstance(e.path, str) and isinstance(e.message, str) for e in errors)
+def _only_field_errors(errors: Any) -> bool:
+    return isinstance(errors, list) and all(
+        isinstance(e, FieldError) and isinstance(e.path, str) and isinstance(e.message, str) for e in errors
+    )
 
 
 @CASES
 @given(wd=_WORKFLOW | JSON)
 def test_workflow_validation_never_raises(wd: Any) -> None:
-    _only_field_errors(validate_workflow_def(wd) if isinstance(wd, dict) else [])
+    assert _only_field_errors(validate_workflow_def(wd) if isinstance(wd, dict) else [])
     if isinstance(wd, dict):
-        _only_field_errors(validate_workflow_def(wd, check_names=False, require_join_after_fork=False))
+        assert _only_field_errors(validate_workflow_def(wd, check_names=False, require_join_after_fork=False))
 
 
 @CASES
@@ -196,7 +197,7 @@ def test_workflow_validation_never_raises(wd: Any) -> None:
     )
 )
 def test_task_def_validation_never_raises(td: Any) -> None:
-    _only_field_errors(validate_task_def(td))
+    assert _only_field_errors(validate_task_def(td))
 
 
 _ACTION = st.fixed_dictionaries(
@@ -212,4 +213,4 @@ _HANDLER = st.fixed_dictionaries(
 @CASES
 @given(eh=_HANDLER | JSON)
 def test_event_handler_validation_never_raises(eh: Any) -> None:
-    _only_field_errors(validate_event_handler(eh))
+    assert _only_field_errors(validate_event_handler(eh))
