@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from fastapi import Query
 
 from podium.domain.search import SearchQuery
 from podium.service import search
+
+# Integer parameters are 64-bit at most: larger ones are a 400, not an overflow deep in the store.
+I64_MIN: Final = -(2**63)
+I64_MAX: Final = 2**63 - 1
 
 
 @dataclass(slots=True)
@@ -31,8 +36,8 @@ class SearchParams:
 
 
 def search_params(
-    start: int = Query(0),
-    size: int = Query(100),
+    start: int = Query(0, ge=I64_MIN, le=I64_MAX),
+    size: int = Query(100, ge=I64_MIN, le=I64_MAX),
     sort: str | None = Query(None),
     freeText: str = Query("*"),
     query: str | None = Query(None),
@@ -42,8 +47,8 @@ def search_params(
 
 
 def workflow_search_params(
-    start: int = Query(0),
-    size: int = Query(100),
+    start: int = Query(0, ge=I64_MIN, le=I64_MAX),
+    size: int = Query(100, ge=I64_MIN, le=I64_MAX),
     sort: str | None = Query(None),
     freeText: str = Query("*"),
     query: str | None = Query(None),

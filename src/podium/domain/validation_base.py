@@ -53,14 +53,20 @@ def join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def as_int(value: Any) -> int | None:
-    """The integer in ``value`` (integral floats included), or None when it is not one."""
+    """The integer in ``value`` (integral floats included), or None when it is not one.
+
+    Integers beyond 64 bits (JSON allows them) are not: no store column or JSON writer takes them.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX:
+        return value
     return None
 
 

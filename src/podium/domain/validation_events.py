@@ -69,6 +69,8 @@ def _check_action(errors: Errors, action: Any, p: str, label: str) -> None:
         errors.append(FieldError(p, f"{label}: each action must be an object", action))
         return
     kind = action.get("action")
+    if not isinstance(kind, str):
+        kind = None  # a list or object is no action name (and cannot be looked up in a set)
     if kind in UNSUPPORTED_ACTIONS:
         errors.append(FieldError(join(p, "action"), f"{label}: action '{kind}' is not supported", kind))
         return

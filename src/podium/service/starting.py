@@ -33,6 +33,16 @@ def resolve_definition(engine: Engine, req: StartWorkflowRequest) -> WorkflowDef
     return wd
 
 
+_START_STRINGS = (
+    "correlationId",
+    "createdBy",
+    "idempotencyKey",
+    "idempotencyStrategy",
+    "name",
+    "externalInputPayloadStoragePath",
+)
+
+
 def check_start_request(req: Any) -> StartWorkflowRequest:
     """Type checks of a StartWorkflowRequest (SPEC §1.7)."""
     if not isinstance(req, dict):
@@ -51,9 +61,11 @@ def check_start_request(req: Any) -> StartWorkflowRequest:
     if not isinstance(prio, int) or isinstance(prio, bool) or not 0 <= prio <= 99:
         errors.append(FieldError("priority", "priority: Priority must be between 0 and 99", prio))
     version = req.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        errors.append(FieldError("version", "version must be an integer", version))
-    for key in ("correlationId", "createdBy", "idempotencyKey", "name"):
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or not 0 <= version < 2**31):
+        errors.append(FieldError("version", "version must be an integer from 0 to 2^31-1", version))
+    if "workflowDef" in req and not isinstance(req["workflowDef"], dict):
+        errors.append(FieldError("workflowDef", "workflowDef must be a JSON object", req["workflowDef"]))
+    for key in _START_STRINGS:
         if key in req and not isinstance(req[key], str):
             errors.append(FieldError(key, f"{key} must be a string", req[key]))
     strategy = req.get("idempotencyStrategy")

@@ -206,12 +206,26 @@ def _find(tasks: list[Task], task_id: str) -> Task | None:
 
 def _log(lg: Any, task_id: str, now: int) -> TaskExecLog:
     if isinstance(lg, dict):
-        return {"taskId": task_id, "log": str(lg.get("log", "")), "createdTime": int(lg.get("createdTime") or now)}
-    return {"taskId": task_id, "log": str(lg), "createdTime": now}
+        return {"taskId": task_id, "log": lg.get("log") or "", "createdTime": lg.get("createdTime") or now}
+    return {"taskId": task_id, "log": lg, "createdTime": now}
+
+
+# A TaskResult's optional fields and the JSON type each must have (SPEC §1.6).
+_RESULT_STRINGS = ("reasonForIncompletion", "workerId", "externalOutputPayloadStoragePath", "subWorkflowId")
+_RESULT_TYPES: tuple[tuple[str, type, str], ...] = (
+    ("outputData", dict, "a JSON object"),
+    ("executionMetadata", dict, "a JSON object"),
+    ("extendLease", bool, "a boolean"),
+    ("supportsCancellation", bool, "a boolean"),
+    ("logs", list, "a list"),
+    *((key, str, "a string") for key in _RESULT_STRINGS),
+)
+MAX_CALLBACK_SECONDS = 2**31 - 1  # ~68 years: anything longer cannot be meant, and ms arithmetic stays in 64 bits
+_INT64 = 2**63 - 1
 
 
 def check_task_result(raw: Any) -> TaskResult:
-    """Type checks of a TaskResult (SPEC §1.6)."""
+    """Type checks of a TaskResult (SPEC §1.6); unknown fields pass, as Conductor's clients expect."""
     if not isinstance(raw, dict):
         raise InvalidArgument("TaskResult must be a JSON object")
     raw = {k: v for k, v in raw.items() if v is not None}
@@ -220,15 +234,41 @@ def check_task_result(raw: Any) -> TaskResult:
         if not isinstance(raw.get(key), str) or not raw.get(key):
             errors.append(FieldError(key, f"{key} cannot be null or empty", raw.get(key)))
     status = raw.get("status", st.IN_PROGRESS)
-    if status not in st.TASK_RESULT_STATUSES:
+    if not isinstance(status, str) or status not in st.TASK_RESULT_STATUSES:
         errors.append(FieldError("status", f"Invalid task status: {status}", status))
-    if "outputData" in raw and not isinstance(raw["outputData"], dict):
-        errors.append(FieldError("outputData", "outputData must be a JSON object", raw["outputData"]))
+    for key, kind, what in _RESULT_TYPES:
+        if key in raw and not isinstance(raw[key], kind):
+            errors.append(FieldError(key, f"{key} must be {what}", raw[key]))
     cb = raw.get("callbackAfterSeconds", 0)
-    if not isinstance(cb, int) or isinstance(cb, bool) or cb < 0:
-        errors.append(FieldError("callbackAfterSeconds", "callbackAfterSeconds must be a non-negative integer", cb))
-    if "logs" in raw and not isinstance(raw["logs"], list):
-        errors.append(FieldError("logs", "logs must be a list", raw["logs"]))
+    if not isinstance(cb, int) or isinstance(cb, bool) or not 0 <= cb <= MAX_CALLBACK_SECONDS:
+        errors.append(
+            FieldError(
+                "callbackAfterSeconds", f"callbackAfterSeconds must be an integer from 0 to {MAX_CALLBACK_SECONDS}", cb
+            )
+        )
+    logs = raw.get("logs")
+    if logs and isinstance(logs, list):
+        _check_logs(logs, errors)
     if errors:
         raise ValidationFailed(errors)
     return cast(TaskResult, raw)
+
+
+def _check_logs(logs: list[Any], errors: list[FieldError]) -> None:
+    """Each log is a TaskExecLog object ``{log, createdTime}`` or, leniently, a bare string."""
+    for i, lg in enumerate(logs):
+        if isinstance(lg, str):
+            continue
+        if not isinstance(lg, dict):
+            errors.append(FieldError(f"logs[{i}]", "a log must be an object {log, createdTime} or a string", lg))
+            continue
+        text = lg.get("log")
+        if text is not None and not isinstance(text, str):
+            errors.append(FieldError(f"logs[{i}].log", "log must be a string", text))
+        created = lg.get("createdTime")
+        if created is not None and (
+            not isinstance(created, int) or isinstance(created, bool) or not 0 <= created <= _INT64
+        ):
+            errors.append(
+                FieldError(f"logs[{i}].createdTime", "createdTime must be an integer (epoch milliseconds)", created)
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from podium.api import openapi_bodies as B
 from podium.api.body import json_body, parse_bool
 from podium.api.deps import services
 from podium.api.responses import empty, json_response
@@ -19,13 +20,17 @@ def _events(request: Request) -> EventService:
     return EventService(svc.engine, svc.tasks)
 
 
-@router.post("/api/event", summary="Add an event handler (409 if the name exists)")
+@router.post(
+    "/api/event", summary="Add an event handler (409 if the name exists)", openapi_extra=B.json_body(B.EVENT_HANDLER)
+)
 async def add_handler(request: Request) -> Response:
     _events(request).add(await json_body(request))
     return empty()
 
 
-@router.put("/api/event", summary="Update an event handler (404 if missing)")
+@router.put(
+    "/api/event", summary="Update an event handler (404 if missing)", openapi_extra=B.json_body(B.EVENT_HANDLER)
+)
 async def update_handler(request: Request) -> Response:
     _events(request).update(await json_body(request))
     return empty()
@@ -64,13 +69,21 @@ async def _output(request: Request) -> dict[str, object]:
     return output
 
 
-@router.post("/api/queue/update/{workflow_id}/task/{task_id}/{status}", summary="Complete/fail a task by id")
+@router.post(
+    "/api/queue/update/{workflow_id}/task/{task_id}/{status}",
+    summary="Complete/fail a task by id",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="The task output"),
+)
 async def update_by_id(request: Request, workflow_id: str, task_id: str, status: str) -> Response:
     _events(request).publish_status_update(workflow_id, status, await _output(request), task_id=task_id)
     return empty()
 
 
-@router.post("/api/queue/update/{workflow_id}/{task_ref}/{status}", summary="Complete/fail a task by reference")
+@router.post(
+    "/api/queue/update/{workflow_id}/{task_ref}/{status}",
+    summary="Complete/fail a task by reference",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="The task output"),
+)
 async def update_by_ref(request: Request, workflow_id: str, task_ref: str, status: str) -> Response:
     _events(request).publish_status_update(workflow_id, status, await _output(request), ref=task_ref)
     return empty()

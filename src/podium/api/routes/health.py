@@ -8,6 +8,7 @@ from starlette.responses import Response
 from podium import __version__
 from podium.api.deps import services
 from podium.api.responses import json_response, text_response
+from podium.api.search_params import I64_MAX, I64_MIN
 from podium.api.views import task_view
 
 router = APIRouter(tags=["health"])
@@ -59,7 +60,12 @@ async def admin_config(request: Request) -> Response:
 
 
 @router.get("/api/admin/task/{tasktype}", tags=["admin"], summary="Pending tasks of a type")
-async def admin_pending(request: Request, tasktype: str, start: int = Query(0), count: int = Query(100)) -> Response:
+async def admin_pending(
+    request: Request,
+    tasktype: str,
+    start: int = Query(0, ge=I64_MIN, le=I64_MAX),
+    count: int = Query(100, ge=I64_MIN, le=I64_MAX),
+) -> Response:
     tasks = services(request).admin.pending_tasks(tasktype, start, count)
     return json_response([task_view(t) for t in tasks])
 

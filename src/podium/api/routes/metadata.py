@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from podium.api import openapi_bodies as B
 from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.responses import empty, json_response
+from podium.api.search_params import I64_MAX, I64_MIN
 
 router = APIRouter(prefix="/api/metadata", tags=["metadata"])
 
 
-@router.post("/taskdefs", summary="Create or replace task definitions (body: TaskDef[])")
+@router.post(
+    "/taskdefs",
+    summary="Create or replace task definitions (body: TaskDef[])",
+    openapi_extra=B.json_body(B.one_or_many(B.TASK_DEF)),
+)
 async def register_task_defs(request: Request) -> Response:
     body = await json_body(request)
     if isinstance(body, dict):
@@ -21,7 +27,7 @@ async def register_task_defs(request: Request) -> Response:
     return empty()
 
 
-@router.put("/taskdefs", summary="Update an existing task definition")
+@router.put("/taskdefs", summary="Update an existing task definition", openapi_extra=B.json_body(B.TASK_DEF))
 async def update_task_def(request: Request) -> Response:
     services(request).metadata.update_task_def(await json_body(request))
     return empty()
@@ -43,19 +49,23 @@ async def delete_task_def(request: Request, tasktype: str) -> Response:
     return empty()
 
 
-@router.post("/workflow/validate", summary="Validate a workflow definition")
+@router.post("/workflow/validate", summary="Validate a workflow definition", openapi_extra=B.json_body(B.WORKFLOW_DEF))
 async def validate_workflow_def(request: Request) -> Response:
     services(request).metadata.prepare_workflow_def(await json_body(request))
     return empty()
 
 
-@router.post("/workflow", summary="Create a workflow definition")
+@router.post("/workflow", summary="Create a workflow definition", openapi_extra=B.json_body(B.WORKFLOW_DEF))
 async def register_workflow_def(request: Request, overwrite: bool = Query(False)) -> Response:
     services(request).metadata.register_workflow_def(await json_body(request), overwrite)
     return empty()
 
 
-@router.put("/workflow", summary="Create or replace workflow definitions (body: WorkflowDef[])")
+@router.put(
+    "/workflow",
+    summary="Create or replace workflow definitions (body: WorkflowDef[])",
+    openapi_extra=B.json_body(B.one_or_many(B.WORKFLOW_DEF)),
+)
 async def update_workflow_defs(request: Request, overwrite: bool = Query(True)) -> Response:
     body = await json_body(request)
     if isinstance(body, dict):
@@ -109,11 +119,13 @@ async def versions(request: Request, name: str) -> Response:
 
 
 @router.get("/workflow/{name}", summary="A workflow definition (latest when no version)")
-async def get_workflow_def(request: Request, name: str, version: int | None = Query(None)) -> Response:
+async def get_workflow_def(
+    request: Request, name: str, version: int | None = Query(None, ge=I64_MIN, le=I64_MAX)
+) -> Response:
     return json_response(services(request).metadata.get_workflow_def(name, version))
 
 
 @router.delete("/workflow/{name}/{version}", summary="Delete one version of a workflow definition")
-async def delete_workflow_def(request: Request, name: str, version: int) -> Response:
+async def delete_workflow_def(request: Request, name: str, version: int = Path(ge=I64_MIN, le=I64_MAX)) -> Response:
     services(request).metadata.delete_workflow_def(name, version)
     return empty()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from podium.api import openapi_bodies as B
 from podium.api.body import json_body, text_body
 from podium.api.deps import services
 from podium.api.handlers import (
@@ -48,12 +49,16 @@ async def poll(
     return json_response(task_view(tasks[0]))
 
 
-@router.post("", summary="Update a task (TaskResult) → task id")
+@router.post("", summary="Update a task (TaskResult) → task id", openapi_extra=B.json_body(B.TASK_RESULT))
 async def update_task(request: Request) -> Response:
     return handle_update_task(services(request), await json_body(request))
 
 
-@router.post("/update-v2", summary="Update a task; returns the next task of the same type for this worker")
+@router.post(
+    "/update-v2",
+    summary="Update a task; returns the next task of the same type for this worker",
+    openapi_extra=B.json_body(B.TASK_RESULT),
+)
 async def update_task_v2(request: Request) -> Response:
     return handle_update_task_v2(services(request), await json_body(request))
 
@@ -119,7 +124,7 @@ async def get_logs(request: Request, task_id: str) -> Response:
     return json_response(logs)
 
 
-@router.post("/{task_id}/log", summary="Append a log line to a task (raw text body)")
+@router.post("/{task_id}/log", summary="Append a log line to a task (raw text body)", openapi_extra=B.TEXT_BODY)
 async def add_log(request: Request, task_id: str) -> Response:
     services(request).tasks.add_log(task_id, await text_body(request))
     return empty()
@@ -137,7 +142,11 @@ async def _update_by_ref(request: Request, workflow_id: str, ref: str, status: s
     return services(request).tasks.update_by_ref(workflow_id, ref, status, output, worker)
 
 
-@router.post("/{workflow_id}/{task_ref}/{status}/sync", summary="Update a task by reference → Workflow")
+@router.post(
+    "/{workflow_id}/{task_ref}/{status}/sync",
+    summary="Update a task by reference → Workflow",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="The task output"),
+)
 async def update_by_ref_sync(
     request: Request, workflow_id: str, task_ref: str, status: str, workerid: str | None = Query(None)
 ) -> Response:
@@ -148,7 +157,11 @@ async def update_by_ref_sync(
     return json_response(workflow_view(get_workflow(services(request).engine, workflow_id)))
 
 
-@router.post("/{workflow_id}/{task_ref}/{status}", summary="Update a task by reference → task id")
+@router.post(
+    "/{workflow_id}/{task_ref}/{status}",
+    summary="Update a task by reference → task id",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="The task output"),
+)
 async def update_by_ref(
     request: Request, workflow_id: str, task_ref: str, status: str, workerid: str | None = Query(None)
 ) -> Response:

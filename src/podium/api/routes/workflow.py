@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from podium.api import openapi_bodies as B
 from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.handlers import handle_start_workflow
 from podium.api.responses import empty, json_response, text_response
-from podium.api.search_params import SearchParams, search_params, workflow_search_params
+from podium.api.search_params import I64_MAX, I64_MIN, SearchParams, search_params, workflow_search_params
+from podium.api.shapes import RERUN_REQUEST, SKIP_TASK_REQUEST, checked_object
 from podium.api.views import workflow_view
-from podium.domain.errors import InvalidArgument
+from podium.domain.errors import FieldError, InvalidArgument, ValidationFailed
 from podium.service import execution, reruns, starting
 from podium.service import workflows as wfs
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
 
 
-@router.post("", summary="Start a workflow (StartWorkflowRequest) → workflow id")
+@router.post(
+    "",
+    summary="Start a workflow (StartWorkflowRequest) → workflow id",
+    openapi_extra=B.json_body(B.START_WORKFLOW_REQUEST),
+)
 async def start_workflow(request: Request) -> Response:
     return handle_start_workflow(services(request), await json_body(request))
 
@@ -29,9 +35,9 @@ async def start_workflow(request: Request) -> Response:
 async def running(
     request: Request,
     name: str,
-    version: int = Query(1),
-    startTime: int | None = Query(None),
-    endTime: int | None = Query(None),
+    version: int = Query(1, ge=I64_MIN, le=I64_MAX),
+    startTime: int | None = Query(None, ge=I64_MIN, le=I64_MAX),
+    endTime: int | None = Query(None, ge=I64_MIN, le=I64_MAX),
 ) -> Response:
     ids = wfs.running_ids(services(request).engine, name, version, startTime, endTime)
     return json_response(ids)
@@ -69,7 +75,11 @@ def _correlated(request: Request, name: str, cid: str, include_closed: bool, inc
     return [workflow_view(wf) for wf in found]
 
 
-@router.post("/correlated/batch", summary="Executions for several correlation ids across definitions")
+@router.post(
+    "/correlated/batch",
+    summary="Executions for several correlation ids across definitions",
+    openapi_extra=B.json_body(B.CORRELATED_BATCH),
+)
 async def correlated_batch(
     request: Request,
     includeClosed: bool = Query(False),
@@ -78,14 +88,22 @@ async def correlated_batch(
     body = await json_body(request)
     if not isinstance(body, dict):
         raise InvalidArgument("Expected {correlationIds: [...], workflowNames: [...]}")
-    cids = body.get("correlationIds") or []
-    names = body.get("workflowNames") or []
-    if not all(isinstance(x, str) for x in [*cids, *names]):
-        raise InvalidArgument("correlationIds and workflowNames must be lists of strings")
+    cids = _strings(body, "correlationIds")
+    names = _strings(body, "workflowNames")
     out: dict[str, list[Any]] = {}
     for cid in cids:
         out[cid] = [w for name in names for w in _correlated(request, name, cid, includeClosed, includeTasks)]
     return json_response(out)
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    """``body[key]`` as a list of strings (absent or null: none); a 400 naming the field otherwise."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ValidationFailed([FieldError(key, f"{key} must be a list of strings", value)])
+    return value
 
 
 @router.get("/{name}/correlated/{correlationId}", summary="Executions of a definition with a correlation id")
@@ -99,7 +117,9 @@ async def correlated(
     return json_response(_correlated(request, name, correlationId, includeClosed, includeTasks))
 
 
-@router.post("/{name}/correlated", summary="Executions for several correlation ids")
+@router.post(
+    "/{name}/correlated", summary="Executions for several correlation ids", openapi_extra=B.json_body(B.STRING_LIST)
+)
 async def correlated_many(
     request: Request,
     name: str,
@@ -113,13 +133,17 @@ async def correlated_many(
 
 
 # -- one execution ---------------------------------------------------------------------------
-@router.post("/{name}", summary="Start a workflow by name (body: input) → workflow id")
+@router.post(
+    "/{name}",
+    summary="Start a workflow by name (body: input) → workflow id",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="The workflow input"),
+)
 async def start_by_name(
     request: Request,
     name: str,
-    version: int | None = Query(None),
+    version: int | None = Query(None, ge=I64_MIN, le=I64_MAX),
     correlationId: str | None = Query(None),
-    priority: int = Query(0),
+    priority: int = Query(0, ge=I64_MIN, le=I64_MAX),
 ) -> Response:
     body = await json_body(request, default={})
     req: dict[str, Any] = {"name": name, "input": body, "priority": priority}
@@ -149,8 +173,8 @@ async def workflow_status(
 async def workflow_tasks(
     request: Request,
     workflow_id: str,
-    start: int = Query(0),
-    count: int = Query(15),
+    start: int = Query(0, ge=I64_MIN, le=I64_MAX),
+    count: int = Query(15, ge=I64_MIN, le=I64_MAX),
     status: list[str] | None = Query(None),
 ) -> Response:
     from podium.api.views import task_view
@@ -203,7 +227,11 @@ async def resume(request: Request, workflow_id: str) -> Response:
     return empty()
 
 
-@router.put("/{workflow_id}/skiptask/{task_reference_name}", summary="Skip a task that has not run yet")
+@router.put(
+    "/{workflow_id}/skiptask/{task_reference_name}",
+    summary="Skip a task that has not run yet",
+    openapi_extra=B.json_body(B.SKIP_TASK_REQUEST, required=False),
+)
 async def skip_task(
     request: Request,
     workflow_id: str,
@@ -213,9 +241,8 @@ async def skip_task(
     body = await json_body(request, default={})
     if not body and skipTaskRequest:
         body = _python_repr(skipTaskRequest)  # conductor-python sends the request as a repr'd query param
-    if not isinstance(body, dict):
-        raise InvalidArgument("SkipTaskRequest must be a JSON object")
-    wfs.skip_task(services(request).engine, workflow_id, task_reference_name, body)  # type: ignore[arg-type]
+    req = checked_object(body, "SkipTaskRequest", SKIP_TASK_REQUEST)
+    wfs.skip_task(services(request).engine, workflow_id, task_reference_name, req)  # type: ignore[arg-type]
     return empty()
 
 
@@ -229,9 +256,13 @@ def _python_repr(text: str) -> Any:
         raise InvalidArgument("skipTaskRequest query parameter is not a valid literal") from None
 
 
-@router.post("/{workflow_id}/rerun", summary="Re-run from the start or from a task → workflow id")
+@router.post(
+    "/{workflow_id}/rerun",
+    summary="Re-run from the start or from a task → workflow id",
+    openapi_extra=B.json_body(B.RERUN_REQUEST, required=False),
+)
 async def rerun(request: Request, workflow_id: str) -> Response:
-    body = await json_body(request, default={})
+    body = checked_object(await json_body(request, default={}), "RerunWorkflowRequest", RERUN_REQUEST)
     return text_response(reruns.rerun(services(request).engine, workflow_id, body))
 
 
@@ -282,14 +313,18 @@ def workflow_run(wf: Any, request_id: str | None) -> dict[str, Any]:
     return run
 
 
-@router.post("/execute/{name}/{version}", summary="Start a workflow and wait until it ends or blocks")
+@router.post(
+    "/execute/{name}/{version}",
+    summary="Start a workflow and wait until it ends or blocks",
+    openapi_extra=B.json_body(B.START_WORKFLOW_REQUEST, required=False),
+)
 async def execute(
     request: Request,
     name: str,
-    version: int,
+    version: int = Path(ge=I64_MIN, le=I64_MAX),
     requestId: str | None = Query(None),
     waitUntilTaskRef: str | None = Query(None),
-    waitForSeconds: int = Query(10),
+    waitForSeconds: int = Query(10, ge=I64_MIN, le=I64_MAX),
 ) -> Response:
     svc = services(request)
     body = await json_body(request, default={})

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from podium.api import openapi_bodies as B
 from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.responses import json_response
@@ -18,6 +19,7 @@ from podium.service import workflows as wfs
 # Included before the /api/workflow router, whose /{workflow_id}/... routes would match these paths.
 router = APIRouter(prefix="/api/workflow/bulk", tags=["workflow bulk"])
 BULK_LIMIT = 1000
+_IDS = B.json_body({"type": "array", "items": B.STRING, "maxItems": BULK_LIMIT}, description="Workflow ids")
 
 
 async def _ids(request: Request) -> list[str]:
@@ -43,43 +45,43 @@ def _bulk(ids: list[str], action: Any) -> Response:
     )
 
 
-@router.put("/pause", summary="Pause many workflows")
+@router.put("/pause", summary="Pause many workflows", openapi_extra=_IDS)
 async def bulk_pause(request: Request) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: wfs.pause(engine, w))
 
 
-@router.put("/resume", summary="Resume many workflows")
+@router.put("/resume", summary="Resume many workflows", openapi_extra=_IDS)
 async def bulk_resume(request: Request) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: wfs.resume(engine, w))
 
 
-@router.post("/restart", summary="Restart many workflows")
+@router.post("/restart", summary="Restart many workflows", openapi_extra=_IDS)
 async def bulk_restart(request: Request, useLatestDefinitions: bool = Query(False)) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: reruns.restart(engine, w, useLatestDefinitions))
 
 
-@router.post("/retry", summary="Retry many workflows")
+@router.post("/retry", summary="Retry many workflows", openapi_extra=_IDS)
 async def bulk_retry(request: Request) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: reruns.retry(engine, w))
 
 
-@router.post("/terminate", summary="Terminate many workflows")
+@router.post("/terminate", summary="Terminate many workflows", openapi_extra=_IDS)
 async def bulk_terminate(request: Request, reason: str | None = Query(None)) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: wfs.terminate(engine, w, reason))
 
 
-@router.delete("/remove", summary="Remove many workflows")
+@router.delete("/remove", summary="Remove many workflows", openapi_extra=_IDS)
 async def bulk_remove(request: Request, archiveWorkflow: bool = Query(True)) -> Response:
     engine = services(request).engine
     return _bulk(await _ids(request), lambda w: wfs.remove(engine, w, archiveWorkflow))
 
 
-@router.delete("/terminate-remove", summary="Terminate and remove many workflows")
+@router.delete("/terminate-remove", summary="Terminate and remove many workflows", openapi_extra=_IDS)
 async def bulk_terminate_remove(
     request: Request, reason: str | None = Query(None), archiveWorkflow: bool = Query(True)
 ) -> Response:
@@ -92,7 +94,7 @@ async def bulk_terminate_remove(
     return _bulk(await _ids(request), act)
 
 
-@router.post("/search", summary="Fetch many workflows")
+@router.post("/search", summary="Fetch many workflows", openapi_extra=_IDS)
 async def bulk_search(request: Request, includeTasks: bool = Query(True)) -> Response:
     engine = services(request).engine
     ids = await _ids(request)
