@@ -114,7 +114,12 @@ class Pass:
         self.out.new_tasks.append(task)
         self.out.changes += 1
         self._ctx = None
-        self._live = None
+        # Kept up to date rather than rebuilt: a wide fork adds thousands of records in one pass.
+        if self._live is not None:
+            if task.get("retried"):
+                self._live = None
+            else:
+                self._live[task["referenceTaskName"]] = task
 
     def touch(self, task: Task) -> None:
         """Mark an existing record changed."""
