@@ -83,6 +83,8 @@ def decide(
             p.out.next_check = max(now, min(prior_check, changed_deadline(p)))
         else:
             p.out.next_check = next_deadline(p, deadlines)
+        if p.out.again and not p.ended:
+            p.out.next_check = now
     return p.out
 
 

@@ -180,6 +180,17 @@ class Pass:
                 self.touch(existing)
                 self.schedule_after(wt, iteration)
             return
+        limit = self.env.limits.workflow_tasks
+        if len(self.state.tasks) >= limit:
+            from podium.decider.lifecycle import end_workflow
+
+            end_workflow(
+                self,
+                st.FAILED,
+                f"The workflow reached the limit of {limit} task records (PODIUM_LIMIT_WORKFLOW_TASKS) "
+                f"when scheduling '{ref}'",
+            )
+            return
         operator_for(wt.get("type", tt.SIMPLE)).schedule(self, wt, iteration)
 
     def schedule_next(self, task: Task) -> None:

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from podium.domain.model import WorkflowTask
 
 
+# Records one decide pass may create before a loop's next pass waits for the next decide.
+RECORDS_PER_PASS = 500
+
+
 class _ItemsError(Exception):
     pass
 
@@ -140,6 +144,9 @@ class DoWhileOperator(Operator):
         it = _Iteration(p, loop, n)
         if not (it.records or reached_end) or not it.settled():
             return False
+        if len(p.out.new_tasks) >= RECORDS_PER_PASS:
+            p.out.again = True  # close this pass in the next decide, so no request runs a whole loop
+            return False
         wt = loop["workflowTask"]
         base = wt.get("taskReferenceName", "")
         output = dict(loop.get("outputData") or {})
@@ -177,7 +184,14 @@ class DoWhileOperator(Operator):
                 return True
         elif not condition and items is None:
             again = False
-        if again:
+        limit = p.env.limits.loop_iterations
+        if again and n >= limit:
+            p.finish(
+                loop,
+                st.FAILED_WITH_TERMINAL_ERROR,
+                reason=f"DO_WHILE '{base}' reached the limit of {limit} iterations (PODIUM_LIMIT_LOOP_ITERATIONS)",
+            )
+        elif again:
             self._start(p, loop, n + 1)
         else:
             p.finish(loop, st.COMPLETED)
