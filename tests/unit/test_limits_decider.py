@@ -108,3 +108,16 @@ def test_an_execution_stops_at_the_task_record_limit() -> None:
     assert state.workflow["status"] == st.FAILED
     assert "limit of 20 task records (PODIUM_LIMIT_WORKFLOW_TASKS)" in state.workflow["reasonForIncompletion"]
     assert len(state.tasks) <= 20
+
+
+def test_huge_timeouts_and_callbacks_are_cut_to_times_the_stores_can_hold() -> None:
+    from podium.decider.transitions import apply_result, lease_deadline, response_deadline
+    from podium.domain.durations import MAX_DELAY_MS
+
+    task: Any = {"responseTimeoutSeconds": 2**63 - 1, "status": st.IN_PROGRESS}
+    assert lease_deadline(task, T0) == T0 + MAX_DELAY_MS
+    assert response_deadline(task, T0) == T0 + MAX_DELAY_MS
+    assert T0 + MAX_DELAY_MS < 2**63
+    move = apply_result(task, {"status": st.IN_PROGRESS, "callbackAfterSeconds": 2**70}, T0, worker=True)
+    assert task["callbackAfterSeconds"] * 1000 <= MAX_DELAY_MS
+    assert move.requeue_after_ms == MAX_DELAY_MS // 1000 * 1000

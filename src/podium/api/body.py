@@ -8,7 +8,8 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope
 
-from podium.domain.errors import InvalidArgument, PayloadTooLarge
+from podium.domain.errors import InvalidArgument, PayloadTooLarge, ValidationFailed
+from podium.domain.validation_limits import depth_error
 
 _MISSING: Any = object()
 
@@ -46,19 +47,29 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 async def json_body(request: Request, default: Any = _MISSING) -> Any:
     """The body parsed as JSON; an empty body gives ``default`` (or a 400 when none is given)."""
-    return parse_json(await raw_body(request), default)
+    return parse_json(await raw_body(request), default, request.app.state.settings.limits.json_depth)
 
 
-def parse_json(data: bytes, default: Any = _MISSING) -> Any:
-    """A request body parsed as JSON; an empty one gives ``default`` (or a 400 when none is given)."""
+def parse_json(data: bytes, default: Any = _MISSING, max_depth: int | None = None) -> Any:
+    """A request body parsed as JSON; an empty one gives ``default`` (or a 400 when none is given).
+
+    A body nested deeper than ``max_depth`` is a 400 naming the field where it is: deep documents would
+    break every later read of what holds them (issue #12).
+    """
     if not data.strip():
         if default is _MISSING:
             raise InvalidArgument("Request body is required")
         return default
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as e:
         raise InvalidArgument(f"Malformed JSON in request body: {e}") from None
+    # Only a body with more brackets than the limit can be too deep: most skip the walk.
+    if max_depth is not None and data.count(b"{") + data.count(b"[") > max_depth:
+        problem = depth_error(value, "", max_depth)
+        if problem is not None:
+            raise ValidationFailed([problem])
+    return value
 
 
 async def text_body(request: Request) -> str:

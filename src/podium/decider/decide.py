@@ -20,6 +20,7 @@ from podium.decider.transitions import next_attempt
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
+from podium.domain.validation_limits import total_too_large
 
 _MAX_ROUNDS = 10_000
 
@@ -49,6 +50,10 @@ def decide(
     reason = workflow_timed_out(p)
     if reason is not None:
         end_workflow(p, st.TIMED_OUT, reason)
+        return p.out
+    total, limit = wf.get("_payloadBytes", 0), env.limits.workflow_total_bytes
+    if total > limit:  # worker outputs are counted by the service before it decides
+        end_workflow(p, st.FAILED, total_too_large(total, limit))
         return p.out
     if wf["status"] == st.PAUSED:
         p.out.next_check = next_deadline(p)

@@ -11,8 +11,10 @@ from podium.decider.records import effective_task_def, new_task
 from podium.decider.state import WorkflowState
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
+from podium.domain.durations import MAX_DELAY_MS
 from podium.domain.model import JSON, Task, TaskDef, WorkflowTask
 from podium.domain.queues import task_queue
+from podium.domain.validation_limits import input_too_large, output_too_large, payload_size, total_too_large
 from podium.expr import ResolutionContext, resolve, resolve_input
 
 
@@ -89,6 +91,10 @@ class Pass:
         task_id = self.env.new_id()
         if input_data is None:
             input_data = self.resolve_input(wt, task_id, td)
+        size = payload_size(input_data) if input_data else 0
+        too_large = size > self.env.limits.task_input_bytes
+        if too_large:
+            input_data = {}
         t = new_task(
             self.wf,
             wt,
@@ -105,7 +111,26 @@ class Pass:
         if status == st.IN_PROGRESS:
             t["startTime"] = self.now
         self.add(t)
+        if too_large:
+            self.fail_workflow(input_too_large(t["referenceTaskName"], size, self.env.limits.task_input_bytes))
+        elif size:
+            self.charge(size)
         return t
+
+    def charge(self, size: int) -> None:
+        """Count ``size`` bytes of task payload against the execution's total; over it, the workflow FAILS."""
+        total = self.wf.get("_payloadBytes", 0) + size
+        self.wf["_payloadBytes"] = total
+        limit = self.env.limits.workflow_total_bytes
+        if total > limit:
+            self.fail_workflow(total_too_large(total, limit))
+
+    def fail_workflow(self, reason: str) -> None:
+        """End the workflow FAILED now (once), e.g. when a payload limit is reached."""
+        if not self.ended and not st.workflow_terminal(self.wf["status"]):
+            from podium.decider.lifecycle import end_workflow
+
+            end_workflow(self, st.FAILED, reason)
 
     def add(self, task: Task) -> None:
         """Append a new record with the next seq."""
@@ -128,7 +153,15 @@ class Pass:
         self._ctx = None
 
     def finish(self, task: Task, status: str, output: JSON | None = None, reason: str | None = None) -> None:
-        """Move a record to a terminal status."""
+        """Move a record to a terminal status (a task whose output is over the limit FAILS instead)."""
+        if output:
+            size = payload_size(output)
+            limit = self.env.limits.task_output_bytes
+            if size > limit:
+                status, output = st.FAILED_WITH_TERMINAL_ERROR, {}
+                reason = output_too_large(task["taskId"], self.wf["workflowId"], size, limit)
+            else:
+                self.charge(size)
         task["status"] = status
         if output is not None:
             task["outputData"] = output
@@ -141,6 +174,7 @@ class Pass:
 
     def push(self, task: Task, delay_ms: int = 0) -> None:
         """Make a record pollable on its queue after ``delay_ms``."""
+        delay_ms = min(delay_ms, MAX_DELAY_MS)
         self.out.pushes.append(QueuePush(task_queue(task), task["taskId"], delay_ms, task.get("workflowPriority", 0)))
 
     def remove_from_queue(self, task: Task) -> None:

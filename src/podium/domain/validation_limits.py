@@ -80,14 +80,15 @@ def dotted(prefix: str, parts: list[str]) -> str:
     return text + ("..." if len(parts) > len(shown) else "")
 
 
-def depth_error(value: Any, prefix: str, limits: Limits) -> FieldError | None:
+def depth_error(value: Any, prefix: str, limits: Limits | int) -> FieldError | None:
     """A FieldError naming where ``value`` is nested deeper than the limit, or None."""
-    path = too_deep(value, limits.json_depth)
+    limit = limits if isinstance(limits, int) else limits.json_depth
+    path = too_deep(value, limit)
     if path is None:
         return None
     return FieldError(
         dotted(prefix, path) or "body",
-        f"JSON nested deeper than {limits.json_depth} levels (PODIUM_LIMIT_JSON_DEPTH)",
+        f"JSON nested deeper than {limit} levels (PODIUM_LIMIT_JSON_DEPTH)",
     )
 
 
@@ -130,3 +131,25 @@ def _too_long(path: str, text: str, limit: int) -> FieldError:
 def payload_size(value: Any) -> int:
     """Bytes of ``value`` as compact JSON (what the store keeps)."""
     return len(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+
+
+def output_too_large(task_id: str, workflow_id: str, size: int, limit: int) -> str:
+    """The reason a task fails when its output is over ``task_output_bytes`` (Conductor's wording)."""
+    return (
+        f"The output payload size: {size} bytes of task: {task_id} in workflow: {workflow_id} is greater than "
+        f"the permissible limit: {limit} bytes (PODIUM_LIMIT_TASK_OUTPUT_BYTES)"
+    )
+
+
+def input_too_large(ref: str, size: int, limit: int) -> str:
+    return (
+        f"The input payload size: {size} bytes of task '{ref}' is greater than the permissible limit: "
+        f"{limit} bytes (PODIUM_LIMIT_TASK_INPUT_BYTES)"
+    )
+
+
+def total_too_large(total: int, limit: int) -> str:
+    return (
+        f"The task inputs and outputs of this workflow reached {total} bytes, over the permissible limit: "
+        f"{limit} bytes (PODIUM_LIMIT_WORKFLOW_TOTAL_BYTES)"
+    )
