@@ -74,3 +74,27 @@ def _fork_decide_cost(width: int) -> int:
 
 def test_dynamic_fork_decide_is_linear_in_its_width() -> None:
     assert_linear(_fork_decide_cost, 400)
+
+
+def _loop_decide_cost(iterations: int) -> int:
+    import dataclasses
+
+    from podium.domain.limits import Limits
+
+    body = {"name": "sv", "taskReferenceName": "sv", "type": "SET_VARIABLE", "inputParameters": {"x": 1}}
+    loop = {
+        "name": "loop",
+        "taskReferenceName": "loop",
+        "type": "DO_WHILE",
+        "loopCondition": "$.loop['iteration'] < " + str(iterations),
+        "loopOver": [body],
+    }
+    state = make_state([loop])
+    env = dataclasses.replace(make_env(), limits=Limits(loop_iterations=iterations))
+    cost = line_events(lambda: decide(state, env, T0))
+    assert len(state.tasks) == iterations + 1 and state.workflow["status"] == "COMPLETED"
+    return cost
+
+
+def test_do_while_passes_cost_the_same_however_many_came_before() -> None:
+    assert_linear(_loop_decide_cost, 90)

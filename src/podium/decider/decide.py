@@ -146,10 +146,16 @@ def run_rounds(p: Pass, check_timeouts: bool = True, only_changed: bool = False)
             steppers = [t for t in p.state.tasks if _reacts(t)]
         else:
             steppers = [t for t in steppers if _reacts(t)] + [t for t in created if _reacts(t)]
-        changed = {id(t) for t in created}
-        changed.update(id(t) for t in p.out.dirty_since_round.values())
-        changed.update(id(t) for t in steppers)
-        work = [t for t in p.state.tasks if id(t) in changed]
+        # The next round's records in seq (= list) order, without a scan of every record: a long loop
+        # runs one round per pass of its body.
+        changed = {id(t): t for t in created}
+        changed.update((id(t), t) for t in p.out.dirty_since_round.values())
+        changed.update((id(t), t) for t in steppers)
+        work = sorted(changed.values(), key=_seq)
+
+
+def _seq(task: Task) -> int:
+    return task.get("seq", 0)
 
 
 def _reacts(task: Task) -> bool:

@@ -21,7 +21,7 @@ from podium.expr import ResolutionContext, resolve, resolve_input
 class Pass:
     """Mutable context of one decide call."""
 
-    __slots__ = ("_ctx", "_live", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
+    __slots__ = ("_bases", "_ctx", "_live", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
 
     def __init__(self, state: WorkflowState, env: DeciderEnv, now: int, out: Outcome | None = None) -> None:
         self.state = state
@@ -34,6 +34,7 @@ class Pass:
         self._ctx: ResolutionContext | None = None
         self._tds: dict[str, TaskDef] = {}
         self._live: dict[str, Task] | None = None
+        self._bases: dict[str, Task] | None = None  # live_base's answers, kept up to date like _live
         # Refs created at run time (dynamic fork tasks) → the definition node whose loop they live in.
         self.origin: dict[str, str] = {}
 
@@ -58,6 +59,7 @@ class Pass:
         """Forget cached views of the state; call after changing, adding or removing records."""
         self._ctx = None
         self._live = None
+        self._bases = None
 
     def live_map(self) -> dict[str, Task]:
         """Each reference's latest record not superseded by a retry (kept until records are added)."""
@@ -145,6 +147,11 @@ class Pass:
                 self._live = None
             else:
                 self._live[task["referenceTaskName"]] = task
+        if self._bases is not None:
+            if task.get("retried"):
+                self._bases = None
+            else:
+                self._bases[strip_iteration(task["referenceTaskName"])] = task
 
     def touch(self, task: Task) -> None:
         """Mark an existing record changed."""
@@ -195,12 +202,9 @@ class Pass:
 
     def live_base(self, base_ref: str) -> Task | None:
         """The latest non-superseded record of a node, whatever its iteration suffix."""
-        tasks = self.state.tasks
-        for i in range(len(tasks) - 1, -1, -1):
-            t = tasks[i]
-            if not t.get("retried") and strip_iteration(t["referenceTaskName"]) == base_ref:
-                return t
-        return None
+        if self._bases is None:
+            self._bases = {strip_iteration(t["referenceTaskName"]): t for t in self.state.tasks if not t.get("retried")}
+        return self._bases.get(base_ref)
 
     def schedule(self, wt: WorkflowTask, iteration: int = 0) -> None:
         """Schedule a node, stepping over references that were skipped (SPEC §4.2)."""

@@ -153,3 +153,27 @@ def total_too_large(total: int, limit: int) -> str:
         f"The task inputs and outputs of this workflow reached {total} bytes, over the permissible limit: "
         f"{limit} bytes (PODIUM_LIMIT_WORKFLOW_TOTAL_BYTES)"
     )
+
+
+SHOWN_DEPTH: Final = 200  # orjson writes at most 255 levels; answers wrap what they hold in a few more
+TOO_DEEP: Final = "(nested too deep to show: over PODIUM_LIMIT_JSON_DEPTH)"
+
+
+def shallow(value: Any, room: int = SHOWN_DEPTH) -> Any:
+    """``value`` with containers below ``room`` levels replaced by a note, and integers no JSON
+    writer takes by their text: what a record stored before the limits existed can still show."""
+    if isinstance(value, dict):
+        return {k: shallow(v, room - 1) for k, v in value.items()} if room > 0 else TOO_DEEP
+    if isinstance(value, list | tuple):
+        return [shallow(v, room - 1) for v in value] if room > 0 else TOO_DEEP
+    if isinstance(value, int) and not isinstance(value, bool) and not LONG_MIN <= value < 2**64:
+        return str(value)
+    return value
+
+
+def dumps_any(value: Any, option: int | None = None) -> bytes:
+    """``orjson.dumps``, falling back to :func:`shallow` for a document it cannot write."""
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:
+        return orjson.dumps(shallow(value), option=option)

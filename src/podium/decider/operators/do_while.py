@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 # Records one decide pass may create before a loop's next pass waits for the next decide.
-RECORDS_PER_PASS = 500
+RECORDS_PER_PASS = 20
 
 
 class _ItemsError(Exception):
@@ -169,10 +169,15 @@ class DoWhileOperator(Operator):
         if again and condition:
             bindings: JSON = {**p.resolve_input(wt, loop["taskId"]), base: output}
             body = frozenset(p.graph.loop_body_refs.get(base, ()))
-            for t in p.state.tasks:
+            # Each body node's latest record, found from the end: most passes need only their own records.
+            found: dict[str, Any] = {}
+            for t in reversed(p.state.tasks):
+                if t is loop or len(found) == len(body):
+                    break
                 b = strip_iteration(t["referenceTaskName"])
-                if b in body and not t.get("retried"):
-                    bindings[b] = t.get("outputData") or {}
+                if b in body and b not in found and not t.get("retried"):
+                    found[b] = t.get("outputData") or {}
+            bindings.update(found)
             try:
                 again = truthy(run_js(p, condition, bindings))
             except EvaluationError as exc:
