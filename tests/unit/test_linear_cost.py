@@ -91,7 +91,14 @@ def _loop_decide_cost(iterations: int) -> int:
     }
     state = make_state([loop])
     env = dataclasses.replace(make_env(), limits=Limits(loop_iterations=iterations))
-    cost = line_events(lambda: decide(state, env, T0))
+
+    def run() -> None:
+        # A long loop runs a bounded number of records per pass; the decider asks to be called again.
+        for n in range(1000):
+            if not decide(state, env, T0 + n).again:
+                return
+
+    cost = line_events(run)
     assert len(state.tasks) == iterations + 1 and state.workflow["status"] == "COMPLETED"
     return cost
 
