@@ -8,7 +8,8 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope
 
-from podium.domain.errors import InvalidArgument, PayloadTooLarge
+from podium.domain.errors import InvalidArgument, PayloadTooLarge, ValidationFailed
+from podium.domain.validation_limits import depth_error
 
 _MISSING: Any = object()
 
@@ -46,14 +47,14 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 async def json_body(request: Request, default: Any = _MISSING) -> Any:
     """The body parsed as JSON; an empty body gives ``default`` (or a 400 when none is given)."""
-    return parse_json(await raw_body(request), request.app.state.settings.limits.json_depth, default)
+    return parse_json(await raw_body(request), default, request.app.state.settings.limits.json_depth)
 
 
-def parse_json(data: bytes, max_depth: int, default: Any = _MISSING) -> Any:
+def parse_json(data: bytes, default: Any = _MISSING, max_depth: int | None = None) -> Any:
     """A request body parsed as JSON; an empty one gives ``default`` (or a 400 when none is given).
 
-    A document nested deeper than ``max_depth`` is refused: the server could not store or answer it
-    (orjson writes at most 254 levels) and every later read of it would fail.
+    A body nested deeper than ``max_depth`` is a 400 naming the field where it is: deep documents would
+    break every later read of what holds them (issue #12).
     """
     if not data.strip():
         if default is _MISSING:
@@ -63,32 +64,12 @@ def parse_json(data: bytes, max_depth: int, default: Any = _MISSING) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as e:
         raise InvalidArgument(f"Malformed JSON in request body: {e}") from None
-    # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk (a C-speed count).
-    if data.count(b"{") + data.count(b"[") > max_depth and json_depth(value, max_depth) > max_depth:
-        raise InvalidArgument(
-            f"Request body is nested deeper than the limit of {max_depth} levels (PODIUM_LIMIT_JSON_DEPTH)"
-        )
+    # Only a body with more brackets than the limit can be too deep: most skip the walk.
+    if max_depth is not None and data.count(b"{") + data.count(b"[") > max_depth:
+        problem = depth_error(value, "", max_depth)
+        if problem is not None:
+            raise ValidationFailed([problem])
     return value
-
-
-def json_depth(value: Any, stop: int) -> int:
-    """Nesting depth of a JSON value (a scalar is 0, ``[]`` is 1), counted no further than ``stop + 1``."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > deepest:
-            deepest = depth
-            if deepest > stop:
-                return deepest
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
 
 
 async def text_body(request: Request) -> str:

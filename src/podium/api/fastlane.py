@@ -77,7 +77,7 @@ class FastLane:
         self.app = app
         self.svc = svc
         self.limit = settings.max_payload_bytes
-        self.max_depth = settings.limits.json_depth
+        self.depth = settings.limits.json_depth
         self.instance = settings.server_id
         self.barrier = barrier
 
@@ -102,7 +102,7 @@ class FastLane:
         await self.app(scope, receive, send)
 
     async def _with_body(self, handler: BodyHandler, scope: Scope, receive: Receive) -> Response:
-        return handler(self.svc, parse_json(await read_body(scope, receive, self.limit), self.max_depth))
+        return handler(self.svc, parse_json(await read_body(scope, receive, self.limit), max_depth=self.depth))
 
     async def _batch_poll(self, task_type: str, scope: Scope) -> Response:
         params = query_params(scope)

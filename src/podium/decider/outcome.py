@@ -50,6 +50,9 @@ class Outcome:
     dirty_since_round: dict[str, Task] = field(default_factory=dict)
     # Counts every change made during the pass (lets the decider skip re-evaluating unchanged state).
     changes: int = 0
+    # The pass stopped early (it had created enough records to leave the event loop to others):
+    # decide this workflow again at once, in a new unit of work.
+    again: bool = False
 
     def touch(self, task: Task) -> None:
         """Record that an existing task changed."""

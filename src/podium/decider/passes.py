@@ -11,15 +11,17 @@ from podium.decider.records import effective_task_def, new_task
 from podium.decider.state import WorkflowState
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
+from podium.domain.durations import MAX_DELAY_MS
 from podium.domain.model import JSON, Task, TaskDef, WorkflowTask
 from podium.domain.queues import task_queue
+from podium.domain.validation_limits import input_too_large, output_too_large, payload_size, total_too_large
 from podium.expr import ResolutionContext, resolve, resolve_input
 
 
 class Pass:
     """Mutable context of one decide call."""
 
-    __slots__ = ("_ctx", "_live", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
+    __slots__ = ("_bases", "_ctx", "_live", "_tds", "ended", "env", "graph", "now", "origin", "out", "state", "wf")
 
     def __init__(self, state: WorkflowState, env: DeciderEnv, now: int, out: Outcome | None = None) -> None:
         self.state = state
@@ -32,6 +34,7 @@ class Pass:
         self._ctx: ResolutionContext | None = None
         self._tds: dict[str, TaskDef] = {}
         self._live: dict[str, Task] | None = None
+        self._bases: dict[str, Task] | None = None  # live_base's answers, kept up to date like _live
         # Refs created at run time (dynamic fork tasks) → the definition node whose loop they live in.
         self.origin: dict[str, str] = {}
 
@@ -56,6 +59,7 @@ class Pass:
         """Forget cached views of the state; call after changing, adding or removing records."""
         self._ctx = None
         self._live = None
+        self._bases = None
 
     def live_map(self) -> dict[str, Task]:
         """Each reference's latest record not superseded by a retry (kept until records are added)."""
@@ -89,6 +93,10 @@ class Pass:
         task_id = self.env.new_id()
         if input_data is None:
             input_data = self.resolve_input(wt, task_id, td)
+        size = payload_size(input_data) if input_data else 0
+        too_large = size > self.env.limits.task_input_bytes
+        if too_large:
+            input_data = {}
         t = new_task(
             self.wf,
             wt,
@@ -105,7 +113,26 @@ class Pass:
         if status == st.IN_PROGRESS:
             t["startTime"] = self.now
         self.add(t)
+        if too_large:
+            self.fail_workflow(input_too_large(t["referenceTaskName"], size, self.env.limits.task_input_bytes))
+        elif size:
+            self.charge(size)
         return t
+
+    def charge(self, size: int) -> None:
+        """Count ``size`` bytes of task payload against the execution's total; over it, the workflow FAILS."""
+        total = self.wf.get("_payloadBytes", 0) + size
+        self.wf["_payloadBytes"] = total
+        limit = self.env.limits.workflow_total_bytes
+        if total > limit:
+            self.fail_workflow(total_too_large(total, limit))
+
+    def fail_workflow(self, reason: str) -> None:
+        """End the workflow FAILED now (once), e.g. when a payload limit is reached."""
+        if not self.ended and not st.workflow_terminal(self.wf["status"]):
+            from podium.decider.lifecycle import end_workflow
+
+            end_workflow(self, st.FAILED, reason)
 
     def add(self, task: Task) -> None:
         """Append a new record with the next seq."""
@@ -114,7 +141,17 @@ class Pass:
         self.out.new_tasks.append(task)
         self.out.changes += 1
         self._ctx = None
-        self._live = None
+        # Kept up to date rather than rebuilt: a wide fork adds thousands of records in one pass.
+        if self._live is not None:
+            if task.get("retried"):
+                self._live = None
+            else:
+                self._live[task["referenceTaskName"]] = task
+        if self._bases is not None:
+            if task.get("retried"):
+                self._bases = None
+            else:
+                self._bases[strip_iteration(task["referenceTaskName"])] = task
 
     def touch(self, task: Task) -> None:
         """Mark an existing record changed."""
@@ -123,7 +160,15 @@ class Pass:
         self._ctx = None
 
     def finish(self, task: Task, status: str, output: JSON | None = None, reason: str | None = None) -> None:
-        """Move a record to a terminal status."""
+        """Move a record to a terminal status (a task whose output is over the limit FAILS instead)."""
+        if output:
+            size = payload_size(output)
+            limit = self.env.limits.task_output_bytes
+            if size > limit:
+                status, output = st.FAILED_WITH_TERMINAL_ERROR, {}
+                reason = output_too_large(task["taskId"], self.wf["workflowId"], size, limit)
+            else:
+                self.charge(size)
         task["status"] = status
         if output is not None:
             task["outputData"] = output
@@ -136,6 +181,7 @@ class Pass:
 
     def push(self, task: Task, delay_ms: int = 0) -> None:
         """Make a record pollable on its queue after ``delay_ms``."""
+        delay_ms = min(delay_ms, MAX_DELAY_MS)
         self.out.pushes.append(QueuePush(task_queue(task), task["taskId"], delay_ms, task.get("workflowPriority", 0)))
 
     def remove_from_queue(self, task: Task) -> None:
@@ -156,12 +202,9 @@ class Pass:
 
     def live_base(self, base_ref: str) -> Task | None:
         """The latest non-superseded record of a node, whatever its iteration suffix."""
-        tasks = self.state.tasks
-        for i in range(len(tasks) - 1, -1, -1):
-            t = tasks[i]
-            if not t.get("retried") and strip_iteration(t["referenceTaskName"]) == base_ref:
-                return t
-        return None
+        if self._bases is None:
+            self._bases = {strip_iteration(t["referenceTaskName"]): t for t in self.state.tasks if not t.get("retried")}
+        return self._bases.get(base_ref)
 
     def schedule(self, wt: WorkflowTask, iteration: int = 0) -> None:
         """Schedule a node, stepping over references that were skipped (SPEC §4.2)."""
@@ -174,6 +217,17 @@ class Pass:
                 existing["executed"] = True
                 self.touch(existing)
                 self.schedule_after(wt, iteration)
+            return
+        limit = self.env.limits.workflow_tasks
+        if len(self.state.tasks) >= limit:
+            from podium.decider.lifecycle import end_workflow
+
+            end_workflow(
+                self,
+                st.FAILED,
+                f"The workflow reached the limit of {limit} task records (PODIUM_LIMIT_WORKFLOW_TASKS) "
+                f"when scheduling '{ref}'",
+            )
             return
         operator_for(wt.get("type", tt.SIMPLE)).schedule(self, wt, iteration)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final, cast
 
 from podium.domain import statuses as st
+from podium.domain.durations import MAX_DELAY_MS
 from podium.domain.model import JSON, Task, TaskResult
 
 # How long a polled message stays invisible when the task has no response timeout.
@@ -123,7 +124,7 @@ def apply_result(task: Task, result: TaskResult, now: int, *, worker: bool) -> Q
         task["executionMetadata"] = result["executionMetadata"]
     if result.get("subWorkflowId"):
         task["subWorkflowId"] = result["subWorkflowId"]
-    cb = int(result.get("callbackAfterSeconds") or 0)
+    cb = min(int(result.get("callbackAfterSeconds") or 0), MAX_DELAY_MS // 1000)
     task["callbackAfterSeconds"] = cb
     task["updateTime"] = now
     status = result.get("status", st.IN_PROGRESS)
@@ -134,7 +135,7 @@ def apply_result(task: Task, result: TaskResult, now: int, *, worker: bool) -> Q
         task["status"] = st.IN_PROGRESS
         return LEAVE
     task["status"] = st.SCHEDULED
-    return QueueMove(requeue_after_ms=cb * 1000)
+    return QueueMove(requeue_after_ms=min(cb * 1000, MAX_DELAY_MS))
 
 
 def apply_system_result(task: Task, status: str, output: JSON, reason: str | None, now: int) -> None:
@@ -170,10 +171,10 @@ def async_complete(task: Task) -> bool:
 
 def lease_deadline(task: Task, now: int) -> int:
     """Until when a polled (or lease-extended) message stays invisible: the response timeout, else an hour."""
-    return now + ((task.get("responseTimeoutSeconds") or 0) * 1000 or DEFAULT_LEASE_MS)
+    return now + (min((task.get("responseTimeoutSeconds") or 0) * 1000, MAX_DELAY_MS) or DEFAULT_LEASE_MS)
 
 
 def response_deadline(task: Task, now: int) -> int | None:
     """When a task just polled at ``now`` can first time out for want of a response (SPEC §4.5), if ever."""
     resp = task.get("responseTimeoutSeconds") or 0
-    return now + resp * 1000 if resp > 0 else None
+    return now + min(resp * 1000, MAX_DELAY_MS) if resp > 0 else None

@@ -8,6 +8,11 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# Longer delays, leases and timeouts (seconds up to a Java long, times 1000) are cut to this, about
+# 285,000 years: every time the server stores must fit a 64-bit column.
+MAX_DELAY_MS: Final = 2**53
+
+
 __all__ = ["parse_duration", "parse_until"]
 
 _UNIT_SECONDS: Final[dict[str, int]] = {}

@@ -192,6 +192,8 @@ class Task(TypedDict, total=False):
 class Workflow(TypedDict, total=False):
     """A workflow execution (SPEC §1.5)."""
 
+    # Podium's bookkeeping: bytes of every task input and output stored so far (PODIUM_LIMIT_WORKFLOW_TOTAL_BYTES).
+    _payloadBytes: int
     workflowId: str
     status: str
     createTime: int

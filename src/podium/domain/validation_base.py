@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from podium.domain.errors import FieldError
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 
 Errors = list[FieldError]
 JsSyntaxCheck = Callable[[str], str | None]
@@ -28,8 +29,11 @@ class Context:
     js_syntax_check: JsSyntaxCheck | None
     require_join_after_fork: bool
     check_names: bool
+    limits: Limits = DEFAULT_LIMITS
     refs: dict[str, str] = field(default_factory=dict)  # taskReferenceName -> path of its task
     nodes: list[Node] = field(default_factory=list)
+    # Tasks met so far in the whole definition, inline sub-workflows included (shared by their contexts).
+    task_count: list[int] = field(default_factory=lambda: [0])
 
 
 @dataclass(slots=True)
@@ -88,6 +92,11 @@ def read_int(
         return None
     if minimum is not None and value < minimum:
         errors.append(FieldError(join(prefix, key), f"{label}: '{key}' must be >= {minimum}", raw))
+        return None
+    if not -(2**63) <= value < 2**63:  # what Conductor (a Java long) and the stores can hold
+        errors.append(
+            FieldError(join(prefix, key), f"{label}: '{key}' is out of range of a 64-bit integer (long)", raw)
+        )
         return None
     return value
 

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from podium.domain.defaults import TASK_DEF_DEFAULTS
 from podium.domain.errors import FieldError
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.validation_base import (
     Errors,
     is_blank,
@@ -18,6 +19,7 @@ from podium.domain.validation_base import (
     read_str,
     read_str_list,
 )
+from podium.domain.validation_limits import check_document, check_name
 
 TASK_TIMEOUT_POLICIES: Final = ("RETRY", "TIME_OUT_WF", "ALERT_ONLY")
 RETRY_LOGICS: Final = ("FIXED", "EXPONENTIAL_BACKOFF", "LINEAR_BACKOFF")
@@ -43,18 +45,24 @@ _MAP_FIELDS: Final = ("inputTemplate", "inputSchema", "outputSchema")
 _STR_LIST_FIELDS: Final = ("inputKeys", "outputKeys", "runtimeMetadata")
 
 
-def validate_task_def(td: Mapping[str, Any]) -> list[FieldError]:
-    """Every rule of SPEC §1.1 broken by the raw TaskDef JSON ``td`` (empty when valid)."""
+def validate_task_def(td: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> list[FieldError]:
+    """Every rule of SPEC §1.1 broken by the raw TaskDef JSON ``td`` (empty when valid), and the
+    limits of issue #12 (name syntax and length, nesting, expression length, integer range)."""
     errors: Errors = []
-    check_task_def(errors, td, "")
+    check_document(errors, td, "", limits)
+    if errors:
+        return errors
+    check_task_def(errors, td, "", limits=limits)
     return errors
 
 
-def check_task_def(errors: Errors, td: Any, prefix: str, fallback_name: str | None = None) -> None:
+def check_task_def(
+    errors: Errors, td: Any, prefix: str, fallback_name: str | None = None, *, limits: Limits | None = None
+) -> None:
     """Append the errors of TaskDef ``td`` found at ``prefix``.
 
     ``fallback_name`` stands in for a missing name (an inline ``taskDefinition`` of a WorkflowTask
-    takes the task's name).
+    takes the task's name). With ``limits``, the name must also be a valid task type.
     """
     if not isinstance(td, Mapping):
         errors.append(FieldError(prefix, "TaskDef must be an object", td))
@@ -66,6 +74,8 @@ def check_task_def(errors: Errors, td: Any, prefix: str, fallback_name: str | No
         label = f"TaskDef '{fallback_name}'" if fallback_name else "TaskDef"
     else:
         label = f"TaskDef '{name}'"
+        if limits is not None and isinstance(name, str):
+            check_name(errors, name, join(prefix, "name"), label, limits, task=True)
 
     values: dict[str, int | None] = {}
     for key, minimum in _INT_MINIMA:

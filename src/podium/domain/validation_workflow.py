@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from podium.domain import tasktypes as tt
 from podium.domain.errors import FieldError
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.validation_base import (
     Context,
     Errors,
@@ -25,6 +26,7 @@ from podium.domain.validation_base import (
     read_str,
     read_str_list,
 )
+from podium.domain.validation_limits import check_document, check_name
 from podium.domain.validation_operators import CHECKERS
 from podium.domain.validation_taskdef import check_task_def
 
@@ -49,17 +51,31 @@ def validate_workflow_def(
     task_defs: Mapping[str, Mapping[str, Any]] | None = None,
     require_join_after_fork: bool = True,
     check_names: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[FieldError]:
     """Every registration rule (SPEC §6.1) broken by the raw WorkflowDef JSON ``wd``.
 
     ``js_syntax_check(source)`` returns an error message for bad JavaScript (SWITCH expressions);
     ``task_defs`` maps task names to registered TaskDefs (their inputTemplate may supply HTTP
     inputs). ``require_join_after_fork=False`` leaves a FORK without a following JOIN to fail at run
-    time as Conductor does; ``check_names=False`` skips the workflow-name character check.
+    time as Conductor does; ``check_names=False`` skips the workflow-name character check. ``limits``
+    bounds names, the number of tasks, nesting, expressions and integers (issue #12).
     """
     errors: Errors = []
-    ctx = Context(errors, task_defs, js_syntax_check, require_join_after_fork, check_names)
+    check_document(errors, wd, "", limits)
+    if errors:
+        return errors  # too deep or too long to look into further
+    ctx = Context(errors, task_defs, js_syntax_check, require_join_after_fork, check_names, limits)
     check_workflow_def(ctx, wd, "")
+    count, limit = ctx.task_count[0], limits.definition_tasks
+    if count > limit:
+        errors.append(
+            FieldError(
+                "tasks",
+                f"The definition has {count} tasks (nested ones included), over the limit of {limit} "
+                "(PODIUM_LIMIT_DEFINITION_TASKS)",
+            )
+        )
     return errors
 
 
@@ -75,7 +91,9 @@ def check_workflow_def(ctx: Context, wd: Any, prefix: str) -> None:
         label = "Workflow"
     else:
         label = f"Workflow '{name}'"
-        if ctx.check_names and not WORKFLOW_NAME_PATTERN.fullmatch(name):
+        if len(name) > ctx.limits.name_length:
+            check_name(errors, name, join(prefix, "name"), label, ctx.limits, task=False)
+        elif ctx.check_names and not WORKFLOW_NAME_PATTERN.fullmatch(name):
             errors.append(
                 FieldError(
                     join(prefix, "name"),
@@ -129,7 +147,13 @@ def _walk(ctx: Context, tasks: list[Any], path: str, *, top_level: bool) -> None
                     inline = {**inline, "name": param.get("name")}
                 # An inline child definition has its own namespace of refs.
                 child = Context(
-                    errors, ctx.task_defs, ctx.js_syntax_check, ctx.require_join_after_fork, ctx.check_names
+                    errors,
+                    ctx.task_defs,
+                    ctx.js_syntax_check,
+                    ctx.require_join_after_fork,
+                    ctx.check_names,
+                    ctx.limits,
+                    task_count=ctx.task_count,
                 )
                 check_workflow_def(child, inline, f"{p}.subWorkflowParam.workflowDefinition")
 
@@ -137,6 +161,7 @@ def _walk(ctx: Context, tasks: list[Any], path: str, *, top_level: bool) -> None
 def _node(ctx: Context, task: Mapping[str, Any], p: str, siblings: list[Any], index: int, top: bool) -> Node:
     """Run the checks every task type shares, record the ref, and describe the task."""
     errors = ctx.errors
+    ctx.task_count[0] += 1
     raw_type = task.get("type")
     task_type = raw_type if isinstance(raw_type, str) and raw_type else tt.SIMPLE
     raw_name, raw_ref = task.get("name"), task.get("taskReferenceName")
@@ -153,6 +178,9 @@ def _node(ctx: Context, task: Mapping[str, Any], p: str, siblings: list[Any], in
         errors.append(FieldError(join(p, "type"), f"{label}: 'type' must be a string", raw_type))
     if name is None:
         errors.append(FieldError(join(p, "name"), f"{label} requires a non-empty 'name'", raw_name))
+    elif task_type == tt.SIMPLE or len(name) > ctx.limits.name_length:
+        # A worker task's name is its task type: it must be pollable (no '/', ':', '@').
+        check_name(errors, name, join(p, "name"), label, ctx.limits, task=task_type == tt.SIMPLE)
     if ref is None:
         errors.append(
             FieldError(join(p, "taskReferenceName"), f"{label} requires a non-empty 'taskReferenceName'", raw_ref)

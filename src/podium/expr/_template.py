@@ -6,10 +6,11 @@ contains ``${`` (nesting) keep a sub-template that is rendered first to produce 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from podium.expr._jsonpath import CompiledPath, compile_path
 
@@ -17,18 +18,24 @@ SECRETS_PREFIX = "workflow.secrets."
 TASK_ID_NAME = "CPEWF_TASK_ID"
 
 
+# Deeper ``${`` nesting is kept as literal text: no real path needs it, and it bounds the work
+# (and recursion) one string can ask of the parser and the resolver.
+MAX_NESTING = 16
+
+_BRACES: Final = re.compile(r"[{}]")
+
+
 class Expr:
     """One ``${...}`` occurrence."""
 
     __slots__ = ("compiled", "inner", "name", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, inner: Template | None) -> None:
         self.text = text  # the whole "${...}", used when the expression is kept literally
-        body = text[2:-1]
-        self.inner: Template | None = compile_template(body) if "${" in body else None
-        self.name = body.strip()  # the path, once any nested expression is resolved
+        self.inner = inner
+        self.name = text[2:-1].strip()  # the path, once any nested expression is resolved
         self.compiled: CompiledPath | None = None
-        if self.inner is None and self.name and not self.name.startswith(SECRETS_PREFIX):
+        if inner is None and self.name and not self.name.startswith(SECRETS_PREFIX):
             self.compiled = compile_path(self.name)
 
 
@@ -52,47 +59,56 @@ class Template:
                     yield from p.inner.expressions()
 
 
-def _matching_brace(s: str, start: int) -> int:
-    """Index of the ``}`` closing the ``${`` whose ``{`` is at ``start - 1``; -1 if unbalanced."""
-    depth = 1
-    i = start
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
+def _closing_braces(source: str) -> dict[int, int]:
+    """Index of each ``{`` that is closed → index of its ``}``, in one pass over the braces."""
+    closing: dict[int, int] = {}
+    open_at: list[int] = []
+    for m in _BRACES.finditer(source):
+        i = m.start()
+        if source[i] == "{":
+            open_at.append(i)
+        elif open_at:
+            closing[open_at.pop()] = i
+    return closing
+
+
+def _compile(source: str, start: int, stop: int, closing: dict[int, int], depth: int) -> Template:
+    """The template of ``source[start:stop]``; every ``${`` is matched through ``closing``, so the
+    whole string is scanned once however many expressions are left unclosed."""
+    parts: list[str | Expr] = []
+    pos = search = start
+    while True:
+        i = source.find("${", search, stop)
+        if i < 0:
+            break
+        if i > start and source[i - 1] == "$":  # "$${" is an escape, not an expression
+            search = i + 2
+            continue
+        end = closing.get(i + 1, -1)
+        if end < 0 or end >= stop:
+            search = i + 2
+            continue
+        inner: Template | None = None
+        if source.find("${", i + 2, end) >= 0:
+            if depth >= MAX_NESTING:
+                search = end + 1  # too deep: the whole expression stays literal text
+                continue
+            inner = _compile(source, i + 2, end, closing, depth + 1)
+        if i > pos:
+            parts.append(source[pos:i])
+        parts.append(Expr(source[i : end + 1], inner))
+        pos = search = end + 1
+    if pos < stop:
+        parts.append(source[pos:stop])
+    return Template(source[start:stop], tuple(parts))
 
 
 @lru_cache(maxsize=16384)
 def compile_template(source: str) -> Template:
     """Split ``source`` into literal text and expressions (cached per distinct string)."""
-    parts: list[str | Expr] = []
-    pos = 0
-    search = 0
-    while True:
-        i = source.find("${", search)
-        if i < 0:
-            break
-        if i > 0 and source[i - 1] == "$":  # "$${" is an escape, not an expression
-            search = i + 2
-            continue
-        end = _matching_brace(source, i + 2)
-        if end < 0:
-            search = i + 2
-            continue
-        if i > pos:
-            parts.append(source[pos:i])
-        parts.append(Expr(source[i : end + 1]))
-        pos = search = end + 1
-    if pos < len(source):
-        parts.append(source[pos:])
-    return Template(source, tuple(parts))
+    if "${" not in source:
+        return Template(source, (source,) if source else ())
+    return _compile(source, 0, len(source), _closing_braces(source), 0)
 
 
 def _java_double(d: float) -> str:

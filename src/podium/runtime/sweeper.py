@@ -22,6 +22,7 @@ INDEX_BATCH = 200
 INDEX_PER_PASS = 2000
 # The sweeper gives the event loop back to requests after holding it this long.
 SLICE_S = 0.02
+AGAIN_AFTER_S = 0.005
 
 
 def sweep_once(svc: Services) -> int:
@@ -90,7 +91,14 @@ async def sweeper_loop(svc: Services, interval_ms: int) -> None:
             await index_free_text(svc)
         except Exception:
             log.exception("free-text indexing failed")
-        await asyncio.sleep(0 if n >= BATCH else interval_ms / 1000.0)
+        if n >= BATCH:
+            await asyncio.sleep(0)
+        elif n > 0 and svc.store.due_workflows(svc.clock.now(), 1):
+            # Due again at once (a long loop continues pass by pass, issue #12): soon, but only after
+            # waiting requests have had a few milliseconds to be read and answered.
+            await asyncio.sleep(AGAIN_AFTER_S)
+        else:
+            await asyncio.sleep(interval_ms / 1000.0)
 
 
 async def poll_data_loop(svc: Services, interval_ms: int) -> None:

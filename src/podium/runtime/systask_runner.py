@@ -24,6 +24,7 @@ from podium.domain import tasktypes as tt
 from podium.domain.model import Task
 from podium.domain.queues import task_queue
 from podium.domain.settings import Settings
+from podium.domain.validation_limits import output_too_large, payload_size
 from podium.service import events
 from podium.service.container import Services
 from podium.service.durability import CommitBarrier
@@ -222,7 +223,14 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
         if task is None or wf is None or st.task_terminal(task["status"]) or st.workflow_terminal(wf["status"]):
             store.queue_remove(queue, claimed["taskId"])
             return
-        apply_system_result(task, result.status, result.output, result.reason, svc.clock.now())
+        status, output, reason = result.status, result.output, result.reason
+        size = payload_size(output) if output else 0
+        if size > engine.limits.task_output_bytes:  # e.g. a huge HTTP response body
+            status, output = st.FAILED_WITH_TERMINAL_ERROR, {}
+            reason = output_too_large(task["taskId"], wf["workflowId"], size, engine.limits.task_output_bytes)
+        elif size:
+            wf["_payloadBytes"] = wf.get("_payloadBytes", 0) + size
+        apply_system_result(task, status, output, reason, svc.clock.now())
         store.queue_remove(queue, task["taskId"])
         tasks = store.get_tasks(wf["workflowId"])
         for i, t in enumerate(tasks):

@@ -94,7 +94,7 @@ class MetadataService:
             where = f"[{index}]" if index is not None else "taskDef"
             raise ValidationFailed([FieldError(where, "A task definition must be a JSON object", raw)])
         td = with_task_def_defaults(cast(TaskDef, _drop_nulls(raw)))
-        errors = validate_task_def(td)
+        errors = validate_task_def(td, self.limits)
         if errors:
             if index is not None:
                 errors = [FieldError(f"[{index}].{e.path}", e.message, e.invalid_value) for e in errors]
@@ -143,7 +143,9 @@ class MetadataService:
             wd["version"] = 1
         if wd.get("failureWorkflow") == "":
             del wd["failureWorkflow"]
-        errors = validate_workflow_def(wd, js_syntax_check=self._js_check, require_join_after_fork=False)
+        errors = validate_workflow_def(
+            wd, js_syntax_check=self._js_check, require_join_after_fork=False, limits=self.limits
+        )
         if errors:
             raise ValidationFailed(errors)
         return wd

@@ -8,7 +8,9 @@ from typing import Any, cast
 from podium.decider import WorkflowState
 from podium.domain import statuses as st
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
+from podium.domain.limits import Limits
 from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
+from podium.domain.validation_limits import depth_error, payload_size
 from podium.service.engine import Engine
 from podium.service.unit import DecideNestingExceeded, Unit
 
@@ -109,6 +111,26 @@ def claim_idempotency_key(unit: Unit, name: str, req: StartWorkflowRequest, work
     raise Conflict(f"Workflow {name} with idempotencyKey '{key}' is being started by another request")
 
 
+def check_input_limits(limits: Limits, inp: Any) -> None:
+    """A 400 for a start input nested too deep or over the size limit (issue #12)."""
+    if not inp:
+        return
+    problem = depth_error(inp, "input", limits)
+    if problem is not None:
+        raise ValidationFailed([problem])
+    size = payload_size(inp)
+    if size > limits.workflow_input_bytes:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "input",
+                    f"The input payload size: {size} bytes is greater than the permissible limit: "
+                    f"{limits.workflow_input_bytes} bytes (PODIUM_LIMIT_WORKFLOW_INPUT_BYTES)",
+                )
+            ]
+        )
+
+
 def new_workflow(
     unit: Unit,
     wd: WorkflowDef,
@@ -163,6 +185,7 @@ def new_workflow(
 def start(engine: Engine, raw: Any) -> str:
     """POST /api/workflow: validate, create and run the first decide — one transaction."""
     req = check_start_request(raw)
+    check_input_limits(engine.limits, req.get("input"))
     wd = resolve_definition(engine, req)
     try:
         with engine.unit() as unit:

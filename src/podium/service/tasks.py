@@ -11,8 +11,9 @@ from podium.decider.operators import operator_for
 from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
-from podium.domain.model import Task, TaskExecLog, TaskResult, add_derived_fields
+from podium.domain.model import Task, TaskExecLog, TaskResult, Workflow, add_derived_fields
 from podium.domain.queues import queue_name, task_queue
+from podium.domain.validation_limits import output_too_large, payload_size
 from podium.service import metrics
 from podium.service.engine import Engine
 from podium.service.unit import Unit
@@ -167,9 +168,28 @@ class TaskService:
             store.upsert_tasks([task])
             return task
         metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
+        result = self._within_limits(result, task, wf)
         self._apply(unit, task, result, now)
         unit.decide(state, touched=[task])
         return task
+
+    def _within_limits(self, result: TaskResult, task: Task, wf: Workflow) -> TaskResult:
+        """A worker's output over the limit fails the task instead, as Conductor does; what fits counts
+        towards the execution's total (which the decide that follows checks)."""
+        output = result.get("outputData")
+        if not output:
+            return result
+        size = payload_size(output)
+        limit = self.engine.limits.task_output_bytes
+        if size > limit:
+            return {
+                **result,
+                "status": st.FAILED_WITH_TERMINAL_ERROR,
+                "outputData": {},
+                "reasonForIncompletion": output_too_large(task["taskId"], wf["workflowId"], size, limit),
+            }
+        wf["_payloadBytes"] = wf.get("_payloadBytes", 0) + size
+        return result
 
     def _apply(self, unit: Unit, task: Task, result: TaskResult, now: int) -> None:
         queue = task_queue(task)

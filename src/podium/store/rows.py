@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from podium.domain.model import Task, Workflow
+from podium.domain.validation_limits import dumps_any
 
 # A statement's parameters: positional, or named after the columns.
 Params = Sequence[Any] | Mapping[str, Any]
@@ -26,7 +27,7 @@ def workflow_body(wf: Workflow) -> bytes:
     wd = d.pop("workflowDefinition", _ABSENT)
     tasks = d.pop("tasks", _ABSENT)
     try:
-        return orjson.dumps(d)
+        return dumps_any(d)  # never fails on a deep document (see domain.validation_limits)
     finally:
         if wd is not _ABSENT:
             d["workflowDefinition"] = wd
@@ -71,7 +72,7 @@ def task_row(t: Task) -> dict[str, Any]:
         "ref_name": t["referenceTaskName"],
         "status": t["status"],
         "update_time": t.get("updateTime", 0),
-        "json": orjson.dumps(t),
+        "json": dumps_any(t),
     }
 
 

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from podium.domain.model import WorkflowTask
 
 
+# Records one decide pass may create before a loop's next pass waits for the next decide.
+RECORDS_PER_PASS = 20
+
+
 class _ItemsError(Exception):
     pass
 
@@ -141,6 +145,9 @@ class DoWhileOperator(Operator):
         it = _Iteration(p, loop, n)
         if not (it.records or reached_end) or not it.settled():
             return False
+        if len(p.out.new_tasks) >= RECORDS_PER_PASS:
+            p.out.again = True  # close this pass in the next decide, so no request runs a whole loop
+            return False
         wt = loop["workflowTask"]
         base = wt.get("taskReferenceName", "")
         output = dict(loop.get("outputData") or {})
@@ -163,10 +170,15 @@ class DoWhileOperator(Operator):
         if again and condition:
             bindings: JSON = {**p.resolve_input(wt, loop["taskId"]), base: output}
             body = frozenset(p.graph.loop_body_refs.get(base, ()))
-            for t in p.state.tasks:
+            # Each body node's latest record, found from the end: most passes need only their own records.
+            found: dict[str, Any] = {}
+            for t in reversed(p.state.tasks):
+                if t is loop or len(found) == len(body):
+                    break
                 b = strip_iteration(t["referenceTaskName"])
-                if b in body and not t.get("retried"):
-                    bindings[b] = t.get("outputData") or {}
+                if b in body and b not in found and not t.get("retried"):
+                    found[b] = t.get("outputData") or {}
+            bindings.update(found)
             try:
                 again = truthy(run_js(p, condition, bindings))
             except EvaluationPending:
@@ -181,7 +193,14 @@ class DoWhileOperator(Operator):
                 return True
         elif not condition and items is None:
             again = False
-        if again:
+        limit = p.env.limits.loop_iterations
+        if again and n >= limit:
+            p.finish(
+                loop,
+                st.FAILED_WITH_TERMINAL_ERROR,
+                reason=f"DO_WHILE '{base}' reached the limit of {limit} iterations (PODIUM_LIMIT_LOOP_ITERATIONS)",
+            )
+        elif again:
             self._start(p, loop, n + 1)
         else:
             p.finish(loop, st.COMPLETED)

@@ -133,6 +133,19 @@ class DynamicForkOperator(Operator):
         except ForkInputError as exc:
             fail_workflow(p, str(exc))
             return
+        limit = p.env.limits.fork_width
+        if len(forked) > limit:
+            fork = p.new_record(
+                wt, task_type=tt.FORK, status=st.IN_PROGRESS, iteration=iteration, input_data=inputs,
+                task_def_name=tt.FORK,
+            )  # fmt: skip
+            fork["taskId"] = task_id
+            p.finish(
+                fork,
+                st.FAILED_WITH_TERMINAL_ERROR,
+                reason=f"Dynamic fork of {len(forked)} tasks is over the limit of {limit} (PODIUM_LIMIT_FORK_WIDTH)",
+            )
+            return
         base = wt.get("taskReferenceName", "")
         refs = [t["taskReferenceName"] for t, _ in forked]
         if len(set(refs)) != len(refs):
