@@ -9,7 +9,6 @@ keep-alive connection shows as an empty read).
 from __future__ import annotations
 
 import json
-import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,19 +17,6 @@ from typing import Any
 import orjson
 
 DEEP = 120  # deeper than any sane document, shallower than the parser's own limit
-
-
-# Conductor answers these refusals with 500 (IllegalStateException; SPEC §4.12 resume and skiptask),
-# and so does Podium, on purpose: they are not server errors in the fuzzers' sense.
-_DOCUMENTED_500 = re.compile(
-    rb'"message":"(The workflow \S+ is not PAUSED so cannot resume|The workflow \S+ is not running so the task'
-    rb"|The task referenced by .* (does not exist in the WorkflowDefinition|has already been processed))"
-)
-
-
-def documented_500(body: bytes) -> bool:
-    """True for one of Conductor's deliberate 500 answers (an operation refused in the current state)."""
-    return _DOCUMENTED_500.search(body) is not None
 
 
 def _nested(depth: int) -> Any:

@@ -48,4 +48,5 @@ def test_body_nested_too_deep(api: httpx.Client, uniq: str) -> None:
     deep = b'{"a":' * 300 + b"1" + b"}" * 300
     r = api.post(f"/workflow/{uniq}", content=deep)
     assert r.status_code == 400, r.text
-    assert "PODIUM_LIMIT_JSON_DEPTH" in r.json()["message"]
+    [error] = r.json()["validationErrors"]
+    assert error["path"].startswith("a.a.a") and "PODIUM_LIMIT_JSON_DEPTH" in error["message"]

@@ -164,14 +164,15 @@ def test_unclosed_expressions_are_refused_over_the_length_limit_and_cheap_under_
     assert task_of(wf, "f3")["inputData"]["s"] == text + "3"
 
 
-def test_a_fork_of_big_inline_outputs_fails_the_workflow_at_the_total_limit(api: httpx.Client) -> None:
-    # No health probe here: evaluating one 2 MB INLINE result holds the event loop ~100 ms today; that
-    # half belongs to the script sandbox (evaluations off the event loop). This proves the storage cap.
+def test_a_fork_of_big_inline_outputs_fails_the_workflow_at_the_total_limit(
+    server: ServerProcess, api: httpx.Client
+) -> None:
     branches = [[inline(f"big{i}", "'x'.repeat(2 * 1024 * 1024)")] for i in range(100)]
     fork = {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": branches}
     register(api, "hostile_big_outputs", fork, {"name": "join", "taskReferenceName": "join", "type": "JOIN"})
-    wid = start(api, "hostile_big_outputs")
-    wf = ended(api, wid, timeout=60)
+    with HealthProbe(server.url):
+        wid = start(api, "hostile_big_outputs")
+        wf = ended(api, wid, timeout=60)
     assert wf["status"] == "FAILED"
     assert wf["reasonForIncompletion"].startswith("The task inputs and outputs of this workflow reached ")
     assert wf["reasonForIncompletion"].endswith(
@@ -288,3 +289,17 @@ def test_a_deep_document_already_stored_breaks_no_read(server: ServerProcess, ap
     assert api.get("/workflow/search-v2").status_code == 200
     r = api.get("/tasks/poll/stored_deep_worker")
     assert r.status_code == 200 and r.json()["workflowInstanceId"] == wid  # the task is handed out, not lost
+
+
+def test_a_task_type_stored_with_a_slash_before_names_were_checked_can_be_read_and_deleted(
+    server: ServerProcess, api: httpx.Client
+) -> None:
+    import sqlite3
+
+    # Written straight into the store, as an older Podium let it in.
+    legacy = {"name": "legacy/type", "retryCount": 0, "timeoutSeconds": 0, "responseTimeoutSeconds": 600}
+    with sqlite3.connect(server.db_path) as db:
+        db.execute("INSERT INTO task_defs (name, json) VALUES (?, ?)", ("legacy/type", orjson.dumps(legacy).decode()))
+    assert api.get("/metadata/taskdefs/legacy/type").json()["name"] == "legacy/type"
+    assert api.delete("/metadata/taskdefs/legacy/type").status_code == 200
+    assert api.delete("/metadata/taskdefs/legacy/type").status_code == 404

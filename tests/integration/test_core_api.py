@@ -209,7 +209,7 @@ def test_pause_resume_terminate_restart_rerun(api: httpx.Client, uniq: str) -> N
     update(api, ta)
     assert poll(api, b) == []  # paused: nothing new scheduled
     assert api.put(f"/workflow/{wid}/resume").status_code == 200
-    assert api.put(f"/workflow/{wid}/resume").status_code == 500
+    assert api.put(f"/workflow/{wid}/resume").status_code == 409  # Conductor: 500; a refusal is no server error
     [tb] = poll(api, b)
     r = api.delete(f"/workflow/{wid}", params={"reason": "stop it"})
     assert r.status_code == 200
@@ -251,7 +251,7 @@ def test_skip_task_and_remove(api: httpx.Client, uniq: str) -> None:
     wid = api.post("/workflow", json={"name": name}).text
     r = api.put(f"/workflow/{wid}/skiptask/b", json={"taskOutput": {"skipped": True}})
     assert r.status_code == 200
-    assert api.put(f"/workflow/{wid}/skiptask/a").status_code == 500
+    assert api.put(f"/workflow/{wid}/skiptask/a").status_code == 409
     [ta] = poll(api, a)
     update(api, ta)
     assert poll(api, b) == []

@@ -67,7 +67,8 @@ def test_the_host_is_out_of_sight(ev: Evaluator) -> None:
     assert ev.js("typeof process + typeof require + typeof std", {}) == "undefinedundefinedundefined"
 
 
-def test_late_answers_wake_the_workflow_that_asked() -> None:
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_late_answers_wake_the_workflow_that_asked(loop_kind: str) -> None:
     limits = Limits(script_timeout_ms=2_000, evaluator_processes=1, inline_eval_budget_ms=1)
     ev = Evaluator(limits)
     woken: list[str] = []
@@ -83,7 +84,8 @@ def test_late_answers_wake_the_workflow_that_asked() -> None:
         ev.bind(loop, on_ready)
         await ev.start()
         ev.workflow_id = "wf-1"
-        script = "let t = Date.now(); while (Date.now() - t < 150) {}; 7"
+        # Slow, and a large answer: read in many pieces from a pipe the loop made non-blocking (uvloop).
+        script = "let t = Date.now(); while (Date.now() - t < 150) {}; 'x'.repeat(300000)"
         with pytest.raises(EvaluationPending):
             ev.js(script, {})
         # The same workflow asking again meanwhile waits for the same evaluation, not a second one.
@@ -92,11 +94,19 @@ def test_late_answers_wake_the_workflow_that_asked() -> None:
             ev.js(script, {})
         assert ev.stats["evaluations"] == 2 and ev.stats["background"] == 1
         await asyncio.wait_for(arrived.wait(), 10)
-        assert ev.js(script, {}) == 7  # the kept answer
+        assert ev.js(script, {}) == "x" * 300000  # the kept answer
         ev.workflow_id = None
+        await asyncio.sleep(0)  # a new turn, a new budget: the same process answers at once
+        ev.budget_s = 5.0
+        assert ev.js("'y'.repeat(300000)", {}) == "y" * 300000
 
     try:
-        asyncio.run(scenario())
+        if loop_kind == "uvloop":
+            import uvloop
+
+            uvloop.run(scenario())
+        else:
+            asyncio.run(scenario())
     finally:
         ev.close()
     assert woken == ["wf-1"]

@@ -37,7 +37,9 @@ STATUS: Final[dict[type[PodiumError], int]] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
-    IllegalState: 500,  # as Conductor answers, e.g. resume of a workflow that is not PAUSED
+    # Conductor answers 500 (IllegalStateException), e.g. to resuming a workflow that is not PAUSED; a refusal
+    # in the wrong state is not a server error, so Podium answers 409 with the same body.
+    IllegalState: 409,
     BackendUnavailable: 503,
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium.domain.model import Task, Workflow, add_derived_fields
+from podium.domain.model import Task, Workflow, add_derived_fields, public_workflow
 
 
 def task_view(t: Task) -> Task:
@@ -13,4 +13,4 @@ def task_view(t: Task) -> Task:
 def workflow_view(wf: Workflow) -> Workflow:
     for t in wf.get("tasks", []):
         task_view(t)
-    return wf
+    return public_workflow(wf)

@@ -8,7 +8,7 @@ maps (input, output, variables, ...) are ``dict[str, Any]`` and keep their nulls
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Final, TypedDict, cast
 
 JSON = dict[str, Any]
 
@@ -319,3 +319,14 @@ def add_derived_fields(t: Task) -> Task:
     t["queueWaitTime"] = max(0, start - sched) if start and sched else 0
     t["loopOverTask"] = t.get("iteration", 0) > 0
     return t
+
+
+PAYLOAD_BYTES: Final = "_payloadBytes"
+
+
+def public_workflow(wf: Workflow) -> Workflow:
+    """The workflow as the API shows it: without Podium's own bookkeeping fields (a copy only if it has any)."""
+    if PAYLOAD_BYTES not in wf:
+        return wf
+    shown = cast(Workflow, {k: v for k, v in wf.items() if k != PAYLOAD_BYTES})
+    return shown

@@ -88,15 +88,13 @@ def read_int(
         return None
     value = as_int(raw)
     if value is None:
-        errors.append(FieldError(join(prefix, key), f"{label}: '{key}' must be an integer", raw))
+        integral = type(raw) is int or (isinstance(raw, float) and raw.is_integer())
+        # Beyond what Conductor (a Java long) and the stores can hold, or no integer at all.
+        problem = "is out of range of a 64-bit integer (long)" if integral else "must be an integer"
+        errors.append(FieldError(join(prefix, key), f"{label}: '{key}' {problem}", raw))
         return None
     if minimum is not None and value < minimum:
         errors.append(FieldError(join(prefix, key), f"{label}: '{key}' must be >= {minimum}", raw))
-        return None
-    if not -(2**63) <= value < 2**63:  # what Conductor (a Java long) and the stores can hold
-        errors.append(
-            FieldError(join(prefix, key), f"{label}: '{key}' is out of range of a 64-bit integer (long)", raw)
-        )
         return None
     return value
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -64,6 +65,7 @@ class _Job:
     proc: EvaluatorProcess | None = None
     deadline: float = 0.0
     timer: asyncio.TimerHandle | None = None
+    watched: bool = False  # its process's pipe is watched by the event loop
 
 
 def _encode(value: Any) -> bytes:
@@ -272,6 +274,7 @@ class Evaluator:
         self._tally("background")
         loop = self._loop
         loop.add_reader(proc.rfd, self._readable, job)
+        job.watched = True
         job.timer = loop.call_at(loop.time() + max(job.deadline - time.monotonic(), 0.0), self._expire, job)
 
     def _readable(self, job: _Job) -> None:
@@ -279,10 +282,12 @@ class Evaluator:
         if proc is None:
             return
         if not proc.ready:
-            if proc.take_ready():
+            if not proc.take_ready():
+                self._settle(job, None)
+                return
+            if not proc.readable_now():
                 return  # a fresh process said it is ready; the answer follows
-            self._settle(job, None)
-            return
+        self._detach(job)  # the reply is read whole, blocking: it is being written now
         self._settle(job, proc.read())
 
     def _expire(self, job: _Job) -> None:
@@ -304,8 +309,11 @@ class Evaluator:
         if job.timer is not None:
             job.timer.cancel()
             job.timer = None
-        if job.proc is not None and self._loop is not None:
+        if job.proc is not None and job.watched and self._loop is not None:
             self._loop.remove_reader(job.proc.rfd)
+            # The loop (uvloop) made the pipe non-blocking when it watched it; replies are read blocking.
+            os.set_blocking(job.proc.rfd, True)
+            job.watched = False
 
     def _complete(self, job: _Job, raw: bytes | None) -> _Answer:
         """The job's process answered (or ended): free it and finish the job."""

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, Protocol, cast
 import orjson
 
 from podium.domain.errors import InvalidArgument
-from podium.domain.model import Task, Workflow
+from podium.domain.model import Task, Workflow, public_workflow
 from podium.domain.search import SearchQuery
 from podium.store import search_sql as sql
 from podium.store.protocols import SearchStore
@@ -344,7 +344,7 @@ def search_workflows(store: SearchBackend, q: SearchQuery, *, summaries: bool = 
     else:
         for wf in wfs:
             wf.setdefault("tasks", [])
-        results = list(wfs)
+        results = [public_workflow(wf) for wf in wfs]
     return {"totalHits": total, "results": results}
 
 

@@ -38,12 +38,12 @@ async def list_task_defs(request: Request) -> Response:
     return json_response(services(request).metadata.list_task_defs())
 
 
-@router.get("/taskdefs/{tasktype}", summary="One task definition")
+@router.get("/taskdefs/{tasktype:path}", summary="One task definition")
 async def get_task_def(request: Request, tasktype: str) -> Response:
     return json_response(services(request).metadata.get_task_def(tasktype))
 
 
-@router.delete("/taskdefs/{tasktype}", summary="Delete a task definition")
+@router.delete("/taskdefs/{tasktype:path}", summary="Delete a task definition (also one stored with a / in its name)")
 async def delete_task_def(request: Request, tasktype: str) -> Response:
     services(request).metadata.delete_task_def(tasktype)
     return empty()
