@@ -120,3 +120,35 @@ def test_event_storm_is_bounded_by_the_chain_depth(srv: ServerProcess, api: http
         assert_normal_on_time(api)
     assert len(search(api, "storm")) == 1 + CHAIN_DEPTH
     assert "chain of event-started workflows 6 deep" in srv.log_path.read_text()
+
+
+def test_a_worker_update_whose_decide_fails_is_kept_and_the_workflow_failed_later(
+    srv: ServerProcess, api: httpx.Client
+) -> None:
+    # After its worker task, the workflow starts itself as a sub-workflow that starts itself at once.
+    me = {"name": "poison_after_worker", "version": 1}
+    again = {"name": "again", "taskReferenceName": "again", "type": "SUB_WORKFLOW", "subWorkflowParam": me,
+             "inputParameters": {"child": "yes"}}  # fmt: skip
+    gate = {
+        "name": "gate", "taskReferenceName": "gate", "type": "SWITCH", "evaluatorType": "value-param",
+        "expression": "child", "inputParameters": {"child": "${workflow.input.child}"},
+        "decisionCases": {"yes": [again]},
+        "defaultCase": [{"name": "poison_work", "taskReferenceName": "work", "type": "SIMPLE"},
+                        {**again, "taskReferenceName": "first"}],
+    }  # fmt: skip
+    assert api.post("/metadata/taskdefs", json=[{"name": "poison_work", "ownerEmail": "h@example.com"}]).is_success
+    put_defs(api, {"name": "poison_after_worker", "tasks": [gate]})
+    wid = api.post("/workflow/poison_after_worker", json={}).text.strip('"')
+    task = wait_for(lambda: api.get("/tasks/poll/poison_work").json() or None, 10, "the worker task")
+    update = {"taskId": task["taskId"], "workflowInstanceId": wid, "status": "COMPLETED", "outputData": {"x": 1}}
+    r = api.post("/tasks", json=update)
+    assert r.status_code == 200, r.text  # the worker's result is not lost to the workflow's failing decide
+
+    def failed() -> dict[str, Any] | None:
+        wf: dict[str, Any] = api.get(f"/workflow/{wid}").json()
+        return wf if wf["status"] == "FAILED" else None
+
+    wf = wait_for(failed, 30, "the workflow FAILED by the sweeper")
+    work = next(t for t in wf["tasks"] if t["referenceTaskName"] == "work")
+    assert work["status"] == "COMPLETED" and work["outputData"] == {"x": 1}
+    assert wf["reasonForIncompletion"].startswith("Workflow decide failed 3 times in a row")

@@ -115,11 +115,12 @@ def test_payload_too_large_on_the_routes_and_the_fast_lane(http: httpx.Client) -
     assert_error(http.post("/tasks", content=big, headers={"content-type": "application/json"}), 413)
 
 
-def test_illegal_state_is_a_500(http: httpx.Client) -> None:
+def test_a_refusal_in_the_wrong_state_is_a_409(http: httpx.Client) -> None:
+    # Conductor answers 500 (IllegalStateException); a refusal is not a server error, so Podium says 409.
     wf = {"name": "resumable", "version": 1, "tasks": [{"name": "rt", "taskReferenceName": "rt", "type": "SIMPLE"}]}
     assert http.post("/metadata/workflow", json=wf).status_code == 200
     wid = http.post("/workflow", json={"name": "resumable"}).text
-    assert_error(http.put(f"/workflow/{wid}/resume"), 500)
+    assert_error(http.put(f"/workflow/{wid}/resume"), 409)
 
 
 def test_unexpected_errors_are_500s(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict, deque
 from typing import Any, cast
 
@@ -10,16 +11,19 @@ from podium.decider.lookup import task_by_ref
 from podium.decider.operators import operator_for
 from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
-from podium.domain.errors import FieldError, InvalidArgument, NotFound, ValidationFailed
+from podium.domain.errors import FieldError, InvalidArgument, NotFound, PodiumError, ValidationFailed
 from podium.domain.model import Task, TaskExecLog, TaskResult, Workflow, add_derived_fields
 from podium.domain.queues import queue_name, task_queue
 from podium.domain.validation_limits import output_too_large, payload_size
 from podium.service import metrics
+from podium.service.decide_failures import describe
 from podium.service.engine import Engine
 from podium.service.unit import Unit
 
 # A task held back by a rate or concurrency limit is offered again after this long (SPEC §4.4).
 POSTPONE_MS = 60_000
+
+log = logging.getLogger("podium.tasks")
 
 
 class TaskService:
@@ -110,10 +114,25 @@ class TaskService:
 
     # -- update -----------------------------------------------------------------------------
     def update(self, raw: Any) -> Task:
-        """Apply a worker's TaskResult and decide the workflow (SPEC §4.4). Returns the task."""
+        """Apply a worker's TaskResult and decide the workflow (SPEC §4.4). Returns the task.
+
+        Should deciding the workflow fail (a bug, or a poison workflow), the worker's result is still
+        kept: it is stored without a decide and the workflow left to the sweeper, which retries the decide
+        with back-off and in the end fails the workflow (``service/decide_failures.py``).
+        """
         result = check_task_result(raw)
+        try:
+            with self.engine.unit() as unit:
+                return self.update_in(unit, result)
+        except PodiumError:
+            raise
+        except Exception as e:
+            log.warning("deciding after the update of task %s failed; the sweeper retries it: %s",
+                        result.get("taskId"), describe(e))  # fmt: skip
         with self.engine.unit() as unit:
-            return self.update_in(unit, result)
+            task = self.update_in(unit, result, decide=False)
+            unit.store.set_next_check(task["workflowInstanceId"], unit.clock.now())
+        return task
 
     def update_by_ref(
         self, workflow_id: str, ref: str, status: str, output: dict[str, Any], worker_id: str | None = None
@@ -134,8 +153,8 @@ class TaskService:
                 result["workerId"] = worker_id
             return self._update_loaded(unit, check_task_result(result), state, task)
 
-    def update_in(self, unit: Unit, result: TaskResult) -> Task:
-        """Apply a checked TaskResult in the caller's unit of work."""
+    def update_in(self, unit: Unit, result: TaskResult, *, decide: bool = True) -> Task:
+        """Apply a checked TaskResult in the caller's unit of work (and decide its workflow, unless told not to)."""
         store = unit.store
         # The result names its workflow: load it and its tasks once and find the task among them.
         loaded = store.load_state(result["workflowInstanceId"])
@@ -149,9 +168,11 @@ class TaskService:
             if loaded is None or task is None:
                 raise NotFound(f"No such workflow found by id: {found['workflowInstanceId']}")
         assert loaded is not None
-        return self._update_loaded(unit, result, WorkflowState(*loaded), task)
+        return self._update_loaded(unit, result, WorkflowState(*loaded), task, decide=decide)
 
-    def _update_loaded(self, unit: Unit, result: TaskResult, state: WorkflowState, task: Task) -> Task:
+    def _update_loaded(
+        self, unit: Unit, result: TaskResult, state: WorkflowState, task: Task, *, decide: bool = True
+    ) -> Task:
         """Apply a result to ``task``, one of the records of ``state`` loaded in this unit, and decide."""
         store = unit.store
         wf = state.workflow
@@ -170,7 +191,10 @@ class TaskService:
         metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
         result = self._within_limits(result, task, wf)
         self._apply(unit, task, result, now)
-        unit.decide(state, touched=[task])
+        if decide:
+            unit.decide(state, touched=[task])
+        else:
+            unit.save_task(task)
         return task
 
     def _within_limits(self, result: TaskResult, task: Task, wf: Workflow) -> TaskResult:
