@@ -148,6 +148,46 @@ def assert_normal_on_time(api: httpx.Client, within_s: float = 3.0) -> None:
     assert wf["output"] == {"y": 42}, wf["output"]
 
 
+# -- shared helpers of the hostile modules -----------------------------------------------------------
+def serve(factory: pytest.TempPathFactory, name: str, env: dict[str, str], **kw: Any) -> Iterator[ServerProcess]:
+    """A server of its own for one module (the body of its module-scoped fixture)."""
+    srv = ServerProcess(factory.mktemp(name) / "podium.db", env=env, **kw).start()
+    yield srv
+    srv.stop()
+
+
+def register(api: httpx.Client, name: str, *tasks: dict[str, Any]) -> None:
+    body = {"name": name, "version": 1, "schemaVersion": 2, "ownerEmail": "suite@example.com", "tasks": list(tasks)}
+    r = api.put("/metadata/workflow", json=[body])
+    assert r.status_code in (200, 204), r.text
+
+
+def start(api: httpx.Client, name: str, inp: dict[str, Any] | None = None) -> str:
+    r = api.post(f"/workflow/{name}", json=inp or {})
+    assert r.status_code == 200, r.text
+    return r.text.strip('"')
+
+
+def ended(api: httpx.Client, wid: str, timeout: float = 30) -> dict[str, Any]:
+    """The workflow once it is no longer RUNNING or PAUSED."""
+
+    def done() -> dict[str, Any] | None:
+        wf: dict[str, Any] = api.get(f"/workflow/{wid}").json()
+        return wf if wf["status"] not in ("RUNNING", "PAUSED") else None
+
+    result: dict[str, Any] = wait_for(done, timeout, f"workflow {wid} to end")
+    return result
+
+
+def task_of(wf: dict[str, Any], ref: str) -> dict[str, Any]:
+    return next(t for t in wf["tasks"] if t["referenceTaskName"] == ref)
+
+
+def inline(ref: str, script: str) -> dict[str, Any]:
+    params = {"evaluatorType": "graaljs", "expression": script}
+    return {"name": ref, "taskReferenceName": ref, "type": "INLINE", "inputParameters": params}
+
+
 # Low limits keep each attack short; the defaults are documented in podium.domain.limits.
 HOSTILE_ENV = {
     "PODIUM_LIMIT_SCRIPT_TIMEOUT_MS": "1000",
@@ -157,9 +197,7 @@ HOSTILE_ENV = {
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server per module, with limits low enough that attacks end quickly (import the fixture)."""
-    srv = ServerProcess(tmp_path_factory.mktemp("hostile") / "podium.db", env=HOSTILE_ENV).start()
-    yield srv
-    srv.stop()
+    yield from serve(tmp_path_factory, "hostile", HOSTILE_ENV)
 
 
 @pytest.fixture()

@@ -13,7 +13,18 @@ import orjson
 import pytest
 
 from conftest import ServerProcess
-from hostile.harness import HOSTILE_ENV, HealthProbe, assert_normal_on_time, wait_for
+from hostile.harness import (
+    HOSTILE_ENV,
+    HealthProbe,
+    assert_normal_on_time,
+    ended,
+    inline,
+    register,
+    serve,
+    start,
+    task_of,
+    wait_for,
+)
 
 MIB = 2**20
 LIMITS_ENV = {
@@ -26,36 +37,13 @@ LIMITS_ENV = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path_factory.mktemp("limits") / "podium.db", env=LIMITS_ENV).start()
-    yield srv
-    srv.stop()
+    yield from serve(tmp_path_factory, "limits", LIMITS_ENV)
 
 
 @pytest.fixture()
 def api(server: ServerProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url + "/api", timeout=60) as c:
         yield c
-
-
-def register(api: httpx.Client, name: str, *tasks: dict[str, Any]) -> None:
-    body = {"name": name, "version": 1, "ownerEmail": "suite@example.com", "tasks": list(tasks)}
-    r = api.put("/metadata/workflow", json=[body])
-    assert r.status_code == 200, r.text
-
-
-def start(api: httpx.Client, name: str, inp: dict[str, Any] | None = None) -> str:
-    r = api.post(f"/workflow/{name}", json=inp or {})
-    assert r.status_code == 200, r.text
-    return r.text.strip('"')
-
-
-def ended(api: httpx.Client, wid: str, timeout: float = 30) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        wf: dict[str, Any] = api.get(f"/workflow/{wid}").json()
-        return wf if wf["status"] not in ("RUNNING", "PAUSED") else None
-
-    result: dict[str, Any] = wait_for(done, timeout, f"workflow {wid} to end")
-    return result
 
 
 def poll_one(api: httpx.Client, task_type: str) -> dict[str, Any]:
@@ -65,19 +53,6 @@ def poll_one(api: httpx.Client, task_type: str) -> dict[str, Any]:
 
     task: dict[str, Any] = wait_for(polled, 10, f"a {task_type} task")
     return task
-
-
-def task_of(wf: dict[str, Any], ref: str) -> dict[str, Any]:
-    return next(t for t in wf["tasks"] if t["referenceTaskName"] == ref)
-
-
-def inline(ref: str, script: str) -> dict[str, Any]:
-    return {
-        "name": ref,
-        "taskReferenceName": ref,
-        "type": "INLINE",
-        "inputParameters": {"evaluatorType": "graaljs", "expression": script},
-    }
 
 
 def test_an_endless_do_while_fails_at_the_iteration_limit(server: ServerProcess, api: httpx.Client) -> None:

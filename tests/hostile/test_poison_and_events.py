@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import HOSTILE_ENV, PROBE_LIMIT_S, HealthProbe, assert_normal_on_time, wait_for
 
 from conftest import ServerProcess
+from hostile.harness import HOSTILE_ENV, PROBE_LIMIT_S, HealthProbe, assert_normal_on_time, serve, wait_for
 
 POISONS = 50
 CHAIN_DEPTH = 5
@@ -26,9 +26,7 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    s = ServerProcess(tmp_path_factory.mktemp("poison") / "podium.db", env=ENV).start()
-    yield s
-    s.stop()
+    yield from serve(tmp_path_factory, "poison", ENV)
 
 
 @pytest.fixture()

@@ -12,34 +12,12 @@ from typing import Any
 import httpx
 
 from conftest import ServerProcess
-from hostile.harness import HealthProbe, assert_normal_on_time, wait_for
+from hostile.harness import HealthProbe, assert_normal_on_time, ended, inline, register, start, task_of, wait_for
 
 
 def _run(api: httpx.Client, name: str, tasks: list[dict[str, Any]], inp: dict[str, Any] | None = None) -> str:
-    body = {"name": name, "version": 1, "schemaVersion": 2, "ownerEmail": "a@b.c", "tasks": tasks}
-    r = api.put("/metadata/workflow", json=[body])
-    assert r.status_code in (200, 204), r.text
-    r = api.post(f"/workflow/{name}", json=inp or {})
-    assert r.status_code == 200, r.text
-    return r.text.strip('"')
-
-
-def _ended(api: httpx.Client, wid: str, within_s: float = 15.0) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        wf: dict[str, Any] = api.get(f"/workflow/{wid}").json()
-        return wf if wf["status"] not in ("RUNNING", "PAUSED") else None
-
-    result: dict[str, Any] = wait_for(done, within_s, f"workflow {wid} to end")
-    return result
-
-
-def _inline(ref: str, expression: str) -> dict[str, Any]:
-    return {
-        "name": ref,
-        "taskReferenceName": ref,
-        "type": "INLINE",
-        "inputParameters": {"evaluatorType": "graaljs", "expression": expression},
-    }
+    register(api, name, *tasks)
+    return start(api, name, inp)
 
 
 def _jq(ref: str, query: str) -> dict[str, Any]:
@@ -51,43 +29,39 @@ def _jq(ref: str, query: str) -> dict[str, Any]:
     }
 
 
-def _task(wf: dict[str, Any], ref: str) -> dict[str, Any]:
-    return next(t for t in wf["tasks"] if t["referenceTaskName"] == ref)
-
-
 def test_an_endless_script_fails_its_task_and_stalls_nobody(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
     with HealthProbe(hostile_server.url):
-        wid = _run(hapi, "hostile_while_true", [_inline("spin", "while (true) {}")])
+        wid = _run(hapi, "hostile_while_true", [inline("spin", "while (true) {}")])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    spin = _task(wf, "spin")
+    spin = task_of(wf, "spin")
     assert spin["status"] == "FAILED"
     assert "timed out after 1 seconds" in spin["reasonForIncompletion"]
 
 
 def test_a_fork_of_endless_scripts_stalls_nobody(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
-    branches = [[_inline(f"spin{i}", "for (;;) {}")] for i in range(4)]
+    branches = [[inline(f"spin{i}", "for (;;) {}")] for i in range(4)]
     fork = {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": branches}
     join = {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": [f"spin{i}" for i in range(4)]}
     with HealthProbe(hostile_server.url):
         wid = _run(hapi, "hostile_fork_spin", [fork, join])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid, within_s=20)
+        wf = ended(hapi, wid, 20)
     assert wf["status"] == "FAILED"
     assert "timed out" in wf["reasonForIncompletion"]
     # The first to time out fails the workflow; the rest are canceled with it (Conductor's rule).
-    spins = [_task(wf, f"spin{i}") for i in range(4)]
+    spins = [task_of(wf, f"spin{i}") for i in range(4)]
     assert {t["status"] for t in spins} <= {"FAILED", "CANCELED"}, [t["status"] for t in spins]
 
 
 def test_catastrophic_regex_in_javascript_is_killed(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
     with HealthProbe(hostile_server.url):
-        wid = _run(hapi, "hostile_js_regex", [_inline("re", "/(a+)+$/.test('a'.repeat(40) + '!')")])
+        wid = _run(hapi, "hostile_js_regex", [inline("re", "/(a+)+$/.test('a'.repeat(40) + '!')")])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    assert "timed out after 1 seconds" in _task(wf, "re")["reasonForIncompletion"]
+    assert "timed out after 1 seconds" in task_of(wf, "re")["reasonForIncompletion"]
 
 
 def test_endless_jq_recursion_is_killed(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
@@ -95,9 +69,9 @@ def test_endless_jq_recursion_is_killed(hostile_server: ServerProcess, hapi: htt
     with HealthProbe(hostile_server.url):
         wid = _run(hapi, "hostile_jq_deep", [_jq("jq", deep)])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    reason = _task(wf, "jq")["reasonForIncompletion"]
+    reason = task_of(wf, "jq")["reasonForIncompletion"]
     assert "timed out" in reason or "memory" in reason, reason
 
 
@@ -105,9 +79,9 @@ def test_catastrophic_regex_in_jq_is_killed(hostile_server: ServerProcess, hapi:
     with HealthProbe(hostile_server.url):
         wid = _run(hapi, "hostile_jq_regex", [_jq("jq", '("a" * 40 + "!") | test("(a+)+$")')])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    reason = _task(wf, "jq")["reasonForIncompletion"]
+    reason = task_of(wf, "jq")["reasonForIncompletion"]
     assert "timed out" in reason or "retry-limit-in-match" in reason, reason  # Oniguruma's own bound
 
 
@@ -118,15 +92,15 @@ def test_an_endless_switch_condition_fails_the_switch(hostile_server: ServerProc
         "type": "SWITCH",
         "evaluatorType": "javascript",
         "expression": "while (true) {}",
-        "decisionCases": {"a": [_inline("never", "1")]},
+        "decisionCases": {"a": [inline("never", "1")]},
         "defaultCase": [],
     }
     with HealthProbe(hostile_server.url):
         wid = _run(hapi, "hostile_switch_spin", [switch])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    assert "timed out" in _task(wf, "sw")["reasonForIncompletion"]
+    assert "timed out" in task_of(wf, "sw")["reasonForIncompletion"]
     assert all(t["referenceTaskName"] != "never" for t in wf["tasks"])
 
 
@@ -136,14 +110,14 @@ def test_an_endless_loop_condition_fails_the_do_while(hostile_server: ServerProc
         "taskReferenceName": "loop",
         "type": "DO_WHILE",
         "loopCondition": "while (true) {}",
-        "loopOver": [_inline("body", "1")],
+        "loopOver": [inline("body", "1")],
     }
     with HealthProbe(hostile_server.url):
         wid = _run(hapi, "hostile_loop_spin", [loop])
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    assert "timed out" in _task(wf, "loop")["reasonForIncompletion"]
+    assert "timed out" in task_of(wf, "loop")["reasonForIncompletion"]
 
 
 def test_scripts_and_jq_see_nothing_of_the_host(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
@@ -151,32 +125,32 @@ def test_scripts_and_jq_see_nothing_of_the_host(hostile_server: ServerProcess, h
     tasks = [
         _jq("env1", "$ENV"),
         _jq("env2", "env"),
-        _inline("glob", "typeof process + ' ' + typeof require + ' ' + typeof std + ' ' + typeof os"),
+        inline("glob", "typeof process + ' ' + typeof require + ' ' + typeof std + ' ' + typeof os"),
     ]
     wid = _run(hapi, "hostile_env", tasks)
-    wf = _ended(hapi, wid)
+    wf = ended(hapi, wid)
     assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
-    assert _task(wf, "env1")["outputData"]["result"] == {}
-    assert _task(wf, "env2")["outputData"]["result"] == {}
-    assert _task(wf, "glob")["outputData"]["result"] == "undefined undefined undefined undefined"
+    assert task_of(wf, "env1")["outputData"]["result"] == {}
+    assert task_of(wf, "env2")["outputData"]["result"] == {}
+    assert task_of(wf, "glob")["outputData"]["result"] == "undefined undefined undefined undefined"
 
 
 def test_jq_cannot_read_files(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
     wid = _run(hapi, "hostile_jq_import", [_jq("imp", 'import "/etc/passwd" as $p; $p')])
-    wf = _ended(hapi, wid)
+    wf = ended(hapi, wid)
     assert wf["status"] == "FAILED"
-    assert "passwd" not in str(_task(wf, "imp").get("outputData", {}).get("result"))
+    assert "passwd" not in str(task_of(wf, "imp").get("outputData", {}).get("result"))
 
 
 def test_a_script_that_eats_memory_fails_cleanly(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
     with HealthProbe(hostile_server.url):
         wid = _run(
-            hapi, "hostile_js_memory", [_inline("eat", "let a = []; for (;;) a.push('x'.repeat(1e6) + a.length)")]
+            hapi, "hostile_js_memory", [inline("eat", "let a = []; for (;;) a.push('x'.repeat(1e6) + a.length)")]
         )
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
         assert_normal_on_time(hapi)
     assert wf["status"] == "FAILED"
-    reason = _task(wf, "eat")["reasonForIncompletion"]
+    reason = task_of(wf, "eat")["reasonForIncompletion"]
     assert "memory" in reason or "timed out" in reason, reason
 
 
@@ -196,16 +170,16 @@ def test_catastrophic_regex_in_a_jsonpath_filter_is_cut_short(
     with HealthProbe(hostile_server.url):
         wid = _run(hapi, "hostile_jsonpath_regex", [pick], {"items": items})
         assert_normal_on_time(hapi)
-        wf = _ended(hapi, wid)
+        wf = ended(hapi, wid)
     assert wf["status"] == "COMPLETED"
-    got = _task(wf, "pick")["inputData"]
+    got = task_of(wf, "pick")["inputData"]
     assert got["hits"] is None  # past its budget the filter is a missing value, as any failed path
     assert got["fine"] == [{"name": "ok"}]
 
 
 def test_an_endless_event_condition_holds_nothing_up(hostile_server: ServerProcess, hapi: httpx.Client) -> None:
     target = {"name": "hostile_event_target", "version": 1, "schemaVersion": 2, "ownerEmail": "a@b.c"}
-    target["tasks"] = [_inline("one", "1")]
+    target["tasks"] = [inline("one", "1")]
     assert hapi.put("/metadata/workflow", json=[target]).status_code in (200, 204)
     event = "conductor:hostile_event_emit:ev"
 
