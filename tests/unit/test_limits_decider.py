@@ -121,3 +121,25 @@ def test_huge_timeouts_and_callbacks_are_cut_to_times_the_stores_can_hold() -> N
     move = apply_result(task, {"status": st.IN_PROGRESS, "callbackAfterSeconds": 2**70}, T0, worker=True)
     assert task["callbackAfterSeconds"] * 1000 <= MAX_DELAY_MS
     assert move.requeue_after_ms == MAX_DELAY_MS // 1000 * 1000
+
+
+def test_a_workflow_output_over_the_limit_fails_the_workflow_with_the_payload_reason() -> None:
+    sv = {"name": "sv", "taskReferenceName": "sv", "type": "SET_VARIABLE", "inputParameters": {"x": 1}}
+    big = {"blob": "${workflow.input.blob}"}
+    state = make_state([sv], input={"blob": "x" * 500}, definition={"outputParameters": big})
+    decide_until_settled(state, env_with(workflow_output_bytes=200))
+    wf = state.workflow
+    assert wf["status"] == st.FAILED
+    assert wf["output"] == {}
+    assert wf["reasonForIncompletion"].startswith("The workflow output payload size: 511 bytes")
+    assert "PODIUM_LIMIT_WORKFLOW_OUTPUT_BYTES" in wf["reasonForIncompletion"]
+
+
+def test_a_workflow_output_within_the_limit_completes() -> None:
+    sv = {"name": "sv", "taskReferenceName": "sv", "type": "SET_VARIABLE", "inputParameters": {"x": 1}}
+    state = make_state(
+        [sv], input={"blob": "x" * 100}, definition={"outputParameters": {"blob": "${workflow.input.blob}"}}
+    )
+    decide_until_settled(state, env_with(workflow_output_bytes=200))
+    assert state.workflow["status"] == st.COMPLETED
+    assert state.workflow["output"] == {"blob": "x" * 100}

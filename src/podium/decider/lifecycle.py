@@ -7,6 +7,7 @@ from podium.decider.passes import Pass
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import JSON
+from podium.domain.validation_limits import payload_size
 
 
 def workflow_output(p: Pass) -> JSON:
@@ -54,8 +55,23 @@ def end_workflow(
     output: JSON | None = None,
     failed_task_id: str | None = None,
 ) -> None:
-    """Move the workflow to a terminal status and ask for the follow-up effects."""
+    """Move the workflow to a terminal status and ask for the follow-up effects.
+
+    An output over ``Limits.workflow_output_bytes`` is not kept: the workflow FAILS with Conductor's
+    payload reason instead of completing.
+    """
     wf = p.wf
+    if output is None:
+        p.invalidate()
+        output = workflow_output(p)
+    size = payload_size(output) if output else 0
+    if size > p.env.limits.workflow_output_bytes:
+        output = {}
+        status = st.FAILED if status == st.COMPLETED else status
+        reason = (
+            f"The workflow output payload size: {size} bytes is greater than the permissible limit: "
+            f"{p.env.limits.workflow_output_bytes} bytes (PODIUM_LIMIT_WORKFLOW_OUTPUT_BYTES)"
+        )
     if status != st.COMPLETED:
         cancel_pending(p)
     wf["status"] = status
@@ -66,7 +82,7 @@ def end_workflow(
     else:
         wf.pop("reasonForIncompletion", None)
     p.invalidate()
-    wf["output"] = output if output is not None else workflow_output(p)
+    wf["output"] = output
     _failed_names(p)
     p.ended = True
     p.out.workflow_changed = True
