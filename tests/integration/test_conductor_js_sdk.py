@@ -1,0 +1,52 @@
+"""The official JavaScript SDK (@io-orkes/conductor-javascript 4.0.0) against a real server: a
+worker round trip written as its users write it (tests/integration/js/sdk_roundtrip.cjs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ServerProcess
+
+JS_DIR = Path(__file__).with_name("js")
+SDK = "@io-orkes/conductor-javascript@4.0.0"
+
+
+@pytest.fixture(scope="session")
+def js_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with the SDK installed from npm (its optional peers conflict: legacy-peer-deps)."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.fail("node and npm are needed for the JavaScript SDK tests (Debian: apt-get install nodejs npm)")
+    cache = Path(os.environ.get("PODIUM_JS_SDK_DIR", Path.home() / ".cache" / "podium-js-sdk"))
+    cache.mkdir(parents=True, exist_ok=True)
+    if not (cache / "node_modules" / "@io-orkes" / "conductor-javascript").is_dir():
+        (cache / ".npmrc").write_text("legacy-peer-deps=true\n")
+        (cache / "package.json").write_text('{"name": "podium-js-sdk-tests", "private": true}\n')
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", SDK], cwd=cache, check=True, capture_output=True, timeout=300
+        )
+    shutil.copy(JS_DIR / "sdk_roundtrip.cjs", cache / "sdk_roundtrip.cjs")
+    return cache
+
+
+def run_roundtrip(js_sdk: Path, server_url: str, name: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    """Run the SDK script; its one JSON line."""
+    full_env = {"PATH": os.environ["PATH"], "CONDUCTOR_SERVER_URL": server_url + "/api", **(env or {})}
+    done = subprocess.run(
+        ["node", "sdk_roundtrip.cjs", name], cwd=js_sdk, env=full_env, capture_output=True, text=True, timeout=60
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no result from the SDK script: {done.stdout[-2000:]} {done.stderr[-2000:]}"
+    result: dict[str, object] = json.loads(lines[-1])
+    return result
+
+
+def test_the_js_sdk_runs_a_worker_round_trip(server: ServerProcess, js_sdk: Path, uniq: str) -> None:
+    result = run_roundtrip(js_sdk, server.url, f"js_{uniq}")
+    assert result.get("status") == "COMPLETED", result
+    assert result["output"] == {"y": 42}
