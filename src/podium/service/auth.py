@@ -69,9 +69,8 @@ def create_key(
 
 def revoke_key(store: Store, key_id: str, now: int) -> None:
     with store.transaction():
-        if not store.revoke_key(key_id, now):
-            if store.get_key(key_id) is None:
-                raise NotFound(f"No such key: {key_id}")
+        if not store.revoke_key(key_id, now) and store.get_key(key_id) is None:
+            raise NotFound(f"No such key: {key_id}")
 
 
 class AuthService:
@@ -147,11 +146,10 @@ class AuthService:
     def task_type_of(self, task_id: str) -> str | None:
         """The task type of a task (the check of a WORKER key limited to some types), None if unknown."""
         task = self.store.get_task(task_id)
-        return None if task is None else task["taskType"]
+        return None if task is None else str(task["taskType"])
 
     def task_type_by_ref(self, workflow_id: str, task_ref: str) -> str | None:
         for task in reversed(self.store.get_tasks(workflow_id)):
             if task.get("referenceTaskName") == task_ref:
-                return task["taskType"]
+                return str(task["taskType"])
         return None
-

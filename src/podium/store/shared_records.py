@@ -187,9 +187,7 @@ class SharedRecords:
     # -- application keys and server secrets (issue #13) ----------------------------------------
     def insert_key(self, key: KeyRecord) -> None:
         types = orjson.dumps(key.task_types).decode() if key.task_types else None
-        self._exec(
-            "insert_api_key", (key.key_id, key.name, key.role.value, types, key.secret_hash, key.created_time)
-        )
+        self._exec("insert_api_key", (key.key_id, key.name, key.role.value, types, key.secret_hash, key.created_time))
 
     def get_key(self, key_id: str) -> KeyRecord | None:
         rows = self._all("get_api_key", (key_id,))
