@@ -37,6 +37,20 @@ def principal_of(request: Request) -> Principal | None:
     return p
 
 
+def author(request: Request) -> str | None:
+    """The name of the key a request was made with, recorded as createdBy/updatedBy (None with auth off)."""
+    p: Principal | None = request.scope.get(PRINCIPAL)
+    return None if p is None else p.name
+
+
+def stamp_start(scope: Scope, body: Any) -> Any:
+    """A StartWorkflowRequest without ``createdBy`` gets the key's name."""
+    p: Principal | None = scope.get(PRINCIPAL)
+    if p is not None and isinstance(body, dict) and not body.get("createdBy"):
+        body["createdBy"] = p.name
+    return body
+
+
 class AuthGate:
     """ASGI middleware: 401 without a good token, 403 outside the key's role, else on to ``app``."""
 
