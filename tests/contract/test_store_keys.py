@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from podium.domain.auth import KeyRecord, Role
@@ -46,7 +48,7 @@ def test_keys_are_stored_listed_and_revoked(store: Store) -> None:
 def test_a_key_id_is_unique(store: Store) -> None:
     with store.transaction():
         store.insert_key(key("a"))
-    with pytest.raises(Exception), store.transaction():
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.UniqueViolation)), store.transaction():
         store.insert_key(key("a"))
     assert len(store.list_keys()) == 1
 
