@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from podium import __version__, ui
+from podium.api.auth import AuthGate
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
-from podium.api.routes import events, health, metadata, tasks, workflow, workflow_bulk
+from podium.api.routes import auth, events, health, metadata, tasks, workflow, workflow_bulk
 from podium.domain.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
@@ -28,7 +29,14 @@ def settings_from_environment() -> Settings:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the server. ``services`` may be injected (tests); otherwise built from ``settings.db``."""
     settings = settings or settings_from_environment()
-    svc = services or build_services(open_store(settings.db), limits=settings.limits, sandbox=True)
+    svc = services or build_services(
+        open_store(settings.db),
+        limits=settings.limits,
+        sandbox=True,
+        token_ttl_ms=settings.auth_token_ttl_seconds * 1000,
+    )
+    if settings.auth:
+        svc.auth.start()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (health, metadata, workflow_bulk, workflow, tasks, events, ui)
+    routers = (health, auth, metadata, workflow_bulk, workflow, tasks, events, ui)
     for router in (m.router for m in routers):
         app.include_router(router)
     app.state.barrier = barrier
@@ -80,8 +88,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 def create_server(settings: Settings | None = None) -> ASGIApp:
-    """The ASGI callable a server runs: the hot worker paths first, every response held until durable."""
+    """The ASGI callable a server runs: with auth on, the access check before anything; then the hot
+    worker paths; every response held until durable."""
     settings = settings or settings_from_environment()
     app = create_app(settings)
     barrier = app.state.barrier
-    return FastLane(DurableResponses(app, barrier, settings.server_id), app.state.services, settings, barrier)
+    svc: Services = app.state.services
+    served: ASGIApp = FastLane(DurableResponses(app, barrier, settings.server_id), svc, settings, barrier)
+    return AuthGate(served, svc.auth, settings) if settings.auth else served

@@ -21,11 +21,13 @@ from podium.domain.errors import (
     BackendUnavailable,
     Conflict,
     FieldError,
+    Forbidden,
     IllegalState,
     InvalidArgument,
     NotFound,
     PayloadTooLarge,
     PodiumError,
+    Unauthorized,
     ValidationFailed,
 )
 
@@ -34,6 +36,8 @@ log = logging.getLogger("podium.api")
 # Looked up along the class's MRO, so a subclass answers with its nearest mapped base's status.
 STATUS: Final[dict[type[PodiumError], int]] = {
     InvalidArgument: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
@@ -82,6 +86,8 @@ def error_body(exc: BaseException, instance: str) -> dict[str, Any]:
     body: dict[str, Any] = {"status": status_of(exc), "message": message, "instance": instance, "retryable": retryable}
     if validation is not None:
         body["validationErrors"] = validation
+    if isinstance(exc, (Unauthorized, Forbidden)):
+        body["error"] = exc.code  # what the SDKs read to decide on one token refresh
     return body
 
 

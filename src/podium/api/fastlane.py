@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from podium.api import handlers
+from podium.api.auth import stamp_start
 from podium.api.body import parse_json, read_body
 from podium.api.durable import wait_durable
 from podium.api.errors import error_response, request_validation_failed
@@ -102,7 +103,10 @@ class FastLane:
         await self.app(scope, receive, send)
 
     async def _with_body(self, handler: BodyHandler, scope: Scope, receive: Receive) -> Response:
-        return handler(self.svc, parse_json(await read_body(scope, receive, self.limit), max_depth=self.depth))
+        body = parse_json(await read_body(scope, receive, self.limit), max_depth=self.depth)
+        if handler is handlers.handle_start_workflow:
+            stamp_start(scope, body)
+        return handler(self.svc, body)
 
     async def _batch_poll(self, task_type: str, scope: Scope) -> Response:
         params = query_params(scope)

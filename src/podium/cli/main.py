@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from podium.cli.keys import keys as keys_app
 from podium.cli.worker import worker as worker_command
 
 app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
 app.command("worker")(worker_command)
+app.add_typer(keys_app, name="keys")
 
 
 @app.callback()
@@ -21,6 +23,7 @@ def server(
     port: int = typer.Option(None, help="Port (env PODIUM_PORT, default 8080)"),
     db: str = typer.Option(None, help="sqlite:///path or postgresql://... (env PODIUM_DB)"),
     log_level: str = typer.Option("warning", help="uvicorn log level"),
+    auth: bool = typer.Option(False, "--auth", help="Require a token on every API call (env PODIUM_AUTH=on)"),
 ) -> None:
     """Run the server."""
     import uvicorn
@@ -35,6 +38,8 @@ def server(
         settings.port = port
     if db:
         settings.db = db
+    if auth:
+        settings.auth = True
     uvicorn.run(
         create_server(settings),
         host=settings.host,

@@ -53,6 +53,22 @@ class PayloadTooLarge(PodiumError):
     """The request body is over the configured limit."""
 
 
+class Unauthorized(PodiumError):
+    """No valid token: missing, malformed, tampered, revoked (``INVALID_TOKEN``) or expired (``EXPIRED_TOKEN``).
+
+    ``code`` travels as the error body's ``error``, which the SDKs read to fetch a new token once."""
+
+    def __init__(self, message: str, code: str = "INVALID_TOKEN") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Forbidden(PodiumError):
+    """A valid token whose role (or task types) does not allow the request."""
+
+    code = "FORBIDDEN"
+
+
 class BackendUnavailable(PodiumError):
     """The store cannot be reached right now (retryable)."""
 

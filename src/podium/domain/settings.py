@@ -23,6 +23,10 @@ class Settings:
     http_allow: list[str] = field(default_factory=list)
     run_background: bool = True
     limits: Limits = field(default_factory=Limits)
+    # Access control (issue #13): off by default; PODIUM_AUTH=on or ``podium server --auth``.
+    auth: bool = False
+    auth_open_metrics: bool = False
+    auth_token_ttl_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
@@ -32,6 +36,14 @@ class Settings:
         def num(name: str, default: int) -> int:
             raw = env.get(name)
             return int(raw) if raw else default
+
+        def flag(name: str) -> bool:
+            raw = env.get(name, "").strip().lower()
+            if raw in ("", "off", "false", "0", "no"):
+                return False
+            if raw in ("on", "true", "1", "yes"):
+                return True
+            raise ValueError(f"{name} must be on or off, not {raw!r}")
 
         return cls(
             db=env.get("PODIUM_DB", d.db),
@@ -44,4 +56,7 @@ class Settings:
             server_id=env.get("PODIUM_SERVER_ID", node_name),
             http_allow=[p.strip() for p in env.get("PODIUM_HTTP_ALLOW", "").split(",") if p.strip()],
             limits=Limits.from_env(env),
+            auth=flag("PODIUM_AUTH"),
+            auth_open_metrics=flag("PODIUM_AUTH_OPEN_METRICS"),
+            auth_token_ttl_seconds=num("PODIUM_AUTH_TOKEN_TTL_SECONDS", d.auth_token_ttl_seconds),
         )

@@ -9,6 +9,7 @@ from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.sandbox import Evaluator
 from podium.service import metrics
 from podium.service.admin import AdminService
+from podium.service.auth import DEFAULT_TOKEN_TTL_MS, AuthService
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
@@ -44,10 +45,16 @@ class Services:
     queues: QueueService
     admin: AdminService
     search: SearchService
+    auth: AuthService
 
 
 def build_services(
-    store: Store, clock: Clock | None = None, limits: Limits = DEFAULT_LIMITS, *, sandbox: bool = False
+    store: Store,
+    clock: Clock | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    sandbox: bool = False,
+    token_ttl_ms: int = DEFAULT_TOKEN_TTL_MS,
 ) -> Services:
     """Wire the services over a store, under the server's hard limits.
 
@@ -76,17 +83,23 @@ def build_services(
         limits=limits,
         evaluator=evaluator,
     )
+    auth = AuthService(store, clock, token_ttl_ms)
     if isinstance(store, PeerNotification):
         # A database shared by nodes: wake on their pushes, see their definitions.
         def pushed(queue: str, visible_at: int | None) -> None:
             notifier.notify(queue, 0 if visible_at is None else visible_at - clock.now())
 
-        store.subscribe(pushed, lambda: notifier.call_soon(metadata.invalidate))
+        def definitions_changed() -> None:
+            # Another node changed a definition or revoked a key: forget definitions, re-read revocations.
+            metadata.invalidate()
+            auth.reload_revoked()
+
+        store.subscribe(pushed, lambda: notifier.call_soon(definitions_changed))
     from podium.service import events
 
     events.install(engine)
     tasks = TaskService(engine)
     return Services(
         store, clock, metadata, notifier, poll_data, engine, tasks,
-        QueueService(engine, tasks), AdminService(engine), SearchService(store),
+        QueueService(engine, tasks), AdminService(engine), SearchService(store), auth,
     )  # fmt: skip

@@ -56,7 +56,7 @@ class MetadataService:
     def list_task_defs(self) -> list[TaskDef]:
         return self.store.list_task_defs()
 
-    def register_task_defs(self, defs: Sequence[Any]) -> None:
+    def register_task_defs(self, defs: Sequence[Any], author: str | None = None) -> None:
         """Create or replace each definition (POST /metadata/taskdefs)."""
         if not isinstance(defs, list) or not defs:
             raise InvalidArgument("Expected a non-empty list of task definitions")
@@ -66,11 +66,12 @@ class MetadataService:
                 existing = self.store.get_task_def(td["name"])
                 if existing is not None and "createTime" in existing:
                     td["createTime"] = existing["createTime"]
+                _stamp(td, existing, author)
                 self.store.put_task_def(td)
         for td in prepared:
             self._task_defs.pop(td["name"], None)
 
-    def update_task_def(self, raw: Any) -> None:
+    def update_task_def(self, raw: Any, author: str | None = None) -> None:
         """Replace an existing definition (PUT /metadata/taskdefs); 404 when absent."""
         td = self._prepare_task_def(raw, None)
         with self.store.transaction():
@@ -78,6 +79,7 @@ class MetadataService:
             if existing is None:
                 raise NotFound(f"No such taskType found by name: {td['name']}")
             td["createTime"] = existing.get("createTime", td["updateTime"])
+            _stamp(td, existing, author)
             self.store.put_task_def(td)
         self._task_defs.pop(td["name"], None)
 
@@ -150,21 +152,21 @@ class MetadataService:
             raise ValidationFailed(errors)
         return wd
 
-    def register_workflow_def(self, raw: Any, overwrite: bool) -> WorkflowDef:
+    def register_workflow_def(self, raw: Any, overwrite: bool, author: str | None = None) -> WorkflowDef:
         """POST /metadata/workflow: 409 when the version exists and ``overwrite`` is off."""
         wd = self.prepare_workflow_def(raw)
-        self._store_workflow_defs([wd], overwrite)
+        self._store_workflow_defs([wd], overwrite, author)
         return wd
 
-    def update_workflow_defs(self, raws: Any, overwrite: bool = True) -> list[str]:
+    def update_workflow_defs(self, raws: Any, overwrite: bool = True, author: str | None = None) -> list[str]:
         """PUT /metadata/workflow: create or replace each definition of a list."""
         if not isinstance(raws, list):
             raise InvalidArgument("Expected a list of workflow definitions")
         defs = [self.prepare_workflow_def(r) for r in raws]
-        self._store_workflow_defs(defs, overwrite)
+        self._store_workflow_defs(defs, overwrite, author)
         return [d["name"] for d in defs]
 
-    def _store_workflow_defs(self, defs: list[WorkflowDef], overwrite: bool) -> None:
+    def _store_workflow_defs(self, defs: list[WorkflowDef], overwrite: bool, author: str | None = None) -> None:
         now = self.clock.now()
         with self.store.transaction():
             for wd in defs:
@@ -176,6 +178,7 @@ class MetadataService:
                     wd["updateTime"] = now
                 else:
                     wd["createTime"] = now
+                _stamp(wd, existing, author)
                 self.store.put_workflow_def(wd, now)
         for wd in defs:
             self._latest.pop(wd["name"], None)
@@ -187,6 +190,16 @@ class MetadataService:
                 raise NotFound(f"No such workflow definition: {name} version: {version}")
         self._latest.pop(name, None)
         self._versions.pop((name, version), None)
+
+
+def _stamp(doc: TaskDef | WorkflowDef, existing: TaskDef | WorkflowDef | None, author: str | None) -> None:
+    """With auth on, the key's name is the definition's author: ``updatedBy`` always, ``createdBy`` for a
+    new one (a replaced definition keeps its creator)."""
+    if author is None:
+        return
+    doc["updatedBy"] = author
+    created = existing.get("createdBy") if existing is not None else None
+    doc["createdBy"] = created or author
 
 
 def _drop_nulls(d: dict[str, Any]) -> dict[str, Any]:

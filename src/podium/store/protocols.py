@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from podium.domain.auth import KeyRecord
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.domain.search import SearchQuery
 
@@ -146,6 +147,23 @@ class SearchStore(Protocol):
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]: ...
 
 
+class KeyStore(Protocol):
+    """Application keys and the server-wide secrets (issue #13)."""
+
+    def insert_key(self, key: KeyRecord) -> None: ...
+    def get_key(self, key_id: str) -> KeyRecord | None: ...
+    def list_keys(self) -> list[KeyRecord]: ...
+    def revoke_key(self, key_id: str, now: int) -> bool:
+        """Mark a key revoked; False when it does not exist or was revoked already. A store shared by
+        nodes tells the others (their ``on_definition_change`` runs), so they refuse its tokens at once."""
+        ...
+
+    def revoked_key_ids(self) -> set[str]: ...
+    def server_secret(self, name: str, candidate: str) -> str:
+        """The secret stored under ``name``; stores ``candidate`` first if there is none (first writer wins)."""
+        ...
+
+
 # -- capabilities: what some stores offer beyond ``Store``; ask with ``isinstance(store, Capability)`` ------
 
 
@@ -210,6 +228,7 @@ class Store(
     EventStore,
     EventQueueStore,
     SearchStore,
+    KeyStore,
     Protocol,
 ):
     """Everything the service needs, plus transactions."""

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import orjson
 
+from podium.domain.auth import KeyRecord, Role
 from podium.domain.model import EventHandler, PollData, Task, TaskDef, TaskExecLog, Workflow, WorkflowDef
 from podium.store.rows import Params, event_execution_row, workflow_body
 from podium.store.snapshots import SnapshotCache
@@ -182,3 +183,38 @@ class SharedRecords:
     def list_event_executions(self, handler_name: str, limit: int) -> list[dict[str, Any]]:
         rows = self._all("list_event_executions", (handler_name, limit))
         return [cast(dict[str, Any], orjson.loads(r[0])) for r in rows]
+
+    # -- application keys and server secrets (issue #13) ----------------------------------------
+    def insert_key(self, key: KeyRecord) -> None:
+        types = orjson.dumps(key.task_types).decode() if key.task_types else None
+        self._exec("insert_api_key", (key.key_id, key.name, key.role.value, types, key.secret_hash, key.created_time))
+
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        rows = self._all("get_api_key", (key_id,))
+        return _key_record(rows[0]) if rows else None
+
+    def list_keys(self) -> list[KeyRecord]:
+        return [_key_record(r) for r in self._all("list_api_keys")]
+
+    def revoke_key(self, key_id: str, now: int) -> bool:
+        return bool(self._all("revoke_api_key", (now, key_id)))
+
+    def revoked_key_ids(self) -> set[str]:
+        return {r[0] for r in self._all("revoked_api_keys")}
+
+    def server_secret(self, name: str, candidate: str) -> str:
+        self._exec("claim_server_secret", (name, candidate))
+        return str(self._one("get_server_secret", (name,)))
+
+
+def _key_record(row: Sequence[Any]) -> KeyRecord:
+    key_id, name, role, types, secret_hash, created, revoked = row
+    return KeyRecord(
+        key_id=key_id,
+        name=name,
+        role=Role(role),
+        task_types=list(orjson.loads(types)) if types else [],
+        secret_hash=secret_hash,
+        created_time=int(created),
+        revoked_time=None if revoked is None else int(revoked),
+    )

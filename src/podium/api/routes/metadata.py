@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from podium.api import openapi_bodies as B
+from podium.api.auth import author
 from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.responses import empty, json_response
@@ -23,13 +24,13 @@ async def register_task_defs(request: Request) -> Response:
     body = await json_body(request)
     if isinstance(body, dict):
         body = [body]
-    services(request).metadata.register_task_defs(body)
+    services(request).metadata.register_task_defs(body, author(request))
     return empty()
 
 
 @router.put("/taskdefs", summary="Update an existing task definition", openapi_extra=B.json_body(B.TASK_DEF))
 async def update_task_def(request: Request) -> Response:
-    services(request).metadata.update_task_def(await json_body(request))
+    services(request).metadata.update_task_def(await json_body(request), author(request))
     return empty()
 
 
@@ -57,7 +58,7 @@ async def validate_workflow_def(request: Request) -> Response:
 
 @router.post("/workflow", summary="Create a workflow definition", openapi_extra=B.json_body(B.WORKFLOW_DEF))
 async def register_workflow_def(request: Request, overwrite: bool = Query(False)) -> Response:
-    services(request).metadata.register_workflow_def(await json_body(request), overwrite)
+    services(request).metadata.register_workflow_def(await json_body(request), overwrite, author(request))
     return empty()
 
 
@@ -70,7 +71,7 @@ async def update_workflow_defs(request: Request, overwrite: bool = Query(True)) 
     body = await json_body(request)
     if isinstance(body, dict):
         body = [body]
-    names = services(request).metadata.update_workflow_defs(body, overwrite)
+    names = services(request).metadata.update_workflow_defs(body, overwrite, author(request))
     return json_response(
         {"bulkErrorResults": {}, "bulkSuccessfulResults": names, "message": "Bulk Request has been processed."}
     )

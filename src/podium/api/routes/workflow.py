@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from podium.api import openapi_bodies as B
+from podium.api.auth import stamp_start
 from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.handlers import handle_start_workflow
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api/workflow", tags=["workflow"])
     openapi_extra=B.json_body(B.START_WORKFLOW_REQUEST),
 )
 async def start_workflow(request: Request) -> Response:
-    return handle_start_workflow(services(request), await json_body(request))
+    return handle_start_workflow(services(request), stamp_start(request.scope, await json_body(request)))
 
 
 @router.get("/running/{name}", summary="Ids of running workflows of a definition")
@@ -151,7 +152,7 @@ async def start_by_name(
         req["version"] = version
     if correlationId:
         req["correlationId"] = correlationId
-    return text_response(starting.start(services(request).engine, req))
+    return text_response(starting.start(services(request).engine, stamp_start(request.scope, req)))
 
 
 @router.get("/{workflow_id}", summary="An execution")
@@ -331,6 +332,7 @@ async def execute(
     if not isinstance(body, dict):
         raise InvalidArgument("StartWorkflowRequest must be a JSON object")
     body.setdefault("name", name)
+    stamp_start(request.scope, body)
     if version and not body.get("workflowDef"):
         body.setdefault("version", version)
     refs = {r.strip() for r in (waitUntilTaskRef or "").split(",") if r.strip()}

@@ -151,6 +151,12 @@ class PostgresStore(PgRecords):
             self._exec("notify_metadata", (self.node,))
         return found
 
+    def revoke_key(self, key_id: str, now: int) -> bool:
+        found = bool(self._all("revoke_api_key", (now, key_id)))
+        if found:  # the other nodes drop the key's tokens on this (their definitions-changed callback)
+            self._exec("notify_metadata", (self.node,))
+        return found
+
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)

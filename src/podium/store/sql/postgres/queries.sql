@@ -243,3 +243,19 @@ SELECT pg_notify('podium_meta', %s);
 -- name: other_listeners
 SELECT count(*) FROM pg_stat_activity WHERE application_name = %s
   AND datname = current_database() AND pid <> pg_backend_pid();
+
+-- Issue #13: application keys and the token signing secret (see the access_control migration).
+-- name: insert_api_key
+INSERT INTO api_keys (key_id, name, role, task_types, secret_hash, created_time) VALUES (%s, %s, %s, %s, %s, %s);
+-- name: get_api_key
+SELECT key_id, name, role, task_types, secret_hash, created_time, revoked_time FROM api_keys WHERE key_id = %s;
+-- name: list_api_keys
+SELECT key_id, name, role, task_types, secret_hash, created_time, revoked_time FROM api_keys ORDER BY created_time, key_id;
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_time = %s WHERE key_id = %s AND revoked_time IS NULL RETURNING 1;
+-- name: revoked_api_keys
+SELECT key_id FROM api_keys WHERE revoked_time IS NOT NULL;
+-- name: claim_server_secret
+INSERT INTO server_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING;
+-- name: get_server_secret
+SELECT value FROM server_secrets WHERE name = %s;

@@ -213,3 +213,19 @@ SELECT depth FROM event_chains WHERE workflow_id = ?;
 DELETE FROM idempotency_keys WHERE workflow_id = ?;
 -- name: forget_event_depth
 DELETE FROM event_chains WHERE workflow_id = ?;
+
+-- Issue #13: application keys and the token signing secret (see the access_control migration).
+-- name: insert_api_key
+INSERT INTO api_keys (key_id, name, role, task_types, secret_hash, created_time) VALUES (?, ?, ?, ?, ?, ?);
+-- name: get_api_key
+SELECT key_id, name, role, task_types, secret_hash, created_time, revoked_time FROM api_keys WHERE key_id = ?;
+-- name: list_api_keys
+SELECT key_id, name, role, task_types, secret_hash, created_time, revoked_time FROM api_keys ORDER BY created_time, key_id;
+-- name: revoke_api_key
+UPDATE api_keys SET revoked_time = ? WHERE key_id = ? AND revoked_time IS NULL RETURNING 1;
+-- name: revoked_api_keys
+SELECT key_id FROM api_keys WHERE revoked_time IS NOT NULL;
+-- name: claim_server_secret
+INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING;
+-- name: get_server_secret
+SELECT value FROM server_secrets WHERE name = ?;
