@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from podium import __version__, ui
+from podium.api.browser_guard import BrowserGuard
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
@@ -80,8 +81,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 def create_server(settings: Settings | None = None) -> ASGIApp:
-    """The ASGI callable a server runs: the hot worker paths first, every response held until durable."""
+    """The ASGI callable a server runs: browser checks first, then the hot worker paths, every response held
+    until durable."""
     settings = settings or settings_from_environment()
     app = create_app(settings)
     barrier = app.state.barrier
-    return FastLane(DurableResponses(app, barrier, settings.server_id), app.state.services, settings, barrier)
+    lane = FastLane(DurableResponses(app, barrier, settings.server_id), app.state.services, settings, barrier)
+    return BrowserGuard(lane, settings)
