@@ -217,8 +217,8 @@ def test_conductor_python_passes(server: ServerProcess, uniq: str) -> None:
     wid = wclient.start_workflow(StartWorkflowRequest(name=name, version=1, input={"a": 1}))
     tasks = clients.get_task_client()
     task = tasks.poll_task(name, worker_id="guard")
-    tasks.add_task_log(task.task_id, 'a line')
-    assert [entry.log for entry in tasks.get_task_logs(task.task_id)] == ['a line']
+    tasks.add_task_log(task.task_id, "a line")
+    assert [entry.log for entry in tasks.get_task_logs(task.task_id)] == ["a line"]
     wclient.pause_workflow(wid)
     wclient.resume_workflow(wid)
     wclient.terminate_workflow(wid, reason="done")
