@@ -125,7 +125,7 @@ class RawConnection:
 
     def request(self, method: str, path: str, body: bytes) -> Answer:
         head = (
-            f"{method} {path} HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.sock.sendall(head + body)

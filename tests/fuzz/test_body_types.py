@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+JSON_TYPE = {"content-type": "application/json"}
+
 
 def _field_error(r: httpx.Response, path: str) -> dict[str, Any]:
     assert r.status_code == 400, r.text
@@ -29,7 +31,9 @@ def test_task_log_created_time_string(api: httpx.Client) -> None:
 
 def test_callback_beyond_64_bits(api: httpx.Client) -> None:
     r = api.post(
-        "/tasks", content=b'{"workflowInstanceId":"w","taskId":"t","callbackAfterSeconds":9223372036854775808}'
+        "/tasks",
+        content=b'{"workflowInstanceId":"w","taskId":"t","callbackAfterSeconds":9223372036854775808}',
+        headers=JSON_TYPE,
     )
     assert _field_error(r, "callbackAfterSeconds")["invalidValue"] == 2**63
 
@@ -40,13 +44,13 @@ def test_correlation_ids_not_a_list(api: httpx.Client) -> None:
 
 
 def test_start_version_beyond_64_bits(api: httpx.Client) -> None:
-    r = api.post("/workflow", content=b'{"name":"x","version":9223372036854775808}')
+    r = api.post("/workflow", content=b'{"name":"x","version":9223372036854775808}', headers=JSON_TYPE)
     assert _field_error(r, "version")["invalidValue"] == 2**63
 
 
 def test_body_nested_too_deep(api: httpx.Client, uniq: str) -> None:
     deep = b'{"a":' * 300 + b"1" + b"}" * 300
-    r = api.post(f"/workflow/{uniq}", content=deep)
+    r = api.post(f"/workflow/{uniq}", content=deep, headers=JSON_TYPE)
     assert r.status_code == 400, r.text
     [error] = r.json()["validationErrors"]
     assert error["path"].startswith("a.a.a") and "PODIUM_LIMIT_JSON_DEPTH" in error["message"]

@@ -108,7 +108,7 @@ def test_a_body_that_does_not_arrive_in_time_is_answered_408_and_closed(
     tserver: ServerProcess, tapi: httpx.Client
 ) -> None:
     head = (
-        b"POST /api/workflow/slow_body HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\n"
+        b"POST /api/workflow/slow_body HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 100000\r\n\r\n["
     )
     fast_lane = head.replace(b"/api/workflow/slow_body", b"/api/tasks")  # served outside the router
@@ -138,7 +138,8 @@ class Conn:
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
         data = body or b""
-        head = f"{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {len(data)}\r\n\r\n"
+        typed = "Content-Type: application/json\r\n" if data else ""
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{typed}Content-Length: {len(data)}\r\n\r\n"
         self.sock.sendall(head.encode() + data)
         while b"\r\n\r\n" not in self.buf:
             self._more()

@@ -17,6 +17,7 @@ import uvicorn
 
 from conftest import free_port, wait_until
 from podium.api.app import create_server
+from podium.api.browser_guard import BrowserGuard
 from podium.api.fastlane import FastLane
 from podium.domain.settings import Settings
 from podium.service.container import Services
@@ -32,8 +33,8 @@ class InProcessServer:
             db=f"sqlite:///{db}", port=free_port(), server_id=INSTANCE, max_payload_bytes=LIMIT, run_background=False
         )
         self.asgi = create_server(settings)
-        assert isinstance(self.asgi, FastLane)
-        self.services: Services = self.asgi.svc
+        assert isinstance(self.asgi, BrowserGuard) and isinstance(self.asgi.app, FastLane)
+        self.services: Services = self.asgi.app.svc
         config = uvicorn.Config(self.asgi, host="127.0.0.1", port=settings.port, log_level="critical", loop="asyncio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

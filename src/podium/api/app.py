@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from podium import __version__, ui
 from podium.api.auth import AuthGate
+from podium.api.browser_guard import BrowserGuard
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
@@ -88,11 +89,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 def create_server(settings: Settings | None = None) -> ASGIApp:
-    """The ASGI callable a server runs: with auth on, the access check before anything; then the hot
-    worker paths; every response held until durable."""
+    """The ASGI callable a server runs: browser checks first, then (with auth on) the access check, then the
+    hot worker paths; every response held until durable."""
     settings = settings or settings_from_environment()
     app = create_app(settings)
     barrier = app.state.barrier
     svc: Services = app.state.services
     served: ASGIApp = FastLane(DurableResponses(app, barrier, settings.server_id), svc, settings, barrier)
-    return AuthGate(served, svc.auth, settings) if settings.auth else served
+    if settings.auth:
+        served = AuthGate(served, svc.auth, settings)
+    return BrowserGuard(served, settings)

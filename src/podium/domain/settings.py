@@ -21,6 +21,8 @@ class Settings:
     poll_data_flush_ms: int = 1000
     server_id: str = "podium"
     http_allow: list[str] = field(default_factory=list)
+    # Host names (Host/Origin) the server answers to besides loopback ones; "*": any (browser_guard.py)
+    allowed_hosts: list[str] = field(default_factory=list)
     run_background: bool = True
     limits: Limits = field(default_factory=Limits)
     # Access control (issue #13): off by default; PODIUM_AUTH=on or ``podium server --auth``.
@@ -55,6 +57,7 @@ class Settings:
             poll_data_flush_ms=num("PODIUM_POLL_DATA_FLUSH_MS", d.poll_data_flush_ms),
             server_id=env.get("PODIUM_SERVER_ID", node_name),
             http_allow=[p.strip() for p in env.get("PODIUM_HTTP_ALLOW", "").split(",") if p.strip()],
+            allowed_hosts=[h.strip() for h in env.get("PODIUM_ALLOWED_HOSTS", "").split(",") if h.strip()],
             limits=Limits.from_env(env),
             auth=flag("PODIUM_AUTH"),
             auth_open_metrics=flag("PODIUM_AUTH_OPEN_METRICS"),

@@ -11,6 +11,20 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = 'podium.token';
+
+/** The signed-in token (kept for this tab only), or null. */
+export function token() {
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
+}
+
+/** Keep (or, with null, forget) the token sent as X-Authorization on every call. */
+export function setToken(value) {
+  try {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value); else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* storage disabled: the token lasts as long as nothing needs it again */ }
+}
+
 function url(path, query) {
   const u = new URL('/api' + path, location.origin);
   if (query) {
@@ -24,10 +38,13 @@ function url(path, query) {
 
 /**
  * Call the API. Resolves to parsed JSON, a string for text/plain answers, or null for an empty body.
- * Rejects with ApiError for any non-2xx answer.
+ * Rejects with ApiError for any non-2xx answer; a 401 (outside signing in) first tells the page to
+ * show the login form (the 'podium:unauthorized' event).
  */
 export async function request(method, path, { query, body, signal, raw } = {}) {
   const init = { method, headers: { Accept: 'application/json, text/plain' }, signal };
+  const held = token();
+  if (held) init.headers['X-Authorization'] = held;
   if (body !== undefined) {
     init.headers['Content-Type'] = raw ? 'text/plain' : 'application/json';
     init.body = raw ? body : JSON.stringify(body);
@@ -39,7 +56,14 @@ export async function request(method, path, { query, body, signal, raw } = {}) {
   if (text && type.includes('json')) {
     try { data = JSON.parse(text); } catch { data = text; }
   }
-  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : { message: text }, path);
+  if (!res.ok) {
+    const err = new ApiError(res.status, typeof data === 'object' && data !== null ? data : { message: text }, path);
+    if (res.status === 401 && path !== '/token') {
+      setToken(null);
+      window.dispatchEvent(new CustomEvent('podium:unauthorized', { detail: err }));
+    }
+    throw err;
+  }
   return text === '' ? null : data;
 }
 
@@ -52,6 +76,8 @@ const enc = encodeURIComponent;
 
 /** Named calls used by the pages (paths as in Conductor's API). */
 export const Api = {
+  token: (keyId, keySecret) => post('/token', { keyId, keySecret }),
+  userInfo: () => get('/token/userInfo'),
   search: (q, signal) => get('/workflow/search', q, { signal }),
   workflow: (id, signal) => get(`/workflow/${enc(id)}`, { includeTasks: true }, { signal }),
   pause: (id) => put(`/workflow/${enc(id)}/pause`),

@@ -1,5 +1,6 @@
 // Client-side router: one shell page, one module per screen, loaded on demand.
 import { errorBox, h } from './dom.js';
+import { showLogin, start } from './session.js';
 
 const ROUTES = [
   [/^\/$/, 'executions', () => import('./executions.js')],
@@ -69,6 +70,13 @@ document.addEventListener('click', (e) => {
 
 window.addEventListener('popstate', route);
 
+// Any 401 (an expired or revoked token, a sign-out): stop the page on screen and ask for a key.
+window.addEventListener('podium:unauthorized', () => {
+  if (current) current.abort();
+  current = null;
+  showLogin(route);
+});
+
 document.addEventListener('keydown', (e) => {
   if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
   const t = e.target;
@@ -77,4 +85,7 @@ document.addEventListener('keydown', (e) => {
   if (search) { e.preventDefault(); search.focus(); }
 });
 
-route();
+// Signed in (or auth is off): show the page; otherwise the login form is on screen and routes once done.
+start(route).then((ready) => { if (ready) route(); }, (err) => {
+  document.getElementById('main').replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Podium is not answering'), errorBox(err)));
+});

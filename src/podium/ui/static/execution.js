@@ -76,11 +76,11 @@ export async function render(main, ctx) {
 
   function drawActions() {
     const s = wf.status;
-    const btn = (label, fn, cls = '') => h('button', { type: 'button', class: `btn ${cls}`, dataset: { action: label.toLowerCase() }, onclick: fn }, label);
+    const btn = (label, fn, cls = 'needs-write') => h('button', { type: 'button', class: `btn ${cls}`, dataset: { action: label.toLowerCase() }, onclick: fn }, label);
     const list = [];
     if (s === 'RUNNING') list.push(btn('Pause', () => run(() => Api.pause(id), 'Paused')));
     if (s === 'PAUSED') list.push(btn('Resume', () => run(() => Api.resume(id), 'Resumed')));
-    if (!wfTerminal(s)) list.push(btn('Terminate', terminate, 'btn-danger'));
+    if (!wfTerminal(s)) list.push(btn('Terminate', terminate, 'btn-danger needs-write'));
     if (['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(s)) list.push(btn('Retry', () => run(() => Api.retry(id), 'Retrying the failed tasks')));
     if (wfTerminal(s)) {
       list.push(btn('Restart', restart));

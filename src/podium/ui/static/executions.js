@@ -96,7 +96,7 @@ export async function render(main, ctx) {
       h('button', { type: 'button', class: 'btn', onclick: () => ctx.navigate('/') }, 'Clear')));
 
   // -- results -----------------------------------------------------------------------------------
-  const bulkBar = h('div', { class: 'bulk-bar', hidden: true, role: 'region', 'aria-label': 'Bulk actions' });
+  const bulkBar = h('div', { class: 'bulk-bar needs-write', hidden: true, role: 'region', 'aria-label': 'Bulk actions' });
   const bulkCount = h('strong', null, '');
   bulkBar.append(bulkCount, ...BULK_ACTIONS.map(([a, label]) =>
     h('button', { type: 'button', class: `btn btn-small${a === 'terminate' || a === 'delete' ? ' btn-danger' : ''}`, dataset: { bulk: a }, onclick: () => bulk(a, label) }, label)),

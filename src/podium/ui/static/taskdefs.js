@@ -28,7 +28,7 @@ export async function render(main, ctx) {
     if (v && v.name.trim()) ctx.navigate(`/taskdefs?new=${encodeURIComponent(v.name.trim())}`);
   };
   main.append(h('div', { class: 'pad' },
-    pageHead('Task definitions', h('button', { type: 'button', class: 'btn btn-primary', onclick: create }, 'New task definition')),
+    pageHead('Task definitions', h('button', { type: 'button', class: 'btn btn-primary needs-write', onclick: create }, 'New task definition')),
     h('div', { class: 'field inline' }, h('label', { for: 'td-filter' }, 'Filter'), filter),
     defs.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'grid' }, h('thead', null, h('tr', null, COLUMNS.map((c) => h('th', null, c)))), tbody))
       : h('p', { class: 'muted' }, 'No task definitions yet.')));
@@ -52,7 +52,7 @@ async function edit(main, ctx, name, newName) {
   main.append(h('div', { class: 'pad' },
     h('div', { class: 'crumbs' }, h('a', { href: '/taskdefs' }, 'Task definitions'), ' / ', def.name),
     pageHead(creating ? `New task definition: ${def.name}` : def.name,
-      h('button', { type: 'button', class: 'btn btn-primary', dataset: { act: 'save' }, onclick: save }, creating ? 'Create' : 'Save')),
+      h('button', { type: 'button', class: 'btn btn-primary needs-write', dataset: { act: 'save' }, onclick: save }, creating ? 'Create' : 'Save')),
     status, ed.el));
 }
 

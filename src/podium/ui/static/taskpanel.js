@@ -33,12 +33,12 @@ export function taskPanel({ node, workflow, state, onChanged, onClose }) {
     try { await fn(); toast(done); onChanged(); } catch (err) { if (err) toast(errorText(err), 'error'); }
   };
   if (record && !taskTerminal(record.status) && active) {
-    actions.push(h('button', { type: 'button', class: 'btn btn-small btn-primary', onclick: () => act(async () => {
+    actions.push(h('button', { type: 'button', class: 'btn btn-small btn-primary needs-write', onclick: () => act(async () => {
       const v = await dialog({ title: `Complete ${node.ref}`, message: 'Mark this task COMPLETED by hand.', fields: [{ name: 'output', label: 'Output (JSON object)', type: 'textarea', value: '{}' }], confirm: 'Complete' });
       if (!v) throw null;
       await Api.updateTask({ workflowInstanceId: workflow.workflowId, taskId: record.taskId, status: 'COMPLETED', outputData: parseJson(v.output, 'Output'), workerId: 'podium-ui' });
     }, `${node.ref} completed`) }, 'Complete'));
-    actions.push(h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => act(async () => {
+    actions.push(h('button', { type: 'button', class: 'btn btn-small btn-danger needs-write', onclick: () => act(async () => {
       const v = await dialog({ title: `Fail ${node.ref}`, message: 'Mark this task FAILED by hand (retries apply).', fields: [
         { name: 'reason', label: 'Reason', value: 'Failed by hand from the UI' }, { name: 'terminal', label: 'Terminal error (no retries)', type: 'checkbox' },
         { name: 'output', label: 'Output (JSON object)', type: 'textarea', value: '{}', rows: 4 }], confirm: 'Fail task', danger: true });
@@ -47,14 +47,14 @@ export function taskPanel({ node, workflow, state, onChanged, onClose }) {
     }, `${node.ref} failed`) }, 'Fail'));
   }
   if (active && !record && !node.placeholder) {
-    actions.push(h('button', { type: 'button', class: 'btn btn-small', onclick: () => act(async () => {
+    actions.push(h('button', { type: 'button', class: 'btn btn-small needs-write', onclick: () => act(async () => {
       const ok = await dialog({ title: `Skip ${node.ref}?`, message: 'The task is recorded as SKIPPED and the workflow moves on.', confirm: 'Skip' });
       if (!ok) throw null;
       await Api.skip(workflow.workflowId, node.ref);
     }, `${node.ref} skipped`) }, 'Skip'));
   }
   if (record && !active) {
-    actions.push(h('button', { type: 'button', class: 'btn btn-small', onclick: () => act(async () => {
+    actions.push(h('button', { type: 'button', class: 'btn btn-small needs-write', onclick: () => act(async () => {
       const ok = await dialog({ title: `Re-run from ${node.ref}?`, message: 'The execution runs again from this task; tasks after it are scheduled anew.', confirm: 'Re-run' });
       if (!ok) throw null;
       await Api.rerun(workflow.workflowId, { reRunFromWorkflowId: workflow.workflowId, reRunFromTaskId: record.taskId });

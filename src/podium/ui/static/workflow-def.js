@@ -82,7 +82,7 @@ function definitionEditor(def, ctx) {
     h('section', { 'aria-label': 'Editor' },
       h('div', { class: 'page-actions', style: undefined }, h('button', { type: 'button', class: 'btn', onclick: format }, 'Format'),
         h('button', { type: 'button', class: 'btn', dataset: { act: 'validate' }, onclick: () => submit(false) }, 'Validate'),
-        h('button', { type: 'button', class: 'btn btn-primary', dataset: { act: 'save' }, onclick: () => submit(true) }, 'Save')),
+        h('button', { type: 'button', class: 'btn btn-primary needs-write', dataset: { act: 'save' }, onclick: () => submit(true) }, 'Save')),
       status, ed.el),
     h('section', { 'aria-label': 'Preview' }, h('h3', null, 'Preview'), preview.el));
   setTimeout(drawPreview, 0);
@@ -104,7 +104,7 @@ function runForm(def, ctx) {
   const cid = h('input', { type: 'text', id: 'run-cid', autocomplete: 'off' });
   const prio = h('input', { type: 'number', id: 'run-priority', min: 0, max: 99, value: 0 });
   const out = h('div', { role: 'status', 'aria-live': 'polite' });
-  const form = h('form', { class: 'card run-form', onsubmit: async (e) => {
+  const form = h('form', { class: 'card run-form needs-write', onsubmit: async (e) => {
     e.preventDefault();
     out.replaceChildren();
     let input;
