@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_auth import make_key
 
 from conftest import ServerProcess
 
@@ -50,3 +52,30 @@ def test_the_js_sdk_runs_a_worker_round_trip(server: ServerProcess, js_sdk: Path
     result = run_roundtrip(js_sdk, server.url, f"js_{uniq}")
     assert result.get("status") == "COMPLETED", result
     assert result["output"] == {"y": 42}
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    db = tmp_path_factory.mktemp("js_auth") / "podium.db"
+    key = make_key(f"sqlite:///{db}", "ADMIN")
+    srv = ServerProcess(db, env={"PODIUM_AUTH": "on"}).start()
+    yield srv, key
+    srv.stop()
+
+
+def test_the_js_sdk_authenticates_with_a_key_from_its_environment(
+    auth_server: tuple[ServerProcess, dict[str, str]], js_sdk: Path, uniq: str
+) -> None:
+    srv, key = auth_server
+    env = {"CONDUCTOR_AUTH_KEY": key["keyId"], "CONDUCTOR_AUTH_SECRET": key["keySecret"]}
+    result = run_roundtrip(js_sdk, srv.url, f"js_auth_{uniq}", env)
+    assert result.get("status") == "COMPLETED", result
+    assert result["output"] == {"y": 42}
+
+
+def test_the_js_sdk_without_a_key_is_refused_by_a_server_with_auth_on(
+    auth_server: tuple[ServerProcess, dict[str, str]], js_sdk: Path, uniq: str
+) -> None:
+    srv, _ = auth_server
+    result = run_roundtrip(js_sdk, srv.url, f"js_nokey_{uniq}")
+    assert "error" in result and "status" not in result, result

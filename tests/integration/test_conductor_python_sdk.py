@@ -19,14 +19,48 @@ from conductor.client.orkes_clients import OrkesClients
 from conductor.client.worker.worker import Worker
 from conductor.client.workflow.conductor_workflow import ConductorWorkflow
 from conductor.client.workflow.task.simple_task import SimpleTask
+from test_auth import make_key
 
 from conftest import ServerProcess, wait_until
 
 
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """A server with access control on (issue #13) and an ADMIN key made with the CLI."""
+    db = tmp_path_factory.mktemp("sdk_auth") / "podium.db"
+    key = make_key(f"sqlite:///{db}", "ADMIN")
+    srv = ServerProcess(db, env={"PODIUM_AUTH": "on"}).start()
+    yield srv, key
+    srv.stop()
+
+
+@pytest.fixture(params=["open", "auth"])
+def server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ServerProcess:
+    """Every test here runs twice: against the open server, and with auth on and the SDK's key in its
+    usual environment variables (CONDUCTOR_AUTH_KEY / CONDUCTOR_AUTH_SECRET), as an application sets it."""
+    if request.param == "open":
+        monkeypatch.delenv("CONDUCTOR_AUTH_KEY", raising=False)
+        monkeypatch.delenv("CONDUCTOR_AUTH_SECRET", raising=False)
+        srv: ServerProcess = request.getfixturevalue("server")
+        return srv
+    srv, key = request.getfixturevalue("auth_server")
+    monkeypatch.setenv("CONDUCTOR_AUTH_KEY", key["keyId"])
+    monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", key["keySecret"])
+    return srv
+
+
+def raw_api(server: ServerProcess) -> httpx.Client:
+    """A plain HTTP client on the API, with a token when the server wants one."""
+    headers = {}
+    key, secret = os.environ.get("CONDUCTOR_AUTH_KEY"), os.environ.get("CONDUCTOR_AUTH_SECRET")
+    if key and secret:
+        r = httpx.post(server.url + "/api/token", json={"keyId": key, "keySecret": secret}, timeout=10)
+        headers["X-Authorization"] = r.json()["token"]
+    return httpx.Client(base_url=server.url + "/api", timeout=10, headers=headers)
+
+
 @pytest.fixture()
 def clients(server: ServerProcess) -> Iterator[OrkesClients]:
-    os.environ.pop("CONDUCTOR_AUTH_KEY", None)
-    os.environ.pop("CONDUCTOR_AUTH_SECRET", None)
     yield OrkesClients(configuration=Configuration(server_api_url=server.url + "/api"))
 
 
@@ -178,7 +212,7 @@ def test_decorated_workers_domains_retry_and_skip(clients: OrkesClients, server:
     handler.start_processes()
     try:
         wclient = clients.get_workflow_client()
-        api = httpx.Client(base_url=server.url + "/api", timeout=10)
+        api = raw_api(server)
         # The decorated worker polls its domain; once it has, the domain counts as active.
         wait_until(
             lambda: any(

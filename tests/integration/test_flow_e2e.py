@@ -268,6 +268,8 @@ def test_a_task_in_nested_loops_is_updated_by_its_reference(api: httpx.Client, u
     assert [t["referenceTaskName"] for t in workflow(api, wid)["tasks"]] == ["outer", "inner__1", "h__1__1"]
     r = api.post(f"/tasks/{wid}/h/COMPLETED", json={"ok": 1})
     assert r.status_code == 200, r.text
+    # The loops' conditions are scripts: on a busy machine their answers may come after the update's.
+    wait_until(lambda: workflow(api, wid)["status"] != "RUNNING", timeout=10, what="the loops to end")
     wf = workflow(api, wid)
     assert wf["status"] == "COMPLETED"
     assert next(t for t in wf["tasks"] if t["referenceTaskName"] == "h__1__1")["outputData"] == {"ok": 1}

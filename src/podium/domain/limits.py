@@ -26,7 +26,7 @@ class Limits:
     """Memory one script evaluation may use."""
     evaluator_processes: int = 2
     """Evaluator processes kept warm; more are started (up to 4x this) while slow scripts run."""
-    inline_eval_budget_ms: int = 20
+    inline_eval_budget_ms: int = 50
     """How long one unit of work may wait on evaluations before the rest finish in the background."""
     regex_timeout_ms: int = 50
     """Time limit of the regular expressions in one JSONPath filter evaluation."""
