@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, wait_until
 from podium.api.access import ALLOWED, Family, family_of
 from podium.api.app import create_app
 from podium.domain.auth import Role
@@ -242,6 +242,23 @@ def test_key_api_and_revocation(auth_server: AuthServer) -> None:
     assert r.status_code == 401 and r.json()["error"] == "INVALID_TOKEN"
     assert a.call("ADMIN", "DELETE", "/api/keys/nope").status_code == 404
     assert a.call("ADMIN", "POST", "/api/keys", {"role": "god"}).status_code == 400
+
+
+def test_a_key_revoked_on_the_database_is_refused_by_a_running_sqlite_server(auth_server: AuthServer) -> None:
+    a = auth_server
+    made = a.call("ADMIN", "POST", "/api/keys", {"name": "revoked by the cli", "role": "viewer"}).json()
+    token = httpx.post(f"{a.srv.url}/api/token", json={"keyId": made["keyId"], "keySecret": made["keySecret"]})
+    headers = {"X-Authorization": token.json()["token"]}
+    assert httpx.get(f"{a.srv.url}/api/metadata/taskdefs", headers=headers).status_code == 200
+    subprocess.run(
+        [sys.executable, "-m", "podium.cli.main", "keys", "revoke", "--db", a.srv.db_url, made["keyId"]],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    wait_until(
+        lambda: httpx.get(f"{a.srv.url}/api/metadata/taskdefs", headers=headers).status_code == 401,
+        timeout=10,
+        what="the running server to refuse the revoked key's token",
+    )
 
 
 def test_created_by_records_the_key_name(auth_server: AuthServer) -> None:

@@ -21,6 +21,9 @@ from podium.domain.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
 
+# How often a server with auth on re-reads the revoked keys (revocations made on the database directly).
+REVOCATION_CHECK_MS = 1000
+
 
 def settings_from_environment() -> Settings:
     """The server's settings from its PODIUM_* environment variables (the server id defaults to the host name)."""
@@ -42,7 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from podium.runtime import evaluations, systask_runner
-        from podium.runtime.sweeper import poll_data_loop, sweeper_loop
+        from podium.runtime.sweeper import poll_data_loop, revocation_loop, sweeper_loop
 
         loop = asyncio.get_running_loop()
         svc.notifier.bind(loop)
@@ -55,6 +58,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
+            if settings.auth:
+                loops.append(asyncio.create_task(revocation_loop(svc, REVOCATION_CHECK_MS)))
         try:
             yield
         finally:

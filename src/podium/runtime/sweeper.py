@@ -109,3 +109,14 @@ async def poll_data_loop(svc: Services, interval_ms: int) -> None:
             svc.poll_data.flush()
         except Exception:
             log.exception("poll data flush failed")
+
+
+async def revocation_loop(svc: Services, interval_ms: int) -> None:
+    """Re-read the revoked keys now and then: a key revoked on the database by ``podium keys revoke``
+    while this server runs is refused within a second (PostgreSQL nodes also hear it pushed at once)."""
+    while True:
+        await asyncio.sleep(interval_ms / 1000.0)
+        try:
+            svc.auth.reload_revoked()
+        except Exception:
+            log.exception("re-reading the revoked keys failed")
