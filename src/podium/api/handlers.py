@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from podium.api.responses import json_response, text_response
+from podium.api.responses import NO_CONTENT, empty, json_response, text_response
 from podium.api.views import task_view
 from podium.domain import statuses as st
 from podium.domain.errors import InvalidArgument
@@ -43,13 +43,16 @@ def handle_update_task(svc: Services, body: Any) -> Response:
 
 
 def handle_update_task_v2(svc: Services, body: Any) -> Response:
-    """POST /api/tasks/update-v2: apply a TaskResult; answers the worker's next task of that type, if any."""
+    """POST /api/tasks/update-v2: apply a TaskResult; answers the worker's next task of that type, if any.
+
+    No next task is a bare 204 (no Content-Type), as Conductor answers: conductor-python reads it as
+    "none", and the JS SDK gets a ``null`` body (a 204 labelled JSON would become ``{}`` there)."""
     task = svc.tasks.update(body)
     if not st.task_terminal(task["status"]):
-        return json_response(None)
+        return empty(NO_CONTENT)
     worker = body.get("workerId") if isinstance(body, dict) else None
     nxt = svc.tasks.poll(task["taskType"], worker, task.get("domain"), 1)
-    return json_response(task_view(nxt[0]) if nxt else None)
+    return json_response(task_view(nxt[0])) if nxt else empty(NO_CONTENT)
 
 
 def handle_start_workflow(svc: Services, body: Any) -> Response:

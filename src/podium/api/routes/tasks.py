@@ -65,7 +65,9 @@ async def update_task_v2(request: Request) -> Response:
 
 @router.get("/queue/sizes", summary="Queue depth per task type")
 async def queue_sizes(request: Request, taskType: list[str] = Query([])) -> Response:
-    return json_response(services(request).queues.sizes(taskType))
+    # Spring binds ``taskType=a,b`` to a list of two, as it does repeated parameters.
+    types = [t for v in taskType for t in v.split(",") if t]
+    return json_response(services(request).queues.sizes(types))
 
 
 @router.get("/queue/size", summary="Depth of one queue")

@@ -156,8 +156,16 @@ async def start_by_name(
 
 
 @router.get("/{workflow_id}", summary="An execution")
-async def get_workflow(request: Request, workflow_id: str, includeTasks: bool = Query(True)) -> Response:
-    return json_response(workflow_view(wfs.get_workflow(services(request).engine, workflow_id, includeTasks)))
+async def get_workflow(
+    request: Request, workflow_id: str, includeTasks: bool = Query(True), summarize: bool = Query(False)
+) -> Response:
+    view = workflow_view(wfs.get_workflow(services(request).engine, workflow_id, includeTasks))
+    if summarize:
+        # Orkes' summary form: the workflow as is, its tasks without their (possibly large) payloads.
+        for t in view.get("tasks", []):
+            t.pop("inputData", None)
+            t.pop("outputData", None)
+    return json_response(view)
 
 
 @router.get("/{workflow_id}/status", summary="Status of an execution")
@@ -181,7 +189,9 @@ async def workflow_tasks(
     from podium.api.views import task_view
 
     wf = wfs.get_workflow(services(request).engine, workflow_id, True)
-    tasks = [t for t in wf.get("tasks", []) if not status or t["status"] in status]
+    # Case-insensitive, and ``status=a,b`` is a list of two (Spring's binding).
+    wanted = {x.strip().upper() for v in status or [] for x in v.split(",") if x.strip()}
+    tasks = [t for t in wf.get("tasks", []) if not wanted or t["status"] in wanted]
     page = tasks[start : start + count]
     return json_response({"totalHits": len(tasks), "results": [task_view(t) for t in page]})
 

@@ -70,9 +70,11 @@ async def bulk_retry(request: Request) -> Response:
 
 
 @router.post("/terminate", summary="Terminate many workflows", openapi_extra=_IDS)
-async def bulk_terminate(request: Request, reason: str | None = Query(None)) -> Response:
+async def bulk_terminate(
+    request: Request, reason: str | None = Query(None), triggerFailureWorkflow: bool = Query(False)
+) -> Response:
     engine = services(request).engine
-    return _bulk(await _ids(request), lambda w: wfs.terminate(engine, w, reason))
+    return _bulk(await _ids(request), lambda w: wfs.terminate(engine, w, reason, triggerFailureWorkflow))
 
 
 @router.delete("/remove", summary="Remove many workflows", openapi_extra=_IDS)
