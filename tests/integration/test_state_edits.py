@@ -7,8 +7,6 @@ from typing import Any
 import httpx
 from test_core_api import poll, register, taskdef
 
-from conftest import wait_until
-
 
 # -- small differences ---------------------------------------------------------------------------
 def test_update_v2_without_a_next_task_answers_a_bare_204(api: httpx.Client, uniq: str) -> None:
@@ -73,3 +71,135 @@ def test_bulk_terminate_honours_trigger_failure_workflow(api: httpx.Client, uniq
     assert r.json()["bulkSuccessfulResults"] == [wid]
     assert "conductor.failure_workflow" not in api.get(f"/workflow/{plain}").json()["output"]
     assert api.get(f"/workflow/{wid}").json()["output"]["conductor.failure_workflow"]
+
+
+# -- state edits -----------------------------------------------------------------------------------
+def _waiting(api: httpx.Client, uniq: str, **extra: Any) -> tuple[str, str]:
+    """A workflow blocked on an open-ended WAIT ``w``, then an INLINE echo of variables and w's output."""
+    tasks = [
+        {"name": "w", "taskReferenceName": "w", "type": "WAIT"},
+        {
+            "name": "echo",
+            "taskReferenceName": "echo",
+            "type": "INLINE",
+            "inputParameters": {
+                "evaluatorType": "graaljs",
+                "expression": "$.v",
+                "v": {"vars": "${workflow.variables}", "w": "${w.output}"},
+            },
+        },
+    ]
+    name = register(api, uniq, tasks, variables={"keep": 1, "a": 0}, **extra)
+    wid = api.post("/workflow", json={"name": name}).text
+    return name, wid
+
+
+def test_update_variables_merges_and_answers_the_workflow(api: httpx.Client, uniq: str) -> None:
+    _, wid = _waiting(api, uniq)
+    r = api.post(f"/workflow/{wid}/variables", json={"a": 2, "b": {"c": 3}})
+    assert r.status_code == 200, r.text
+    wf = r.json()
+    assert wf["workflowId"] == wid and wf["variables"] == {"keep": 1, "a": 2, "b": {"c": 3}}
+    assert api.get(f"/workflow/{wid}").json()["variables"] == {"keep": 1, "a": 2, "b": {"c": 3}}
+    assert api.post(f"/workflow/{wid}/variables", json=[1]).status_code == 400
+    assert api.post("/workflow/nope_missing/variables", json={"a": 1}).status_code == 404
+
+
+def test_update_state_sets_variables_completes_the_task_and_waits(api: httpx.Client, uniq: str) -> None:
+    _, wid = _waiting(api, uniq)
+    body = {
+        "taskReferenceName": "w",
+        "taskResult": {"status": "COMPLETED", "outputData": {"ok": True}},
+        "variables": {"a": 5},
+    }
+    r = api.post(f"/workflow/{wid}/state", params={"requestId": "r1", "waitForSeconds": 5}, json=body)
+    assert r.status_code == 200, r.text
+    run = r.json()
+    assert run["status"] == "COMPLETED" and run["requestId"] == "r1" and run["targetWorkflowId"] == wid
+    echo = run["tasks"][-1]
+    assert echo["outputData"]["result"] == {"vars": {"keep": 1, "a": 5}, "w": {"ok": True}}
+    bad = api.post(f"/workflow/{wid}/state", json={"taskResult": {"status": "COMPLETED"}})
+    assert bad.status_code == 400
+
+
+def test_update_state_through_conductor_python(server: Any, api: httpx.Client, uniq: str) -> None:
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.http.models.task_result import TaskResult
+    from conductor.client.http.models.workflow_state_update import WorkflowStateUpdate
+    from conductor.client.orkes.orkes_workflow_client import OrkesWorkflowClient
+
+    _, wid = _waiting(api, uniq)
+    client = OrkesWorkflowClient(Configuration(server_api_url=server.url + "/api"))
+    client.update_variables(wid, {"a": 9})
+    assert api.get(f"/workflow/{wid}").json()["variables"]["a"] == 9
+    update = WorkflowStateUpdate(
+        task_reference_name="w",
+        task_result=TaskResult(status="COMPLETED", output_data={"by": "sdk"}),
+        variables={"b": 1},
+    )
+    run = client.update_state(wid, update, wait_for_seconds=5)
+    assert run.status == "COMPLETED"
+    assert run.output["result"] == {"vars": {"keep": 1, "a": 9, "b": 1}, "w": {"by": "sdk"}}
+
+
+# -- sync execute: return strategies -------------------------------------------------------------
+def _nested(api: httpx.Client, uniq: str) -> str:
+    """A parent whose sub-workflow blocks on an open-ended WAIT."""
+    child = register(
+        api,
+        uniq + "_o",
+        [{"name": "w", "taskReferenceName": "inner", "type": "WAIT", "inputParameters": {"x": "${workflow.input.x}"}}],
+    )
+    sub = {
+        "name": "s",
+        "taskReferenceName": "sub",
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": child, "version": 1},
+        "inputParameters": {"x": "${workflow.input.x}"},
+    }
+    return register(api, uniq, [sub])
+
+
+def test_execute_blocking_strategies_look_into_sub_workflows(api: httpx.Client, uniq: str) -> None:
+    name = _nested(api, uniq)
+    body = {"name": "ignored_body_name", "input": {"x": 7}}
+    params: dict[str, Any] = {"waitForSeconds": 5, "requestId": "q"}
+    run = api.post(f"/workflow/execute/{name}/1", params=params, json=body).json()
+    assert run["responseType"] == "TARGET_WORKFLOW" and run["status"] == "RUNNING" and "signalTimeout" not in run
+    top = run["workflowId"]
+    assert api.get(f"/workflow/{top}").json()["workflowName"] == name  # the path's name won
+
+    run = api.post(
+        f"/workflow/execute/{name}/1", params={**params, "returnStrategy": "BLOCKING_WORKFLOW"}, json=body
+    ).json()
+    assert run["responseType"] == "BLOCKING_WORKFLOW" and run["workflowId"] != run["targetWorkflowId"]
+    sub = api.get(f"/workflow/{run['workflowId']}").json()
+    assert sub["parentWorkflowId"] == run["targetWorkflowId"] and run["tasks"][0]["referenceTaskName"] == "inner"
+
+    run = api.post(
+        f"/workflow/execute/{name}/1", params={**params, "returnStrategy": "BLOCKING_TASK"}, json=body
+    ).json()
+    assert run["responseType"] == "BLOCKING_TASK" and run["referenceTaskName"] == "inner"
+    assert run["taskType"] == "WAIT" and run["status"] == "IN_PROGRESS" and run["input"]["x"] == 7
+    assert run["targetWorkflowStatus"] == "RUNNING" and run["requestId"] == "q" and "output" in run
+
+    run = api.post(
+        f"/workflow/execute/{name}/1", params={**params, "returnStrategy": "blocking_task_input"}, json=body
+    ).json()
+    assert run["responseType"] == "BLOCKING_TASK_INPUT" and run["input"]["x"] == 7 and run["taskId"]
+    assert api.post(f"/workflow/execute/{name}/1", params={"returnStrategy": "NOPE"}, json=body).status_code == 400
+
+
+def test_execute_does_not_stop_at_a_timed_wait(api: httpx.Client, uniq: str) -> None:
+    name = register(
+        api,
+        uniq,
+        [{"name": "t", "taskReferenceName": "timed", "type": "WAIT", "inputParameters": {"duration": "1 days"}}],
+    )
+    r = api.post(f"/workflow/execute/{name}/1", params={"waitForSeconds": 1}, json={})
+    run = r.json()
+    assert run["status"] == "RUNNING" and run["signalTimeout"] is True
+    run = api.post(
+        f"/workflow/execute/{name}/1", params={"waitForSeconds": 1, "returnStrategy": "BLOCKING_TASK"}, json={}
+    ).json()
+    assert run["responseType"] == "BLOCKING_TASK" and run["signalTimeout"] is True and run["workflowId"]

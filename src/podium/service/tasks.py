@@ -9,6 +9,7 @@ from typing import Any, cast
 from podium.decider import WorkflowState
 from podium.decider.lookup import task_by_ref
 from podium.decider.operators import operator_for
+from podium.decider.operators.system import MAX_VARIABLES_BYTES
 from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, PodiumError, ValidationFailed
@@ -153,6 +154,25 @@ class TaskService:
                 result["workerId"] = worker_id
             return self._update_loaded(unit, check_task_result(result), state, task)
 
+    def update_state(
+        self, workflow_id: str, variables: dict[str, Any] | None, ref: str | None, result: dict[str, Any] | None
+    ) -> None:
+        """Orkes' WorkflowStateUpdate: merge ``variables`` into the workflow's, then apply ``result`` to
+        the task of reference ``ref`` (the latest pending one), in one unit of work, and decide."""
+        with self.engine.unit() as unit:
+            state = unit.load(workflow_id)
+            wf = state.workflow
+            if variables:
+                merge_variables(wf, variables)
+            if ref and result is not None:
+                task = task_by_ref(state.tasks, workflow_id, ref)
+                checked = check_task_result({**result, "workflowInstanceId": workflow_id, "taskId": task["taskId"]})
+                self._update_loaded(unit, checked, state, task)
+            elif st.workflow_terminal(wf["status"]):
+                unit.store.update_workflow(wf, None)
+            else:
+                unit.decide(state)
+
     def update_in(self, unit: Unit, result: TaskResult, *, decide: bool = True) -> Task:
         """Apply a checked TaskResult in the caller's unit of work (and decide its workflow, unless told not to)."""
         store = unit.store
@@ -242,6 +262,17 @@ class TaskService:
         if task is None:
             raise NotFound(f"No such task found by id: {task_id}")
         return task
+
+
+def merge_variables(wf: Workflow, variables: Any) -> None:
+    """Merge new values into ``workflow.variables`` (shallow, overwrite), within SET_VARIABLE's size limit."""
+    if not isinstance(variables, dict):
+        raise InvalidArgument("Workflow variables must be a JSON object")
+    merged = {**(wf.get("variables") or {}), **variables}
+    size = payload_size(merged)
+    if size > MAX_VARIABLES_BYTES:
+        raise InvalidArgument(f"The variables payload of {size} bytes exceeds the limit of {MAX_VARIABLES_BYTES} bytes")
+    wf["variables"] = merged
 
 
 def _find(tasks: list[Task], task_id: str) -> Task | None:

@@ -13,6 +13,7 @@ from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.handlers import handle_start_workflow
 from podium.api.responses import empty, json_response, text_response
+from podium.api.run_shapes import return_strategy, sync_answer
 from podium.api.search_params import I64_MAX, I64_MIN, SearchParams, search_params, workflow_search_params
 from podium.api.shapes import RERUN_REQUEST, SKIP_TASK_REQUEST, checked_object
 from podium.api.views import workflow_view
@@ -295,35 +296,54 @@ async def reset_callbacks(request: Request, workflow_id: str) -> Response:
     return empty(204)
 
 
+# -- state edits (Orkes; SPEC §10) --------------------------------------------------------------
+@router.post(
+    "/{workflow_id}/variables",
+    summary="Merge values into an execution's variables → Workflow",
+    openapi_extra=B.json_body(B.ANY_OBJECT, description="Variables to set"),
+)
+async def update_variables(request: Request, workflow_id: str) -> Response:
+    svc = services(request)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidArgument("Workflow variables must be a JSON object")
+    svc.tasks.update_state(workflow_id, body, None, None)
+    return json_response(workflow_view(wfs.get_workflow(svc.engine, workflow_id, True)))
+
+
+@router.post(
+    "/{workflow_id}/state",
+    summary="Set variables and one task's result, then wait like execute → WorkflowRun",
+    openapi_extra=B.json_body(
+        B.ANY_OBJECT, description="WorkflowStateUpdate {taskReferenceName, taskResult, variables}"
+    ),
+)
+async def update_state(
+    request: Request,
+    workflow_id: str,
+    requestId: str | None = Query(None),
+    waitUntilTaskRef: str | None = Query(None),
+    waitForSeconds: int = Query(10, ge=I64_MIN, le=I64_MAX),
+    returnStrategy: str | None = Query(None),
+) -> Response:
+    svc = services(request)
+    strategy = return_strategy(returnStrategy)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidArgument("WorkflowStateUpdate must be a JSON object")
+    ref, result, variables = body.get("taskReferenceName"), body.get("taskResult"), body.get("variables")
+    if ref is not None and not isinstance(ref, str):
+        raise ValidationFailed([FieldError("taskReferenceName", "taskReferenceName must be a string", ref)])
+    if result is not None and not isinstance(result, dict):
+        raise ValidationFailed([FieldError("taskResult", "taskResult must be a TaskResult object", result)])
+    if result is not None and not ref:
+        raise ValidationFailed([FieldError("taskReferenceName", "taskReferenceName is required with a taskResult")])
+    svc.tasks.update_state(workflow_id, variables, ref, result)
+    waited = await execution.wait(svc.engine, workflow_id, _refs(waitUntilTaskRef), waitForSeconds)
+    return json_response(sync_answer(waited, requestId, strategy))
+
+
 # -- synchronous execution (SDK WorkflowExecutor.execute) ----------------------------------------
-def workflow_run(wf: Any, request_id: str | None) -> dict[str, Any]:
-    """The WorkflowRun shape the SDKs read (SPEC §6.2 execute)."""
-    run: dict[str, Any] = {
-        k: wf[k]
-        for k in (
-            "workflowId",
-            "status",
-            "input",
-            "output",
-            "tasks",
-            "variables",
-            "priority",
-            "correlationId",
-            "createTime",
-            "updateTime",
-            "createdBy",
-            "reasonForIncompletion",
-        )
-        if k in wf
-    }
-    run["targetWorkflowId"] = wf["workflowId"]
-    run["targetWorkflowStatus"] = wf["status"]
-    run["responseType"] = "TARGET_WORKFLOW"
-    if request_id:
-        run["requestId"] = request_id
-    return run
-
-
 @router.post(
     "/execute/{name}/{version}",
     summary="Start a workflow and wait until it ends or blocks",
@@ -336,18 +356,21 @@ async def execute(
     requestId: str | None = Query(None),
     waitUntilTaskRef: str | None = Query(None),
     waitForSeconds: int = Query(10, ge=I64_MIN, le=I64_MAX),
+    returnStrategy: str | None = Query(None),
+    consistency: str | None = Query(None),
 ) -> Response:
     svc = services(request)
+    strategy = return_strategy(returnStrategy)
     body = await json_body(request, default={})
     if not isinstance(body, dict):
         raise InvalidArgument("StartWorkflowRequest must be a JSON object")
-    body.setdefault("name", name)
+    body["name"] = name  # the path names the workflow, whatever the body says
     stamp_start(request.scope, body)
     if version and not body.get("workflowDef"):
         body.setdefault("version", version)
-    refs = {r.strip() for r in (waitUntilTaskRef or "").split(",") if r.strip()}
-    wf, timed_out = await execution.execute(svc.engine, body, refs, waitForSeconds)
-    run = workflow_run(workflow_view(wf), requestId)
-    if timed_out:
-        run["signalTimeout"] = True
-    return json_response(run)
+    waited = await execution.execute(svc.engine, body, _refs(waitUntilTaskRef), waitForSeconds)
+    return json_response(sync_answer(waited, requestId, strategy))
+
+
+def _refs(csv: str | None) -> set[str]:
+    return {r.strip() for r in (csv or "").split(",") if r.strip()}
