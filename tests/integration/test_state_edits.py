@@ -203,3 +203,44 @@ def test_execute_does_not_stop_at_a_timed_wait(api: httpx.Client, uniq: str) -> 
         f"/workflow/execute/{name}/1", params={"waitForSeconds": 1, "returnStrategy": "BLOCKING_TASK"}, json={}
     ).json()
     assert run["responseType"] == "BLOCKING_TASK" and run["signalTimeout"] is True and run["workflowId"]
+
+
+# -- jump ------------------------------------------------------------------------------------------
+def test_jump_cancels_the_running_task_and_goes_on_from_the_target(server: Any, api: httpx.Client, uniq: str) -> None:
+    t = f"j_{uniq}"
+    taskdef(api, t)
+    tasks = [
+        {"name": t, "taskReferenceName": "a"},
+        {"name": t, "taskReferenceName": "b"},
+        {"name": t, "taskReferenceName": "c", "inputParameters": {"v": "${workflow.input.v}"}},
+    ]
+    name = register(api, uniq, tasks)
+    wid = api.post("/workflow", json={"name": name, "input": {"v": 1}}).text
+    r = api.post(f"/workflow/{wid}/jump/c", json={"extra": 2})
+    assert r.status_code == 200, r.text
+    wf = api.get(f"/workflow/{wid}").json()
+    assert [(x["referenceTaskName"], x["status"]) for x in wf["tasks"]] == [("a", "CANCELED"), ("c", "SCHEDULED")]
+    assert wf["tasks"][1]["inputData"] == {"v": 1, "extra": 2}
+    [got] = poll(api, t)
+    assert got["referenceTaskName"] == "c"  # a's queue entry went with the cancel
+    api.post("/tasks", json={"workflowInstanceId": wid, "taskId": got["taskId"], "status": "COMPLETED"})
+    assert api.get(f"/workflow/{wid}").json()["status"] == "COMPLETED"
+    assert api.post(f"/workflow/{wid}/jump/a", json={}).status_code == 409  # no longer running
+
+    # Backwards, through conductor-python (which sends the reference as a query parameter).
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.http.api.workflow_resource_api import WorkflowResourceApi
+    from conductor.client.http.api_client import ApiClient
+
+    wid = api.post("/workflow", json={"name": name, "input": {"v": 1}}).text
+    [a] = poll(api, t)
+    api.post("/tasks", json={"workflowInstanceId": wid, "taskId": a["taskId"], "status": "COMPLETED"})
+    sdk = WorkflowResourceApi(ApiClient(Configuration(server_api_url=server.url + "/api")))
+    sdk.jump_to_task({}, wid, task_reference_name="a")
+    wf = api.get(f"/workflow/{wid}").json()
+    assert [(x["referenceTaskName"], x["status"]) for x in wf["tasks"]] == [
+        ("a", "COMPLETED"),
+        ("b", "CANCELED"),
+        ("a", "SCHEDULED"),
+    ]
+    assert api.post(f"/workflow/{wid}/jump/nope", json={}).status_code == 400

@@ -18,7 +18,7 @@ from podium.api.search_params import I64_MAX, I64_MIN, SearchParams, search_para
 from podium.api.shapes import RERUN_REQUEST, SKIP_TASK_REQUEST, checked_object
 from podium.api.views import workflow_view
 from podium.domain.errors import FieldError, InvalidArgument, ValidationFailed
-from podium.service import execution, reruns, starting
+from podium.service import execution, reruns, starting, state_edits
 from podium.service import workflows as wfs
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
@@ -341,6 +341,25 @@ async def update_state(
     svc.tasks.update_state(workflow_id, variables, ref, result)
     waited = await execution.wait(svc.engine, workflow_id, _refs(waitUntilTaskRef), waitForSeconds)
     return json_response(sync_answer(waited, requestId, strategy))
+
+
+@router.post(
+    "/{workflow_id}/jump/{task_reference_name}",
+    summary="Cancel the running tasks and go on from a top-level task",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="The task's input"),
+)
+async def jump_to_task(
+    request: Request,
+    workflow_id: str,
+    task_reference_name: str,
+    taskReferenceName: str | None = Query(None, include_in_schema=False),
+) -> Response:
+    # conductor-python sends the reference as a query parameter and leaves the path's placeholder as is.
+    ref = (
+        taskReferenceName if task_reference_name == "{taskReferenceName}" and taskReferenceName else task_reference_name
+    )
+    state_edits.jump_to(services(request).engine, workflow_id, ref, await json_body(request, default={}))
+    return empty()
 
 
 # -- synchronous execution (SDK WorkflowExecutor.execute) ----------------------------------------
