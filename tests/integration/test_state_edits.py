@@ -244,3 +244,20 @@ def test_jump_cancels_the_running_task_and_goes_on_from_the_target(server: Any, 
         ("a", "SCHEDULED"),
     ]
     assert api.post(f"/workflow/{wid}/jump/nope", json={}).status_code == 400
+
+
+# -- exact semantics -------------------------------------------------------------------------------
+def test_workflow_retry_resolves_the_new_attempts_input_with_its_own_id(api: httpx.Client, uniq: str) -> None:
+    t = f"rt_{uniq}"
+    taskdef(api, t, retryCount=0)
+    params = {"me": "${CPEWF_TASK_ID}", "x": "${workflow.input.x}"}
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a", "inputParameters": params}])
+    wid = api.post("/workflow", json={"name": name, "input": {"x": 3}}).text
+    [first] = poll(api, t)
+    assert first["inputData"] == {"me": first["taskId"], "x": 3}
+    api.post("/tasks", json={"workflowInstanceId": wid, "taskId": first["taskId"], "status": "FAILED"})
+    assert api.get(f"/workflow/{wid}").json()["status"] == "FAILED"
+    assert api.post(f"/workflow/{wid}/retry").status_code == 204
+    [second] = poll(api, t)
+    assert second["taskId"] != first["taskId"]
+    assert second["inputData"] == {"me": second["taskId"], "x": 3}

@@ -105,7 +105,11 @@ def retry_in_tx(
                 p.touch(t)
                 resumed.append(child)  # retried once this workflow is stored as RUNNING
                 continue
-        new = next_attempt(t, new_id=unit.engine.new_id(), now=now, carry_reason=False)
+        # As Conductor: the new attempt's input is its parameters resolved again, with its own task id.
+        wt = t.get("workflowTask")
+        new_id = unit.engine.new_id()
+        fresh = p.resolve_input(wt, new_id, p.task_def(wt)) if wt else None
+        new = next_attempt(t, new_id=new_id, now=now, carry_reason=False, fresh_input=fresh)
         p.touch(t)
         p.add(new)
         from podium.decider.operators import operator_for
