@@ -129,3 +129,31 @@ def test_human_stays_in_progress_until_updated() -> None:
     finish(state, "h", {"ok": 1})
     decide(state, env, T0 + 10 * DAY_MS)
     assert rec(state, "after")["status"] == st.SCHEDULED
+
+
+def test_open_wait_with_a_retry_timeout_in_its_task_def_times_out_and_is_retried() -> None:
+    defs = {"w": {"name": "w", "timeoutSeconds": 60, "timeoutPolicy": "RETRY", "retryCount": 1, "retryDelaySeconds": 0}}
+    env = make_env(defs)  # type: ignore[arg-type]
+    state = make_state([node("w", "WAIT")])
+    out = decide(state, env, T0)
+    first = rec(state, "w")
+    assert first["status"] == st.IN_PROGRESS
+    assert out.next_check == T0 + 60_000  # the sweeper knows the deadline
+    decide(state, env, T0 + 59_999)
+    assert first["status"] == st.IN_PROGRESS and len(state.tasks) == 1
+    out = decide(state, env, T0 + 60_000)
+    assert first["status"] == st.TIMED_OUT and first["retried"]
+    second = state.tasks[-1]
+    assert second["retryCount"] == 1 and second["status"] == st.IN_PROGRESS and second["taskType"] == "WAIT"
+    assert state.workflow["status"] == st.RUNNING and out.next_check == T0 + 120_000
+    decide(state, env, T0 + 120_000)
+    assert second["status"] == st.TIMED_OUT and state.workflow["status"] == st.TIMED_OUT  # retries used up
+
+
+def test_open_wait_without_a_task_def_timeout_never_times_out() -> None:
+    env = make_env({"w": {"name": "w", "timeoutPolicy": "RETRY"}})  # type: ignore[dict-item]
+    state = make_state([node("w", "WAIT")])
+    out = decide(state, env, T0)
+    assert out.next_check is not None and out.next_check >= T0 + 3_600_000
+    decide(state, env, T0 + 10 * DAY_MS)
+    assert rec(state, "w")["status"] == st.IN_PROGRESS

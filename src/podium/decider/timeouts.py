@@ -32,7 +32,7 @@ def check_task_timeouts(p: Pass, task: Task) -> bool:
     """Apply total, run, poll and response timeouts to a running record; True if it changed."""
     wt = task.get("workflowTask", {})
     if not operator_for(wt.get("type", tt.SIMPLE)).worker:
-        return False
+        return _check_wait_timeout(p, task) if wt.get("type") == tt.WAIT else False
     td = p.task_def(wt)
     policy = td.get("timeoutPolicy", "TIME_OUT_WF")
     status = task["status"]
@@ -67,6 +67,29 @@ def check_task_timeouts(p: Pass, task: Task) -> bool:
         p.finish(task, st.TIMED_OUT, reason=f"responseTimeout: {response} exceeded")
         return True
     return False
+
+
+def _check_wait_timeout(p: Pass, task: Task) -> bool:
+    """A WAIT (open-ended or not) is held to its task definition's ``timeoutSeconds`` too, as in
+    Conductor: with policy RETRY it times out and is retried, with TIME_OUT_WF it ends the workflow."""
+    deadline = _wait_timeout_deadline(p, task)
+    if deadline is None or p.now < deadline:
+        return False
+    td = p.task_def(task.get("workflowTask", {}))
+    return _apply(
+        p, task, td.get("timeoutPolicy", "TIME_OUT_WF"), f"Task timed out after {td.get('timeoutSeconds')} seconds"
+    )
+
+
+def _wait_timeout_deadline(p: Pass, task: Task) -> int | None:
+    if task["status"] != st.IN_PROGRESS:
+        return None
+    td = p.task_def(task.get("workflowTask", {}))
+    timeout = td.get("timeoutSeconds", 0) or 0
+    if timeout <= 0 or td.get("timeoutPolicy", "TIME_OUT_WF") == "ALERT_ONLY":
+        return None
+    start = task.get("startTime") or task.get("scheduledTime", 0)
+    return int(start + timeout * 1000)
 
 
 def _apply(p: Pass, task: Task, policy: str, reason: str) -> bool:
@@ -137,6 +160,10 @@ def _task_deadline(p: Pass, t: Task) -> int | None:
     op = operator_for(wt.get("type", tt.SIMPLE))
     best = op.deadline(p, t)
     if not op.worker:
+        if wt.get("type") == tt.WAIT:
+            timeout_at = _wait_timeout_deadline(p, t)
+            if timeout_at is not None:
+                best = timeout_at if best is None else min(best, timeout_at)
         if t["status"] == st.SCHEDULED:
             delay = t.get("startDelayInSeconds", 0) or t.get("callbackAfterSeconds", 0) or 0
             due = t.get("scheduledTime", 0) + delay * 1000
