@@ -261,3 +261,30 @@ def test_workflow_retry_resolves_the_new_attempts_input_with_its_own_id(api: htt
     [second] = poll(api, t)
     assert second["taskId"] != first["taskId"]
     assert second["inputData"] == {"me": second["taskId"], "x": 3}
+
+
+def test_an_inline_sub_workflow_reads_its_own_input(api: httpx.Client, uniq: str) -> None:
+    echo = {
+        "name": "echo",
+        "taskReferenceName": "echo",
+        "type": "INLINE",
+        "inputParameters": {"evaluatorType": "graaljs", "expression": "$.v", "v": "${workflow.input.x}"},
+    }
+    inline = {
+        "name": f"inl_{uniq}",
+        "version": 1,
+        "tasks": [echo],
+        "outputParameters": {"got": "${echo.output.result}"},
+    }
+    sub = {
+        "name": "s",
+        "taskReferenceName": "sub",
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": f"inl_{uniq}", "workflowDefinition": inline},
+        "inputParameters": {"x": "child's"},
+    }
+    name = register(api, uniq, [sub], outputParameters={"got": "${sub.output.got}"})
+    run = api.post(
+        f"/workflow/execute/{name}/1", params={"waitForSeconds": 5}, json={"input": {"x": "parent's"}}
+    ).json()
+    assert run["status"] == "COMPLETED" and run["output"] == {"got": "child's"}

@@ -131,3 +131,28 @@ def test_start_workflow_asks_for_an_independent_launch() -> None:
     t.update({"status": st.COMPLETED, "outputData": {"workflowId": "x"}})
     decide(state, make_env(), T0 + 1)
     assert state.workflow["status"] == st.COMPLETED and state.workflow["output"] == {"workflowId": "x"}
+
+
+def test_an_inline_sub_workflow_definition_is_not_resolved_against_the_parent() -> None:
+    inline = {
+        "name": "inline_child",
+        "version": 1,
+        "tasks": [{"name": "t", "taskReferenceName": "t", "inputParameters": {"x": "${workflow.input.x}"}}],
+        "outputParameters": {"y": "${t.output.y}"},
+    }
+    state = make_state(
+        [sub(params={"name": "${workflow.input.n}", "workflowDefinition": inline}, inputParameters={"x": 5})],
+        input={"x": "parent's", "n": "named"},
+    )
+    decide(state, make_env(), T0)
+    t = rec(state, "sub")
+    assert t["inputData"]["subWorkflowDefinition"] == inline  # the child resolves it against its own input
+    assert t["inputData"]["subWorkflowName"] == "named" and t["inputData"]["workflowInput"] == {"x": 5}
+
+
+def test_a_sub_workflow_definition_given_as_an_expression_is_resolved() -> None:
+    inline = {"name": "dyn", "version": 1, "tasks": [{"name": "t", "taskReferenceName": "t"}]}
+    state = make_state([sub(params={"workflowDefinition": "${workflow.input.def}"})], input={"def": inline})
+    decide(state, make_env(), T0)
+    t = rec(state, "sub")
+    assert t["inputData"]["subWorkflowDefinition"] == inline and t["inputData"]["subWorkflowName"] == "dyn"

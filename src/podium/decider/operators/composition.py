@@ -7,6 +7,7 @@ The decider only records what to start; the service launches workflows through t
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from podium.decider.operators.base import Operator, register
@@ -72,9 +73,19 @@ class StartWorkflowOperator(_LaunchOperator):
 
 def sub_workflow_input(p: Pass, wt: WorkflowTask, task: Task) -> JSON:
     """The recorded input of a SUB_WORKFLOW task: resolved inputParameters plus the child's coordinates."""
-    params: dict[str, Any] = p.resolve(wt.get("subWorkflowParam") or {}, task["taskId"])
+    raw: dict[str, Any] = dict(wt.get("subWorkflowParam") or {})
+    inline = raw.get("workflowDefinition")
+    if isinstance(inline, dict):
+        # An inline definition belongs to the child: its ${workflow.input.x} are the child's own, resolved
+        # when it runs, so only the other parameters are resolved here (as Conductor does).
+        del raw["workflowDefinition"]
+        params: dict[str, Any] = p.resolve(raw, task["taskId"])
+        definition: Any = copy.deepcopy(inline)
+        params["workflowDefinition"] = definition
+    else:  # absent, or an expression that yields one
+        params = p.resolve(raw, task["taskId"])
+        definition = params.get("workflowDefinition")
     workflow_input = task.get("inputData") or {}
-    definition = params.get("workflowDefinition")
     name = params.get("name")
     version = params.get("version")
     if isinstance(definition, dict):
