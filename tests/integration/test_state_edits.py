@@ -288,3 +288,44 @@ def test_an_inline_sub_workflow_reads_its_own_input(api: httpx.Client, uniq: str
         f"/workflow/execute/{name}/1", params={"waitForSeconds": 5}, json={"input": {"x": "parent's"}}
     ).json()
     assert run["status"] == "COMPLETED" and run["output"] == {"got": "child's"}
+
+
+# -- upgrade ---------------------------------------------------------------------------------------
+def test_upgrade_moves_a_running_workflow_to_another_version(api: httpx.Client, uniq: str) -> None:
+    t = f"up_{uniq}"
+    taskdef(api, t)
+    name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}, {"name": t, "taskReferenceName": "b"}])
+    v2 = {
+        "name": name,
+        "version": 2,
+        "tasks": [
+            {"name": t, "taskReferenceName": "pre"},
+            {"name": t, "taskReferenceName": "a"},
+            {
+                "name": t,
+                "taskReferenceName": "c",
+                "inputParameters": {"p": "${pre.output.k}", "i": "${workflow.input.i}"},
+            },
+        ],
+    }
+    assert api.post("/metadata/workflow", json=v2).status_code == 200
+    wid = api.post("/workflow", json={"name": name, "version": 1, "input": {"i": 1}}).text
+    body = {"name": name, "version": 2, "taskOutput": {"pre": {"k": "given"}}, "workflowInput": {"i": 2}}
+    r = api.post(f"/workflow/{wid}/upgrade", json=body)
+    assert r.status_code == 200, r.text
+    wf = api.get(f"/workflow/{wid}").json()
+    assert wf["workflowVersion"] == 2 and wf["input"] == {"i": 2}
+    assert [(x["referenceTaskName"], x["status"]) for x in wf["tasks"]] == [("a", "SCHEDULED"), ("pre", "SKIPPED")]
+    assert wf["tasks"][1]["outputData"] == {"k": "given"}
+    [a] = poll(api, t)
+    assert a["referenceTaskName"] == "a"
+    api.post("/tasks", json={"workflowInstanceId": wid, "taskId": a["taskId"], "status": "COMPLETED"})
+    [c] = poll(api, t)
+    assert c["referenceTaskName"] == "c" and c["inputData"] == {"p": "given", "i": 2}  # v2 goes on after a, not b
+    bad = {"name": name, "version": 1}
+    api.post("/workflow/bulk/terminate", json=[wid])
+    assert api.post(f"/workflow/{wid}/upgrade", json=bad).status_code == 409
+    other = api.post("/workflow", json={"name": name, "version": 2}).text
+    assert api.post(f"/workflow/{other}/upgrade", json={"name": name, "version": 1}).status_code == 400  # pre not in v1
+    assert api.post(f"/workflow/{other}/upgrade", json={"name": name, "version": 9}).status_code == 404
+    assert api.post(f"/workflow/{other}/upgrade", json={"name": "x" + name, "version": 1}).status_code == 400

@@ -114,3 +114,13 @@ def graph_of(definition: WorkflowDef) -> Graph:
         _cache.clear()
     _cache[key] = (definition, g)
     return g
+
+
+def top_level_ref(graph: Graph, record_ref: str) -> str:
+    """The root-level task that holds a record's node (itself at the root; a loop pass suffix is dropped)."""
+    ref = strip_iteration(record_ref)
+    node = graph.node(ref)
+    while node is not None and node.owner is not None:
+        ref = node.owner
+        node = graph.node(ref)
+    return ref

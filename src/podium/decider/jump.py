@@ -8,12 +8,12 @@ target is scheduled afresh; tasks between the current point and a target further
 
 from __future__ import annotations
 
-from podium.decider.graph import strip_iteration
+from podium.decider.graph import top_level_ref
 from podium.decider.lifecycle import cancel_pending
 from podium.decider.passes import Pass
 from podium.domain import statuses as st
 from podium.domain.errors import InvalidArgument
-from podium.domain.model import JSON, Task, WorkflowTask
+from podium.domain.model import JSON, WorkflowTask
 
 
 def jump(p: Pass, ref: str, task_input: JSON | None) -> None:
@@ -32,7 +32,7 @@ def jump(p: Pass, ref: str, task_input: JSON | None) -> None:
         p.touch(t)
     later = {wt.get("taskReferenceName", "") for wt in node.siblings[node.index :]}
     for t in p.state.tasks:
-        if not t.get("retried") and _top_level_ref(p, t) in later:
+        if not t.get("retried") and top_level_ref(p.graph, t["referenceTaskName"]) in later:
             t["retried"] = True
             p.touch(t)
     p.invalidate()
@@ -40,12 +40,3 @@ def jump(p: Pass, ref: str, task_input: JSON | None) -> None:
     if task_input:
         wt = {**wt, "inputParameters": {**(wt.get("inputParameters") or {}), **task_input}}
     p.schedule(wt)
-
-
-def _top_level_ref(p: Pass, t: Task) -> str:
-    ref = strip_iteration(t["referenceTaskName"])
-    node = p.graph.node(ref)
-    while node is not None and node.owner is not None:
-        ref = node.owner
-        node = p.graph.node(ref)
-    return ref

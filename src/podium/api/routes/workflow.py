@@ -362,6 +362,18 @@ async def jump_to_task(
     return empty()
 
 
+@router.post(
+    "/{workflow_id}/upgrade",
+    summary="Move a running execution to another definition version",
+    openapi_extra=B.json_body(
+        B.ANY_OBJECT, description="UpgradeWorkflowRequest {name, version, taskOutput, workflowInput}"
+    ),
+)
+async def upgrade(request: Request, workflow_id: str) -> Response:
+    state_edits.upgrade(services(request).engine, workflow_id, await json_body(request))
+    return empty()
+
+
 # -- synchronous execution (SDK WorkflowExecutor.execute) ----------------------------------------
 @router.post(
     "/execute/{name}/{version}",
