@@ -6,6 +6,10 @@ const {
   orkesConductorClient, MetadataClient, WorkflowExecutor, TaskManager, simpleTask, workflow, taskDefinition,
 } = require("@io-orkes/conductor-javascript");
 
+// Errors the SDK logs (an update-v2 answer it cannot read shows as "Task missing required fields").
+const errors = [];
+const logger = { info() {}, debug() {}, warn() {}, error: (...args) => errors.push(args.map(String).join(" ")) };
+
 async function main() {
   const name = process.argv[2];
   const client = await orkesConductorClient({});
@@ -17,7 +21,7 @@ async function main() {
   await executor.registerWorkflow(true, wf);
   const manager = new TaskManager(client, [
     { taskDefName: `${name}_add`, execute: async (task) => ({ status: "COMPLETED", outputData: { y: task.inputData.x + 1 } }) },
-  ], { options: { pollInterval: 20, concurrency: 2 } });
+  ], { options: { pollInterval: 20, concurrency: 2 }, logger });
   manager.startPolling();
   const id = await executor.startWorkflow({ name, version: 1, input: { x: 41 } });
   const deadline = Date.now() + 20000;
@@ -28,7 +32,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 50));
   }
   await manager.stopPolling();
-  console.log(JSON.stringify({ id, status: run.status, output: run.output }));
+  console.log(JSON.stringify({ id, status: run.status, output: run.output, errors }));
 }
 
 main().then(() => process.exit(0), (err) => {
