@@ -202,7 +202,27 @@ def test_execute_does_not_stop_at_a_timed_wait(api: httpx.Client, uniq: str) -> 
     run = api.post(
         f"/workflow/execute/{name}/1", params={"waitForSeconds": 1, "returnStrategy": "BLOCKING_TASK"}, json={}
     ).json()
-    assert run["responseType"] == "BLOCKING_TASK" and run["signalTimeout"] is True and run["workflowId"]
+    # Nothing blocks: the workflow itself, labelled as what it is.
+    assert run["responseType"] == "TARGET_WORKFLOW" and run["signalTimeout"] is True and run["tasks"]
+
+
+def test_execute_with_return_strategy_through_conductor_python(server: Any, api: httpx.Client, uniq: str) -> None:
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
+    from conductor.client.orkes.orkes_workflow_client import OrkesWorkflowClient
+
+    name = _nested(api, uniq)
+    client = OrkesWorkflowClient(Configuration(server_api_url=server.url + "/api"))
+    req = StartWorkflowRequest(name=name, version=1, input={"x": 4})
+    resp = client.execute_workflow_with_return_strategy(req, wait_for_seconds=5, return_strategy="BLOCKING_TASK_INPUT")
+    assert resp.is_blocking_task_input() and resp.get_task_input() == {"x": 4}
+    task = resp.get_blocking_task()
+    assert task is not None and task["referenceTaskName"] == "inner" and task["taskType"] == "WAIT"
+    resp = client.execute_workflow_with_return_strategy(req, wait_for_seconds=5, return_strategy="BLOCKING_WORKFLOW")
+    wf = resp.get_workflow()
+    assert resp.is_blocking_workflow() and wf is not None and wf["workflowId"] != wf["targetWorkflowId"]
+    resp = client.execute_workflow_with_return_strategy(req, wait_for_seconds=5)
+    assert resp.is_target_workflow() and resp.workflow_id == resp.target_workflow_id
 
 
 # -- jump ------------------------------------------------------------------------------------------

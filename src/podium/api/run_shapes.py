@@ -92,17 +92,17 @@ def task_run(task: Any, target: Any, request_id: str | None, response_type: str)
 
 
 def sync_answer(waited: Waited, request_id: str | None, strategy: str) -> dict[str, Any]:
-    """The answer for ``strategy``. With nothing blocking (the workflow ended, or the wait ran out) the
-    blocking strategies answer the target workflow, as a WorkflowRun."""
+    """The answer for ``strategy``. With no task blocking (the workflow ended, or the wait ran out) the
+    task strategies answer the target workflow, labelled TARGET_WORKFLOW so that a client reads it as
+    the workflow shape it is; BLOCKING_WORKFLOW then answers the target itself."""
     target = waited.workflow
     if strategy in (BLOCKING_TASK, BLOCKING_TASK_INPUT) and waited.blocking_task is not None:
         run = task_run(waited.blocking_task, target, request_id, strategy)
-    elif strategy == BLOCKING_WORKFLOW and waited.blocking_workflow is not None:
-        run = workflow_run(waited.blocking_workflow, request_id, target=target, response_type=strategy)
+    elif strategy == BLOCKING_WORKFLOW:
+        shown = waited.blocking_workflow if waited.blocking_workflow is not None else target
+        run = workflow_run(shown, request_id, target=target, response_type=BLOCKING_WORKFLOW)
     else:
-        run = workflow_run(
-            target, request_id, response_type=strategy if strategy != TARGET_WORKFLOW else TARGET_WORKFLOW
-        )
+        run = workflow_run(target, request_id, response_type=TARGET_WORKFLOW)
     if waited.timed_out:
         run["signalTimeout"] = True
     return run
