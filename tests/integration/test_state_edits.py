@@ -102,6 +102,14 @@ def test_update_variables_merges_and_answers_the_workflow(api: httpx.Client, uni
     assert wf["workflowId"] == wid and wf["variables"] == {"keep": 1, "a": 2, "b": {"c": 3}}
     assert api.get(f"/workflow/{wid}").json()["variables"] == {"keep": 1, "a": 2, "b": {"c": 3}}
     assert api.post(f"/workflow/{wid}/variables", json=[1]).status_code == 400
+    api.delete(f"/workflow/{wid}")
+    r = api.post(
+        f"/workflow/{wid}/state",
+        json={"variables": {"late": True}, "taskReferenceName": "w", "taskResult": {"status": "COMPLETED"}},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "TERMINATED"
+    wf = api.get(f"/workflow/{wid}").json()
+    assert wf["variables"]["late"] is True and wf["tasks"][0]["status"] == "CANCELED"
     assert api.post("/workflow/nope_missing/variables", json={"a": 1}).status_code == 404
 
 

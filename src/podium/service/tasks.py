@@ -164,12 +164,14 @@ class TaskService:
             wf = state.workflow
             if variables:
                 merge_variables(wf, variables)
-            if ref and result is not None:
+            if st.workflow_terminal(wf["status"]):
+                # An ended workflow keeps its tasks as they are (a late result is ignored, as by update).
+                wf["updateTime"] = unit.clock.now()
+                unit.store.update_workflow(wf, None)
+            elif ref and result is not None:
                 task = task_by_ref(state.tasks, workflow_id, ref)
                 checked = check_task_result({**result, "workflowInstanceId": workflow_id, "taskId": task["taskId"]})
                 self._update_loaded(unit, checked, state, task)
-            elif st.workflow_terminal(wf["status"]):
-                unit.store.update_workflow(wf, None)
             else:
                 unit.decide(state)
 
