@@ -88,6 +88,7 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("DELETE", "/api/workflow/bulk/terminate-remove", Family.WORKFLOW_REMOVE),
     ("PUT POST", "/api/workflow/bulk/{op}", Family.WORKFLOW_CONTROL),
     ("POST", "/api/workflow/correlated/batch", Family.WORKFLOW_READ),
+    ("POST", "/api/workflow/test", Family.WORKFLOW_CONTROL),  # runs on a private in-memory engine
     ("POST", "/api/workflow/{name}/correlated", Family.WORKFLOW_READ),
     ("DELETE", "/api/workflow/{id}/remove", Family.WORKFLOW_REMOVE),
     ("DELETE", "/api/workflow/{id}/terminate-remove", Family.WORKFLOW_REMOVE),
