@@ -102,6 +102,8 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("POST", "/api/tasks/update-v2", Family.TASK_WORK),
     ("POST", "/api/tasks/queue/requeue/{type}", Family.QUEUE_ADMIN),
     ("POST", "/api/tasks/{id}/log", Family.TASK_WORK),
+    ("POST", "/api/tasks/{wf}/{status}/signal", Family.TASK_COMPLETE),
+    ("POST", "/api/tasks/{wf}/{status}/signal/sync", Family.TASK_COMPLETE),
     ("POST", "/api/tasks/{wf}/{ref}/{status}", Family.TASK_COMPLETE),
     ("POST", "/api/tasks/{wf}/{ref}/{status}/sync", Family.TASK_COMPLETE),
     ("GET", "/api/tasks/{rest:path}", Family.TASK_READ),
