@@ -79,6 +79,11 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("POST", "/api/admin/sweep/requeue/{id}", Family.QUEUE_ADMIN),
     ("POST", "/api/admin/consistency/verifyAndRepair/{id}", Family.SERVER_ADMIN),
     # definitions
+    ("GET", "/api/metadata/tags", Family.METADATA_READ),
+    ("GET", "/api/metadata/workflow/{name}/tags", Family.METADATA_READ),
+    ("GET", "/api/metadata/task/{name}/tags", Family.METADATA_READ),
+    ("PUT POST DELETE", "/api/metadata/workflow/{name}/tags", Family.METADATA_WRITE),
+    ("PUT POST DELETE", "/api/metadata/task/{name}/tags", Family.METADATA_WRITE),
     ("GET", "/api/metadata/{rest:path}", Family.METADATA_READ),
     ("POST", "/api/metadata/workflow/validate", Family.METADATA_READ),
     ("POST PUT DELETE", "/api/metadata/{rest:path}", Family.METADATA_WRITE),
