@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, ValidationFailed
+from podium.domain.limits import Limits
 from podium.domain.model import StartWorkflowRequest, Task, TaskDef, Workflow, WorkflowDef
 from podium.service.metadata import MetadataService
 from podium.service.starting import start as start_workflow
@@ -31,8 +32,8 @@ Mocks = dict[str, list[dict[str, Any]]]
 class _MockedRun(WorkflowEnvironment):
     """The test environment whose only "worker" answers every worker task with its reference's next mock."""
 
-    def __init__(self, mocks: Mocks, sub_requests: Mapping[str, Any]) -> None:
-        super().__init__(worker_id=WORKER_ID)
+    def __init__(self, mocks: Mocks, sub_requests: Mapping[str, Any], limits: Limits) -> None:
+        super().__init__(worker_id=WORKER_ID, limits=limits)
         self.root_mocks = mocks
         self.sub_requests = sub_requests
         self.by_workflow: dict[str, Mocks] = {}  # workflow id → the mocks that apply to its tasks
@@ -115,7 +116,7 @@ def test_workflow(metadata: MetadataService, raw: Any) -> Workflow:
         request["name"] = request["workflowDef"]["name"]
     elif not request.get("name"):
         raise InvalidArgument("A WorkflowTestRequest needs a name or a workflowDef")
-    env = _MockedRun(mocks, subs)
+    env = _MockedRun(mocks, subs, metadata.limits)  # the server's limits hold in a test run too
     try:
         _copy_definitions(metadata, env, request)
         wid = env.start_with(request)

@@ -12,6 +12,7 @@ from podium.client import decode
 from podium.decider.lookup import find_by_ref
 from podium.domain import statuses as st
 from podium.domain.clock import ManualClock
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import (
     JSON,
     StartWorkflowRequest,
@@ -76,10 +77,11 @@ class WorkflowEnvironment:
         worker_id: str = "podium-testing",
         time_skipping: bool = True,
         idle_horizon_seconds: float = 7 * 24 * 3600,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.clock = ManualClock(start_ms if start_ms is not None else time.time_ns() // 1_000_000)
         self.store = TimerStore(db)
-        self.services = build_services(self.store, self.clock)
+        self.services = build_services(self.store, self.clock, limits)
         self.worker_id = worker_id
         self.time_skipping = time_skipping
         self.idle_horizon_ms = int(idle_horizon_seconds * 1000)
