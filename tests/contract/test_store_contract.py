@@ -481,3 +481,17 @@ def test_event_depth_and_removal_forget_side_rows(store: Store) -> None:
     with store.transaction():
         assert store.claim_idempotency_key("flow", "k", "w2") == "w2"
         assert store.record_decide_failure("w1", 1000) == 1
+
+
+def test_definition_tags_are_kept_per_kind_and_name(store: Store) -> None:
+    assert store.get_definition_tags("workflow", "flow") == []
+    tags = [{"key": "team", "type": "METADATA", "value": "billing"}, {"key": "tier", "type": "METADATA", "value": 2}]
+    with store.transaction():
+        store.put_definition_tags("workflow", "flow", tags, 1000)
+        store.put_definition_tags("task", "flow", tags[:1], 1000)
+    assert store.get_definition_tags("workflow", "flow") == tags
+    assert store.get_definition_tags("task", "flow") == tags[:1]
+    with store.transaction():
+        store.put_definition_tags("workflow", "flow", tags[1:], 2000)  # replaces
+    assert store.get_definition_tags("workflow", "flow") == tags[1:]
+    assert sorted(map(len, store.all_definition_tags())) == [1, 1]

@@ -32,16 +32,17 @@ def js_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
         subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", SDK], cwd=cache, check=True, capture_output=True, timeout=300
         )
-    shutil.copy(JS_DIR / "sdk_roundtrip.cjs", cache / "sdk_roundtrip.cjs")
+    for script in ("sdk_roundtrip.cjs", "sdk_signal_test.cjs"):
+        shutil.copy(JS_DIR / script, cache / script)
     return cache
 
 
-def run_roundtrip(js_sdk: Path, server_url: str, name: str, env: dict[str, str] | None = None) -> dict[str, object]:
-    """Run the SDK script; its one JSON line."""
+def run_roundtrip(
+    js_sdk: Path, server_url: str, name: str, env: dict[str, str] | None = None, script: str = "sdk_roundtrip.cjs"
+) -> dict[str, object]:
+    """Run an SDK script; its one JSON line."""
     full_env = {"PATH": os.environ["PATH"], "CONDUCTOR_SERVER_URL": server_url + "/api", **(env or {})}
-    done = subprocess.run(
-        ["node", "sdk_roundtrip.cjs", name], cwd=js_sdk, env=full_env, capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run(["node", script, name], cwd=js_sdk, env=full_env, capture_output=True, text=True, timeout=60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no result from the SDK script: {done.stdout[-2000:]} {done.stderr[-2000:]}"
     result: dict[str, object] = json.loads(lines[-1])
@@ -55,6 +56,17 @@ def test_the_js_sdk_runs_a_worker_round_trip(server: ServerProcess, js_sdk: Path
     # update-v2 with no next task answers a bare 204, which the SDK reads as "none" (a 204 labelled
     # JSON would become {} and be logged as a task missing its fields).
     assert result["errors"] == [], result
+
+
+def test_the_js_sdk_tests_a_workflow_and_signals_waits(server: ServerProcess, js_sdk: Path, uniq: str) -> None:
+    result = run_roundtrip(js_sdk, server.url, f"js_{uniq}", script="sdk_signal_test.cjs")
+    assert "error" not in result, result
+    assert result["tested"] == {"status": "COMPLETED", "output": {"paid": True}, "attempts": ["FAILED", "COMPLETED"]}
+    assert result["sync"] == {"responseType": "BLOCKING_TASK", "ref": "w2", "target": True}
+    run = result["run"]
+    assert isinstance(run, dict)
+    # The JS SDK sends the output wrapped as {taskOutput: ...}; the server keeps the body as it comes (as OSS).
+    assert run["outputs"] == [{"taskOutput": {"a": 1}}, {"taskOutput": {"b": 2}}]
 
 
 @pytest.fixture(scope="module")

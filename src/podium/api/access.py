@@ -79,6 +79,11 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("POST", "/api/admin/sweep/requeue/{id}", Family.QUEUE_ADMIN),
     ("POST", "/api/admin/consistency/verifyAndRepair/{id}", Family.SERVER_ADMIN),
     # definitions
+    ("GET", "/api/metadata/tags", Family.METADATA_READ),
+    ("GET", "/api/metadata/workflow/{name}/tags", Family.METADATA_READ),
+    ("GET", "/api/metadata/task/{name}/tags", Family.METADATA_READ),
+    ("PUT POST DELETE", "/api/metadata/workflow/{name}/tags", Family.METADATA_WRITE),
+    ("PUT POST DELETE", "/api/metadata/task/{name}/tags", Family.METADATA_WRITE),
     ("GET", "/api/metadata/{rest:path}", Family.METADATA_READ),
     ("POST", "/api/metadata/workflow/validate", Family.METADATA_READ),
     ("POST PUT DELETE", "/api/metadata/{rest:path}", Family.METADATA_WRITE),
@@ -88,6 +93,7 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("DELETE", "/api/workflow/bulk/terminate-remove", Family.WORKFLOW_REMOVE),
     ("PUT POST", "/api/workflow/bulk/{op}", Family.WORKFLOW_CONTROL),
     ("POST", "/api/workflow/correlated/batch", Family.WORKFLOW_READ),
+    ("POST", "/api/workflow/test", Family.WORKFLOW_CONTROL),  # runs on a private in-memory engine
     ("POST", "/api/workflow/{name}/correlated", Family.WORKFLOW_READ),
     ("DELETE", "/api/workflow/{id}/remove", Family.WORKFLOW_REMOVE),
     ("DELETE", "/api/workflow/{id}/terminate-remove", Family.WORKFLOW_REMOVE),
@@ -101,6 +107,8 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("POST", "/api/tasks/update-v2", Family.TASK_WORK),
     ("POST", "/api/tasks/queue/requeue/{type}", Family.QUEUE_ADMIN),
     ("POST", "/api/tasks/{id}/log", Family.TASK_WORK),
+    ("POST", "/api/tasks/{wf}/{status}/signal", Family.TASK_COMPLETE),
+    ("POST", "/api/tasks/{wf}/{status}/signal/sync", Family.TASK_COMPLETE),
     ("POST", "/api/tasks/{wf}/{ref}/{status}", Family.TASK_COMPLETE),
     ("POST", "/api/tasks/{wf}/{ref}/{status}/sync", Family.TASK_COMPLETE),
     ("GET", "/api/tasks/{rest:path}", Family.TASK_READ),

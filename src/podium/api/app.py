@@ -16,7 +16,7 @@ from podium.api.browser_guard import BrowserGuard
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
-from podium.api.routes import auth, events, health, metadata, tasks, workflow, workflow_bulk
+from podium.api.routes import auth, events, health, metadata, tasks, unsupported, workflow, workflow_bulk
 from podium.domain.settings import Settings
 from podium.service.container import Services, build_services, open_store
 from podium.service.durability import CommitBarrier
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (health, auth, metadata, workflow_bulk, workflow, tasks, events, ui)
+    routers = (unsupported, health, auth, metadata, workflow_bulk, workflow, tasks, events, ui)
     for router in (m.router for m in routers):
         app.include_router(router)
     app.state.barrier = barrier

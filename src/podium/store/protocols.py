@@ -24,6 +24,14 @@ class MetadataStore(Protocol):
     def delete_workflow_def(self, name: str, version: int) -> bool: ...
 
 
+class TagStore(Protocol):
+    """Tags on definitions (issue #14): one list per (kind, name), kind ``workflow`` or ``task``."""
+
+    def get_definition_tags(self, kind: str, name: str) -> list[dict[str, Any]]: ...
+    def put_definition_tags(self, kind: str, name: str, tags: Sequence[dict[str, Any]], now: int) -> None: ...
+    def all_definition_tags(self) -> list[list[dict[str, Any]]]: ...
+
+
 class ExecutionStore(Protocol):
     """Workflow and task execution records."""
 
@@ -221,6 +229,7 @@ class FreeTextIndexer(Protocol):
 
 class Store(
     MetadataStore,
+    TagStore,
     ExecutionStore,
     QueueStore,
     PollDataStore,

@@ -156,6 +156,16 @@ class SharedRecords:
         self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
 
     # -- events ----------------------------------------------------------------------------------
+    def get_definition_tags(self, kind: str, name: str) -> list[dict[str, Any]]:
+        row = self._one("get_definition_tags", (kind, name))
+        return cast(list[dict[str, Any]], orjson.loads(row)) if row else []
+
+    def put_definition_tags(self, kind: str, name: str, tags: Sequence[dict[str, Any]], now: int) -> None:
+        self._exec("put_definition_tags", (kind, name, orjson.dumps(list(tags)).decode(), now))
+
+    def all_definition_tags(self) -> list[list[dict[str, Any]]]:
+        return [cast(list[dict[str, Any]], orjson.loads(r[0])) for r in self._all("all_definition_tags")]
+
     def get_event_handler(self, name: str) -> EventHandler | None:
         raw = self._one("get_event_handler", (name,))
         return None if raw is None else cast(EventHandler, orjson.loads(raw))

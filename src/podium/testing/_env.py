@@ -12,6 +12,7 @@ from podium.client import decode
 from podium.decider.lookup import find_by_ref
 from podium.domain import statuses as st
 from podium.domain.clock import ManualClock
+from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import (
     JSON,
     StartWorkflowRequest,
@@ -76,10 +77,11 @@ class WorkflowEnvironment:
         worker_id: str = "podium-testing",
         time_skipping: bool = True,
         idle_horizon_seconds: float = 7 * 24 * 3600,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.clock = ManualClock(start_ms if start_ms is not None else time.time_ns() // 1_000_000)
         self.store = TimerStore(db)
-        self.services = build_services(self.store, self.clock)
+        self.services = build_services(self.store, self.clock, limits)
         self.worker_id = worker_id
         self.time_skipping = time_skipping
         self.idle_horizon_ms = int(idle_horizon_seconds * 1000)
@@ -265,15 +267,23 @@ class WorkflowEnvironment:
         busy = True
         while busy:
             busy = False
-            for (name, domain), spec in self._workers.items():
+            for name, domain in list(self._served()):
                 for task in self.services.tasks.poll(name, self.worker_id, domain, BATCH):
                     busy = ran = True
-                    if self._drops.get(name, 0) > 0:
-                        self._drops[name] -= 1
-                        self.dropped.append(task)
-                        continue
-                    self._apply(self._execute(spec, task))
+                    self._perform(name, domain, task)
         return ran
+
+    def _served(self) -> Iterable[tuple[str, str | None]]:
+        """The (task type, domain) pairs this environment works on."""
+        return self._workers.keys()
+
+    def _perform(self, name: str, domain: str | None, task: Task) -> None:
+        """Work one polled task (a subclass may answer differently, e.g. with mocks)."""
+        if self._drops.get(name, 0) > 0:
+            self._drops[name] -= 1
+            self.dropped.append(task)
+            return
+        self._apply(self._execute(self._workers[(name, domain)], task))
 
     def _execute(self, spec: WorkerTask, task: Task) -> Completed:
         if spec.is_async:
@@ -290,7 +300,7 @@ class WorkflowEnvironment:
         """(when, is a queue timer) of the earliest future timer."""
         now = self.now
         best: tuple[int, bool] | None = None
-        for name, domain in self._workers:
+        for name, domain in list(self._served()):
             visible = self.store.queue_next_visible(queue_name(name, domain))
             if visible is not None and visible > now and (best is None or visible < best[0]):
                 best = (visible, True)

@@ -11,6 +11,7 @@ from podium.api.body import json_body
 from podium.api.deps import services
 from podium.api.responses import empty, json_response
 from podium.api.search_params import I64_MAX, I64_MIN
+from podium.service import tags
 
 router = APIRouter(prefix="/api/metadata", tags=["metadata"])
 
@@ -107,6 +108,46 @@ async def names_and_versions(request: Request) -> Response:
 @router.get("/workflow/names", summary="Workflow definition names")
 async def names(request: Request) -> Response:
     return json_response(sorted({wd["name"] for wd in services(request).metadata.list_workflow_defs()}))
+
+
+# -- tags (Orkes TagsApi) ----------------------------------------------------------------------
+TAGS_BODY = B.json_body(B.ANY_OBJECT, description="A TagObject {key, value, type} (PUT: a list of them)")
+
+
+@router.get("/tags", summary="Every tag in use on a definition")
+async def all_tags(request: Request) -> Response:
+    return json_response(tags.every(services(request).metadata))
+
+
+def _tag_routes(kind: tags.Kind, prefix: str) -> None:
+    path = f"{prefix}/{{name}}/tags"
+
+    async def get_tags(request: Request, name: str) -> Response:
+        return json_response(tags.get(services(request).metadata, kind, name))
+
+    async def put_tags(request: Request, name: str) -> Response:
+        tags.replace(services(request).metadata, kind, name, await json_body(request))
+        return empty()
+
+    async def add_tag(request: Request, name: str) -> Response:
+        tags.add(services(request).metadata, kind, name, await json_body(request))
+        return empty()
+
+    async def delete_tag(request: Request, name: str) -> Response:
+        tags.remove(services(request).metadata, kind, name, await json_body(request))
+        return empty()
+
+    router.add_api_route(path, get_tags, methods=["GET"], summary=f"Tags of a {kind} definition")
+    router.add_api_route(path, put_tags, methods=["PUT"], summary=f"Replace the tags of a {kind} definition",
+                         openapi_extra=TAGS_BODY)  # fmt: skip
+    router.add_api_route(path, add_tag, methods=["POST"], summary=f"Add a tag to a {kind} definition",
+                         openapi_extra=TAGS_BODY)  # fmt: skip
+    router.add_api_route(path, delete_tag, methods=["DELETE"], summary=f"Remove a tag from a {kind} definition",
+                         openapi_extra=TAGS_BODY)  # fmt: skip
+
+
+_tag_routes("workflow", "/workflow")
+_tag_routes("task", "/task")
 
 
 @router.get("/workflow/{name}/versions", summary="Versions of one workflow definition")

@@ -17,9 +17,10 @@ from podium.api.handlers import (
 )
 from podium.api.responses import NO_CONTENT, empty, json_response, text_response
 from podium.api.search_params import SearchParams, search_params
-from podium.api.views import task_view
+from podium.api.views import task_view, workflow_view
 from podium.domain.errors import InvalidArgument
 from podium.domain.model import Task
+from podium.service import signals
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -137,6 +138,37 @@ async def get_task(request: Request, task_id: str) -> Response:
     return json_response(task_view(services(request).tasks.get(task_id)))
 
 
+@router.post(
+    "/{workflow_id}/{status}/signal",
+    summary="Signal: complete the first pending WAIT/HUMAN task (sub-workflows searched) with the body as output",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="Merged into the task output"),
+)
+async def signal_async(request: Request, workflow_id: str, status: str) -> Response:
+    svc = services(request)
+    signals.signal(svc.engine, svc.tasks, workflow_id, status, await json_body(request, default={}))
+    return empty()
+
+
+@router.post(
+    "/{workflow_id}/{status}/signal/sync",
+    summary="Signal, then wait until the workflow ends or blocks again → SignalResponse per returnStrategy",
+    openapi_extra=B.json_body(B.ANY_OBJECT, required=False, description="Merged into the task output"),
+)
+async def signal_sync(
+    request: Request,
+    workflow_id: str,
+    status: str,
+    returnStrategy: str | None = Query(None),
+    timeoutMillis: int = Query(signals.DEFAULT_TIMEOUT_MS, ge=0, le=signals.MAX_TIMEOUT_MS),
+    requestId: str | None = Query(None),
+) -> Response:
+    svc = services(request)
+    strategy = signals.check_strategy(returnStrategy)
+    signals.signal(svc.engine, svc.tasks, workflow_id, status, await json_body(request, default={}))
+    wf, timed_out = await signals.wait_settled(svc.engine, workflow_id, timeoutMillis)
+    return json_response(signals.signal_response(svc.engine, workflow_view(wf), strategy, timed_out, requestId))
+
+
 async def _update_by_ref(request: Request, workflow_id: str, ref: str, status: str, worker: str | None) -> Task:
     output = await json_body(request, default={})
     if not isinstance(output, dict):
@@ -152,7 +184,6 @@ async def _update_by_ref(request: Request, workflow_id: str, ref: str, status: s
 async def update_by_ref_sync(
     request: Request, workflow_id: str, task_ref: str, status: str, workerid: str | None = Query(None)
 ) -> Response:
-    from podium.api.views import workflow_view
     from podium.service.workflows import get_workflow
 
     await _update_by_ref(request, workflow_id, task_ref, status, workerid)

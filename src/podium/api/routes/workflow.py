@@ -134,6 +134,21 @@ async def correlated_many(
     return json_response({cid: _correlated(request, name, cid, includeClosed, includeTasks) for cid in body})
 
 
+@router.post(
+    "/test",
+    summary="Run a workflow with mocked worker outputs (WorkflowTestRequest) → Workflow; nothing is kept",
+    openapi_extra=B.json_body(B.ANY_OBJECT),
+)
+async def test_workflow(request: Request) -> Response:
+    import asyncio
+
+    from podium.service.workflow_test import test_workflow as run_test
+
+    body = await json_body(request)
+    wf = await asyncio.to_thread(run_test, services(request).metadata, body)
+    return json_response(workflow_view(wf))
+
+
 # -- one execution ---------------------------------------------------------------------------
 @router.post(
     "/{name}",

@@ -229,3 +229,12 @@ SELECT key_id FROM api_keys WHERE revoked_time IS NOT NULL;
 INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING;
 -- name: get_server_secret
 SELECT value FROM server_secrets WHERE name = ?;
+
+-- Issue #14: tags on definitions (see the tags migration).
+-- name: get_definition_tags
+SELECT tags FROM definition_tags WHERE kind = ? AND name = ?;
+-- name: put_definition_tags
+INSERT INTO definition_tags (kind, name, tags, update_time) VALUES (?, ?, ?, ?)
+ON CONFLICT (kind, name) DO UPDATE SET tags = excluded.tags, update_time = excluded.update_time;
+-- name: all_definition_tags
+SELECT tags FROM definition_tags ORDER BY kind, name;
