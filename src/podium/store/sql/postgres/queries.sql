@@ -259,3 +259,20 @@ SELECT key_id FROM api_keys WHERE revoked_time IS NOT NULL;
 INSERT INTO server_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING;
 -- name: get_server_secret
 SELECT value FROM server_secrets WHERE name = %s;
+
+-- name: put_secret
+INSERT INTO secrets (name, sealed, updated_time) VALUES (%s, %s, %s)
+ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_time = excluded.updated_time;
+-- name: get_secret
+SELECT sealed FROM secrets WHERE name = %s;
+-- name: list_secrets
+SELECT name, sealed FROM secrets ORDER BY name;
+-- name: delete_secret
+DELETE FROM secrets WHERE name = %s RETURNING 1;
+-- name: put_env_value
+INSERT INTO environment_values (name, value, updated_time) VALUES (%s, %s, %s)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_time = excluded.updated_time;
+-- name: list_env_values
+SELECT name, value FROM environment_values ORDER BY name;
+-- name: delete_env_value
+DELETE FROM environment_values WHERE name = %s RETURNING 1;
