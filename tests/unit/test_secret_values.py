@@ -51,6 +51,9 @@ def test_values_as_the_sdks_send_them() -> None:
     assert parse_value(b'"a \\"quoted\\" value"', "secret") == 'a "quoted" value'  # JS SDK: JSON string
     assert parse_value(b"bare-text", "secret") == "bare-text"  # conductor-python strips the quotes
     assert parse_value(b"123", "secret") == "123"
+    assert parse_value(b'p@ss \\"word\\', "secret") == 'p@ss "word"'  # conductor-python: json.dumps(v).strip('"')
+    assert parse_value(b"line\\nnext", "secret") == "line\nnext"
+    assert parse_value(b"C:\\path", "secret") == "C:\\path"  # not JSON escapes: as it is
     with pytest.raises(InvalidArgument):
         parse_value(b"", "secret")
     with pytest.raises(InvalidArgument):

@@ -104,19 +104,23 @@ def check_name(name: str, what: str) -> str:
 
 
 def parse_value(raw: bytes, what: str) -> str:
-    """A value as the SDKs send it: a JSON string (the JS SDK), or the bare text (conductor-python strips
-    the quotes of its JSON string, whatever the content type says)."""
+    """A value as the SDKs send it: a JSON string (the JS SDK), or a JSON string's inside (conductor-python
+    strips the quotes); any other text is taken as it is."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InvalidArgument(f"A {what} value must be UTF-8 text") from e
-    if text.startswith('"'):
+    # conductor-python sends ``json.dumps(value).strip('"')``: the JSON escapes without the quotes (and,
+    # for a value ending in a quote, without that quote's closing one); quoting it again gives the value.
+    candidates = [text] if text.startswith('"') else [f'"{text}"', f'"{text}""']
+    for candidate in candidates:
         try:
-            parsed = orjson.loads(text)
+            parsed = orjson.loads(candidate)
         except orjson.JSONDecodeError:
-            parsed = None
+            continue
         if isinstance(parsed, str):
             text = parsed
+        break
     if text == "":
         raise InvalidArgument(f"A {what} value may not be empty")
     return text
