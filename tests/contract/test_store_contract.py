@@ -495,3 +495,29 @@ def test_definition_tags_are_kept_per_kind_and_name(store: Store) -> None:
         store.put_definition_tags("workflow", "flow", tags[1:], 2000)  # replaces
     assert store.get_definition_tags("workflow", "flow") == tags[1:]
     assert sorted(map(len, store.all_definition_tags())) == [1, 1]
+
+
+def test_secrets_and_environment_values(store: Store) -> None:
+    assert store.list_secrets() == {} and store.get_secret("tok") is None
+    with store.transaction():
+        store.put_secret("tok", "v1:sealed-a", 1000)
+        store.put_secret("other", "v1:sealed-b", 1000)
+    with store.transaction():
+        store.put_secret("tok", "v1:sealed-c", 2000)  # replaces
+    assert store.get_secret("tok") == "v1:sealed-c"
+    assert store.list_secrets() == {"other": "v1:sealed-b", "tok": "v1:sealed-c"}
+    with store.transaction():
+        assert store.delete_secret("tok") is True
+        assert store.delete_secret("tok") is False
+    assert store.list_secrets() == {"other": "v1:sealed-b"}
+
+    assert store.list_env_values() == {}
+    with store.transaction():
+        store.put_env_value("region", "eu", 1000)
+        store.put_env_value("region", "us", 2000)
+        store.put_env_value("tier", "gold", 2000)
+    assert store.list_env_values() == {"region": "us", "tier": "gold"}
+    with store.transaction():
+        assert store.delete_env_value("tier") is True
+        assert store.delete_env_value("tier") is False
+    assert store.list_env_values() == {"region": "us"}

@@ -85,6 +85,10 @@ SAMPLES: dict[Family, tuple[str, str, Any]] = {
     Family.EVENT_READ: ("GET", "/api/event", None),
     Family.EVENT_WRITE: ("DELETE", "/api/event/auth_no_handler", None),
     Family.KEYS: ("GET", "/api/keys", None),
+    Family.SECRET_NAMES: ("GET", "/api/secrets", None),
+    Family.SECRETS: ("GET", "/api/secrets/auth_no_secret", None),
+    Family.ENV_READ: ("GET", "/api/environment", None),
+    Family.ENV_WRITE: ("DELETE", "/api/environment/auth_no_value", None),
 }
 
 
@@ -107,6 +111,10 @@ EXPECTED: dict[Family, str] = {
     Family.EVENT_READ: "AOV",
     Family.EVENT_WRITE: "A",
     Family.KEYS: "A",
+    Family.SECRET_NAMES: "AO",
+    Family.SECRETS: "A",
+    Family.ENV_READ: "AOV",
+    Family.ENV_WRITE: "A",
 }
 
 

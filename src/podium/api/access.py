@@ -33,6 +33,10 @@ class Family(StrEnum):
     EVENT_READ = "event-read"
     EVENT_WRITE = "event-write"
     KEYS = "keys"
+    SECRET_NAMES = "secret-names"  # list secret names, ask whether one exists (never a value)
+    SECRETS = "secrets"  # read a secret's value, create, replace or delete a secret
+    ENV_READ = "env-read"
+    ENV_WRITE = "env-write"
 
 
 _ALL = frozenset(Role)
@@ -58,6 +62,10 @@ ALLOWED: Final[dict[Family, frozenset[Role]]] = {
     Family.EVENT_READ: _READERS,
     Family.EVENT_WRITE: _ADMIN,
     Family.KEYS: _ADMIN,
+    Family.SECRET_NAMES: _STEERERS,
+    Family.SECRETS: _ADMIN,
+    Family.ENV_READ: _READERS,
+    Family.ENV_WRITE: _ADMIN,
 }
 
 _S = "[^/]+"  # one path segment
@@ -121,6 +129,14 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("GET", "/api/queue/size", Family.EVENT_READ),
     ("POST", "/api/queue/update/{wf}/task/{id}/{status}", Family.TASK_COMPLETE),
     ("POST", "/api/queue/update/{wf}/{ref}/{status}", Family.TASK_COMPLETE),
+    # secrets and environment values (issue #14)
+    ("GET POST", "/api/secrets", Family.SECRET_NAMES),
+    ("GET", "/api/secrets-v2", Family.SECRET_NAMES),
+    ("GET", "/api/secrets/{key}/exists", Family.SECRET_NAMES),
+    ("GET PUT DELETE", "/api/secrets/{key}", Family.SECRETS),
+    ("GET", "/api/environment", Family.ENV_READ),
+    ("GET", "/api/environment/{key}", Family.ENV_READ),
+    ("PUT POST DELETE", "/api/environment/{key}", Family.ENV_WRITE),
 ]
 
 

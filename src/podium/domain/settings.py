@@ -29,6 +29,8 @@ class Settings:
     auth: bool = False
     auth_open_metrics: bool = False
     auth_token_ttl_seconds: int = 3600
+    # Secrets (issue #14): the key that encrypts their values (32 bytes, base64 or hex); PODIUM_SECRETS_KEY.
+    secrets_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
@@ -62,4 +64,5 @@ class Settings:
             auth=flag("PODIUM_AUTH"),
             auth_open_metrics=flag("PODIUM_AUTH_OPEN_METRICS"),
             auth_token_ttl_seconds=num("PODIUM_AUTH_TOKEN_TTL_SECONDS", d.auth_token_ttl_seconds),
+            secrets_key=env.get("PODIUM_SECRETS_KEY") or None,
         )

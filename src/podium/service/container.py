@@ -17,6 +17,7 @@ from podium.service.polldata import PollDataTracker
 from podium.service.queues import QueueService
 from podium.service.search import SearchService
 from podium.service.tasks import TaskService
+from podium.service.values import KeySource, ValuesService
 from podium.store.protocols import PeerNotification, Store
 
 
@@ -46,6 +47,7 @@ class Services:
     admin: AdminService
     search: SearchService
     auth: AuthService
+    values: ValuesService
 
 
 def build_services(
@@ -55,11 +57,13 @@ def build_services(
     *,
     sandbox: bool = False,
     token_ttl_ms: int = DEFAULT_TOKEN_TTL_MS,
+    secrets_key: KeySource = lambda: None,
 ) -> Services:
     """Wire the services over a store, under the server's hard limits.
 
     With ``sandbox`` (the server), scripts and jq run in evaluator processes, off the event loop;
-    without it (in-process use and tests), they run in this process.
+    without it (in-process use and tests), they run in this process. ``secrets_key`` gives the key that
+    seals secret values (``service.values.key_source``); without one, secret writes are refused.
     """
     from podium.expr import configure_regex_budget, javascript, jq
 
@@ -84,22 +88,26 @@ def build_services(
         evaluator=evaluator,
     )
     auth = AuthService(store, clock, token_ttl_ms)
+    values = ValuesService(store, clock, engine, secrets_key)
     if isinstance(store, PeerNotification):
         # A database shared by nodes: wake on their pushes, see their definitions.
         def pushed(queue: str, visible_at: int | None) -> None:
             notifier.notify(queue, 0 if visible_at is None else visible_at - clock.now())
 
         def definitions_changed() -> None:
-            # Another node changed a definition or revoked a key: forget definitions, re-read revocations.
+            # Another node changed a definition, revoked a key or changed a secret or environment value:
+            # forget definitions, re-read revocations and values.
             metadata.invalidate()
             auth.reload_revoked()
+            values.reload()
 
         store.subscribe(pushed, lambda: notifier.call_soon(definitions_changed))
     from podium.service import events
 
     events.install(engine)
     tasks = TaskService(engine)
+    tasks.reveal = values.reveal
     return Services(
         store, clock, metadata, notifier, poll_data, engine, tasks,
-        QueueService(engine, tasks), AdminService(engine), SearchService(store), auth,
+        QueueService(engine, tasks), AdminService(engine), SearchService(store), auth, values,
     )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict, deque
+from collections.abc import Callable
 from typing import Any, cast
 
 from podium.decider import WorkflowState
@@ -33,6 +34,8 @@ class TaskService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._rate: dict[str, deque[int]] = defaultdict(deque)
+        # Puts secret values into the copies of tasks handed to workers (``ValuesService.reveal``).
+        self.reveal: Callable[[list[Task]], list[Task]] | None = None
 
     # -- poll -------------------------------------------------------------------------------
     def poll(self, task_type: str, worker_id: str | None, domain: str | None, count: int) -> list[Task]:
@@ -84,6 +87,8 @@ class TaskService:
                         store.set_next_check_min(t["workflowInstanceId"], deadline)
         if out:
             metrics.count(metrics.TASK_POLL_COUNT, task_type, amount=len(out))
+            if self.reveal is not None:
+                out = self.reveal(out)
         return out
 
     def _limited(self, task: Task, now: int, handed: dict[str, int], rated: set[str]) -> bool:

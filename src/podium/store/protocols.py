@@ -172,6 +172,23 @@ class KeyStore(Protocol):
         ...
 
 
+class ValueStore(Protocol):
+    """Secrets (kept sealed: the store never sees a plain value) and plain environment values (issue #14).
+
+    A store shared by nodes tells the others of every change (their ``on_definition_change`` runs)."""
+
+    def put_secret(self, name: str, sealed: str, now: int) -> None: ...
+    def get_secret(self, name: str) -> str | None: ...
+    def list_secrets(self) -> dict[str, str]:
+        """Every secret's name and sealed value."""
+        ...
+
+    def delete_secret(self, name: str) -> bool: ...
+    def put_env_value(self, name: str, value: str, now: int) -> None: ...
+    def list_env_values(self) -> dict[str, str]: ...
+    def delete_env_value(self, name: str) -> bool: ...
+
+
 # -- capabilities: what some stores offer beyond ``Store``; ask with ``isinstance(store, Capability)`` ------
 
 
@@ -238,6 +255,7 @@ class Store(
     EventQueueStore,
     SearchStore,
     KeyStore,
+    ValueStore,
     Protocol,
 ):
     """Everything the service needs, plus transactions."""

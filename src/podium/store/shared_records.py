@@ -216,6 +216,29 @@ class SharedRecords:
         self._exec("claim_server_secret", (name, candidate))
         return str(self._one("get_server_secret", (name,)))
 
+    # -- secrets (sealed) and environment values (issue #14) -------------------------------------
+    def put_secret(self, name: str, sealed: str, now: int) -> None:
+        self._exec("put_secret", (name, sealed, now))
+
+    def get_secret(self, name: str) -> str | None:
+        rows = self._all("get_secret", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def list_secrets(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._all("list_secrets")}
+
+    def delete_secret(self, name: str) -> bool:
+        return bool(self._all("delete_secret", (name,)))
+
+    def put_env_value(self, name: str, value: str, now: int) -> None:
+        self._exec("put_env_value", (name, value, now))
+
+    def list_env_values(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._all("list_env_values")}
+
+    def delete_env_value(self, name: str) -> bool:
+        return bool(self._all("delete_env_value", (name,)))
+
 
 def _key_record(row: Sequence[Any]) -> KeyRecord:
     key_id, name, role, types, secret_hash, created, revoked = row

@@ -157,6 +157,27 @@ class PostgresStore(PgRecords):
             self._exec("notify_metadata", (self.node,))
         return found
 
+    # -- secrets and environment values: the other nodes reload theirs on the notification --------
+    def put_secret(self, name: str, sealed: str, now: int) -> None:
+        super().put_secret(name, sealed, now)
+        self._exec("notify_metadata", (self.node,))
+
+    def delete_secret(self, name: str) -> bool:
+        found = super().delete_secret(name)
+        if found:
+            self._exec("notify_metadata", (self.node,))
+        return found
+
+    def put_env_value(self, name: str, value: str, now: int) -> None:
+        super().put_env_value(name, value, now)
+        self._exec("notify_metadata", (self.node,))
+
+    def delete_env_value(self, name: str) -> bool:
+        found = super().delete_env_value(name)
+        if found:
+            self._exec("notify_metadata", (self.node,))
+        return found
+
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)

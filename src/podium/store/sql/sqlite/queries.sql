@@ -238,3 +238,20 @@ INSERT INTO definition_tags (kind, name, tags, update_time) VALUES (?, ?, ?, ?)
 ON CONFLICT (kind, name) DO UPDATE SET tags = excluded.tags, update_time = excluded.update_time;
 -- name: all_definition_tags
 SELECT tags FROM definition_tags ORDER BY kind, name;
+
+-- name: put_secret
+INSERT INTO secrets (name, sealed, updated_time) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_time = excluded.updated_time;
+-- name: get_secret
+SELECT sealed FROM secrets WHERE name = ?;
+-- name: list_secrets
+SELECT name, sealed FROM secrets ORDER BY name;
+-- name: delete_secret
+DELETE FROM secrets WHERE name = ? RETURNING 1;
+-- name: put_env_value
+INSERT INTO environment_values (name, value, updated_time) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_time = excluded.updated_time;
+-- name: list_env_values
+SELECT name, value FROM environment_values ORDER BY name;
+-- name: delete_env_value
+DELETE FROM environment_values WHERE name = ? RETURNING 1;
