@@ -204,3 +204,19 @@ def test_an_endless_event_condition_holds_nothing_up(hostile_server: ServerProce
         # condition has been cut off at the script limit.
         hits = wait_for(started, 15, "the second handler's workflow")
     assert len(hits) == 1 and '"from":"hostile_true_condition"' in hits[0]["input"], hits  # summaries hold text
+
+
+def test_a_workflow_test_request_with_endless_code_stalls_nobody(
+    hostile_server: ServerProcess, hapi: httpx.Client
+) -> None:
+    definition = {
+        "name": "hostile_workflow_test", "version": 1, "schemaVersion": 2, "ownerEmail": "a@b.c",
+        "tasks": [_jq("jq", "def f: f; f"), inline("spin", "while (true) {}")],
+    }  # fmt: skip
+    with HealthProbe(hostile_server.url):
+        r = hapi.post("/workflow/test", json={"name": "hostile_workflow_test", "workflowDef": definition})
+        assert_normal_on_time(hapi)
+    assert r.status_code == 200, r.text
+    wf = r.json()
+    assert wf["status"] == "FAILED"  # jq, which no interrupt reaches, was killed in its evaluator process
+    assert "timed out after 1 seconds" in task_of(wf, "jq")["reasonForIncompletion"]

@@ -16,6 +16,7 @@ from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, ValidationFailed
 from podium.domain.limits import Limits
 from podium.domain.model import StartWorkflowRequest, Task, TaskDef, Workflow, WorkflowDef
+from podium.sandbox import Evaluator
 from podium.service.metadata import MetadataService
 from podium.service.starting import start as start_workflow
 from podium.testing import WorkflowEnvironment
@@ -101,8 +102,12 @@ class _MockedRun(WorkflowEnvironment):
         return wid
 
 
-def test_workflow(metadata: MetadataService, raw: Any) -> Workflow:
-    """Run a WorkflowTestRequest to its end (or until it waits for something no mock answers)."""
+def test_workflow(metadata: MetadataService, raw: Any, evaluator: Evaluator | None = None) -> Workflow:
+    """Run a WorkflowTestRequest to its end (or until it waits for something no mock answers).
+
+    With the server's ``evaluator``, the run's scripts and jq go to its evaluator processes like any
+    other (killed at their limit): a test request is untrusted work too.
+    """
     if not isinstance(raw, dict):
         raise InvalidArgument("WorkflowTestRequest must be a JSON object")
     mocks = _mocks(raw.get("taskRefToMockOutput"), "taskRefToMockOutput")
@@ -117,6 +122,9 @@ def test_workflow(metadata: MetadataService, raw: Any) -> Workflow:
     elif not request.get("name"):
         raise InvalidArgument("A WorkflowTestRequest needs a name or a workflowDef")
     env = _MockedRun(mocks, subs, metadata.limits)  # the server's limits hold in a test run too
+    if evaluator is not None:
+        env.services.engine.env.js = evaluator.js
+        env.services.engine.env.jq = evaluator.jq
     try:
         _copy_definitions(metadata, env, request)
         wid = env.start_with(request)

@@ -145,7 +145,8 @@ async def test_workflow(request: Request) -> Response:
     from podium.service.workflow_test import test_workflow as run_test
 
     body = await json_body(request)
-    wf = await asyncio.to_thread(run_test, services(request).metadata, body)
+    svc = services(request)
+    wf = await asyncio.to_thread(run_test, svc.metadata, body, svc.engine.evaluator)
     return json_response(workflow_view(wf))
 
 
