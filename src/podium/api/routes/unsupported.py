@@ -25,6 +25,9 @@ UNSUPPORTED: list[tuple[str, str]] = [
     ("GET", "/api/event/message/{rest:path}"),
     ("GET", "/api/event/queue/{rest:path}"),
     ("GET PUT DELETE", "/api/event/{name}/tags"),
+    # Orkes' secret-cache admin calls: Podium's secret cache is per node and refreshed on every change.
+    ("GET", "/api/secrets/clearLocalCache"),
+    ("GET", "/api/secrets/clearRedisCache"),
 ]
 
 
