@@ -85,6 +85,8 @@ SAMPLES: dict[Family, tuple[str, str, Any]] = {
     Family.EVENT_READ: ("GET", "/api/event", None),
     Family.EVENT_WRITE: ("DELETE", "/api/event/auth_no_handler", None),
     Family.KEYS: ("GET", "/api/keys", None),
+    Family.PAYLOAD_READ: ("GET", "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT", None),
+    Family.PAYLOAD_WRITE: ("PUT", "/api/payloads/task/output/auth-table.json", {"a": 1}),
 }
 
 
@@ -107,6 +109,8 @@ EXPECTED: dict[Family, str] = {
     Family.EVENT_READ: "AOV",
     Family.EVENT_WRITE: "A",
     Family.KEYS: "A",
+    Family.PAYLOAD_READ: "AOWV",
+    Family.PAYLOAD_WRITE: "AOW",
 }
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from podium.domain.model import Task, Workflow, add_derived_fields, public_workflow
+from typing import cast
+
+from podium.domain.model import EXTERNAL_FLAG, Task, Workflow, add_derived_fields, public_workflow
+from podium.domain.payloads import shown_task, shown_workflow_fields
 
 
 def task_view(t: Task) -> Task:
-    """Add Conductor's derived task properties (queueWaitTime, loopOverTask)."""
-    return add_derived_fields(t)
+    """Add Conductor's derived task properties (queueWaitTime, loopOverTask); an input or output kept
+    in the payload store shows as ``{}`` beside its path."""
+    return shown_task(add_derived_fields(t))
 
 
 def workflow_view(wf: Workflow) -> Workflow:
-    for t in wf.get("tasks", []):
-        task_view(t)
-    return public_workflow(wf)
+    tasks = wf.get("tasks")
+    if tasks:
+        shown = [task_view(t) for t in tasks]
+        if EXTERNAL_FLAG in wf:
+            wf = cast(Workflow, {**wf, "tasks": shown})
+    return public_workflow(shown_workflow_fields(wf))

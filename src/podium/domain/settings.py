@@ -29,6 +29,10 @@ class Settings:
     auth: bool = False
     auth_open_metrics: bool = False
     auth_token_ttl_seconds: int = 3600
+    payload_store: str = ""
+    """Where payloads over Conductor's thresholds go (``PODIUM_PAYLOAD_STORE``): a directory path or
+    ``file:///dir``, ``postgresql://...`` (a table of that database), or ``s3://bucket?endpoint=...``.
+    Empty: a directory beside the SQLite file, or the PostgreSQL database itself."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
@@ -62,4 +66,5 @@ class Settings:
             auth=flag("PODIUM_AUTH"),
             auth_open_metrics=flag("PODIUM_AUTH_OPEN_METRICS"),
             auth_token_ttl_seconds=num("PODIUM_AUTH_TOKEN_TTL_SECONDS", d.auth_token_ttl_seconds),
+            payload_store=env.get("PODIUM_PAYLOAD_STORE", d.payload_store),
         )

@@ -13,11 +13,12 @@ from podium.service.auth import DEFAULT_TOKEN_TTL_MS, AuthService
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
+from podium.service.payloads import PayloadService
 from podium.service.polldata import PollDataTracker
 from podium.service.queues import QueueService
 from podium.service.search import SearchService
 from podium.service.tasks import TaskService
-from podium.store.protocols import PeerNotification, Store
+from podium.store.protocols import PayloadStore, PeerNotification, Store
 
 
 def open_store(url: str) -> Store:
@@ -29,6 +30,30 @@ def open_store(url: str) -> Store:
     from podium.store.sqlite import SqliteStore
 
     return SqliteStore(url)
+
+
+def open_payload_store(spec: str, db_url: str) -> PayloadStore:
+    """The payload store named by ``spec`` (``PODIUM_PAYLOAD_STORE``), or the default for the database:
+    a directory beside the SQLite file (``<file>.payloads``), the PostgreSQL database's own table."""
+    from podium.store.payloads import FilesystemPayloads, MemoryPayloads
+
+    if not spec:
+        if db_url.startswith(("postgresql://", "postgres://")):
+            spec = db_url
+        else:
+            path = db_url.removeprefix("sqlite:///").removeprefix("sqlite://").split("?", 1)[0]
+            if not path or path == ":memory:":
+                return MemoryPayloads()
+            return FilesystemPayloads(path + ".payloads")
+    if spec.startswith(("postgresql://", "postgres://")):
+        from podium.store.payloads.postgres import PostgresPayloads
+
+        return PostgresPayloads(spec)
+    if spec.startswith("s3://"):
+        from podium.store.payloads.s3 import S3Payloads
+
+        return S3Payloads.from_url(spec)
+    return FilesystemPayloads(spec.removeprefix("file://"))
 
 
 @dataclass(slots=True)
@@ -55,6 +80,7 @@ def build_services(
     *,
     sandbox: bool = False,
     token_ttl_ms: int = DEFAULT_TOKEN_TTL_MS,
+    payloads: PayloadStore | None = None,
 ) -> Services:
     """Wire the services over a store, under the server's hard limits.
 
@@ -82,6 +108,7 @@ def build_services(
         jq=evaluator.jq if evaluator else jq.transform,
         limits=limits,
         evaluator=evaluator,
+        payloads=None if payloads is None else PayloadService(payloads, limits),
     )
     auth = AuthService(store, clock, token_ttl_ms)
     if isinstance(store, PeerNotification):

@@ -9,7 +9,8 @@ from podium.decider import WorkflowState
 from podium.domain import statuses as st
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.limits import Limits
-from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
+from podium.domain.model import EXTERNAL_FLAG, JSON, StartWorkflowRequest, Workflow, WorkflowDef
+from podium.domain.payloads import EXTERNAL_INPUT, PayloadType, mark_external
 from podium.domain.validation_limits import depth_error, payload_size
 from podium.service.engine import Engine
 from podium.service.unit import DecideNestingExceeded, Unit
@@ -144,6 +145,10 @@ def new_workflow(
     """Create, persist and decide a new execution in the caller's unit of work."""
     now = unit.clock.now()
     inp: JSON = dict(req.get("input") or {})
+    payloads = unit.engine.payloads
+    given = req.get("externalInputPayloadStoragePath")
+    if given and not inp:  # the client stored the input itself (SPEC §6.2 externalstoragelocation)
+        inp = payloads.adopt({}, EXTERNAL_INPUT, given, unit.engine.limits.workflow_input_bytes)
     for k, v in (wd.get("inputTemplate") or {}).items():
         inp.setdefault(k, copy.deepcopy(v))
     wf: Workflow = {
@@ -167,10 +172,17 @@ def new_workflow(
         "workflowName": wd["name"],
         "workflowVersion": wd.get("version", 1),
     }
-    for key in ("correlationId", "createdBy", "idempotencyKey", "externalInputPayloadStoragePath"):
+    for key in ("correlationId", "createdBy", "idempotencyKey"):
         val = req.get(key)
         if val:
             wf[key] = val  # type: ignore[typeddict-item]
+    size = payload_size(inp) if inp else 0
+    if size > unit.engine.limits.workflow_input_threshold_bytes:
+        if given and not req.get("input"):
+            mark_external(wf, EXTERNAL_INPUT, given, size)
+        else:
+            payloads.externalize(wf, EXTERNAL_INPUT, PayloadType.WORKFLOW_INPUT, inp, size)
+        wf[EXTERNAL_FLAG] = True
     if parent_id:
         wf["parentWorkflowId"] = parent_id
     if parent_task_id:

@@ -259,3 +259,9 @@ SELECT key_id FROM api_keys WHERE revoked_time IS NOT NULL;
 INSERT INTO server_secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING;
 -- name: get_server_secret
 SELECT value FROM server_secrets WHERE name = %s;
+
+-- name: put_payload
+INSERT INTO external_payloads (path, data, created_time) VALUES (%s, %s, %s)
+ON CONFLICT (path) DO UPDATE SET data = excluded.data, created_time = excluded.created_time;
+-- name: get_payload
+SELECT data FROM external_payloads WHERE path = %s;

@@ -1,0 +1,265 @@
+"""External payload storage over HTTP (issue #14, SPEC §6.2/§6.4): the location endpoints, Conductor's
+thresholds, and each back end (a directory beside the SQLite file, a PostgreSQL table, an S3-compatible
+store) end to end: a big input is kept outside the record, GET shows the path and ``{}``, the task
+still gets the value, a worker's big output is kept outside too, and a worker may upload its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import ServerProcess, wait_until
+from pg_cluster import PgCluster
+
+THRESHOLD = 1000  # bytes: every threshold lowered so tests move small documents
+ENV = {
+    f"PODIUM_LIMIT_{name}_THRESHOLD_BYTES": str(THRESHOLD)
+    for name in ("WORKFLOW_INPUT", "TASK_INPUT", "TASK_OUTPUT", "WORKFLOW_OUTPUT")
+}
+BIG = "x" * (THRESHOLD * 2)
+
+
+@pytest.fixture(scope="module")
+def fs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    srv = ServerProcess(tmp_path_factory.mktemp("payloads") / "podium.db", env=ENV).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_server(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    name = postgres.create_database()
+    srv = ServerProcess(tmp_path_factory.mktemp("pgpayloads") / "podium.db", env=ENV, db_url=postgres.url(name))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        postgres.drop_database(name)
+
+
+def _client(srv: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=srv.url + "/api", timeout=30)
+
+
+def _register(api: httpx.Client, name: str) -> None:
+    api.post("/metadata/taskdefs", json=[{"name": name + "_t", "retryCount": 0}]).raise_for_status()
+    wd = {
+        "name": name,
+        "version": 1,
+        "schemaVersion": 2,
+        "tasks": [
+            {
+                "name": name + "_t",
+                "taskReferenceName": "t",
+                "type": "SIMPLE",
+                "inputParameters": {"blob": "${workflow.input.blob}", "size": "${workflow.input.size}"},
+            }
+        ],
+        "outputParameters": {"echo": "${t.output.big}", "blobBack": "${t.input.blob}"},
+    }
+    api.put("/metadata/workflow", json=[wd]).raise_for_status()
+
+
+def _download(api: httpx.Client, kind: str, path: str) -> Any:
+    """Read a payload the way the Java client does: a READ location, then GET its URI."""
+    loc = api.get(
+        f"/{kind}/externalstoragelocation", params={"path": path, "operation": "READ", "payloadType": "TASK_INPUT"}
+    )
+    assert loc.status_code == 200, loc.text
+    assert loc.json()["path"] == path
+    got = httpx.get(loc.json()["uri"], timeout=30)
+    assert got.status_code == 200, got.text
+    return got.json()
+
+
+def _poll(api: httpx.Client, task_type: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+
+    def polled() -> bool:
+        r = api.get(f"/tasks/poll/batch/{task_type}", params={"workerid": "w", "timeout": 100})
+        found.extend(r.json())
+        return bool(found)
+
+    wait_until(polled, what="a task to poll")
+    return found[0]
+
+
+def _finished(api: httpx.Client, wid: str) -> dict[str, Any]:
+    wf: dict[str, Any] = {}
+
+    def done() -> bool:
+        wf.update(api.get(f"/workflow/{wid}").json())
+        return wf["status"] in ("COMPLETED", "FAILED", "TERMINATED")
+
+    wait_until(done, what="the workflow to end")
+    return wf
+
+
+def _round_trip(srv: ServerProcess, name: str, restart: bool = False) -> None:
+    with _client(srv) as api:
+        _register(api, name)
+        wid = api.post("/workflow", json={"name": name, "input": {"blob": BIG, "size": 2}}).text
+        wf = api.get(f"/workflow/{wid}").json()
+        # the workflow input is over the threshold: kept outside, the record shows {} and the path
+        assert wf["input"] == {}
+        path = wf["externalInputPayloadStoragePath"]
+        assert path.startswith("workflow/input/")
+        assert _download(api, "workflow", path) == {"blob": BIG, "size": 2}
+        task = _poll(api, name + "_t")
+        # the task's input was resolved from the whole value, and is itself over the threshold
+        assert task["inputData"] == {}
+        tpath = task["externalInputPayloadStoragePath"]
+        assert tpath.startswith("task/input/")
+        assert _download(api, "tasks", tpath) == {"blob": BIG, "size": 2}
+        if restart:  # the decide after this runs on records read back from the database
+            srv.stop()
+            srv.start()
+        r = api.post(
+            "/tasks",
+            json={
+                "workflowInstanceId": wid,
+                "taskId": task["taskId"],
+                "status": "COMPLETED",
+                "outputData": {"big": BIG},
+            },
+        )
+        assert r.status_code == 200, r.text
+        stored = api.get(f"/tasks/{task['taskId']}").json()
+        assert stored["outputData"] == {}
+        assert _download(api, "tasks", stored["externalOutputPayloadStoragePath"]) == {"big": BIG}
+        wf = _finished(api, wid)
+        assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
+        assert wf["output"] == {}
+        assert _download(api, "workflow", wf["externalOutputPayloadStoragePath"]) == {"echo": BIG, "blobBack": BIG}
+        # searches show the stored form too
+        hits = api.get("/workflow/search", params={"query": f"workflowId = '{wid}'"}).json()["results"]
+        assert hits and hits[0]["input"] == "{}"
+
+
+def _worker_upload(srv: ServerProcess, name: str) -> None:
+    """The Java client's way with big payloads: WRITE location, PUT to its URI, send the path."""
+    with _client(srv) as api:
+        _register(api, name)
+        loc = api.get(
+            "/workflow/externalstoragelocation", params={"operation": "WRITE", "payloadType": "WORKFLOW_INPUT"}
+        ).json()
+        assert loc["path"].startswith("workflow/input/")
+        put = httpx.put(loc["uri"], json={"blob": "small", "size": 1}, timeout=30)
+        assert put.status_code in (200, 204), put.text
+        wid = api.post("/workflow", json={"name": name, "externalInputPayloadStoragePath": loc["path"]}).text
+        task = _poll(api, name + "_t")
+        assert task["inputData"] == {"blob": "small", "size": 1}  # small: inline again
+        loc = api.get(
+            "/tasks/external-storage-location", params={"operation": "WRITE", "payloadType": "TASK_OUTPUT"}
+        ).json()
+        assert loc["path"].startswith("task/output/")
+        assert httpx.put(loc["uri"], json={"big": BIG}, timeout=30).status_code in (200, 204)
+        r = api.post(
+            "/tasks",
+            json={
+                "workflowInstanceId": wid,
+                "taskId": task["taskId"],
+                "status": "COMPLETED",
+                "externalOutputPayloadStoragePath": loc["path"],
+            },
+        )
+        assert r.status_code == 200, r.text
+        stored = api.get(f"/tasks/{task['taskId']}").json()
+        assert stored["outputData"] == {}
+        assert stored["externalOutputPayloadStoragePath"] == loc["path"]
+        wf = _finished(api, wid)
+        assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
+        assert _download(api, "workflow", wf["externalOutputPayloadStoragePath"]) == {"echo": BIG, "blobBack": "small"}
+        # a path that holds nothing is refused, not taken for an empty output
+        again = api.post("/workflow", json={"name": name, "input": {"blob": "b", "size": 1}}).text
+        t2 = _poll(api, name + "_t")
+        bad = api.post(
+            "/tasks",
+            json={
+                "workflowInstanceId": again,
+                "taskId": t2["taskId"],
+                "status": "COMPLETED",
+                "externalOutputPayloadStoragePath": "task/output/nothing-here.json",
+            },
+        )
+        assert bad.status_code == 400, bad.text
+
+
+# -- the location endpoints: answered by their own handler, not read as an id -----------------------
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/workflow/externalstoragelocation",
+        "/workflow/external-storage-location",
+        "/tasks/externalstoragelocation",
+        "/tasks/external-storage-location",
+    ],
+)
+def test_location_routes_are_not_read_as_ids(fs_server: ServerProcess, path: str) -> None:
+    with _client(fs_server) as api:
+        r = api.get(path, params={"operation": "WRITE", "payloadType": "TASK_OUTPUT"})
+        assert r.status_code == 200, r.text
+        loc = r.json()
+        assert set(loc) == {"uri", "path"}
+        assert loc["path"].startswith("task/output/") and loc["path"].endswith(".json")
+        assert loc["uri"] == f"{fs_server.url}/api/payloads/{loc['path']}"
+        # the path it gave can be written, then read through a READ location
+        assert httpx.put(loc["uri"], json={"k": 1}).status_code == 200
+        read = api.get(path, params={"path": loc["path"], "operation": "READ", "payloadType": "TASK_OUTPUT"})
+        assert read.json() == loc
+        assert httpx.get(loc["uri"]).json() == {"k": 1}
+
+
+def test_location_errors(fs_server: ServerProcess) -> None:
+    with _client(fs_server) as api:
+        q = {"operation": "READ", "payloadType": "WORKFLOW_INPUT"}
+        assert api.get("/workflow/externalstoragelocation", params=q).status_code == 400  # READ needs a path
+        r = api.get("/workflow/externalstoragelocation", params={**q, "path": "workflow/input/none.json"})
+        assert r.status_code == 404
+        r = api.get("/tasks/externalstoragelocation", params={"operation": "WRITE", "payloadType": "NOPE"})
+        assert r.status_code == 400 and "payloadType" in r.json()["message"]
+        r = api.get("/tasks/externalstoragelocation", params={"operation": "DELETE", "payloadType": "TASK_INPUT"})
+        assert r.status_code == 400
+        r = api.get("/tasks/externalstoragelocation", params={**q, "path": "../../etc/passwd"})
+        assert r.status_code == 400
+        put = httpx.put(f"{fs_server.url}/api/payloads/task/output/x.json", content=b"not json",
+                        headers={"content-type": "application/json"})  # fmt: skip
+        assert put.status_code == 400
+        assert httpx.get(f"{fs_server.url}/api/payloads/task/output/none.json").status_code == 404
+
+
+def test_small_payloads_stay_inline(fs_server: ServerProcess) -> None:
+    with _client(fs_server) as api:
+        _register(api, "payload_small")
+        wid = api.post("/workflow", json={"name": "payload_small", "input": {"blob": "b", "size": 1}}).text
+        wf = api.get(f"/workflow/{wid}").json()
+        assert wf["input"] == {"blob": "b", "size": 1}
+        assert "externalInputPayloadStoragePath" not in wf
+        task = _poll(api, "payload_small_t")
+        assert task["inputData"] == {"blob": "b", "size": 1} and "externalInputPayloadStoragePath" not in task
+
+
+# -- each back end, end to end ---------------------------------------------------------------------
+def test_filesystem_round_trip(fs_server: ServerProcess) -> None:
+    _round_trip(fs_server, "payload_fs", restart=True)
+    files = list(Path(str(fs_server.db_path) + ".payloads").rglob("*.json"))
+    assert any("workflow/input" in str(f) for f in files)  # beside the SQLite file
+
+
+def test_filesystem_worker_upload(fs_server: ServerProcess) -> None:
+    _worker_upload(fs_server, "payload_fs_up")
+
+
+def test_postgres_round_trip(pg_server: ServerProcess) -> None:
+    _round_trip(pg_server, "payload_pg", restart=True)
+
+
+def test_postgres_worker_upload(pg_server: ServerProcess) -> None:
+    _worker_upload(pg_server, "payload_pg_up")
