@@ -5,14 +5,17 @@ still gets the value, a worker's big output is kept outside too, and a worker ma
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import ServerProcess, wait_until
+from conftest import ServerProcess, free_port, wait_until
 from pg_cluster import PgCluster
 
 THRESHOLD = 1000  # bytes: every threshold lowered so tests move small documents
@@ -42,6 +45,55 @@ def pg_server(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> 
     finally:
         srv.stop()
         postgres.drop_database(name)
+
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "podiumtest", "AWS_SECRET_ACCESS_KEY": "podiumtestsecret"}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3-compatible server in a process of its own on loopback, with a bucket ``podium``."""
+    from podium.store.payloads.s3 import presign
+
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
+    log.close()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+
+        def up() -> bool:
+            try:
+                httpx.get(endpoint + "/moto-api/", timeout=1)
+                return True
+            except httpx.HTTPError:
+                return proc.poll() is None and False
+
+        wait_until(up, timeout=30, what="moto's server")
+        url = presign("PUT", endpoint, "podium", "", access_key=S3_KEYS["AWS_ACCESS_KEY_ID"],
+                      secret_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"], region="us-east-1", expires_s=60,
+                      now=datetime.now(UTC))  # fmt: skip
+        assert httpx.put(url).status_code == 200
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def s3_server(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    env = {**ENV, **S3_KEYS, "PODIUM_PAYLOAD_STORE": f"s3://podium/runs?endpoint={s3_endpoint}&region=us-east-1"}
+    srv = ServerProcess(tmp_path_factory.mktemp("s3payloads") / "podium.db", env=env).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 def _client(srv: ServerProcess) -> httpx.Client:
@@ -258,8 +310,30 @@ def test_filesystem_worker_upload(fs_server: ServerProcess) -> None:
 
 
 def test_postgres_round_trip(pg_server: ServerProcess) -> None:
+    import psycopg
+
     _round_trip(pg_server, "payload_pg", restart=True)
+    with psycopg.connect(pg_server.db_url) as conn:  # in the database's own table
+        row = conn.execute("SELECT count(*) FROM external_payloads WHERE path LIKE 'workflow/input/%'").fetchone()
+    assert row is not None and row[0] >= 1
+    assert not Path(str(pg_server.db_path) + ".payloads").exists()
 
 
 def test_postgres_worker_upload(pg_server: ServerProcess) -> None:
     _worker_upload(pg_server, "payload_pg_up")
+
+
+def test_s3_round_trip(s3_server: ServerProcess, s3_endpoint: str) -> None:
+    _round_trip(s3_server, "payload_s3", restart=True)
+    # the objects are in the bucket, under the configured prefix
+    listing = httpx.get(f"{s3_endpoint}/podium?list-type=2&prefix=runs/workflow/input/").text
+    assert "<Key>runs/workflow/input/" in listing
+    assert not Path(str(s3_server.db_path) + ".payloads").exists()
+
+
+def test_s3_worker_upload(s3_server: ServerProcess, s3_endpoint: str) -> None:
+    _worker_upload(s3_server, "payload_s3_up")
+    with _client(s3_server) as api:  # the location is a pre-signed URL of the store itself
+        loc = api.get("/tasks/externalstoragelocation", params={"operation": "WRITE", "payloadType": "TASK_OUTPUT"})
+        assert loc.json()["uri"].startswith(f"{s3_endpoint}/podium/runs/task/output/")
+        assert "X-Amz-Signature=" in loc.json()["uri"]
