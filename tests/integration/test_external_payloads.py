@@ -154,7 +154,7 @@ def _finished(api: httpx.Client, wid: str) -> dict[str, Any]:
     return wf
 
 
-def _round_trip(srv: ServerProcess, name: str, restart: bool = False) -> None:
+def _round_trip(srv: ServerProcess, name: str, restart: bool = False) -> dict[str, Any]:
     with _client(srv) as api:
         _register(api, name)
         wid = api.post("/workflow", json={"name": name, "input": {"blob": BIG, "size": 2}}).text
@@ -193,9 +193,10 @@ def _round_trip(srv: ServerProcess, name: str, restart: bool = False) -> None:
         # searches show the stored form too
         hits = api.get("/workflow/search", params={"query": f"workflowId = '{wid}'"}).json()["results"]
         assert hits and hits[0]["input"] == "{}"
+        return wf
 
 
-def _worker_upload(srv: ServerProcess, name: str) -> None:
+def _worker_upload(srv: ServerProcess, name: str) -> dict[str, Any]:
     """The Java client's way with big payloads: WRITE location, PUT to its URI, send the path."""
     with _client(srv) as api:
         _register(api, name)
@@ -242,6 +243,7 @@ def _worker_upload(srv: ServerProcess, name: str) -> None:
             },
         )
         assert bad.status_code == 400, bad.text
+        return wf
 
 
 # -- the location endpoints: answered by their own handler, not read as an id -----------------------
@@ -300,19 +302,19 @@ def test_small_payloads_stay_inline(fs_server: ServerProcess) -> None:
 
 # -- each back end, end to end ---------------------------------------------------------------------
 def test_filesystem_round_trip(fs_server: ServerProcess) -> None:
-    _round_trip(fs_server, "payload_fs", restart=True)
+    assert _round_trip(fs_server, "payload_fs", restart=True)["status"] == "COMPLETED"
     files = list(Path(str(fs_server.db_path) + ".payloads").rglob("*.json"))
     assert any("workflow/input" in str(f) for f in files)  # beside the SQLite file
 
 
 def test_filesystem_worker_upload(fs_server: ServerProcess) -> None:
-    _worker_upload(fs_server, "payload_fs_up")
+    assert _worker_upload(fs_server, "payload_fs_up")["status"] == "COMPLETED"
 
 
 def test_postgres_round_trip(pg_server: ServerProcess) -> None:
     import psycopg
 
-    _round_trip(pg_server, "payload_pg", restart=True)
+    assert _round_trip(pg_server, "payload_pg", restart=True)["status"] == "COMPLETED"
     with psycopg.connect(pg_server.db_url) as conn:  # in the database's own table
         row = conn.execute("SELECT count(*) FROM external_payloads WHERE path LIKE 'workflow/input/%'").fetchone()
     assert row is not None and row[0] >= 1
@@ -320,11 +322,11 @@ def test_postgres_round_trip(pg_server: ServerProcess) -> None:
 
 
 def test_postgres_worker_upload(pg_server: ServerProcess) -> None:
-    _worker_upload(pg_server, "payload_pg_up")
+    assert _worker_upload(pg_server, "payload_pg_up")["status"] == "COMPLETED"
 
 
 def test_s3_round_trip(s3_server: ServerProcess, s3_endpoint: str) -> None:
-    _round_trip(s3_server, "payload_s3", restart=True)
+    assert _round_trip(s3_server, "payload_s3", restart=True)["status"] == "COMPLETED"
     # the objects are in the bucket, under the configured prefix
     listing = httpx.get(f"{s3_endpoint}/podium?list-type=2&prefix=runs/workflow/input/").text
     assert "<Key>runs/workflow/input/" in listing
@@ -332,8 +334,46 @@ def test_s3_round_trip(s3_server: ServerProcess, s3_endpoint: str) -> None:
 
 
 def test_s3_worker_upload(s3_server: ServerProcess, s3_endpoint: str) -> None:
-    _worker_upload(s3_server, "payload_s3_up")
+    assert _worker_upload(s3_server, "payload_s3_up")["status"] == "COMPLETED"
     with _client(s3_server) as api:  # the location is a pre-signed URL of the store itself
         loc = api.get("/tasks/externalstoragelocation", params={"operation": "WRITE", "payloadType": "TASK_OUTPUT"})
         assert loc.json()["uri"].startswith(f"{s3_endpoint}/podium/runs/task/output/")
         assert "X-Amz-Signature=" in loc.json()["uri"]
+
+
+def test_system_task_output_over_the_threshold(fs_server: ServerProcess) -> None:
+    """An INLINE task's big result is kept outside its record; the next task's input still gets it."""
+    name = "payload_inline"
+    with _client(fs_server) as api:
+        api.post("/metadata/taskdefs", json=[{"name": name + "_t", "retryCount": 0}]).raise_for_status()
+        wd = {
+            "name": name,
+            "version": 1,
+            "schemaVersion": 2,
+            "tasks": [
+                {
+                    "name": "make",
+                    "taskReferenceName": "make",
+                    "type": "INLINE",
+                    "inputParameters": {
+                        "evaluatorType": "graaljs",
+                        "n": THRESHOLD * 2,
+                        "expression": "(function () { return 'y'.repeat($.n); })()",
+                    },
+                },
+                {
+                    "name": name + "_t",
+                    "taskReferenceName": "t",
+                    "type": "SIMPLE",
+                    "inputParameters": {"value": "${make.output.result}"},
+                },
+            ],
+        }
+        api.put("/metadata/workflow", json=[wd]).raise_for_status()
+        wid = api.post("/workflow", json={"name": name, "input": {}}).text
+        task = _poll(api, name + "_t")
+        made = next(t for t in api.get(f"/workflow/{wid}").json()["tasks"] if t["referenceTaskName"] == "make")
+        assert made["outputData"] == {}
+        assert _download(api, "tasks", made["externalOutputPayloadStoragePath"]) == {"result": "y" * THRESHOLD * 2}
+        value = task["inputData"] or _download(api, "tasks", task["externalInputPayloadStoragePath"])
+        assert value["value"] == "y" * THRESHOLD * 2

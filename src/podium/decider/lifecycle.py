@@ -67,12 +67,12 @@ def end_workflow(
         output = workflow_output(p)
     size = payload_size(output) if output else 0
     if size > p.env.limits.workflow_output_bytes:
-        output, size = {}, 0
         status = st.FAILED if status == st.COMPLETED else status
         reason = (
             f"The workflow output payload size: {size} bytes is greater than the permissible limit: "
             f"{p.env.limits.workflow_output_bytes} bytes (PODIUM_LIMIT_WORKFLOW_OUTPUT_BYTES)"
         )
+        output, size = {}, 0
     if status != st.COMPLETED:
         cancel_pending(p)
     wf["status"] = status

@@ -125,6 +125,8 @@ def apply_result(task: Task, result: TaskResult, now: int, *, worker: bool) -> Q
         task["reasonForIncompletion"] = result["reasonForIncompletion"]
     if result.get("workerId"):
         task["workerId"] = result["workerId"]
+    if result.get("externalOutputPayloadStoragePath"):  # the service marks a path it read the output from
+        task["externalOutputPayloadStoragePath"] = result["externalOutputPayloadStoragePath"]
     if result.get("executionMetadata"):
         task["executionMetadata"] = result["executionMetadata"]
     if result.get("subWorkflowId"):

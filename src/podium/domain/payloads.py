@@ -80,6 +80,11 @@ WORKFLOW_FIELDS: Final = ((EXTERNAL_INPUT, "input"), (EXTERNAL_OUTPUT, "output")
 HIDDEN: Final = frozenset({EXTERNAL_FLAG, *_SIZE_KEYS.values()})
 
 
+def size_key(path_key: str) -> str:
+    """The bookkeeping field that holds the stored size of the payload named by ``path_key``."""
+    return _SIZE_KEYS[path_key]
+
+
 def mark_external(record: Mapping[str, Any], path_key: str, path: str, size: int) -> None:
     """Note on ``record`` (which keeps the full value in memory) that its payload is stored at ``path``.
 
@@ -107,8 +112,10 @@ def _shown(record: Mapping[str, Any], pairs: tuple[tuple[str, str], ...], stored
         recorded = d.get(size_key) if stored else d.pop(size_key, None)
         if not d.get(path_key):
             continue
+        if recorded is None:  # a path a worker sent beside its own inline output: both kept as sent
+            continue
         inline = d.get(field)
-        if not inline or (recorded is not None and payload_size(inline) == recorded):
+        if not inline or payload_size(inline) == recorded:
             d[field] = {}
         else:  # the value changed since it was stored: it is inline again
             del d[path_key]

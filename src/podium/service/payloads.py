@@ -25,6 +25,7 @@ from podium.domain.payloads import (
     check_path,
     mark_external,
     new_path,
+    size_key,
 )
 from podium.domain.validation_limits import payload_size
 from podium.store.protocols import PayloadStore
@@ -93,7 +94,8 @@ class PayloadService:
         d = cast(dict[str, Any], record)
         for path_key, field in pairs:
             path = d.get(path_key)
-            if path and not d.get(field):
+            # only paths Podium stored or read itself (they carry a size); a worker's own is left alone
+            if path and not d.get(field) and d.get(size_key(path_key)) is not None:
                 raw = self.store.get(path)
                 if raw is not None:
                     d[field] = orjson.loads(raw)

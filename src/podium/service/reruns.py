@@ -138,6 +138,7 @@ def reopen_parents(unit: Unit, child: Workflow) -> None:
         if parent is None:
             return
         state = WorkflowState(parent, unit.store.get_tasks(parent_id))
+        unit.engine.payloads.materialise(state.workflow, state.tasks)
         task = state.task(task_id) if task_id else None
         if task is None or task.get("workflowTask", {}).get("optional"):
             return

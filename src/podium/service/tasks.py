@@ -214,7 +214,7 @@ class TaskService:
         limit = limits.task_output_bytes
         external: tuple[str, int] | None = None
         given = result.get("externalOutputPayloadStoragePath")
-        if given:
+        if given and not result.get("outputData"):  # the worker stored its output itself
             holder: dict[str, Any] = {}
             output = payloads.adopt(holder, EXTERNAL_OUTPUT, given, limit)
             result = {**result, "outputData": output}
