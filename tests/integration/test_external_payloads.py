@@ -377,3 +377,35 @@ def test_system_task_output_over_the_threshold(fs_server: ServerProcess) -> None
         assert _download(api, "tasks", made["externalOutputPayloadStoragePath"]) == {"result": "y" * THRESHOLD * 2}
         value = task["inputData"] or _download(api, "tasks", task["externalInputPayloadStoragePath"])
         assert value["value"] == "y" * THRESHOLD * 2
+
+
+@pytest.mark.parametrize("backend", ["fs", "s3"])
+def test_podium_worker_reads_an_input_kept_outside(backend: str, request: pytest.FixtureRequest) -> None:
+    """Podium's worker SDK fetches an input over the threshold (through Podium, or the store's pre-signed URL),
+    as Conductor's Java client does; its big output is then kept outside by the server."""
+    from podium.client import PodiumClient
+    from podium.worker import Runner, worker_task
+
+    srv: ServerProcess = request.getfixturevalue(f"{backend}_server")
+    name = f"payload_worker_{backend}"
+
+    @worker_task(name + "_t")
+    def echo(blob: str, size: int) -> dict[str, Any]:
+        return {"big": blob.upper(), "n": len(blob) * size}
+
+    with _client(srv) as api:
+        _register(api, name)
+    with PodiumClient(srv.url) as client:
+        runner = Runner([echo], srv.url, poll_timeout_ms=100, idle_backoff=(0.005, 0.05), worker_id="pw", env={})
+        with runner:
+            wid = client.start_workflow(name, {"blob": BIG, "size": 3})
+            wf = client.wait_for_workflow(wid, timeout=20)
+        assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
+        out = client.read_external_payload(wf["externalOutputPayloadStoragePath"], "WORKFLOW_OUTPUT")
+        assert out == {"echo": BIG.upper(), "blobBack": BIG}
+        [task] = wf["tasks"]
+        assert task["inputData"] == {} and task["outputData"] == {}
+        assert client.read_external_payload(task["externalOutputPayloadStoragePath"], "TASK_OUTPUT") == {
+            "big": BIG.upper(),
+            "n": len(BIG) * 3,
+        }
