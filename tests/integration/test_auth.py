@@ -85,8 +85,11 @@ SAMPLES: dict[Family, tuple[str, str, Any]] = {
     Family.EVENT_READ: ("GET", "/api/event", None),
     Family.EVENT_WRITE: ("DELETE", "/api/event/auth_no_handler", None),
     Family.KEYS: ("GET", "/api/keys", None),
-    Family.PAYLOAD_READ: ("GET", "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT", None),
-    Family.PAYLOAD_WRITE: ("PUT", "/api/payloads/task/output/auth-table.json", {"a": 1}),
+    Family.PAYLOAD_LOCATION: (
+        "GET",
+        "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT",
+        None,
+    ),
 }
 
 
@@ -109,8 +112,7 @@ EXPECTED: dict[Family, str] = {
     Family.EVENT_READ: "AOV",
     Family.EVENT_WRITE: "A",
     Family.KEYS: "A",
-    Family.PAYLOAD_READ: "AOWV",
-    Family.PAYLOAD_WRITE: "AOW",
+    Family.PAYLOAD_LOCATION: "AOWV",
 }
 
 
@@ -294,3 +296,15 @@ def test_open_metrics_setting(tmp_path: Path) -> None:
         assert httpx.get(f"{srv.url}/api/metadata/taskdefs").status_code == 401
     finally:
         srv.stop()
+
+
+def test_payload_uris_need_no_token_but_their_signature(auth_server: AuthServer) -> None:
+    """With auth on, a location needs a token; the URI it answers is its own credential (the Java client
+    sends no token to it), for one method and path."""
+    q = "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT"
+    assert auth_server.call(None, "GET", q).status_code == 401
+    loc = auth_server.call("WORKER", "GET", q).json()
+    assert httpx.put(loc["uri"], json={"out": 1}).status_code == 200
+    assert httpx.put(loc["uri"].split("?")[0], json={"out": 2}).status_code == 403
+    read = auth_server.call("VIEWER", "GET", q.replace("WRITE", "READ") + "&path=" + loc["path"]).json()
+    assert httpx.get(read["uri"]).json() == {"out": 1}

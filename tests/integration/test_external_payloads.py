@@ -263,12 +263,16 @@ def test_location_routes_are_not_read_as_ids(fs_server: ServerProcess, path: str
         loc = r.json()
         assert set(loc) == {"uri", "path"}
         assert loc["path"].startswith("task/output/") and loc["path"].endswith(".json")
-        assert loc["uri"] == f"{fs_server.url}/api/payloads/{loc['path']}"
-        # the path it gave can be written, then read through a READ location
-        assert httpx.put(loc["uri"], json={"k": 1}).status_code == 200
+        assert loc["uri"].startswith(f"{fs_server.url}/api/payloads/{loc['path']}?expires=")
+        # the path it gave can be written (a form type too: Java's HttpURLConnection default), then read
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        assert httpx.put(loc["uri"], content=b'{"k": 1}', headers=form).status_code == 200
         read = api.get(path, params={"path": loc["path"], "operation": "READ", "payloadType": "TASK_OUTPUT"})
-        assert read.json() == loc
-        assert httpx.get(loc["uri"]).json() == {"k": 1}
+        assert read.json()["path"] == loc["path"]
+        assert httpx.get(read.json()["uri"]).json() == {"k": 1}
+        # and not written again through a WRITE location naming it
+        again = api.get(path, params={"path": loc["path"], "operation": "WRITE", "payloadType": "TASK_OUTPUT"})
+        assert again.status_code == 409
 
 
 def test_location_errors(fs_server: ServerProcess) -> None:
@@ -283,10 +287,16 @@ def test_location_errors(fs_server: ServerProcess) -> None:
         assert r.status_code == 400
         r = api.get("/tasks/externalstoragelocation", params={**q, "path": "../../etc/passwd"})
         assert r.status_code == 400
-        put = httpx.put(f"{fs_server.url}/api/payloads/task/output/x.json", content=b"not json",
-                        headers={"content-type": "application/json"})  # fmt: skip
-        assert put.status_code == 400
-        assert httpx.get(f"{fs_server.url}/api/payloads/task/output/none.json").status_code == 404
+        loc = api.get("/tasks/externalstoragelocation", params={"operation": "WRITE", "payloadType": "TASK_OUTPUT"})
+        uri = loc.json()["uri"]
+        assert httpx.put(uri, content=b"not json", headers={"content-type": "application/json"}).status_code == 400
+        # a Podium payload URI is its own credential: unsigned, tampered, or for another method, refused
+        bare = uri.split("?")[0]
+        assert httpx.put(bare, json={"a": 1}).status_code == 403
+        assert httpx.put(uri[:-4] + "0000", json={"a": 1}).status_code == 403
+        assert httpx.get(uri).status_code == 403  # a WRITE URI does not read
+        other = bare.replace(loc.json()["path"], "task/output/other.json") + "?" + uri.split("?")[1]
+        assert httpx.put(other, json={"a": 1}).status_code == 403
 
 
 def test_small_payloads_stay_inline(fs_server: ServerProcess) -> None:

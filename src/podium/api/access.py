@@ -33,8 +33,7 @@ class Family(StrEnum):
     EVENT_READ = "event-read"
     EVENT_WRITE = "event-write"
     KEYS = "keys"
-    PAYLOAD_READ = "payload-read"  # external payload locations and payloads (workers read their inputs)
-    PAYLOAD_WRITE = "payload-write"  # store an external payload (workers' outputs, big start inputs)
+    PAYLOAD_LOCATION = "payload-location"  # where an external payload is read or written (a signed URI)
 
 
 _ALL = frozenset(Role)
@@ -60,8 +59,7 @@ ALLOWED: Final[dict[Family, frozenset[Role]]] = {
     Family.EVENT_READ: _READERS,
     Family.EVENT_WRITE: _ADMIN,
     Family.KEYS: _ADMIN,
-    Family.PAYLOAD_READ: _ALL,
-    Family.PAYLOAD_WRITE: frozenset({Role.ADMIN, Role.OPERATOR, Role.WORKER}),
+    Family.PAYLOAD_LOCATION: _ALL,
 }
 
 _S = "[^/]+"  # one path segment
@@ -87,12 +85,11 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("POST", "/api/metadata/workflow/validate", Family.METADATA_READ),
     ("POST PUT DELETE", "/api/metadata/{rest:path}", Family.METADATA_WRITE),
     # external payloads (before the workflow and task rows, whose {id} would take these paths)
-    ("GET", "/api/workflow/externalstoragelocation", Family.PAYLOAD_READ),
-    ("GET", "/api/workflow/external-storage-location", Family.PAYLOAD_READ),
-    ("GET", "/api/tasks/externalstoragelocation", Family.PAYLOAD_READ),
-    ("GET", "/api/tasks/external-storage-location", Family.PAYLOAD_READ),
-    ("GET", "/api/payloads/{rest:path}", Family.PAYLOAD_READ),
-    ("PUT", "/api/payloads/{rest:path}", Family.PAYLOAD_WRITE),
+    ("GET", "/api/workflow/externalstoragelocation", Family.PAYLOAD_LOCATION),
+    ("GET", "/api/workflow/external-storage-location", Family.PAYLOAD_LOCATION),
+    ("GET", "/api/tasks/externalstoragelocation", Family.PAYLOAD_LOCATION),
+    ("GET", "/api/tasks/external-storage-location", Family.PAYLOAD_LOCATION),
+    ("GET PUT", "/api/payloads/{rest:path}", Family.OPEN),  # the signed URI is the credential
     # workflows
     ("POST", "/api/workflow/bulk/search", Family.WORKFLOW_READ),
     ("DELETE", "/api/workflow/bulk/remove", Family.WORKFLOW_REMOVE),

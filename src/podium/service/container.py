@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from podium.domain.clock import Clock, SystemClock
@@ -19,6 +20,8 @@ from podium.service.queues import QueueService
 from podium.service.search import SearchService
 from podium.service.tasks import TaskService
 from podium.store.protocols import PayloadStore, PeerNotification, Store
+
+PAYLOAD_URL_SECRET = "payload_urls"
 
 
 def open_store(url: str) -> Store:
@@ -88,6 +91,7 @@ def build_services(
     without it (in-process use and tests), they run in this process.
     """
     from podium.expr import configure_regex_budget, javascript, jq
+    from podium.store.payloads import MemoryPayloads
 
     configure_regex_budget(limits.regex_timeout_ms)
     evaluator = (
@@ -95,6 +99,12 @@ def build_services(
     )
 
     clock = clock or SystemClock()
+
+    def url_key() -> bytes:
+        """The secret that signs Podium's payload URIs, the same on every node of a database."""
+        with store.transaction():
+            return bytes.fromhex(store.server_secret(PAYLOAD_URL_SECRET, secrets.token_hex(32)))
+
     metadata = MetadataService(store, clock, js_syntax_check=javascript.check_syntax, limits=limits)
     notifier = QueueNotifier()
     poll_data = PollDataTracker(store)
@@ -108,7 +118,7 @@ def build_services(
         jq=evaluator.jq if evaluator else jq.transform,
         limits=limits,
         evaluator=evaluator,
-        payloads=None if payloads is None else PayloadService(payloads, limits),
+        payloads=PayloadService(payloads or MemoryPayloads(), limits, url_key=url_key, now=clock.now),
     )
     auth = AuthService(store, clock, token_ttl_ms)
     if isinstance(store, PeerNotification):

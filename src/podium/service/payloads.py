@@ -8,13 +8,17 @@ database before anything decides on them, so ``${...}`` always sees whole values
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import orjson
 
-from podium.domain.errors import InvalidArgument, NotFound
+from podium.domain.errors import Conflict, Forbidden, InvalidArgument, NotFound
 from podium.domain.limits import Limits
 from podium.domain.model import EXTERNAL_FLAG, Task, Workflow
 from podium.domain.payloads import (
@@ -35,11 +39,47 @@ LOCATION_EXPIRES_S = 3600
 
 
 class PayloadService:
-    """Reads and writes the payload store on behalf of the engine and the API."""
+    """Reads and writes the payload store on behalf of the engine and the API.
 
-    def __init__(self, store: PayloadStore, limits: Limits) -> None:
+    A location served by Podium itself (``/api/payloads/{path}``) carries its own credential, as a
+    pre-signed S3 URL does: ``expires`` (epoch ms) and ``signature``, an HMAC of the method, the path
+    and the expiry under a server-wide secret (``url_key``, the same on every node). So a client may
+    GET or PUT it without a token (Conductor's Java client sends none), and a page elsewhere cannot
+    forge one.
+    """
+
+    def __init__(
+        self,
+        store: PayloadStore,
+        limits: Limits,
+        *,
+        url_key: Callable[[], bytes] | None = None,
+        now: Callable[[], int] | None = None,
+    ) -> None:
         self.store = store
         self.limits = limits
+        self._url_key_source = url_key or (lambda: secrets.token_bytes(32))
+        self._url_key: bytes | None = None
+        self._now = now or (lambda: int(time.time() * 1000))
+
+    def _key(self) -> bytes:
+        if self._url_key is None:
+            self._url_key = self._url_key_source()
+        return self._url_key
+
+    def _signature(self, method: str, path: str, expires: int) -> str:
+        return hmac.new(self._key(), f"{method}\n{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def check_signature(self, method: str, path: str, expires: str | None, signature: str | None) -> None:
+        """Refuse a request to ``/api/payloads/{path}`` whose URI was not handed out by a location call."""
+        if method == "HEAD":
+            method = "GET"
+        if not expires or not signature or not expires.isdigit():
+            raise Forbidden("A payload URI needs the expires and signature of an externalstoragelocation answer")
+        if not hmac.compare_digest(self._signature(method, path, int(expires)), signature):
+            raise Forbidden("The payload URI's signature does not match (ask externalstoragelocation for a new one)")
+        if int(expires) < self._now():
+            raise Forbidden("The payload URI has expired (ask externalstoragelocation for a new one)")
 
     # -- values ---------------------------------------------------------------------------------
     def write(self, path: str, value: Any) -> None:
@@ -107,19 +147,24 @@ class PayloadService:
         """Conductor's ExternalStorageLocation ``{uri, path}``: where a client reads or writes a payload.
 
         WRITE without a path gets a new path; READ needs one. The URI is the store's own (an S3
-        pre-signed URL) or Podium's ``/api/payloads/{path}``, which takes GET and PUT.
+        pre-signed URL) or Podium's signed ``/api/payloads/{path}``, which takes GET and PUT.
         """
         if path:
             path = check_path(path)
+            if operation is Operation.WRITE and self.store.get(path) is not None:
+                raise Conflict(f"An external payload is already stored at path: {path} (WRITE without a path)")
         elif operation is Operation.WRITE:
             path = new_path(payload_type, str(uuid.uuid4()))
         else:
             raise InvalidArgument("path is required to READ an external payload")
         if operation is Operation.READ and self.store.get(path) is None:
             raise NotFound(f"No external payload stored at path: {path}")
-        uri = self.store.direct_uri(path, operation is Operation.WRITE, LOCATION_EXPIRES_S)
+        write = operation is Operation.WRITE
+        uri = self.store.direct_uri(path, write, LOCATION_EXPIRES_S)
         if uri is None:
-            uri = base_url.rstrip("/") + "/api/payloads/" + path
+            expires = self._now() + LOCATION_EXPIRES_S * 1000
+            signature = self._signature("PUT" if write else "GET", path, expires)
+            uri = f"{base_url.rstrip('/')}/api/payloads/{path}?expires={expires}&signature={signature}"
         return {"uri": uri, "path": path}
 
     @property

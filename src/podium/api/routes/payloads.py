@@ -3,7 +3,9 @@
 ``GET /api/workflow/externalstoragelocation`` and ``GET /api/tasks/externalstoragelocation`` (also
 spelt ``external-storage-location``) answer Conductor's ExternalStorageLocation ``{uri, path}``. The
 URI is the payload store's own when it has one a client may use directly (an S3 pre-signed URL),
-else Podium's ``/api/payloads/{path}``, which answers GET with the stored JSON and takes PUT.
+else Podium's ``/api/payloads/{path}?expires=&signature=``, which answers GET with the stored JSON
+and takes PUT; its signature is its credential, so it needs no token (the gate lets it through) and
+takes any Content-Type (Java's HttpURLConnection sends a form type by default).
 This router comes before ``/api/workflow/{workflowId}`` and ``/api/tasks/{taskId}``.
 """
 
@@ -50,15 +52,21 @@ async def task_location(
     return _location(request, path, operation, payloadType)
 
 
-@router.get("/api/payloads/{path:path}", summary="An external payload (JSON)")
-async def get_payload(request: Request, path: str) -> Response:
-    data = services(request).engine.payloads.download(path)
-    return Response(data, media_type="application/json")
-
-
-@router.put("/api/payloads/{path:path}", summary="Store an external payload (JSON) at a path from a WRITE location")
-async def put_payload(request: Request, path: str) -> Response:
+@router.get("/api/payloads/{path:path}", summary="An external payload (JSON), by the URI of a READ location")
+async def get_payload(
+    request: Request, path: str, expires: str | None = Query(None), signature: str | None = Query(None)
+) -> Response:
     payloads = services(request).engine.payloads
+    payloads.check_signature("GET", path, expires, signature)
+    return Response(payloads.download(path), media_type="application/json")
+
+
+@router.put("/api/payloads/{path:path}", summary="Store an external payload (JSON) by the URI of a WRITE location")
+async def put_payload(
+    request: Request, path: str, expires: str | None = Query(None), signature: str | None = Query(None)
+) -> Response:
+    payloads = services(request).engine.payloads
+    payloads.check_signature("PUT", path, expires, signature)
     limit = max(request.app.state.settings.max_payload_bytes, payloads.largest_payload)
     body = await read_body(request.scope, request.receive, limit)
     payloads.upload(path, body)
