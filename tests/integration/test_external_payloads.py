@@ -419,3 +419,17 @@ def test_podium_worker_reads_an_input_kept_outside(backend: str, request: pytest
             "big": BIG.upper(),
             "n": len(BIG) * 3,
         }
+
+
+def test_conductor_python_task_resource_location(fs_server: ServerProcess) -> None:
+    """conductor-python's TaskResourceApi.get_external_storage_location1 reaches the location handler."""
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.http.api.task_resource_api import TaskResourceApi
+    from conductor.client.http.api_client import ApiClient
+
+    api = TaskResourceApi(ApiClient(Configuration(server_api_url=fs_server.url + "/api")))
+    loc = api.get_external_storage_location1("", "WRITE", "TASK_OUTPUT")
+    assert loc.path.startswith("task/output/") and loc.uri.startswith(fs_server.url + "/api/payloads/task/output/")
+    assert httpx.put(loc.uri, json={"from": "python"}).status_code == 200
+    read = api.get_external_storage_location1(loc.path, "READ", "TASK_OUTPUT")
+    assert read.path == loc.path and httpx.get(read.uri).json() == {"from": "python"}
