@@ -192,7 +192,8 @@ class Pass:
         task["status"] = status
         if output is not None:
             task["outputData"] = output
-            forget_external(task, EXTERNAL_OUTPUT)
+            if EXTERNAL_OUTPUT in task:
+                forget_external(task, EXTERNAL_OUTPUT)
             if size > self.env.limits.task_output_threshold_bytes:
                 self.externalize(task, EXTERNAL_OUTPUT, PayloadType.TASK_OUTPUT, output, size)
         if reason is not None:

@@ -120,7 +120,8 @@ def apply_result(task: Task, result: TaskResult, now: int, *, worker: bool) -> Q
     """
     if "outputData" in result:
         task["outputData"] = result["outputData"]
-        forget_external(task, EXTERNAL_OUTPUT)
+        if EXTERNAL_OUTPUT in task:
+            forget_external(task, EXTERNAL_OUTPUT)
     if result.get("reasonForIncompletion"):
         task["reasonForIncompletion"] = result["reasonForIncompletion"]
     if result.get("workerId"):
@@ -154,7 +155,8 @@ def apply_system_result(task: Task, status: str, output: JSON, reason: str | Non
     if status == st.COMPLETED and async_complete(task):
         status = st.IN_PROGRESS
     task["outputData"] = output
-    forget_external(task, EXTERNAL_OUTPUT)
+    if EXTERNAL_OUTPUT in task:
+        forget_external(task, EXTERNAL_OUTPUT)
     if reason:
         task["reasonForIncompletion"] = reason
     task["pollCount"] = task.get("pollCount", 0) + 1

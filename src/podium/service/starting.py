@@ -112,10 +112,10 @@ def claim_idempotency_key(unit: Unit, name: str, req: StartWorkflowRequest, work
     raise Conflict(f"Workflow {name} with idempotencyKey '{key}' is being started by another request")
 
 
-def check_input_limits(limits: Limits, inp: Any) -> None:
-    """A 400 for a start input nested too deep or over the size limit (issue #12)."""
+def check_input_limits(limits: Limits, inp: Any) -> int:
+    """A 400 for a start input nested too deep or over the size limit (issue #12); returns its size."""
     if not inp:
-        return
+        return 0
     problem = depth_error(inp, "input", limits)
     if problem is not None:
         raise ValidationFailed([problem])
@@ -130,6 +130,7 @@ def check_input_limits(limits: Limits, inp: Any) -> None:
                 )
             ]
         )
+    return size
 
 
 def new_workflow(
@@ -141,8 +142,10 @@ def new_workflow(
     parent_id: str | None = None,
     parent_task_id: str | None = None,
     event: str | None = None,
+    input_size: int | None = None,
 ) -> WorkflowState:
-    """Create, persist and decide a new execution in the caller's unit of work."""
+    """Create, persist and decide a new execution in the caller's unit of work (``input_size``: the
+    request input's size when the caller measured it)."""
     now = unit.clock.now()
     inp: JSON = dict(req.get("input") or {})
     payloads = unit.engine.payloads
@@ -176,7 +179,9 @@ def new_workflow(
         val = req.get(key)
         if val:
             wf[key] = val  # type: ignore[typeddict-item]
-    size = payload_size(inp) if inp else 0
+    if input_size is None or given or wd.get("inputTemplate"):
+        input_size = payload_size(inp) if inp else 0
+    size = input_size
     if size > unit.engine.limits.workflow_input_threshold_bytes:
         if given and not req.get("input"):
             mark_external(wf, EXTERNAL_INPUT, given, size)
@@ -197,7 +202,7 @@ def new_workflow(
 def start(engine: Engine, raw: Any) -> str:
     """POST /api/workflow: validate, create and run the first decide — one transaction."""
     req = check_start_request(raw)
-    check_input_limits(engine.limits, req.get("input"))
+    input_size = check_input_limits(engine.limits, req.get("input"))
     wd = resolve_definition(engine, req)
     try:
         with engine.unit() as unit:
@@ -205,7 +210,7 @@ def start(engine: Engine, raw: Any) -> str:
             existing = claim_idempotency_key(unit, wd["name"], req, workflow_id)
             if existing is not None:
                 return existing
-            state = new_workflow(unit, wd, req, workflow_id=workflow_id)
+            state = new_workflow(unit, wd, req, workflow_id=workflow_id, input_size=input_size)
     except DecideNestingExceeded as e:
         raise InvalidArgument(e.message) from None
     return state.workflow_id

@@ -210,13 +210,12 @@ class TaskService:
         from there.
         """
         limits = self.engine.limits
-        payloads = self.engine.payloads
         limit = limits.task_output_bytes
         external: tuple[str, int] | None = None
         given = result.get("externalOutputPayloadStoragePath")
         if given and not result.get("outputData"):  # the worker stored its output itself
             holder: dict[str, Any] = {}
-            output = payloads.adopt(holder, EXTERNAL_OUTPUT, given, limit)
+            output = self.engine.payloads.adopt(holder, EXTERNAL_OUTPUT, given, limit)
             result = {**result, "outputData": output}
             external = (given, payload_size(output))
         output = result.get("outputData")
@@ -232,7 +231,7 @@ class TaskService:
             }, None
         if external is None and size > limits.task_output_threshold_bytes:
             holder = {}
-            path = payloads.externalize(holder, EXTERNAL_OUTPUT, PayloadType.TASK_OUTPUT, output, size)
+            path = self.engine.payloads.externalize(holder, EXTERNAL_OUTPUT, PayloadType.TASK_OUTPUT, output, size)
             external = (path, size)
         wf["_payloadBytes"] = wf.get("_payloadBytes", 0) + size
         return result, external

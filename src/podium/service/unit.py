@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from podium.decider import Outcome, WorkflowState, decide
 from podium.domain import statuses as st
 from podium.domain.errors import NotFound
-from podium.domain.model import Task, Workflow
+from podium.domain.model import EXTERNAL_FLAG, Task, Workflow
 from podium.service import metrics
 
 if TYPE_CHECKING:
@@ -117,7 +117,9 @@ class Unit:
     # -- loading ----------------------------------------------------------------------------
     def load(self, workflow_id: str) -> WorkflowState:
         """The workflow and its tasks, to change in this unit (NotFound when it does not exist)."""
-        loaded = self.load_state(workflow_id)
+        loaded = self.store.load_state(workflow_id)
+        if loaded is not None and EXTERNAL_FLAG in loaded[0]:  # (load_state, inlined on the hot path)
+            self.engine.payloads.materialise(*loaded)
         if loaded is None:
             raise NotFound(f"No such workflow found by id: {workflow_id}")
         return WorkflowState(*loaded)
@@ -125,7 +127,7 @@ class Unit:
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         """``store.load_state`` with external payloads put back into the records (the decider sees whole values)."""
         loaded = self.store.load_state(workflow_id)
-        if loaded is not None:
+        if loaded is not None and EXTERNAL_FLAG in loaded[0]:
             self.engine.payloads.materialise(*loaded)
         return loaded
 
