@@ -89,6 +89,11 @@ SAMPLES: dict[Family, tuple[str, str, Any]] = {
     Family.SECRETS: ("GET", "/api/secrets/auth_no_secret", None),
     Family.ENV_READ: ("GET", "/api/environment", None),
     Family.ENV_WRITE: ("DELETE", "/api/environment/auth_no_value", None),
+    Family.PAYLOAD_LOCATION: (
+        "GET",
+        "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT",
+        None,
+    ),
 }
 
 
@@ -115,6 +120,7 @@ EXPECTED: dict[Family, str] = {
     Family.SECRETS: "A",
     Family.ENV_READ: "AOV",
     Family.ENV_WRITE: "A",
+    Family.PAYLOAD_LOCATION: "AOWV",
 }
 
 
@@ -298,3 +304,15 @@ def test_open_metrics_setting(tmp_path: Path) -> None:
         assert httpx.get(f"{srv.url}/api/metadata/taskdefs").status_code == 401
     finally:
         srv.stop()
+
+
+def test_payload_uris_need_no_token_but_their_signature(auth_server: AuthServer) -> None:
+    """With auth on, a location needs a token; the URI it answers is its own credential (the Java client
+    sends no token to it), for one method and path."""
+    q = "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT"
+    assert auth_server.call(None, "GET", q).status_code == 401
+    loc = auth_server.call("WORKER", "GET", q).json()
+    assert httpx.put(loc["uri"], json={"out": 1}).status_code == 200
+    assert httpx.put(loc["uri"].split("?")[0], json={"out": 2}).status_code == 403
+    read = auth_server.call("VIEWER", "GET", q.replace("WRITE", "READ") + "&path=" + loc["path"]).json()
+    assert httpx.get(read["uri"]).json() == {"out": 1}

@@ -38,6 +38,8 @@ class Family(StrEnum):
     ENV_READ = "env-read"
     ENV_WRITE = "env-write"
 
+    PAYLOAD_LOCATION = "payload-location"  # where an external payload is read or written (a signed URI)
+
 
 _ALL = frozenset(Role)
 _READERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.VIEWER})
@@ -66,6 +68,7 @@ ALLOWED: Final[dict[Family, frozenset[Role]]] = {
     Family.SECRETS: _ADMIN,
     Family.ENV_READ: _READERS,
     Family.ENV_WRITE: _ADMIN,
+    Family.PAYLOAD_LOCATION: _ALL,
 }
 
 _S = "[^/]+"  # one path segment
@@ -95,6 +98,12 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("GET", "/api/metadata/{rest:path}", Family.METADATA_READ),
     ("POST", "/api/metadata/workflow/validate", Family.METADATA_READ),
     ("POST PUT DELETE", "/api/metadata/{rest:path}", Family.METADATA_WRITE),
+    # external payloads (before the workflow and task rows, whose {id} would take these paths)
+    ("GET", "/api/workflow/externalstoragelocation", Family.PAYLOAD_LOCATION),
+    ("GET", "/api/workflow/external-storage-location", Family.PAYLOAD_LOCATION),
+    ("GET", "/api/tasks/externalstoragelocation", Family.PAYLOAD_LOCATION),
+    ("GET", "/api/tasks/external-storage-location", Family.PAYLOAD_LOCATION),
+    ("GET PUT", "/api/payloads/{rest:path}", Family.OPEN),  # the signed URI is the credential
     # workflows
     ("POST", "/api/workflow/bulk/search", Family.WORKFLOW_READ),
     ("DELETE", "/api/workflow/bulk/remove", Family.WORKFLOW_REMOVE),

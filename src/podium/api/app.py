@@ -16,9 +16,20 @@ from podium.api.browser_guard import BrowserGuard
 from podium.api.durable import DurableResponses
 from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
-from podium.api.routes import auth, events, health, metadata, tasks, unsupported, values, workflow, workflow_bulk
+from podium.api.routes import (
+    auth,
+    events,
+    health,
+    metadata,
+    payloads,
+    tasks,
+    unsupported,
+    values,
+    workflow,
+    workflow_bulk,
+)
 from podium.domain.settings import Settings
-from podium.service.container import Services, build_services, open_store
+from podium.service.container import Services, build_services, open_payload_store, open_store
 from podium.service.durability import CommitBarrier
 from podium.service.values import key_source
 
@@ -40,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         sandbox=True,
         token_ttl_ms=settings.auth_token_ttl_seconds * 1000,
         secrets_key=key_source(settings.secrets_key, settings.db),
+        payloads=open_payload_store(settings.payload_store, settings.db),
     )
     if settings.auth:
         svc.auth.start()
@@ -76,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 evaluator.close()
             if services is None:
                 svc.store.close()
+                svc.engine.payloads.store.close()
 
     barrier = CommitBarrier.over(svc.store)
     app = FastAPI(
@@ -88,7 +101,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (unsupported, health, auth, metadata, workflow_bulk, workflow, tasks, events, values, ui)
+    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
     for router in (m.router for m in routers):
         app.include_router(router)
     app.state.barrier = barrier

@@ -34,6 +34,7 @@ _WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON: Final = "application/json"
 _LOG_PREFIX: Final = "/api/tasks/"
 _LOG_SUFFIX: Final = "/log"
+_PAYLOAD_PREFIX: Final = "/api/payloads/"
 _WANTED: Final = frozenset(
     {b"host", b"origin", b"sec-fetch-site", b"content-type", b"content-length", b"transfer-encoding"}
 )
@@ -109,7 +110,12 @@ class BrowserGuard:
                 )
         length = found.get(b"content-length")
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in found
-        if has_body and not self._json(found.get(b"content-type")) and not self._log_line(method, scope["path"]):
+        if (
+            has_body
+            and not self._json(found.get(b"content-type"))
+            and not self._log_line(method, scope["path"])
+            and not (method == "PUT" and scope["path"].startswith(_PAYLOAD_PREFIX))  # signed; any type
+        ):
             return HTTPException(415, "Content-Type must be application/json for a request body")
         return None
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 
 from podium.client import _calls as c
+from podium.client._codec import decode
 from podium.client._errors import ApiError, ServerUnavailable
 from podium.domain import statuses as st
 from podium.domain.model import PollData, Task, TaskDef, TaskExecLog, TaskResult, Workflow, WorkflowDef
@@ -95,6 +96,22 @@ class AsyncPodiumClient:
         worker_id: str | None = None,
     ) -> str:
         return await self.send(c.update_task_by_ref(workflow_id, ref, status, output, worker_id))
+
+    async def read_external_payload(self, path: str, payload_type: str = "TASK_INPUT") -> Any:
+        """A payload the server keeps outside its record (``externalInputPayloadStoragePath`` and the
+        like): asks where it is, then reads it from there."""
+        loc = await self.send(c.external_storage_location("READ", payload_type, path))
+        uri = loc["uri"]
+        try:
+            if c.is_own_uri(self.base_url, uri):
+                resp = await self._http.get(uri)
+            else:  # a pre-signed URL of the object store: no headers of ours
+                async with httpx.AsyncClient(timeout=self.timeout) as plain:
+                    resp = await plain.get(uri)
+        except httpx.TransportError as e:
+            raise ServerUnavailable(f"{type(e).__name__}: {e}") from e
+        c.check(resp)
+        return decode(resp.content)
 
     async def get_task(self, task_id: str) -> Task:
         return await self.send(c.get_task(task_id))

@@ -131,6 +131,20 @@ def update_task_by_ref(
     return Call("POST", path, _text, _params(workerid=worker_id), _body(dict(output or {})), _JSON_HEADERS)
 
 
+def external_storage_location(operation: str, payload_type: str, path: str | None = None) -> Call[dict[str, str]]:
+    """Where a payload kept outside a record is read (READ) or written (WRITE): ``{uri, path}``."""
+    resource = "workflow" if payload_type.upper().startswith("WORKFLOW") else "tasks"
+    params: Params = {"operation": operation, "payloadType": payload_type}
+    if path:
+        params["path"] = path
+    return Call("GET", f"/{resource}/externalstoragelocation", _json, params=params)
+
+
+def is_own_uri(base_url: str, uri: str) -> bool:
+    """A location on the server itself (sent with the client's headers) rather than a pre-signed store URL."""
+    return uri.startswith(base_url.rstrip("/") + "/")
+
+
 def get_task(task_id: str) -> Call[Task]:
     return Call("GET", f"/tasks/{_q(task_id)}", _json)
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 
 from podium.client import _calls as c
+from podium.client._codec import decode
 from podium.client._errors import ApiError, ServerUnavailable
 from podium.domain import statuses as st
 from podium.domain.model import PollData, Task, TaskDef, TaskExecLog, TaskResult, Workflow, WorkflowDef
@@ -94,6 +95,22 @@ class PodiumClient:
     ) -> str:
         """Complete (or fail) the pending task with a reference name, e.g. a HUMAN or WAIT task."""
         return self.send(c.update_task_by_ref(workflow_id, ref, status, output, worker_id))
+
+    def read_external_payload(self, path: str, payload_type: str = "TASK_INPUT") -> Any:
+        """A payload the server keeps outside its record (``externalInputPayloadStoragePath`` and the
+        like): asks where it is, then reads it from there."""
+        loc = self.send(c.external_storage_location("READ", payload_type, path))
+        uri = loc["uri"]
+        try:
+            if c.is_own_uri(self.base_url, uri):
+                resp = self._http.get(uri)
+            else:  # a pre-signed URL of the object store: no headers of ours
+                with httpx.Client(timeout=self.timeout) as plain:
+                    resp = plain.get(uri)
+        except httpx.TransportError as e:
+            raise ServerUnavailable(f"{type(e).__name__}: {e}") from e
+        c.check(resp)
+        return decode(resp.content)
 
     def get_task(self, task_id: str) -> Task:
         return self.send(c.get_task(task_id))

@@ -7,6 +7,7 @@ from podium.decider.passes import Pass
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import JSON
+from podium.domain.payloads import EXTERNAL_OUTPUT, PayloadType, forget_external
 from podium.domain.validation_limits import payload_size
 
 
@@ -66,12 +67,12 @@ def end_workflow(
         output = workflow_output(p)
     size = payload_size(output) if output else 0
     if size > p.env.limits.workflow_output_bytes:
-        output = {}
         status = st.FAILED if status == st.COMPLETED else status
         reason = (
             f"The workflow output payload size: {size} bytes is greater than the permissible limit: "
             f"{p.env.limits.workflow_output_bytes} bytes (PODIUM_LIMIT_WORKFLOW_OUTPUT_BYTES)"
         )
+        output, size = {}, 0
     if status != st.COMPLETED:
         cancel_pending(p)
     wf["status"] = status
@@ -83,6 +84,9 @@ def end_workflow(
         wf.pop("reasonForIncompletion", None)
     p.invalidate()
     wf["output"] = output
+    forget_external(wf, EXTERNAL_OUTPUT)
+    if size > p.env.limits.workflow_output_threshold_bytes:
+        p.externalize(wf, EXTERNAL_OUTPUT, PayloadType.WORKFLOW_OUTPUT, output, size)
     _failed_names(p)
     p.ended = True
     p.out.workflow_changed = True

@@ -50,6 +50,9 @@ class Outcome:
     dirty_since_round: dict[str, Task] = field(default_factory=dict)
     # Counts every change made during the pass (lets the decider skip re-evaluating unchanged state).
     changes: int = 0
+    # Payloads over Conductor's thresholds to write to the payload store before the records that
+    # name them (path, value); the records keep the full value in memory.
+    payloads: list[tuple[str, Any]] = field(default_factory=list)
     # The pass stopped early (it had created enough records to leave the event loop to others):
     # decide this workflow again at once, in a new unit of work.
     again: bool = False

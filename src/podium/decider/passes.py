@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from podium.decider.env import DeciderEnv
@@ -12,7 +13,15 @@ from podium.decider.state import WorkflowState
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.durations import MAX_DELAY_MS
-from podium.domain.model import JSON, Task, TaskDef, WorkflowTask
+from podium.domain.model import EXTERNAL_FLAG, JSON, Task, TaskDef, WorkflowTask
+from podium.domain.payloads import (
+    EXTERNAL_INPUT,
+    EXTERNAL_OUTPUT,
+    PayloadType,
+    forget_external,
+    mark_external,
+    new_path,
+)
 from podium.domain.queues import task_queue
 from podium.domain.validation_limits import input_too_large, output_too_large, payload_size, total_too_large
 from podium.expr import ResolutionContext, resolve, resolve_input
@@ -116,8 +125,17 @@ class Pass:
         if too_large:
             self.fail_workflow(input_too_large(t["referenceTaskName"], size, self.env.limits.task_input_bytes))
         elif size:
+            if size > self.env.limits.task_input_threshold_bytes:
+                self.externalize(t, EXTERNAL_INPUT, PayloadType.TASK_INPUT, input_data, size)
             self.charge(size)
         return t
+
+    def externalize(self, record: Mapping[str, Any], path_key: str, kind: PayloadType, value: Any, size: int) -> None:
+        """Keep ``value`` (over its threshold) in the payload store: the service writes it before the record."""
+        path = new_path(kind, self.env.new_id())
+        mark_external(record, path_key, path, size)
+        self.wf[EXTERNAL_FLAG] = True
+        self.out.payloads.append((path, value))
 
     def charge(self, size: int) -> None:
         """Count ``size`` bytes of task payload against the execution's total; over it, the workflow FAILS."""
@@ -161,17 +179,23 @@ class Pass:
 
     def finish(self, task: Task, status: str, output: JSON | None = None, reason: str | None = None) -> None:
         """Move a record to a terminal status (a task whose output is over the limit FAILS instead)."""
+        size = 0
         if output:
             size = payload_size(output)
             limit = self.env.limits.task_output_bytes
             if size > limit:
                 status, output = st.FAILED_WITH_TERMINAL_ERROR, {}
                 reason = output_too_large(task["taskId"], self.wf["workflowId"], size, limit)
+                size = 0
             else:
                 self.charge(size)
         task["status"] = status
         if output is not None:
             task["outputData"] = output
+            if EXTERNAL_OUTPUT in task:
+                forget_external(task, EXTERNAL_OUTPUT)
+            if size > self.env.limits.task_output_threshold_bytes:
+                self.externalize(task, EXTERNAL_OUTPUT, PayloadType.TASK_OUTPUT, output, size)
         if reason is not None:
             task["reasonForIncompletion"] = reason
         if not task.get("startTime"):

@@ -7,6 +7,7 @@ from podium.decider.passes import Pass
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
+from podium.domain.payloads import EXTERNAL_OUTPUT, forget_external
 
 
 def refollow(p: Pass, target: Task) -> None:
@@ -34,6 +35,7 @@ def refollow(p: Pass, target: Task) -> None:
         out = {k: v for k, v in (loop.get("outputData") or {}).items() if not (k.isdigit() and int(k) >= n)}
         out["iteration"] = loop["iteration"] = n
         loop.update({"status": st.IN_PROGRESS, "executed": False, "endTime": 0, "outputData": out})
+        forget_external(loop, EXTERNAL_OUTPUT)
         loop.pop("reasonForIncompletion", None)
         p.touch(loop)
     for rec in list(p.state.tasks):

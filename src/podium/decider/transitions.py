@@ -11,6 +11,7 @@ from typing import Final, cast
 from podium.domain import statuses as st
 from podium.domain.durations import MAX_DELAY_MS
 from podium.domain.model import JSON, Task, TaskResult
+from podium.domain.payloads import EXTERNAL_INPUT, EXTERNAL_OUTPUT, forget_external
 
 # How long a polled message stays invisible when the task has no response timeout.
 DEFAULT_LEASE_MS: Final = 3_600_000
@@ -42,6 +43,9 @@ def next_attempt(
     Input is the old input overlaid with ``fresh_input`` (the re-resolved parameters).
     """
     new = cast(Task, {k: v for k, v in task.items() if k not in _ATTEMPT_ONLY})
+    forget_external(new, EXTERNAL_OUTPUT)
+    if fresh_input:  # the stored input is no longer the whole input
+        forget_external(new, EXTERNAL_INPUT)
     old_input = {k: v for k, v in (task.get("inputData") or {}).items() if k != "subWorkflowId"}
     new.update(
         {
@@ -91,8 +95,10 @@ def rerun_from(task: Task, now: int, input_data: JSON | None = None) -> None:
     """The record a rerun starts from: rescheduled in place, output cleared, input replaced if given."""
     reschedule_in_place(task, now)
     task["outputData"] = {}
+    forget_external(task, EXTERNAL_OUTPUT)
     if input_data is not None:
         task["inputData"] = input_data
+        forget_external(task, EXTERNAL_INPUT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +120,13 @@ def apply_result(task: Task, result: TaskResult, now: int, *, worker: bool) -> Q
     """
     if "outputData" in result:
         task["outputData"] = result["outputData"]
+        if EXTERNAL_OUTPUT in task:
+            forget_external(task, EXTERNAL_OUTPUT)
     if result.get("reasonForIncompletion"):
         task["reasonForIncompletion"] = result["reasonForIncompletion"]
     if result.get("workerId"):
         task["workerId"] = result["workerId"]
-    if result.get("externalOutputPayloadStoragePath"):
+    if result.get("externalOutputPayloadStoragePath"):  # the service marks a path it read the output from
         task["externalOutputPayloadStoragePath"] = result["externalOutputPayloadStoragePath"]
     if result.get("executionMetadata"):
         task["executionMetadata"] = result["executionMetadata"]
@@ -147,6 +155,8 @@ def apply_system_result(task: Task, status: str, output: JSON, reason: str | Non
     if status == st.COMPLETED and async_complete(task):
         status = st.IN_PROGRESS
     task["outputData"] = output
+    if EXTERNAL_OUTPUT in task:
+        forget_external(task, EXTERNAL_OUTPUT)
     if reason:
         task["reasonForIncompletion"] = reason
     task["pollCount"] = task.get("pollCount", 0) + 1

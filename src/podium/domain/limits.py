@@ -47,13 +47,24 @@ class Limits:
     name_length: int = 255
     """Length of a task type or workflow name."""
 
-    # -- payloads (Conductor's max payload thresholds; there is no external storage to spill to) --
+    # -- payloads (Conductor's max payload thresholds: larger is refused or fails the task) ----
     task_input_bytes: int = 10 * MIB
     task_output_bytes: int = 10 * MIB
     workflow_input_bytes: int = 10 * MIB
     workflow_output_bytes: int = 10 * MIB
     workflow_total_bytes: int = 64 * MIB
     """All task inputs and outputs of one execution together."""
+
+    # -- external payload storage (Conductor's payload thresholds) ----------------------------
+    workflow_input_threshold_bytes: int = 5_120 * KIB
+    """A workflow input larger than this (but within ``workflow_input_bytes``) is kept in the payload
+    store; the record carries ``externalInputPayloadStoragePath`` and ``input: {}``."""
+    task_input_threshold_bytes: int = 3_072 * KIB
+    """Likewise for a task's input (``externalInputPayloadStoragePath``, ``inputData: {}``)."""
+    task_output_threshold_bytes: int = 3_072 * KIB
+    """Likewise for a task's output (``externalOutputPayloadStoragePath``, ``outputData: {}``)."""
+    workflow_output_threshold_bytes: int = 5_120 * KIB
+    """Likewise for a workflow's output (``externalOutputPayloadStoragePath``, ``output: {}``)."""
 
     # -- decide failures and events ----------------------------------------------------------
     decide_attempts: int = 5

@@ -194,6 +194,7 @@ class Workflow(TypedDict, total=False):
 
     # Podium's bookkeeping: bytes of every task input and output stored so far (PODIUM_LIMIT_WORKFLOW_TOTAL_BYTES).
     _payloadBytes: int
+    _externalPayloads: bool  # see EXTERNAL_FLAG
     workflowId: str
     status: str
     createTime: int
@@ -322,11 +323,14 @@ def add_derived_fields(t: Task) -> Task:
 
 
 PAYLOAD_BYTES: Final = "_payloadBytes"
+EXTERNAL_FLAG: Final = "_externalPayloads"
+"""Set on a workflow record when it or one of its tasks has an external payload (a cheap test on load)."""
+_HIDDEN: Final = (PAYLOAD_BYTES, EXTERNAL_FLAG)
 
 
 def public_workflow(wf: Workflow) -> Workflow:
     """The workflow as the API shows it: without Podium's own bookkeeping fields (a copy only if it has any)."""
-    if PAYLOAD_BYTES not in wf:
+    if PAYLOAD_BYTES not in wf and EXTERNAL_FLAG not in wf:
         return wf
-    shown = cast(Workflow, {k: v for k, v in wf.items() if k != PAYLOAD_BYTES})
+    shown = cast(Workflow, {k: v for k, v in wf.items() if k not in _HIDDEN})
     return shown

@@ -32,6 +32,11 @@ class Settings:
     # Secrets (issue #14): the key that encrypts their values (32 bytes, base64 or hex); PODIUM_SECRETS_KEY.
     secrets_key: str | None = None
 
+    payload_store: str = ""
+    """Where payloads over Conductor's thresholds go (``PODIUM_PAYLOAD_STORE``): a directory path or
+    ``file:///dir``, ``postgresql://...`` (a table of that database), or ``s3://bucket?endpoint=...``.
+    Empty: a directory beside the SQLite file, or the PostgreSQL database itself."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
         """Settings from ``env`` (``os.environ`` at the composition root); ``node_name`` is the default server id."""
@@ -65,4 +70,5 @@ class Settings:
             auth_open_metrics=flag("PODIUM_AUTH_OPEN_METRICS"),
             auth_token_ttl_seconds=num("PODIUM_AUTH_TOKEN_TTL_SECONDS", d.auth_token_ttl_seconds),
             secrets_key=env.get("PODIUM_SECRETS_KEY") or None,
+            payload_store=env.get("PODIUM_PAYLOAD_STORE", d.payload_store),
         )

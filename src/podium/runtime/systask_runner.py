@@ -21,7 +21,8 @@ from podium.decider import WorkflowState
 from podium.decider.transitions import apply_system_result
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
-from podium.domain.model import Task
+from podium.domain.model import EXTERNAL_FLAG, Task
+from podium.domain.payloads import EXTERNAL_OUTPUT, PayloadType
 from podium.domain.queues import task_queue
 from podium.domain.settings import Settings
 from podium.domain.validation_limits import output_too_large, payload_size
@@ -149,6 +150,7 @@ class SystemTaskRunner:
                 if task is None or task["status"] != st.IN_PROGRESS or task["taskType"] != queue:
                     store.queue_remove(queue, task_id)
                     continue
+                self.svc.engine.payloads.materialise_task(task)  # an input kept outside the record
                 store.queue_set_visible(queue, task_id, now + self._lease(task), now)
                 out.append(task)
         return out
@@ -231,8 +233,12 @@ def apply_result(svc: Services, claimed: Task, result: SystemTaskResult) -> None
         elif size:
             wf["_payloadBytes"] = wf.get("_payloadBytes", 0) + size
         apply_system_result(task, status, output, reason, svc.clock.now())
+        if output and size > engine.limits.task_output_threshold_bytes:
+            engine.payloads.externalize(task, EXTERNAL_OUTPUT, PayloadType.TASK_OUTPUT, output, size)
+            wf[EXTERNAL_FLAG] = True
         store.queue_remove(queue, task["taskId"])
         tasks = store.get_tasks(wf["workflowId"])
+        engine.payloads.materialise(wf, tasks)
         for i, t in enumerate(tasks):
             if t["taskId"] == task["taskId"]:
                 tasks[i] = task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from podium.domain.clock import Clock, SystemClock
@@ -13,12 +14,15 @@ from podium.service.auth import DEFAULT_TOKEN_TTL_MS, AuthService
 from podium.service.engine import Engine
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
+from podium.service.payloads import PayloadService
 from podium.service.polldata import PollDataTracker
 from podium.service.queues import QueueService
 from podium.service.search import SearchService
 from podium.service.tasks import TaskService
 from podium.service.values import KeySource, ValuesService
-from podium.store.protocols import PeerNotification, Store
+from podium.store.protocols import PayloadStore, PeerNotification, Store
+
+PAYLOAD_URL_SECRET = "payload_urls"
 
 
 def open_store(url: str) -> Store:
@@ -30,6 +34,30 @@ def open_store(url: str) -> Store:
     from podium.store.sqlite import SqliteStore
 
     return SqliteStore(url)
+
+
+def open_payload_store(spec: str, db_url: str) -> PayloadStore:
+    """The payload store named by ``spec`` (``PODIUM_PAYLOAD_STORE``), or the default for the database:
+    a directory beside the SQLite file (``<file>.payloads``), the PostgreSQL database's own table."""
+    from podium.store.payloads import FilesystemPayloads, MemoryPayloads
+
+    if not spec:
+        if db_url.startswith(("postgresql://", "postgres://")):
+            spec = db_url
+        else:
+            path = db_url.removeprefix("sqlite:///").removeprefix("sqlite://").split("?", 1)[0]
+            if not path or path == ":memory:":
+                return MemoryPayloads()
+            return FilesystemPayloads(path + ".payloads")
+    if spec.startswith(("postgresql://", "postgres://")):
+        from podium.store.payloads.postgres import PostgresPayloads
+
+        return PostgresPayloads(spec)
+    if spec.startswith("s3://"):
+        from podium.store.payloads.s3 import S3Payloads
+
+        return S3Payloads.from_url(spec)
+    return FilesystemPayloads(spec.removeprefix("file://"))
 
 
 @dataclass(slots=True)
@@ -58,6 +86,7 @@ def build_services(
     sandbox: bool = False,
     token_ttl_ms: int = DEFAULT_TOKEN_TTL_MS,
     secrets_key: KeySource = lambda: None,
+    payloads: PayloadStore | None = None,
 ) -> Services:
     """Wire the services over a store, under the server's hard limits.
 
@@ -66,6 +95,7 @@ def build_services(
     seals secret values (``service.values.key_source``); without one, secret writes are refused.
     """
     from podium.expr import configure_regex_budget, javascript, jq
+    from podium.store.payloads import MemoryPayloads
 
     configure_regex_budget(limits.regex_timeout_ms)
     evaluator = (
@@ -73,6 +103,12 @@ def build_services(
     )
 
     clock = clock or SystemClock()
+
+    def url_key() -> bytes:
+        """The secret that signs Podium's payload URIs, the same on every node of a database."""
+        with store.transaction():
+            return bytes.fromhex(store.server_secret(PAYLOAD_URL_SECRET, secrets.token_hex(32)))
+
     metadata = MetadataService(store, clock, js_syntax_check=javascript.check_syntax, limits=limits)
     notifier = QueueNotifier()
     poll_data = PollDataTracker(store)
@@ -86,6 +122,7 @@ def build_services(
         jq=evaluator.jq if evaluator else jq.transform,
         limits=limits,
         evaluator=evaluator,
+        payloads=PayloadService(payloads or MemoryPayloads(), limits, url_key=url_key, now=clock.now),
     )
     auth = AuthService(store, clock, token_ttl_ms)
     values = ValuesService(store, clock, engine, secrets_key)

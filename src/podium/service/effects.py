@@ -12,6 +12,7 @@ from podium.decider.outcome import Effect
 from podium.domain import statuses as st
 from podium.domain.errors import BackendUnavailable, PodiumError
 from podium.domain.model import StartWorkflowRequest, Task, Workflow, WorkflowDef
+from podium.domain.payloads import EXTERNAL_OUTPUT, forget_external
 from podium.expr import ResolutionContext, resolve
 from podium.service.engine import Engine
 from podium.service.unit import Unit
@@ -97,6 +98,7 @@ def apply_child_result(task: Task, child: Workflow, now: int) -> bool:
     out.update(child.get("output") or {})
     out["subWorkflowId"] = child["workflowId"]
     task["outputData"] = out
+    forget_external(task, EXTERNAL_OUTPUT)
     task["subWorkflowId"] = child["workflowId"]
     if status != task["status"]:
         task["status"] = status

@@ -18,6 +18,7 @@ from podium.domain.clock import Clock, new_id
 from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.service.metadata import MetadataService
 from podium.service.notifier import QueueNotifier
+from podium.service.payloads import PayloadService
 from podium.service.polldata import PollDataTracker
 from podium.service.unit import Unit
 from podium.store.protocols import SingleWriter, Store
@@ -47,8 +48,14 @@ class Engine:
         env_vars: dict[str, str] | None = None,
         limits: Limits = DEFAULT_LIMITS,
         evaluator: Evaluator | None = None,
+        payloads: PayloadService | None = None,
     ) -> None:
         self.limits = limits
+        if payloads is None:
+            from podium.store.payloads.memory import MemoryPayloads
+
+            payloads = PayloadService(MemoryPayloads(), limits)
+        self.payloads = payloads
         # The evaluator processes behind ``js``/``jq``, when user code runs in them (the server).
         self.evaluator = evaluator
         self.store = store

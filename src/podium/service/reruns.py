@@ -13,6 +13,7 @@ from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.errors import Conflict, InvalidArgument, NotFound
 from podium.domain.model import RerunWorkflowRequest, Task, Workflow
+from podium.domain.payloads import EXTERNAL_INPUT, EXTERNAL_OUTPUT, forget_external
 from podium.domain.queues import task_queue
 from podium.service.engine import Engine
 from podium.service.unit import Unit
@@ -27,6 +28,7 @@ def _reset_for_rerun(unit: Unit, state: WorkflowState) -> None:
     state.tasks.clear()
     wf["status"] = st.RUNNING
     wf["output"] = {}
+    forget_external(wf, EXTERNAL_OUTPUT)
     wf["endTime"] = 0
     wf["updateTime"] = now
     wf["lastRetriedTime"] = now
@@ -142,6 +144,7 @@ def reopen_parents(unit: Unit, child: Workflow) -> None:
         if parent is None:
             return
         state = WorkflowState(parent, unit.store.get_tasks(parent_id))
+        unit.engine.payloads.materialise(state.workflow, state.tasks)
         task = state.task(task_id) if task_id else None
         if task is None or task.get("workflowTask", {}).get("optional"):
             return
@@ -193,6 +196,7 @@ def rerun(engine: Engine, workflow_id: str, raw: Any) -> str:
             _reset_for_rerun(unit, state)
             if req.get("workflowInput") is not None:
                 wf["input"] = dict(req.get("workflowInput") or {})
+                forget_external(wf, EXTERNAL_INPUT)
             if req.get("correlationId"):
                 wf["correlationId"] = req["correlationId"]
             unit.decide(state)
@@ -237,6 +241,7 @@ def _rerun_from_task(unit: Unit, state: WorkflowState, task_id: str, req: RerunW
     wf["failedTaskNames"] = []
     if req.get("workflowInput") is not None:
         wf["input"] = dict(req.get("workflowInput") or {})
+        forget_external(wf, EXTERNAL_INPUT)
     unit.persist(state, p.out)
     unit.decide(state)
     reopen_parents(unit, wf)

@@ -9,7 +9,8 @@ from podium.decider import WorkflowState
 from podium.domain import statuses as st
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.limits import Limits
-from podium.domain.model import JSON, StartWorkflowRequest, Workflow, WorkflowDef
+from podium.domain.model import EXTERNAL_FLAG, JSON, StartWorkflowRequest, Workflow, WorkflowDef
+from podium.domain.payloads import EXTERNAL_INPUT, PayloadType, mark_external
 from podium.domain.validation_limits import depth_error, payload_size
 from podium.service.engine import Engine
 from podium.service.unit import DecideNestingExceeded, Unit
@@ -111,10 +112,10 @@ def claim_idempotency_key(unit: Unit, name: str, req: StartWorkflowRequest, work
     raise Conflict(f"Workflow {name} with idempotencyKey '{key}' is being started by another request")
 
 
-def check_input_limits(limits: Limits, inp: Any) -> None:
-    """A 400 for a start input nested too deep or over the size limit (issue #12)."""
+def check_input_limits(limits: Limits, inp: Any) -> int:
+    """A 400 for a start input nested too deep or over the size limit (issue #12); returns its size."""
     if not inp:
-        return
+        return 0
     problem = depth_error(inp, "input", limits)
     if problem is not None:
         raise ValidationFailed([problem])
@@ -129,6 +130,7 @@ def check_input_limits(limits: Limits, inp: Any) -> None:
                 )
             ]
         )
+    return size
 
 
 def new_workflow(
@@ -140,10 +142,16 @@ def new_workflow(
     parent_id: str | None = None,
     parent_task_id: str | None = None,
     event: str | None = None,
+    input_size: int | None = None,
 ) -> WorkflowState:
-    """Create, persist and decide a new execution in the caller's unit of work."""
+    """Create, persist and decide a new execution in the caller's unit of work (``input_size``: the
+    request input's size when the caller measured it)."""
     now = unit.clock.now()
     inp: JSON = dict(req.get("input") or {})
+    payloads = unit.engine.payloads
+    given = req.get("externalInputPayloadStoragePath")
+    if given and not inp:  # the client stored the input itself (SPEC §6.2 externalstoragelocation)
+        inp = payloads.adopt({}, EXTERNAL_INPUT, given, unit.engine.limits.workflow_input_bytes)
     for k, v in (wd.get("inputTemplate") or {}).items():
         inp.setdefault(k, copy.deepcopy(v))
     wf: Workflow = {
@@ -167,10 +175,19 @@ def new_workflow(
         "workflowName": wd["name"],
         "workflowVersion": wd.get("version", 1),
     }
-    for key in ("correlationId", "createdBy", "idempotencyKey", "externalInputPayloadStoragePath"):
+    for key in ("correlationId", "createdBy", "idempotencyKey"):
         val = req.get(key)
         if val:
             wf[key] = val  # type: ignore[typeddict-item]
+    if input_size is None or given or wd.get("inputTemplate"):
+        input_size = payload_size(inp) if inp else 0
+    size = input_size
+    if size > unit.engine.limits.workflow_input_threshold_bytes:
+        if given and not req.get("input"):
+            mark_external(wf, EXTERNAL_INPUT, given, size)
+        else:
+            payloads.externalize(wf, EXTERNAL_INPUT, PayloadType.WORKFLOW_INPUT, inp, size)
+        wf[EXTERNAL_FLAG] = True
     if parent_id:
         wf["parentWorkflowId"] = parent_id
     if parent_task_id:
@@ -185,7 +202,7 @@ def new_workflow(
 def start(engine: Engine, raw: Any) -> str:
     """POST /api/workflow: validate, create and run the first decide — one transaction."""
     req = check_start_request(raw)
-    check_input_limits(engine.limits, req.get("input"))
+    input_size = check_input_limits(engine.limits, req.get("input"))
     wd = resolve_definition(engine, req)
     try:
         with engine.unit() as unit:
@@ -193,7 +210,7 @@ def start(engine: Engine, raw: Any) -> str:
             existing = claim_idempotency_key(unit, wd["name"], req, workflow_id)
             if existing is not None:
                 return existing
-            state = new_workflow(unit, wd, req, workflow_id=workflow_id)
+            state = new_workflow(unit, wd, req, workflow_id=workflow_id, input_size=input_size)
     except DecideNestingExceeded as e:
         raise InvalidArgument(e.message) from None
     return state.workflow_id

@@ -14,7 +14,8 @@ from podium.decider.operators.system import MAX_VARIABLES_BYTES
 from podium.decider.transitions import apply_result, lease_deadline, response_deadline
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, PodiumError, ValidationFailed
-from podium.domain.model import Task, TaskExecLog, TaskResult, Workflow, add_derived_fields
+from podium.domain.model import EXTERNAL_FLAG, Task, TaskExecLog, TaskResult, Workflow, add_derived_fields
+from podium.domain.payloads import EXTERNAL_OUTPUT, PayloadType, mark_external
 from podium.domain.queues import queue_name, task_queue
 from podium.domain.validation_limits import output_too_large, payload_size
 from podium.service import metrics
@@ -184,13 +185,13 @@ class TaskService:
         """Apply a checked TaskResult in the caller's unit of work (and decide its workflow, unless told not to)."""
         store = unit.store
         # The result names its workflow: load it and its tasks once and find the task among them.
-        loaded = store.load_state(result["workflowInstanceId"])
+        loaded = unit.load_state(result["workflowInstanceId"])
         task = _find(loaded[1], result["taskId"]) if loaded is not None else None
         if task is None:
             found = store.get_task(result["taskId"])
             if found is None:
                 raise NotFound(f"No such task found by id: {result['taskId']}")
-            loaded = store.load_state(found["workflowInstanceId"])
+            loaded = unit.load_state(found["workflowInstanceId"])
             task = _find(loaded[1], result["taskId"]) if loaded is not None else None
             if loaded is None or task is None:
                 raise NotFound(f"No such workflow found by id: {found['workflowInstanceId']}")
@@ -216,31 +217,51 @@ class TaskService:
             store.upsert_tasks([task])
             return task
         metrics.count(metrics.TASK_UPDATE, task["taskType"], result.get("status", st.IN_PROGRESS))
-        result = self._within_limits(result, task, wf)
+        result, external = self._within_limits(result, task, wf)
         self._apply(unit, task, result, now)
+        if external is not None:
+            mark_external(task, EXTERNAL_OUTPUT, *external)
+            wf[EXTERNAL_FLAG] = True
         if decide:
             unit.decide(state, touched=[task])
         else:
             unit.save_task(task)
         return task
 
-    def _within_limits(self, result: TaskResult, task: Task, wf: Workflow) -> TaskResult:
+    def _within_limits(self, result: TaskResult, task: Task, wf: Workflow) -> tuple[TaskResult, tuple[str, int] | None]:
         """A worker's output over the limit fails the task instead, as Conductor does; what fits counts
-        towards the execution's total (which the decide that follows checks)."""
+        towards the execution's total (which the decide that follows checks).
+
+        An output over Conductor's threshold is kept in the payload store (the path and its size are
+        returned); an output the worker stored itself (``externalOutputPayloadStoragePath``) is read
+        from there.
+        """
+        limits = self.engine.limits
+        limit = limits.task_output_bytes
+        external: tuple[str, int] | None = None
+        given = result.get("externalOutputPayloadStoragePath")
+        if given and not result.get("outputData"):  # the worker stored its output itself
+            holder: dict[str, Any] = {}
+            output = self.engine.payloads.adopt(holder, EXTERNAL_OUTPUT, given, limit)
+            result = {**result, "outputData": output}
+            external = (given, payload_size(output))
         output = result.get("outputData")
         if not output:
-            return result
+            return result, None
         size = payload_size(output)
-        limit = self.engine.limits.task_output_bytes
         if size > limit:
             return {
                 **result,
                 "status": st.FAILED_WITH_TERMINAL_ERROR,
                 "outputData": {},
                 "reasonForIncompletion": output_too_large(task["taskId"], wf["workflowId"], size, limit),
-            }
+            }, None
+        if external is None and size > limits.task_output_threshold_bytes:
+            holder = {}
+            path = self.engine.payloads.externalize(holder, EXTERNAL_OUTPUT, PayloadType.TASK_OUTPUT, output, size)
+            external = (path, size)
         wf["_payloadBytes"] = wf.get("_payloadBytes", 0) + size
-        return result
+        return result, external
 
     def _apply(self, unit: Unit, task: Task, result: TaskResult, now: int) -> None:
         queue = task_queue(task)

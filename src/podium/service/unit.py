@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from podium.decider import Outcome, WorkflowState, decide
 from podium.domain import statuses as st
 from podium.domain.errors import NotFound
-from podium.domain.model import Task
+from podium.domain.model import EXTERNAL_FLAG, Task, Workflow
 from podium.service import metrics
 
 if TYPE_CHECKING:
@@ -118,9 +118,18 @@ class Unit:
     def load(self, workflow_id: str) -> WorkflowState:
         """The workflow and its tasks, to change in this unit (NotFound when it does not exist)."""
         loaded = self.store.load_state(workflow_id)
+        if loaded is not None and EXTERNAL_FLAG in loaded[0]:  # (load_state, inlined on the hot path)
+            self.engine.payloads.materialise(*loaded)
         if loaded is None:
             raise NotFound(f"No such workflow found by id: {workflow_id}")
         return WorkflowState(*loaded)
+
+    def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
+        """``store.load_state`` with external payloads put back into the records (the decider sees whole values)."""
+        loaded = self.store.load_state(workflow_id)
+        if loaded is not None and EXTERNAL_FLAG in loaded[0]:
+            self.engine.payloads.materialise(*loaded)
+        return loaded
 
     # -- deciding ---------------------------------------------------------------------------
     def decide(self, state: WorkflowState, *, new: bool = False, touched: list[Task] | None = None) -> Outcome:
@@ -181,7 +190,7 @@ class Unit:
                 self._extra_dirty.setdefault(workflow_id, []).extend(changed)
                 self.redecide(workflow_id)
             return
-        loaded = self.store.load_state(workflow_id)
+        loaded = self.load_state(workflow_id)
         if loaded is None:
             return
         state = WorkflowState(*loaded)
@@ -202,6 +211,9 @@ class Unit:
         if out.workflow_changed and st.workflow_terminal(wf["status"]):
             name, status = wf["workflowName"], wf["status"]
             self.on_commit(lambda: metrics.count(metrics.WORKFLOW_END, name, status))
+        if out.payloads:  # before the records that name them
+            engine.payloads.write_all(out.payloads)
+            out.payloads.clear()
         # Effects may add tasks or change the workflow (e.g. a sub-workflow id), so run them first.
         for eff in out.effects:
             engine.run_effect(self, state, eff)

@@ -265,3 +265,23 @@ class Store(
         ...
 
     def close(self) -> None: ...
+
+
+class PayloadStore(Protocol):
+    """Where payloads over Conductor's thresholds are kept (SPEC §6.2 external storage), by path.
+
+    Writes happen outside the database transaction: a payload is written before the record that
+    names it, so a record never points at nothing (a rolled-back write leaves an unreferenced payload).
+    """
+
+    def put(self, path: str, data: bytes) -> None: ...
+    def get(self, path: str) -> bytes | None:
+        """The payload stored at ``path``, or None."""
+        ...
+
+    def direct_uri(self, path: str, write: bool, expires_s: int) -> str | None:
+        """A URI a client may use without Podium (an S3 pre-signed URL), or None when clients go
+        through Podium's own ``/api/payloads/{path}``."""
+        ...
+
+    def close(self) -> None: ...

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from podium.domain.model import Task, Workflow
+from podium.domain.payloads import EXTERNAL_INPUT, EXTERNAL_OUTPUT, stored_task, stored_workflow
 from podium.domain.validation_limits import dumps_any
 
 # A statement's parameters: positional, or named after the columns.
@@ -24,6 +25,8 @@ _ABSENT: Any = object()
 def workflow_body(wf: Workflow) -> bytes:
     """The workflow's JSON without its definition snapshot and task list (both are stored apart)."""
     d: dict[str, Any] = wf  # type: ignore[assignment]
+    if EXTERNAL_INPUT in d or EXTERNAL_OUTPUT in d:  # the row keeps {} where a path holds the value
+        d = stored_workflow(wf)  # type: ignore[assignment]
     wd = d.pop("workflowDefinition", _ABSENT)
     tasks = d.pop("tasks", _ABSENT)
     try:
@@ -72,7 +75,7 @@ def task_row(t: Task) -> dict[str, Any]:
         "ref_name": t["referenceTaskName"],
         "status": t["status"],
         "update_time": t.get("updateTime", 0),
-        "json": dumps_any(t),
+        "json": dumps_any(stored_task(t) if EXTERNAL_INPUT in t or EXTERNAL_OUTPUT in t else t),
     }
 
 

@@ -130,6 +130,9 @@ class TaskLoop:
     async def _work(self, task: Task | None) -> None:
         try:
             while task is not None:
+                path = task.get("externalInputPayloadStoragePath")
+                if path and not task.get("inputData"):  # an input over the server's threshold
+                    task["inputData"] = await self.client.read_external_payload(path, "TASK_INPUT")
                 done = await self._execute(task)
                 task = await self._post(task, done)
         except asyncio.CancelledError:

@@ -285,3 +285,9 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_time = excluded
 SELECT name, value FROM environment_values ORDER BY name;
 -- name: delete_env_value
 DELETE FROM environment_values WHERE name = %s RETURNING 1;
+
+-- name: put_payload
+INSERT INTO external_payloads (path, data, created_time) VALUES (%s, %s, %s)
+ON CONFLICT (path) DO UPDATE SET data = excluded.data, created_time = excluded.created_time;
+-- name: get_payload
+SELECT data FROM external_payloads WHERE path = %s;
