@@ -160,3 +160,31 @@ def test_no_key_no_secret_writes(tmp_path: Path, pg_url: str) -> None:
         assert httpx.get(f"{keyed.url}/api/secrets/x", timeout=10).json() == "v"
     finally:
         keyed.stop()
+
+
+def test_an_http_task_sends_the_secret_and_its_record_keeps_the_reference(tmp_path: Path, uniq: str) -> None:
+    from localhttp import local_http
+
+    with local_http() as web:
+        server = ServerProcess(tmp_path / "http.db", env={"PODIUM_HTTP_ALLOW": "127.0.0.1"}).start()
+        try:
+            api = httpx.Client(base_url=server.url + "/api", timeout=30)
+            assert api.put(f"/secrets/tok_{uniq}", json=SECRET).status_code == 200
+            call = {
+                "name": "call", "taskReferenceName": "call", "type": "HTTP",
+                "inputParameters": {"http_request": {
+                    "uri": f"{web.url}/echo", "method": "GET",
+                    "headers": {"Authorization": f"Bearer ${{workflow.secrets.tok_{uniq}}}"},
+                }},
+            }  # fmt: skip
+            flow = {"name": f"http_{uniq}", "version": 1, "ownerEmail": "a@b.c", "tasks": [call]}
+            assert api.post("/metadata/workflow", json=flow).status_code == 200
+            wid = api.post(f"/workflow/http_{uniq}", json={}).text.strip('"')
+            wait_until(lambda: api.get(f"/workflow/{wid}").json()["status"] != "RUNNING", what="the HTTP task")
+            wf = api.get(f"/workflow/{wid}").json()
+        finally:
+            server.stop()
+    assert wf["status"] == "COMPLETED", wf.get("reasonForIncompletion")
+    assert web.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"  # the far end got the value
+    sent = wf["tasks"][0]["inputData"]["http_request"]["headers"]["Authorization"]
+    assert sent == f"Bearer ${{workflow.secrets.tok_{uniq}}}"  # the record keeps the reference
