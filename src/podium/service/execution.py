@@ -3,7 +3,6 @@ execute, §10 state edits)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -103,9 +102,4 @@ async def wait(engine: Engine, wid: str, wait_refs: set[str], wait_seconds: int)
         if remaining <= 0:
             return Waited(wf, True)
         channels = [workflow_channel(w) for w in seen]
-        futs = [notifier.waiter(c) for c in channels]
-        try:
-            await asyncio.wait(futs, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for c, f in zip(channels, futs, strict=True):
-                notifier.discard(c, f)
+        await notifier.wait_any(channels, remaining)

@@ -26,6 +26,16 @@ class QueueNotifier:
         self._waiters[queue].add(fut)
         return fut
 
+    async def wait_any(self, channels: list[str], timeout: float) -> None:
+        """Wait until any of ``channels`` is notified, or ``timeout`` seconds pass."""
+        futs = [self.waiter(c) for c in channels]
+        try:
+            await asyncio.wait(futs, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for c, f in zip(channels, futs, strict=True):
+                self.discard(c, f)
+                f.cancel()
+
     def discard(self, queue: str, fut: asyncio.Future[None]) -> None:
         waiters = self._waiters.get(queue)
         if waiters is not None:

@@ -8,7 +8,6 @@ SignalResponse shaped by ``returnStrategy``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, Final
 
@@ -90,13 +89,7 @@ async def wait_settled(engine: Engine, workflow_id: str, timeout_ms: int) -> tup
         if remaining <= 0:
             return wf, True
         channels = [workflow_channel(wid) for wid in _tree_ids(engine, wf, 0)]
-        futs = [notifier.waiter(c) for c in channels]
-        try:
-            await asyncio.wait(futs, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for c, f in zip(channels, futs, strict=True):
-                notifier.discard(c, f)
-                f.cancel()
+        await notifier.wait_any(channels, remaining)
 
 
 def _tree_ids(engine: Engine, wf: Workflow, depth: int) -> list[str]:

@@ -32,18 +32,9 @@ def _location(request: Request, path: str | None, operation: str, payload_type: 
 
 @router.get("/api/workflow/externalstoragelocation", summary=_LOCATION_SUMMARY)
 @router.get("/api/workflow/external-storage-location", include_in_schema=False)
-async def workflow_location(
-    request: Request,
-    path: str | None = Query(None),
-    operation: str = Query(...),
-    payloadType: str = Query(...),
-) -> Response:
-    return _location(request, path, operation, payloadType)
-
-
 @router.get("/api/tasks/externalstoragelocation", summary=_LOCATION_SUMMARY)
 @router.get("/api/tasks/external-storage-location", include_in_schema=False)
-async def task_location(
+async def payload_location(
     request: Request,
     path: str | None = Query(None),
     operation: str = Query(...),
