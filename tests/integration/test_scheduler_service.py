@@ -47,7 +47,7 @@ def node(tmp_path: Path) -> Iterator[Node]:
     n.close()
 
 
-def request(name: str = "every_second", cron: str = "* * * * * *", **extra: Any) -> dict[str, Any]:
+def request(name: str = "every_second", cron: str | None = "* * * * * *", **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
         "cronExpression": cron,
