@@ -397,22 +397,34 @@ _QUERY_FIELDS = {"schedulename": "scheduleName", "workflowname": "workflowName",
                  "executionid": "executionId", "state": "state", "status": "state"}  # fmt: skip
 
 
+_IN = re.compile(r"\s+IN\s*\(", re.IGNORECASE)
+MAX_QUERY = 4096
+
+
 def _parse_query(query: str) -> dict[str, set[str]]:
     """``a = x AND b IN (y, z)`` → {a: {x}, b: {y, z}}; a 400 naming what is not understood."""
     out: dict[str, set[str]] = {}
     text = query.strip()
     if not text or text == "*":
         return out
+    if len(text) > MAX_QUERY:
+        raise ValidationFailed([FieldError("query", f"query is longer than {MAX_QUERY} characters", None)])
     for clause in re.split(r"\s+AND\s+", text, flags=re.IGNORECASE):
-        m = re.fullmatch(r"\s*\(?\s*(\w+)\s*(=|IN)\s*(.+?)\s*\)?\s*", clause, flags=re.IGNORECASE)
-        field = _QUERY_FIELDS.get(m.group(1).lower()) if m else None
-        if m is None or field is None:
+        clause = clause.strip().removeprefix("(").removesuffix(")").strip()
+        name, sep, values = clause.partition("=")
+        listed = False
+        if not sep:
+            m = _IN.search(clause)
+            if m is not None:
+                name, values, listed = clause[: m.start()], clause[m.end() :], True
+        field = _QUERY_FIELDS.get(name.strip().lower()) if (sep or listed) else None
+        if field is None:
             known = "scheduleName, workflowName, workflowId, executionId, state"
-            raise ValidationFailed([FieldError("query", f"Cannot search by '{clause.strip()}' (fields: {known})")])
-        values = m.group(3).strip().strip("()")
-        if m.group(2).upper() == "IN":
+            raise ValidationFailed([FieldError("query", f"Cannot search by '{clause}' (fields: {known})")])
+        values = values.strip().strip("()")
+        if listed:
             parts = {v.strip().strip("'\"") for v in values.split(",")}
         else:
-            parts = {values.strip("'\"")}
+            parts = {values.strip().strip("'\"")}
         out[field] = out[field] & parts if field in out else parts
     return out
