@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -224,11 +224,10 @@ class CronExpression:
 
     def iter_after(self, after_ms: int, tz: ZoneInfo) -> Iterator[int]:
         """Every fire time strictly after ``after_ms``, in order."""
-        start = datetime.fromtimestamp(after_ms // 1000, tz)
-        day = start.date()
-        # Start on the wall clock one hour early: after a fall-back, ``start`` may lie in the repeated
-        # hour, whose wall times have a first occurrence before it and a second one after.
-        early = (start - timedelta(hours=1)).replace(tzinfo=None)
+        # Candidates start at the wall time of ``after_ms``. Inside an hour repeated by a fall-back, a wall
+        # time stands for its first occurrence (fold 0): those of the repeated hour then lie before
+        # ``after_ms`` when it is in the second occurrence, and the ``> after_ms`` test drops them.
+        early = datetime.fromtimestamp(after_ms // 1000, tz).replace(tzinfo=None, fold=0)
         day = early.date()
         end_year = day.year + SEARCH_YEARS
         while day.year <= end_year:
@@ -243,6 +242,8 @@ class CronExpression:
             day = date(day.year + (day.month == 12), nxt_month, 1)
 
     def _times(self, on: date, not_before: datetime | None, tz: ZoneInfo) -> Iterator[int]:
+        offset = _steady_offset(on, tz)
+        base = None if offset is None else (calendar.timegm((on.year, on.month, on.day, 0, 0, 0)) - offset) * 1000
         for h in self.hours:
             if not_before is not None and h < not_before.hour:
                 continue
@@ -250,11 +251,26 @@ class CronExpression:
                 if not_before is not None and (h, mi) < (not_before.hour, not_before.minute):
                     continue
                 for s in self.seconds:
+                    if base is not None:  # no clock change that day: plain arithmetic
+                        yield base + (h * 3600 + mi * 60 + s) * 1000
+                        continue
                     wall = datetime(on.year, on.month, on.day, h, mi, s, tzinfo=tz)  # fold=0: first occurrence
                     instant = wall.astimezone(UTC)
                     if instant.astimezone(tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
                         continue  # skipped by a spring-forward
                     yield int(instant.timestamp()) * 1000
+
+
+@lru_cache(maxsize=4096)
+def _steady_offset(on: date, tz: ZoneInfo) -> int | None:
+    """The zone's UTC offset in seconds on a day without a clock change, else None."""
+    first = datetime(on.year, on.month, on.day, 0, 0, 0)
+    last = datetime(on.year, on.month, on.day, 23, 59, 59)
+    offsets = {tz.utcoffset(d.replace(fold=f)) for d in (first, last) for f in (0, 1)}
+    if len(offsets) != 1:
+        return None
+    only = offsets.pop()
+    return None if only is None else int(only.total_seconds())
 
 
 def parse(text: str) -> CronExpression:
