@@ -129,7 +129,9 @@ class SchedulerService:
         schedule = sch.check_schedule(raw)
         req = check_start_request(schedule["startWorkflowRequest"])
         check_input_limits(self.engine.limits, req.get("input"))
-        if not req.get("workflowDef"):
+        if req.get("workflowDef"):
+            self.engine.metadata.prepare_workflow_def(req["workflowDef"])  # a 400 now, not a FAILED fire later
+        else:
             version = req.get("version")
             if self.engine.metadata.workflow_def(req["name"], version or None) is None:
                 suffix = f" version {version}" if version else ""
@@ -189,7 +191,7 @@ class SchedulerService:
         schedule["paused"] = paused
         if paused:
             if reason is not None:
-                schedule["pausedReason"] = reason
+                schedule["pausedReason"] = reason[: sch.MAX_TEXT]
         else:
             schedule.pop("pausedReason", None)
             if was_paused:  # the fires missed while paused are not made up: the next one after now
