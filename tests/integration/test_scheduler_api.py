@@ -1,5 +1,5 @@
-"""/api/scheduler over HTTP on a real server (issue #15): the routes, their errors, conductor-python's
-scheduler client unchanged, fires on a live server, and a real restart after downtime."""
+"""/api/scheduler over HTTP on a real server (issue #15): the routes, their errors, fires on a live server,
+and a real restart after downtime. conductor-python's scheduler client: test_conductor_python_sdk.py."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conductor.client.configuration.configuration import Configuration
-from conductor.client.http.models.save_schedule_request import SaveScheduleRequest
-from conductor.client.http.models.start_workflow_request import StartWorkflowRequest
-from conductor.client.http.rest import ApiException
-from conductor.client.orkes.models.metadata_tag import MetadataTag
-from conductor.client.orkes_clients import OrkesClients
 
 from conftest import ServerProcess, wait_until
 
@@ -144,48 +138,6 @@ def test_a_schedule_fires_on_a_live_server(api: httpx.Client, uniq: str) -> None
     assert api.get(f"/scheduler/schedules/{name}").json()["paused"] is False
     assert api.get("/scheduler/admin/requeue").status_code == 200
     assert api.delete(f"/scheduler/schedules/{name}").status_code == 200
-
-
-def test_conductor_python_scheduler_client(server: ServerProcess, api: httpx.Client, uniq: str) -> None:
-    """OrkesSchedulerClient as its users call it (PUT pause/resume, the Orkes GET fallback is not needed)."""
-    wf = f"wf_{uniq}"
-    define(api, wf)
-    client = OrkesClients(configuration=Configuration(server_api_url=server.url + "/api")).get_scheduler_client()
-    name = f"sdk_{uniq}"
-    req = SaveScheduleRequest(
-        name=name,
-        cron_expression="0 */5 * ? * *",
-        start_workflow_request=StartWorkflowRequest(name=wf, input={"x": 1}),
-        zone_id="Europe/Berlin",
-        description="from the SDK",
-    )
-    client.save_schedule(req)
-    got = client.get_schedule(name)
-    assert got is not None and got.name == name and got.cron_expression == "0 */5 * ? * *"
-    assert got.zone_id == "Europe/Berlin" and got.start_workflow_request.name == wf
-    assert got.start_workflow_request.input == {"x": 1} and got.paused is False
-    assert [s.name for s in client.get_all_schedules(wf)] == [name]
-    times = client.get_next_few_schedule_execution_times("0 0 * * * ?", 1767614400000, None, 2)
-    assert times == [1767614400000, 1767618000000]
-    client.pause_schedule(name, reason="because")
-    paused = client.get_schedule(name)
-    assert paused is not None and paused.paused is True and paused.paused_reason == "because"
-    client.resume_schedule(name)
-    assert client.get_schedule(name).paused is False
-    client.pause_all_schedules()
-    assert client.get_schedule(name).paused is True
-    client.resume_all_schedules()
-    client.requeue_all_execution_records()
-    client.set_scheduler_tags([MetadataTag("team", "data")], name)
-    assert [(t.key, t.value) for t in client.get_scheduler_tags(name)] == [("team", "data")]
-    client.delete_scheduler_tags([MetadataTag("team", "data")], name)
-    assert client.get_scheduler_tags(name) == []
-    result = client.search_schedule_executions(start=0, size=10, query=f"scheduleName = '{name}'")
-    assert result.total_hits == 0 and result.results == []
-    client.delete_schedule(name)
-    with pytest.raises(ApiException) as gone:
-        client.get_schedule(name)
-    assert gone.value.status == 404
 
 
 @pytest.fixture()
