@@ -78,3 +78,45 @@ def test_two_nodes_one_killed_every_fire_exactly_once(nodes: list[ServerProcess]
         assert set(scheduled) >= set(times) and max(scheduled.values()) == 1
         for a, b in itertools.pairwise(times):
             assert b - a == 1000
+
+
+@pytest.fixture()
+def one_firing(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+    """Two nodes, only the second fires schedules (PODIUM_SCHEDULER=off on the first)."""
+    db = postgres.create_database()
+    tmp = tmp_path_factory.mktemp("sched_wake")
+    servers = [
+        ServerProcess(tmp / "api.db", db_url=postgres.url(db), env={"PODIUM_SCHEDULER": "off"}),
+        ServerProcess(tmp / "firing.db", db_url=postgres.url(db)),
+    ]
+    try:
+        for s in servers:
+            s.start()
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()
+        postgres.drop_database(db)
+
+
+def test_a_schedule_saved_on_one_node_wakes_the_firing_loop_of_another(one_firing: list[ServerProcess]) -> None:
+    """The firing node has no schedule and sleeps for its 30 s re-read; a schedule saved on the other node
+    wakes it through the peer notification, so the very first fire time is made (catch-up off: a node that
+    woke only at its re-read would skip to the latest missed second)."""
+    api_node, _firing = one_firing
+    with httpx.Client(base_url=api_node.url + "/api", timeout=30) as api:
+        assert api.post("/metadata/workflow", json=WF).status_code in (200, 204)
+        body = {
+            "name": "mn_wake",
+            "cronExpression": "* * * * * *",
+            "startWorkflowRequest": {"name": WF["name"], "input": {}},
+        }
+        saved = api.post("/scheduler/schedules", json=body).json()
+
+        def fires() -> list[dict[str, Any]]:
+            r = api.get("/scheduler/search/executions", params={"query": "scheduleName = 'mn_wake'"})
+            return list(r.json()["results"])
+
+        wait_until(lambda: len(fires()) >= 1, timeout=10, interval=0.1, what="the first fire")
+        assert api.put("/scheduler/schedules/mn_wake/pause").status_code == 200
+        assert min(e["scheduledTime"] for e in fires()) == saved["nextRunTime"]

@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
-            loops.append(asyncio.create_task(scheduler_loop(svc)))
+            if settings.scheduler:
+                loops.append(asyncio.create_task(scheduler_loop(svc)))
             if settings.auth:
                 loops.append(asyncio.create_task(revocation_loop(svc, REVOCATION_CHECK_MS)))
         try:
