@@ -123,3 +123,24 @@ def test_concurrent_claims_have_one_winner(store: Store, tmp_path: Path, request
             s.close()
     assert sorted(at for _, at in wins) == list(range(20))
     assert len(store.recent_schedule_executions("race", 100)) == 20
+
+
+def test_old_executions_are_pruned_oldest_first(store: Store) -> None:
+    with store.transaction():
+        for at in range(10):
+            assert store.claim_schedule_fire(execution("p", at * 1000, f"p{at}"))
+    with store.transaction():
+        assert store.prune_schedule_executions(5000, 3) == 3  # the oldest three of the five before 5 s
+    assert sorted(e["scheduledTime"] for e in store.recent_schedule_executions("p", 100)) == [
+        3000,
+        4000,
+        5000,
+        6000,
+        7000,
+        8000,
+        9000,
+    ]
+    with store.transaction():
+        assert store.prune_schedule_executions(5000, 100) == 2
+        assert store.prune_schedule_executions(5000, 100) == 0
+    assert len(store.recent_schedule_executions("p", 100)) == 5

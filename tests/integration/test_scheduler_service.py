@@ -235,3 +235,12 @@ def test_next_few_and_search(node: Node) -> None:
     assert [r["name"] for r in s.search(None, "b_", None, None, 0, 10, "name:DESC")["results"]] == ["b_sched"]
     with pytest.raises(ValidationFailed):
         s.search_executions("colour = red", None, 0, 10, None)
+
+
+def test_old_execution_records_are_pruned(node: Node) -> None:
+    node.svc.scheduler.save(request(), None)
+    run(node, T0 + 5000)
+    assert node.svc.scheduler.prune(keep_ms=2500) == 2  # fires at T0+1 s and +2 s are older than 2.5 s
+    assert fired(node.svc, "every_second") == [T0 + 3000, T0 + 4000, T0 + 5000]
+    run(node, T0 + 6000)  # the schedule goes on
+    assert fired(node.svc, "every_second")[-1] == T0 + 6000

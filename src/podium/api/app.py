@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
             if settings.scheduler:
-                loops.append(asyncio.create_task(scheduler_loop(svc)))
+                loops.append(asyncio.create_task(scheduler_loop(svc, history_days=settings.scheduler_history_days)))
             if settings.auth:
                 loops.append(asyncio.create_task(revocation_loop(svc, REVOCATION_CHECK_MS)))
         try:

@@ -27,6 +27,8 @@ class Settings:
     # Workflow schedules (issue #15): whether this node fires them (PODIUM_SCHEDULER=off leaves it to the
     # other nodes of its database, as Conductor's conductor.scheduler.enabled does). The API works either way.
     scheduler: bool = True
+    # Days a schedule's execution records are kept (PODIUM_SCHEDULER_HISTORY_DAYS; 0: for ever).
+    scheduler_history_days: int = 30
     limits: Limits = field(default_factory=Limits)
     # Access control (issue #13): off by default; PODIUM_AUTH=on or ``podium server --auth``.
     auth: bool = False
@@ -75,4 +77,5 @@ class Settings:
             secrets_key=env.get("PODIUM_SECRETS_KEY") or None,
             payload_store=env.get("PODIUM_PAYLOAD_STORE", d.payload_store),
             scheduler=flag("PODIUM_SCHEDULER") if env.get("PODIUM_SCHEDULER", "").strip() else d.scheduler,
+            scheduler_history_days=num("PODIUM_SCHEDULER_HISTORY_DAYS", d.scheduler_history_days),
         )

@@ -17,9 +17,12 @@ import logging
 import time
 
 from podium.service.container import Services
+from podium.service.scheduler import PRUNE_BATCH
 
 log = logging.getLogger("podium.scheduler")
 
+# How often old execution records are dropped.
+PRUNE_EVERY_S = 3600
 # The longest sleep without re-reading the earliest fire time.
 RECHECK_MS = 30_000
 # After a failed pass (the database away), try again this soon.
@@ -28,9 +31,11 @@ RETRY_MS = 1000
 SLICE_S = 0.02
 
 
-async def scheduler_loop(svc: Services, recheck_ms: int = RECHECK_MS) -> None:
-    """Fire schedules on time, forever."""
+async def scheduler_loop(svc: Services, recheck_ms: int = RECHECK_MS, history_days: int = 30) -> None:
+    """Fire schedules on time, forever; once an hour, drop execution records older than ``history_days``
+    (0: keep them)."""
     loop = asyncio.get_running_loop()
+    pruned_at = time.monotonic() - PRUNE_EVERY_S + 60  # the first pruning a minute after start
     wake = asyncio.Event()
 
     def changed() -> None:
@@ -40,6 +45,13 @@ async def scheduler_loop(svc: Services, recheck_ms: int = RECHECK_MS) -> None:
     scheduler.on_change(changed)
     while True:
         wake.clear()
+        if history_days > 0 and time.monotonic() - pruned_at >= PRUNE_EVERY_S:
+            pruned_at = time.monotonic()
+            try:
+                while scheduler.prune(history_days * 86_400_000) >= PRUNE_BATCH:
+                    await asyncio.sleep(0)  # a backlog goes batch by batch, requests in between
+            except Exception:
+                log.exception("pruning schedule executions failed")
         try:
             await fire_pass(svc)
             earliest = scheduler.earliest()

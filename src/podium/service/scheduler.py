@@ -36,6 +36,7 @@ MAX_SEARCH = 1000
 # Executions a search looks through (the most recent ones): the record is a log, not an index.
 SEARCH_WINDOW = 10_000
 STACK_TRACE_CHARS = 4000
+PRUNE_BATCH = 1000
 # A schedule whose fire could not even be attempted is looked at again this much later.
 RETRY_BROKEN_MS = 60_000
 
@@ -375,6 +376,12 @@ class SchedulerService:
                 claimed = self.store.claim_schedule_fire(execution)
                 self.store.advance_schedule(schedule["name"], *advance)
             return execution if claimed else None
+
+    def prune(self, keep_ms: int, limit: int = PRUNE_BATCH) -> int:
+        """Delete up to ``limit`` execution records scheduled more than ``keep_ms`` ago (one transaction);
+        returns how many. A pruned fire time is long past every schedule's next run: never fired again."""
+        with self.store.transaction():
+            return self.store.prune_schedule_executions(self.clock.now() - keep_ms, limit)
 
     def earliest(self) -> int | None:
         """The earliest next run time of the schedules not paused."""

@@ -220,6 +220,10 @@ class ScheduleStore(Protocol):
         """The latest executions (of one schedule, or of all), the most recently scheduled first."""
         ...
 
+    def prune_schedule_executions(self, before: int, limit: int) -> int:
+        """Delete up to ``limit`` executions scheduled before ``before``, the oldest first; returns how many."""
+        ...
+
 
 # -- capabilities: what some stores offer beyond ``Store``; ask with ``isinstance(store, Capability)`` ------
 

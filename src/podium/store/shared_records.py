@@ -282,6 +282,9 @@ class SharedRecords:
             rows = self._all("recent_schedule_executions_of", (schedule_name, limit))
         return [cast(dict[str, Any], orjson.loads(r[0])) for r in rows]
 
+    def prune_schedule_executions(self, before: int, limit: int) -> int:
+        return len(self._all("prune_schedule_executions", (before, limit)))
+
 
 def _schedule_row(row: Sequence[Any]) -> tuple[dict[str, Any], int | None]:
     return cast(dict[str, Any], orjson.loads(row[0])), None if row[1] is None else int(row[1])

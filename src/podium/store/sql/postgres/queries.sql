@@ -319,3 +319,7 @@ VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (schedule_name, scheduled_time) DO N
 SELECT body FROM schedule_executions ORDER BY scheduled_time DESC, execution_id LIMIT %s;
 -- name: recent_schedule_executions_of
 SELECT body FROM schedule_executions WHERE schedule_name = %s ORDER BY scheduled_time DESC, execution_id LIMIT %s;
+-- name: prune_schedule_executions
+DELETE FROM schedule_executions WHERE execution_id IN (
+  SELECT execution_id FROM schedule_executions WHERE scheduled_time < %s ORDER BY scheduled_time LIMIT %s)
+RETURNING 1;

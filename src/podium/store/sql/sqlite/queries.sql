@@ -283,3 +283,7 @@ VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (schedule_name, scheduled_time) DO NOTHING
 SELECT body FROM schedule_executions ORDER BY scheduled_time DESC, execution_id LIMIT ?;
 -- name: recent_schedule_executions_of
 SELECT body FROM schedule_executions WHERE schedule_name = ? ORDER BY scheduled_time DESC, execution_id LIMIT ?;
+-- name: prune_schedule_executions
+DELETE FROM schedule_executions WHERE execution_id IN (
+  SELECT execution_id FROM schedule_executions WHERE scheduled_time < ? ORDER BY scheduled_time LIMIT ?)
+RETURNING 1;
