@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bench.context import Context
 from bench.stats import Result
-from bench.workloads import crash, dispatch, fanout, history, linear, memory, system_only
+from bench.workloads import crash, dispatch, fanout, history, linear, memory, schedules, system_only
 
 WORKLOADS: dict[str, Callable[[Context], Result]] = {
     "linear-5": linear.workload,
@@ -16,4 +16,5 @@ WORKLOADS: dict[str, Callable[[Context], Result]] = {
     "history": history.workload,
     "memory": memory.workload,
     "crash": crash.workload,
+    "schedules": schedules.workload,
 }

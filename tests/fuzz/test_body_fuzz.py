@@ -93,6 +93,20 @@ def _rerun_request(w: World) -> dict[str, Any]:
 
 # (method, path template, seed body builder). Path fields: {name} {wf} {task} {ref} {done}.
 Seed = Callable[[World], Any]
+
+
+def _schedule(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "cronExpression": "0 0 0 1 1 ?",
+        "cronSchedules": [{"cronExpression": "0 0 12 ? * MON#1", "zoneId": "Europe/Berlin"}],
+        "zoneId": "UTC",
+        "runCatchupScheduleInstances": False,
+        "scheduleStartTime": 1767614400000,
+        "startWorkflowRequest": {"name": name, "input": {"a": [1]}, "priority": 1},
+    }
+
+
 ENDPOINTS: list[tuple[str, str, Seed]] = [
     ("POST", "/api/tasks", _task_result),
     ("POST", "/api/tasks/update-v2", _task_result),
@@ -125,6 +139,9 @@ ENDPOINTS: list[tuple[str, str, Seed]] = [
     ("PUT", "/api/event", lambda w: _handler(w.name)),
     ("POST", "/api/queue/update/{wf}/task/{task}/COMPLETED", lambda w: {"y": 1}),
     ("POST", "/api/queue/update/{wf}/{ref}/COMPLETED", lambda w: {"y": 1}),
+    ("POST", "/api/scheduler/schedules", lambda w: _schedule(w.name)),
+    ("PUT", "/api/scheduler/bulk/pause", lambda w: [w.name, "no-such-schedule"]),
+    ("PUT", "/api/scheduler/schedules/{name}/tags", lambda w: [{"key": "k", "value": "v", "type": "METADATA"}]),
 ]
 
 CASES_RUN: dict[str, int] = {}
@@ -142,6 +159,7 @@ def _world(base: str, name: str) -> World:
         assert api.post("/metadata/taskdefs", json=[_task_def(name)]).status_code == 200
         assert api.put("/metadata/workflow", json=[_workflow_def(name)]).status_code == 200
         assert api.post("/event", json=_handler(name)).status_code == 200
+        assert api.post("/scheduler/schedules", json=_schedule(name)).status_code == 200
         wid = api.post(f"/workflow/{name}", json={"x": 1}, params={"correlationId": "c"}).text
         polled = api.get(f"/tasks/poll/batch/{name}", params={"workerid": "fz", "timeout": 1000}).json()
         assert polled, "the seed workflow's first task was not polled"

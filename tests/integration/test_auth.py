@@ -89,6 +89,9 @@ SAMPLES: dict[Family, tuple[str, str, Any]] = {
     Family.SECRETS: ("GET", "/api/secrets/auth_no_secret", None),
     Family.ENV_READ: ("GET", "/api/environment", None),
     Family.ENV_WRITE: ("DELETE", "/api/environment/auth_no_value", None),
+    Family.SCHEDULE_READ: ("GET", "/api/scheduler/schedules", None),
+    Family.SCHEDULE_WRITE: ("DELETE", "/api/scheduler/schedules/auth_no_schedule", None),
+    Family.SCHEDULE_ADMIN: ("GET", "/api/scheduler/admin/requeue", None),
     Family.PAYLOAD_LOCATION: (
         "GET",
         "/api/tasks/externalstoragelocation?operation=WRITE&payloadType=TASK_OUTPUT",
@@ -120,6 +123,9 @@ EXPECTED: dict[Family, str] = {
     Family.SECRETS: "A",
     Family.ENV_READ: "AOV",
     Family.ENV_WRITE: "A",
+    Family.SCHEDULE_READ: "AOV",
+    Family.SCHEDULE_WRITE: "AO",
+    Family.SCHEDULE_ADMIN: "A",
     Family.PAYLOAD_LOCATION: "AOWV",
 }
 

@@ -149,6 +149,10 @@ def test_a_write_from_another_origin_is_forbidden(server: ServerProcess, raw: Ra
     assert_refused(raw.send("DELETE", "/api/workflow/x", headers=local(server, **extra)), 403, "origin")
     # reads are not writes: a cross-origin page cannot read the answer anyway (no CORS headers)
     assert raw.send("GET", "/api/metadata/taskdefs", headers=local(server, **extra))[0] == 200
+    # ...but the scheduler's GETs that change state are (an <img> elsewhere must not pause schedules)
+    for path in ("/api/scheduler/admin/pause", "/api/scheduler/admin/requeue", "/api/scheduler/schedules/x/pause"):
+        assert_refused(raw.send("GET", path, headers=local(server, **extra)), 403, "origin")
+    assert raw.send("GET", "/api/scheduler/schedules", headers=local(server, **extra))[0] == 200
 
 
 def test_a_write_from_the_same_origin_passes(server: ServerProcess, raw: Raw) -> None:

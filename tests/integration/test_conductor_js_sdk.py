@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from test_auth import make_key
 
@@ -32,7 +33,7 @@ def js_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
         subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", SDK], cwd=cache, check=True, capture_output=True, timeout=300
         )
-    for script in ("sdk_roundtrip.cjs", "sdk_signal_test.cjs"):
+    for script in ("sdk_roundtrip.cjs", "sdk_signal_test.cjs", "sdk_scheduler.cjs"):
         shutil.copy(JS_DIR / script, cache / script)
     return cache
 
@@ -94,3 +95,26 @@ def test_the_js_sdk_without_a_key_is_refused_by_a_server_with_auth_on(
     srv, _ = auth_server
     result = run_roundtrip(js_sdk, srv.url, f"js_nokey_{uniq}")
     assert "error" in result and "status" not in result, result
+
+
+def test_the_js_sdk_scheduler_client(server: ServerProcess, js_sdk: Path, uniq: str) -> None:
+    """SchedulerClient unchanged (issue #15): save, get, list, next times, search executions, pause with a
+    reason and resume (its PUT), tags, pause/resume all, requeue, delete, then a 404."""
+    name = f"js_sched_{uniq}"
+    result = run_roundtrip(js_sdk, server.url, name, script="sdk_scheduler.cjs")
+    assert "error" not in result, result
+    assert result["saved"] == {"name": name, "cron": "* * * * * *", "zoneId": "UTC", "next": True}
+    assert result["listed"] == [name]
+    assert result["next"] == [1767614400000, 1767700800000, 1767787200000]
+    fires = result["fires"]
+    assert isinstance(fires, list) and len(fires) >= 2
+    assert all(f["state"] == "EXECUTED" and f["workflowId"] for f in fires)
+    with httpx.Client(base_url=server.url + "/api") as api:
+        wf = api.get(f"/workflow/{fires[0]['workflowId']}").json()
+    assert wf["input"]["from"] == "js" and wf["input"]["_startedByScheduler"] == name
+    assert result["paused"] == {"paused": True, "reason": "js pause"}
+    assert result["resumed"] is False
+    assert result["tags"] == [{"key": "team", "value": "js", "type": "METADATA"}]
+    assert result["tagsAfter"] == []
+    missing = str(result["missing"])
+    assert result["missing"] is not None and ("404" in missing or "not found" in missing), missing

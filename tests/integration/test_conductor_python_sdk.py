@@ -249,3 +249,68 @@ def test_decorated_workers_domains_retry_and_skip(clients: OrkesClients, server:
         assert skipped.status == "SKIPPED" and skipped.output_data == {"skipped": True}
     finally:
         handler.stop_processes()
+
+
+def test_scheduler_client(server: ServerProcess, clients: OrkesClients, uniq: str) -> None:
+    """OrkesSchedulerClient as its users call it (issue #15): PUT pause/resume (the Orkes GET fallback is not
+    needed), fires recorded and searchable, tags, the admin calls, and a 404 for a deleted schedule."""
+    from conductor.client.http.models.save_schedule_request import SaveScheduleRequest
+    from conductor.client.orkes.models.metadata_tag import MetadataTag
+
+    wf = f"sched_{uniq}"
+    with raw_api(server) as api:
+        body = {"name": wf, "version": 1, "tasks": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]}
+        assert api.post("/metadata/workflow", json=body).status_code in (200, 204)
+    client = clients.get_scheduler_client()
+    name = f"sdk_{uniq}"
+    req = SaveScheduleRequest(
+        name=name,
+        cron_expression="0 */5 * ? * *",
+        start_workflow_request=StartWorkflowRequest(name=wf, input={"x": 1}),
+        zone_id="Europe/Berlin",
+        description="from the SDK",
+    )
+    client.save_schedule(req)
+    got = client.get_schedule(name)
+    assert got is not None and got.name == name and got.cron_expression == "0 */5 * ? * *"
+    assert got.zone_id == "Europe/Berlin" and got.start_workflow_request.name == wf
+    assert got.start_workflow_request.input == {"x": 1} and got.paused is False
+    assert [s.name for s in client.get_all_schedules(wf)] == [name]
+    times = client.get_next_few_schedule_execution_times("0 0 * * * ?", 1767614400000, None, 2)
+    assert times == [1767614400000, 1767618000000]
+    client.pause_schedule(name, reason="because")
+    paused = client.get_schedule(name)
+    assert paused is not None and paused.paused is True and paused.paused_reason == "because"
+    client.resume_schedule(name)
+    assert client.get_schedule(name).paused is False
+    # every second now (catch-up on, so a fire made late on a busy machine still makes every second)
+    req.cron_expression = "* * * * * *"
+    req.run_catchup_schedule_instances = True
+    client.save_schedule(req)
+    query = f"scheduleName = '{name}'"
+    wait_until(
+        lambda: client.search_schedule_executions(start=0, size=10, query=query).total_hits >= 2,
+        timeout=15,
+        interval=0.1,
+        what="two fires",
+    )
+    client.pause_schedule(name)
+    found = client.search_schedule_executions(start=0, size=10, query=query)
+    first = found.results[0]
+    assert first.state == "EXECUTED" and first.schedule_name == name and first.workflow_name == wf
+    assert first.scheduled_time <= first.execution_time and first.zone_id == "Europe/Berlin"
+    run = clients.get_workflow_client().get_workflow(first.workflow_id, include_tasks=False)
+    assert run.input["_startedByScheduler"] == name and run.input["_scheduledTime"] == first.scheduled_time
+    client.resume_all_schedules()
+    assert client.get_schedule(name).paused is False
+    client.pause_all_schedules()
+    assert client.get_schedule(name).paused is True
+    client.requeue_all_execution_records()
+    client.set_scheduler_tags([MetadataTag("team", "data")], name)
+    assert [(t.key, t.value) for t in client.get_scheduler_tags(name)] == [("team", "data")]
+    client.delete_scheduler_tags([MetadataTag("team", "data")], name)
+    assert client.get_scheduler_tags(name) == []
+    client.delete_schedule(name)
+    with pytest.raises(ApiException) as gone:
+        client.get_schedule(name)
+    assert gone.value.status == 404

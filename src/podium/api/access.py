@@ -37,6 +37,9 @@ class Family(StrEnum):
     SECRETS = "secrets"  # read a secret's value, create, replace or delete a secret
     ENV_READ = "env-read"
     ENV_WRITE = "env-write"
+    SCHEDULE_READ = "schedule-read"
+    SCHEDULE_WRITE = "schedule-write"  # create, change, pause, resume, delete, tag a schedule
+    SCHEDULE_ADMIN = "schedule-admin"  # pause, resume or requeue every schedule
 
     PAYLOAD_LOCATION = "payload-location"  # where an external payload is read or written (a signed URI)
 
@@ -68,6 +71,9 @@ ALLOWED: Final[dict[Family, frozenset[Role]]] = {
     Family.SECRETS: _ADMIN,
     Family.ENV_READ: _READERS,
     Family.ENV_WRITE: _ADMIN,
+    Family.SCHEDULE_READ: _READERS,
+    Family.SCHEDULE_WRITE: _STEERERS,
+    Family.SCHEDULE_ADMIN: _ADMIN,
     Family.PAYLOAD_LOCATION: _ALL,
 }
 
@@ -146,6 +152,12 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("GET", "/api/environment", Family.ENV_READ),
     ("GET", "/api/environment/{key}", Family.ENV_READ),
     ("PUT POST DELETE", "/api/environment/{key}", Family.ENV_WRITE),
+    # workflow schedules (issue #15); per-schedule pause and resume are also GETs (Orkes' dialect)
+    ("GET", "/api/scheduler/schedules/{name}/pause", Family.SCHEDULE_WRITE),
+    ("GET", "/api/scheduler/schedules/{name}/resume", Family.SCHEDULE_WRITE),
+    ("GET", "/api/scheduler/admin/{op}", Family.SCHEDULE_ADMIN),
+    ("GET", "/api/scheduler/{rest:path}", Family.SCHEDULE_READ),
+    ("POST PUT DELETE", "/api/scheduler/{rest:path}", Family.SCHEDULE_WRITE),
 ]
 
 

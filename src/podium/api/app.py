@@ -22,6 +22,7 @@ from podium.api.routes import (
     health,
     metadata,
     payloads,
+    scheduler,
     tasks,
     unsupported,
     values,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from podium.runtime import evaluations, systask_runner
+        from podium.runtime.scheduler import scheduler_loop
         from podium.runtime.sweeper import poll_data_loop, revocation_loop, sweeper_loop
 
         loop = asyncio.get_running_loop()
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
+            if settings.scheduler:
+                loops.append(asyncio.create_task(scheduler_loop(svc, history_days=settings.scheduler_history_days)))
             if settings.auth:
                 loops.append(asyncio.create_task(revocation_loop(svc, REVOCATION_CHECK_MS)))
         try:
@@ -101,7 +105,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
+    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values,
+               scheduler, ui)  # fmt: skip
     for router in (m.router for m in routers):
         app.include_router(router)
     app.state.barrier = barrier

@@ -10,6 +10,8 @@ checks keep such a page from driving the API, with auth on or off:
 - **No cross-origin writes.** A POST/PUT/PATCH/DELETE carrying an ``Origin`` whose host differs from
   the Host header (or from a listed allowed host), or ``Sec-Fetch-Site: cross-site``, is answered 403
   (CSRF). SDKs and command-line clients send neither header.
+  Conductor's scheduler also changes state on a few GETs (``/api/scheduler/admin/*`` and Orkes' GET
+  spelling of ``/api/scheduler/schedules/{name}/pause|resume``): those are held to the same rule.
 - **No DNS rebinding.** A server bound to a loopback address answers only requests whose Host is a
   loopback name (``localhost``, ``127.0.0.1``, ``[::1]``, any port) or a name in
   ``PODIUM_ALLOWED_HOSTS``; bound elsewhere, only the allowed hosts, if any are listed, are checked.
@@ -98,16 +100,12 @@ class BrowserGuard:
             return HTTPException(403, f"Host '{host}' is not served here (list it in PODIUM_ALLOWED_HOSTS)")
         method: str = scope["method"]
         if method not in _WRITES:
+            if method == "GET" and _get_write(scope["path"]):
+                return self._cross_origin(found, host)
             return None
-        if found.get(b"sec-fetch-site") == b"cross-site":
-            return HTTPException(403, "A cross-site request may not change anything (cross-origin write refused)")
-        origin = found.get(b"origin")
-        if origin is not None:
-            seen = origin_host(origin.decode("latin-1"))
-            if seen != host.lower() and host_name(seen) not in self.listed:
-                return HTTPException(
-                    403, f"A request from origin '{origin.decode('latin-1')}' may not change anything here"
-                )
+        cross = self._cross_origin(found, host)
+        if cross is not None:
+            return cross
         length = found.get(b"content-length")
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in found
         if (
@@ -117,6 +115,18 @@ class BrowserGuard:
             and not (method == "PUT" and scope["path"].startswith(_PAYLOAD_PREFIX))  # signed; any type
         ):
             return HTTPException(415, "Content-Type must be application/json for a request body")
+        return None
+
+    def _cross_origin(self, found: dict[bytes, bytes], host: str) -> HTTPException | None:
+        if found.get(b"sec-fetch-site") == b"cross-site":
+            return HTTPException(403, "A cross-site request may not change anything (cross-origin write refused)")
+        origin = found.get(b"origin")
+        if origin is not None:
+            seen = origin_host(origin.decode("latin-1"))
+            if seen != host.lower() and host_name(seen) not in self.listed:
+                return HTTPException(
+                    403, f"A request from origin '{origin.decode('latin-1')}' may not change anything here"
+                )
         return None
 
     @staticmethod
@@ -129,3 +139,12 @@ class BrowserGuard:
     @staticmethod
     def _log_line(method: str, path: str) -> bool:
         return method == "POST" and path.startswith(_LOG_PREFIX) and path.endswith(_LOG_SUFFIX)
+
+
+def _get_write(path: str) -> bool:
+    """A GET that changes state: the scheduler's admin calls and Orkes' GET pause/resume of a schedule."""
+    if not path.startswith("/api/scheduler/"):
+        return False
+    return path.startswith("/api/scheduler/admin/") or (
+        path.startswith("/api/scheduler/schedules/") and path.endswith(("/pause", "/resume"))
+    )

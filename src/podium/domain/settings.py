@@ -24,6 +24,11 @@ class Settings:
     # Host names (Host/Origin) the server answers to besides loopback ones; "*": any (browser_guard.py)
     allowed_hosts: list[str] = field(default_factory=list)
     run_background: bool = True
+    # Workflow schedules (issue #15): whether this node fires them (PODIUM_SCHEDULER=off leaves it to the
+    # other nodes of its database, as Conductor's conductor.scheduler.enabled does). The API works either way.
+    scheduler: bool = True
+    # Days a schedule's execution records are kept (PODIUM_SCHEDULER_HISTORY_DAYS; 0: for ever).
+    scheduler_history_days: int = 30
     limits: Limits = field(default_factory=Limits)
     # Access control (issue #13): off by default; PODIUM_AUTH=on or ``podium server --auth``.
     auth: bool = False
@@ -71,4 +76,6 @@ class Settings:
             auth_token_ttl_seconds=num("PODIUM_AUTH_TOKEN_TTL_SECONDS", d.auth_token_ttl_seconds),
             secrets_key=env.get("PODIUM_SECRETS_KEY") or None,
             payload_store=env.get("PODIUM_PAYLOAD_STORE", d.payload_store),
+            scheduler=flag("PODIUM_SCHEDULER") if env.get("PODIUM_SCHEDULER", "").strip() else d.scheduler,
+            scheduler_history_days=num("PODIUM_SCHEDULER_HISTORY_DAYS", d.scheduler_history_days),
         )

@@ -17,6 +17,7 @@ from podium.service.notifier import QueueNotifier
 from podium.service.payloads import PayloadService
 from podium.service.polldata import PollDataTracker
 from podium.service.queues import QueueService
+from podium.service.scheduler import SchedulerService
 from podium.service.search import SearchService
 from podium.service.tasks import TaskService
 from podium.service.values import KeySource, ValuesService
@@ -76,6 +77,7 @@ class Services:
     search: SearchService
     auth: AuthService
     values: ValuesService
+    scheduler: SchedulerService
 
 
 def build_services(
@@ -126,17 +128,19 @@ def build_services(
     )
     auth = AuthService(store, clock, token_ttl_ms)
     values = ValuesService(store, clock, engine, secrets_key)
+    scheduler = SchedulerService(engine)
     if isinstance(store, PeerNotification):
         # A database shared by nodes: wake on their pushes, see their definitions.
         def pushed(queue: str, visible_at: int | None) -> None:
             notifier.notify(queue, 0 if visible_at is None else visible_at - clock.now())
 
         def definitions_changed() -> None:
-            # Another node changed a definition, revoked a key or changed a secret or environment value:
-            # forget definitions, re-read revocations and values.
+            # Another node changed a definition, revoked a key, changed a secret or environment value or a
+            # schedule: forget definitions, re-read revocations, values and the next fire.
             metadata.invalidate()
             auth.reload_revoked()
             values.reload()
+            scheduler.changed()  # a schedule may have changed: the firing loop re-reads the earliest fire
 
         store.subscribe(pushed, lambda: notifier.call_soon(definitions_changed))
     from podium.service import events
@@ -146,5 +150,5 @@ def build_services(
     tasks.reveal = values.reveal
     return Services(
         store, clock, metadata, notifier, poll_data, engine, tasks,
-        QueueService(engine, tasks), AdminService(engine), SearchService(store), auth, values,
+        QueueService(engine, tasks), AdminService(engine), SearchService(store), auth, values, scheduler,
     )  # fmt: skip

@@ -46,6 +46,17 @@ def remove(metadata: MetadataService, kind: Kind, name: str, raw: Any) -> None:
         _write(metadata, kind, name, [t for t in current if _identity(t) not in drop])
 
 
+def parse(raw: Any) -> list[dict[str, Any]]:
+    """Tags from a body: one TagObject or a list of them (400 naming the bad one), each once."""
+    return _unique([_tag(t, f"[{i}]") for i, t in enumerate(raw)] if isinstance(raw, list) else [_tag(raw, "body")])
+
+
+def without(current: list[dict[str, Any]], gone: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``current`` less the tags with the key and value of one in ``gone``."""
+    drop = {_identity(t) for t in gone}
+    return [t for t in current if _identity(t) not in drop]
+
+
 def every(metadata: MetadataService) -> list[dict[str, Any]]:
     """Every tag in use on any definition, once each."""
     return _unique([t for tags in metadata.store.all_definition_tags() for t in tags])

@@ -189,6 +189,42 @@ class ValueStore(Protocol):
     def delete_env_value(self, name: str) -> bool: ...
 
 
+class ScheduleStore(Protocol):
+    """Workflow schedules and the record of their fires (issue #15). A schedule row keeps the schedule's
+    JSON and its ``next_run_time``: the first fire not made yet (None: never again).
+
+    A store shared by nodes tells the others when a schedule is saved or deleted (``on_definition_change``)."""
+
+    def put_schedule(self, schedule: dict[str, Any], next_run_time: int | None, now: int) -> None: ...
+    def get_schedule(self, name: str) -> tuple[dict[str, Any], int | None] | None: ...
+    def list_schedules(self, workflow_name: str | None = None) -> list[tuple[dict[str, Any], int | None]]: ...
+    def delete_schedule(self, name: str) -> bool: ...
+    def due_schedules(self, now: int, limit: int) -> list[tuple[dict[str, Any], int]]:
+        """Schedules not paused whose next run time is ``now`` or earlier, the earliest first."""
+        ...
+
+    def earliest_schedule(self) -> int | None:
+        """The smallest next run time of the schedules not paused."""
+        ...
+
+    def advance_schedule(self, name: str, old: int, new: int | None) -> bool:
+        """Move a schedule's next run time from ``old`` to ``new``; False if it is not ``old`` any more."""
+        ...
+
+    def claim_schedule_fire(self, execution: dict[str, Any]) -> bool:
+        """Record a fire (a WorkflowScheduleExecutionModel) unless its (scheduleName, scheduledTime) is
+        recorded already; True when this call recorded it. Concurrent claims, from any node, have one winner."""
+        ...
+
+    def recent_schedule_executions(self, schedule_name: str | None, limit: int) -> list[dict[str, Any]]:
+        """The latest executions (of one schedule, or of all), the most recently scheduled first."""
+        ...
+
+    def prune_schedule_executions(self, before: int, limit: int) -> int:
+        """Delete up to ``limit`` executions scheduled before ``before``, the oldest first; returns how many."""
+        ...
+
+
 # -- capabilities: what some stores offer beyond ``Store``; ask with ``isinstance(store, Capability)`` ------
 
 
@@ -256,6 +292,7 @@ class Store(
     SearchStore,
     KeyStore,
     ValueStore,
+    ScheduleStore,
     Protocol,
 ):
     """Everything the service needs, plus transactions."""

@@ -239,6 +239,56 @@ class SharedRecords:
     def delete_env_value(self, name: str) -> bool:
         return bool(self._all("delete_env_value", (name,)))
 
+    # -- workflow schedules (issue #15) ----------------------------------------------------------
+    def put_schedule(self, schedule: dict[str, Any], next_run_time: int | None, now: int) -> None:
+        workflow = (schedule.get("startWorkflowRequest") or {}).get("name") or ""
+        body = orjson.dumps(schedule).decode()
+        self._exec(
+            "put_schedule", (schedule["name"], workflow, int(bool(schedule.get("paused"))), next_run_time, body, now)
+        )
+
+    def get_schedule(self, name: str) -> tuple[dict[str, Any], int | None] | None:
+        rows = self._all("get_schedule", (name,))
+        return _schedule_row(rows[0]) if rows else None
+
+    def list_schedules(self, workflow_name: str | None = None) -> list[tuple[dict[str, Any], int | None]]:
+        rows = (
+            self._all("list_schedules") if workflow_name is None else self._all("list_schedules_of", (workflow_name,))
+        )
+        return [_schedule_row(r) for r in rows]
+
+    def delete_schedule(self, name: str) -> bool:
+        return bool(self._all("delete_schedule", (name,)))
+
+    def due_schedules(self, now: int, limit: int) -> list[tuple[dict[str, Any], int]]:
+        return [(cast(dict[str, Any], orjson.loads(r[0])), int(r[1])) for r in self._all("due_schedules", (now, limit))]
+
+    def earliest_schedule(self) -> int | None:
+        v = self._one("earliest_schedule", ())
+        return None if v is None else int(v)
+
+    def advance_schedule(self, name: str, old: int, new: int | None) -> bool:
+        return bool(self._all("advance_schedule", (new, name, old)))
+
+    def claim_schedule_fire(self, execution: dict[str, Any]) -> bool:
+        e = execution
+        row = (e["executionId"], e["scheduleName"], e["scheduledTime"], e["executionTime"], e["state"])
+        return bool(self._all("claim_schedule_fire", (*row, orjson.dumps(e).decode())))
+
+    def recent_schedule_executions(self, schedule_name: str | None, limit: int) -> list[dict[str, Any]]:
+        if schedule_name is None:
+            rows = self._all("recent_schedule_executions", (limit,))
+        else:
+            rows = self._all("recent_schedule_executions_of", (schedule_name, limit))
+        return [cast(dict[str, Any], orjson.loads(r[0])) for r in rows]
+
+    def prune_schedule_executions(self, before: int, limit: int) -> int:
+        return len(self._all("prune_schedule_executions", (before, limit)))
+
+
+def _schedule_row(row: Sequence[Any]) -> tuple[dict[str, Any], int | None]:
+    return cast(dict[str, Any], orjson.loads(row[0])), None if row[1] is None else int(row[1])
+
 
 def _key_record(row: Sequence[Any]) -> KeyRecord:
     key_id, name, role, types, secret_hash, created, revoked = row

@@ -178,6 +178,17 @@ class PostgresStore(PgRecords):
             self._exec("notify_metadata", (self.node,))
         return found
 
+    # -- schedules: the other nodes' firing loops re-read the earliest fire on the notification ----
+    def put_schedule(self, schedule: dict[str, Any], next_run_time: int | None, now: int) -> None:
+        super().put_schedule(schedule, next_run_time, now)
+        self._exec("notify_metadata", (self.node,))
+
+    def delete_schedule(self, name: str) -> bool:
+        found = super().delete_schedule(name)
+        if found:
+            self._exec("notify_metadata", (self.node,))
+        return found
+
     # -- executions -----------------------------------------------------------------------
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)

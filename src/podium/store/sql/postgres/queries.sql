@@ -291,3 +291,35 @@ INSERT INTO external_payloads (path, data, created_time) VALUES (%s, %s, %s)
 ON CONFLICT (path) DO UPDATE SET data = excluded.data, created_time = excluded.created_time;
 -- name: get_payload
 SELECT data FROM external_payloads WHERE path = %s;
+
+-- Issue #15: workflow schedules and their executions (see the schedules migration).
+-- name: put_schedule
+INSERT INTO schedules (name, workflow_name, paused, next_run_time, body, updated_time) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (name) DO UPDATE SET workflow_name = excluded.workflow_name, paused = excluded.paused,
+  next_run_time = excluded.next_run_time, body = excluded.body, updated_time = excluded.updated_time;
+-- name: get_schedule
+SELECT body, next_run_time FROM schedules WHERE name = %s;
+-- name: list_schedules
+SELECT body, next_run_time FROM schedules ORDER BY name;
+-- name: list_schedules_of
+SELECT body, next_run_time FROM schedules WHERE workflow_name = %s ORDER BY name;
+-- name: delete_schedule
+DELETE FROM schedules WHERE name = %s RETURNING 1;
+-- name: due_schedules
+SELECT body, next_run_time FROM schedules WHERE paused = 0 AND next_run_time IS NOT NULL AND next_run_time <= %s
+ORDER BY next_run_time LIMIT %s;
+-- name: earliest_schedule
+SELECT min(next_run_time) FROM schedules WHERE paused = 0 AND next_run_time IS NOT NULL;
+-- name: advance_schedule
+UPDATE schedules SET next_run_time = %s WHERE name = %s AND next_run_time = %s RETURNING 1;
+-- name: claim_schedule_fire
+INSERT INTO schedule_executions (execution_id, schedule_name, scheduled_time, execution_time, state, body)
+VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (schedule_name, scheduled_time) DO NOTHING RETURNING 1;
+-- name: recent_schedule_executions
+SELECT body FROM schedule_executions ORDER BY scheduled_time DESC, execution_id LIMIT %s;
+-- name: recent_schedule_executions_of
+SELECT body FROM schedule_executions WHERE schedule_name = %s ORDER BY scheduled_time DESC, execution_id LIMIT %s;
+-- name: prune_schedule_executions
+DELETE FROM schedule_executions WHERE execution_id IN (
+  SELECT execution_id FROM schedule_executions WHERE scheduled_time < %s ORDER BY scheduled_time LIMIT %s)
+RETURNING 1;
