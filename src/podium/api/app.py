@@ -18,6 +18,7 @@ from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
 from podium.api.routes import (
     auth,
+    docs,
     events,
     health,
     metadata,
@@ -96,12 +97,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         description="A workflow orchestration engine that speaks Conductor's REST API.",
         lifespan=lifespan,
+        docs_url=None,  # served from the installed Swagger UI package instead of a CDN (routes/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
+    routers = (unsupported, health, docs, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
     for router in (m.router for m in routers):
         app.include_router(router)
     app.state.barrier = barrier
@@ -118,4 +121,9 @@ def create_server(settings: Settings | None = None) -> ASGIApp:
     served: ASGIApp = FastLane(DurableResponses(app, barrier, settings.server_id), svc, settings, barrier)
     if settings.auth:
         served = AuthGate(served, svc.auth, settings)
-    return BrowserGuard(served, settings)
+    served = BrowserGuard(served, settings)
+    if settings.access_log:
+        from podium.api.access_log import AccessLog
+
+        served = AccessLog(served)  # outermost, so refused requests are logged too
+    return served
