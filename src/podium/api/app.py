@@ -23,6 +23,7 @@ from podium.api.routes import (
     health,
     metadata,
     payloads,
+    retention,
     tasks,
     unsupported,
     values,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from podium.runtime import evaluations, systask_runner
+        from podium.runtime.retention import retention_loop
         from podium.runtime.sweeper import poll_data_loop, revocation_loop, sweeper_loop
 
         loop = asyncio.get_running_loop()
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
             if settings.auth:
                 loops.append(asyncio.create_task(revocation_loop(svc, REVOCATION_CHECK_MS)))
+            loops.append(asyncio.create_task(retention_loop(svc, settings, barrier)))
         try:
             yield
         finally:
@@ -104,8 +107,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (unsupported, health, docs, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
-    for router in (m.router for m in routers):
+    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
+    for router in (m.router for m in (docs, retention, *routers)):  # docs, retention: issue #16
         app.include_router(router)
     app.state.barrier = barrier
     return app

@@ -291,3 +291,22 @@ INSERT INTO external_payloads (path, data, created_time) VALUES (%s, %s, %s)
 ON CONFLICT (path) DO UPDATE SET data = excluded.data, created_time = excluded.created_time;
 -- name: get_payload
 SELECT data FROM external_payloads WHERE path = %s;
+
+-- Retention (issue #16). Ended workflows whose end time is before the cutoff, of one definition name or
+-- of every name but those skipped: read from the status index (a workflow starts before it ends), at most
+-- ``limit``, unordered.
+-- name: expired_workflows_of
+SELECT workflow_id FROM workflows
+WHERE name = %(name)s AND status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND start_time < %(before)s AND end_time < %(before)s
+LIMIT %(limit)s;
+-- name: expired_workflows_except
+SELECT workflow_id FROM workflows
+WHERE status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND start_time < %(before)s AND end_time < %(before)s
+  AND name <> ALL(%(skip)s::text[])
+LIMIT %(limit)s;
+-- name: delete_task_logs
+DELETE FROM task_logs WHERE task_id = %s;
+-- name: delete_payload
+DELETE FROM external_payloads WHERE path = %s;
