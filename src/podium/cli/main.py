@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from podium.cli.admin import admin as admin_app
 from podium.cli.keys import keys as keys_app
 from podium.cli.worker import worker as worker_command
 
 app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
 app.command("worker")(worker_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(admin_app, name="admin")
 
 
 @app.callback()
