@@ -40,6 +40,7 @@ def svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
             flow("rt_default"),  # the server's retention: one day
             flow("rt_short", metadata={"retention": "1h"}),
             flow("rt_forever", metadata={"retention": "forever"}),
+            flow("rt_orphan"),  # its definition is deleted later: the server's retention applies
         ]
     )
     try:
@@ -89,13 +90,15 @@ def test_exactly_the_expired_workflows_go_with_all_they_own(svc: Services) -> No
     old_default = run(svc, "rt_default", big=True, key="k-old")
     old_short = run(svc, "rt_short", big=True)
     old_forever = run(svc, "rt_forever", big=True)
+    orphan = run(svc, "rt_orphan")
+    svc.metadata.delete_workflow_def("rt_orphan", 1)
     still_running = run(svc, "rt_default", finish=False)
     clock.advance(2 * HOUR)
     recent_short = run(svc, "rt_short")
     recent_default = run(svc, "rt_default", big=True)
     clock.advance(23 * HOUR)  # 25 h after the first ones ended, 23 h after the others
 
-    gone = {old_default, old_short, recent_short}
+    gone = {old_default, old_short, recent_short, orphan}
     kept = {old_forever, still_running, recent_default}
     before = {wid: owned(svc, wid) for wid in gone | kept}
     payload_files = {p for wid in gone for p in before[wid]["payloads"]}
@@ -103,7 +106,7 @@ def test_exactly_the_expired_workflows_go_with_all_they_own(svc: Services) -> No
 
     service = RetentionService(svc.engine, default_s=24 * 3600, batch=2)
     preview = service.preview(examples=10)
-    assert preview["count"] == 3 and not preview["capped"]
+    assert preview["count"] == 4 and not preview["capped"]
     assert {e["workflowId"] for e in preview["examples"]} == gone
     assert preview["retentionByName"] == {"rt_short": 3600, "rt_forever": 0}
     assert all(owned(svc, wid) == before[wid] for wid in gone | kept), "a dry run removes nothing"

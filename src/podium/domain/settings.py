@@ -46,7 +46,7 @@ class Settings:
     # PODIUM_RETENTION is a duration ("30d", "12h"); a definition may say otherwise (service/retention.py).
     retention_seconds: int = 0
     retention_interval_ms: int = 60_000
-    retention_batch: int = 50
+    retention_batch: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:

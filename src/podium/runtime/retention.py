@@ -13,9 +13,11 @@ from podium.service.retention import RetentionService, run_batches
 log = logging.getLogger("podium.retention")
 
 # Batches per pass; a longer backlog drains over the next passes.
-MAX_BATCHES = 20
-# After each batch the loop leaves the event loop to requests for this long.
+MAX_BATCHES = 50
+# After each batch the loop leaves the event loop to requests for at least this long, and long enough
+# that retention holds it at most SHARE of the time (service.retention.run_batches).
 PAUSE_S = 0.01
+SHARE = 0.2
 
 
 def service_of(svc: Services, settings: Settings) -> RetentionService:
@@ -28,7 +30,7 @@ async def retention_loop(svc: Services, settings: Settings, barrier: CommitBarri
     while True:
         removed: list[str] = []
         try:
-            removed = await run_batches(service, barrier, MAX_BATCHES, PAUSE_S)
+            removed = await run_batches(service, barrier, MAX_BATCHES, PAUSE_S, SHARE)
             if removed:
                 log.info("retention removed %d ended workflows", len(removed))
         except Exception:
