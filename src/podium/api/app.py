@@ -107,8 +107,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, ui)
-    for router in (m.router for m in (docs, retention, *routers)):  # docs, retention: issue #16
+    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values)
+    for router in (m.router for m in (*routers, docs, retention, ui)):  # docs, retention: issue #16
         app.include_router(router)
     app.state.barrier = barrier
     return app
