@@ -91,10 +91,11 @@ def _clone(store: Any, wf: Workflow, tasks: list[Task], i: int, delta: int) -> s
 
 
 def main(argv: list[str]) -> None:
-    """`python -m bench.history_fill DB_URL TEMPLATE_ID COUNT` → one JSON line (run with the server's code)."""
+    """`python -m bench.history_fill DB_URL TEMPLATE_ID COUNT [SPAN_DAYS]` → one JSON line (run with the
+    server's code)."""
     import json
 
-    filled = bulk_insert(argv[0], argv[1], int(argv[2]))
+    filled = bulk_insert(argv[0], argv[1], int(argv[2]), span_days=float(argv[3]) if len(argv) > 3 else 30.0)
     print(
         json.dumps(
             {

@@ -234,11 +234,11 @@ def test_deleted_workflow_not_returned(store: SqliteStore, path: Path) -> None:
     store.insert_workflow(wf("gone", "COMPLETED", 1000, input={"v": "to-be-removed"}), None)
     store.insert_workflow(wf("gone2", "COMPLETED", 1001, input={"v": "to-be-removed"}), None)
     store.insert_workflow(wf("kept", "COMPLETED", 1002, input={"v": "to-be-kept"}), None)
-    store.delete_workflow("gone2")  # queued, then deleted: the indexer drops it
+    store.delete_workflow("gone2")  # queued, then deleted: dequeued with it
     assert ids(store, "to-be-removed") == (1, ["gone"])
     assert store.index_free_text(500) == 2
-    store.delete_workflow("gone")  # indexed, then deleted: the stale entry stays, unseen
-    assert raw_index_hits(path, "to-be-removed") == [1]
+    store.delete_workflow("gone")  # indexed, then deleted: its entry goes too (issue #16, retention)
+    assert raw_index_hits(path, "to-be-removed") == []
     assert ids(store, "to-be-removed") == (0, [])
     assert ids(store, "to-be") == (1, ["kept"])
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKLOADS = ["linear-5", "dispatch", "fanout", "system-only", "history", "memory", "crash", "schedules"]
+WORKLOADS = ["linear-5", "dispatch", "fanout", "system-only", "history", "retention", "memory", "crash", "schedules"]
 # Metrics each workload reports when it ran (skipped ones need only a note saying why).
 REQUIRED = {
     "linear-5": ["tasks_per_s", "workflows_per_s", "start_p99_ms", "poll_p99_ms", "update_p99_ms", "e2e_p99_ms",
@@ -25,6 +25,7 @@ REQUIRED = {
     "fanout": ["tasks_per_s", "vs_linear5"],
     "system-only": ["workflows_per_s"],
     "history": ["history_workflows", "tasks_per_s", "vs_empty_store", "search_p50_ms", "search_p99_ms"],
+    "retention": ["backlog_workflows", "tasks_per_s", "vs_linear5", "removed_per_s"],
     "memory": ["rss_mb", "rss_growth_mb"],
     "crash": ["lost", "refs_completed_twice", "restart_to_first_task_ms"],
     "schedules": ["lateness_p99_ms", "idle_cpu_ms_per_s_between_fires", "idle_cpu_added_ms_per_s"],

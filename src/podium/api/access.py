@@ -95,6 +95,8 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("GET", "/api/admin/task/{type}", Family.SERVER_READ),
     ("POST", "/api/admin/sweep/requeue/{id}", Family.QUEUE_ADMIN),
     ("POST", "/api/admin/consistency/verifyAndRepair/{id}", Family.SERVER_ADMIN),
+    ("GET", "/api/admin/retention", Family.SERVER_READ),
+    ("POST", "/api/admin/retention", Family.SERVER_ADMIN),
     # definitions
     ("GET", "/api/metadata/tags", Family.METADATA_READ),
     ("GET", "/api/metadata/workflow/{name}/tags", Family.METADATA_READ),

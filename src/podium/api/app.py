@@ -18,10 +18,12 @@ from podium.api.errors import install_error_handlers
 from podium.api.fastlane import FastLane
 from podium.api.routes import (
     auth,
+    docs,
     events,
     health,
     metadata,
     payloads,
+    retention,
     scheduler,
     tasks,
     unsupported,
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from podium.runtime import evaluations, systask_runner
+        from podium.runtime.retention import retention_loop
         from podium.runtime.scheduler import scheduler_loop
         from podium.runtime.sweeper import poll_data_loop, revocation_loop, sweeper_loop
 
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 loops.append(asyncio.create_task(scheduler_loop(svc, history_days=settings.scheduler_history_days)))
             if settings.auth:
                 loops.append(asyncio.create_task(revocation_loop(svc, REVOCATION_CHECK_MS)))
+            loops.append(asyncio.create_task(retention_loop(svc, settings, barrier)))
         try:
             yield
         finally:
@@ -100,14 +104,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         version=__version__,
         description="A workflow orchestration engine that speaks Conductor's REST API.",
         lifespan=lifespan,
+        docs_url=None,  # served from the installed Swagger UI package instead of a CDN (routes/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = svc
     install_error_handlers(app, settings.server_id)
     # The web UI serves "/" and page paths, so it comes after the API routers.
-    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values,
-               scheduler, ui)  # fmt: skip
-    for router in (m.router for m in routers):
+    routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, scheduler)
+    for router in (m.router for m in (*routers, docs, retention, ui)):  # docs, retention: issue #16
         app.include_router(router)
     app.state.barrier = barrier
     return app
@@ -123,4 +128,9 @@ def create_server(settings: Settings | None = None) -> ASGIApp:
     served: ASGIApp = FastLane(DurableResponses(app, barrier, settings.server_id), svc, settings, barrier)
     if settings.auth:
         served = AuthGate(served, svc.auth, settings)
-    return BrowserGuard(served, settings)
+    served = BrowserGuard(served, settings)
+    if settings.access_log:
+        from podium.api.access_log import AccessLog
+
+        served = AccessLog(served)  # outermost, so refused requests are logged too
+    return served

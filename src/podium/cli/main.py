@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from podium.cli.admin import admin as admin_app
 from podium.cli.keys import keys as keys_app
 from podium.cli.worker import worker as worker_command
 
 app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
 app.command("worker")(worker_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(admin_app, name="admin")
 
 
 @app.callback()
@@ -22,14 +24,16 @@ def server(
     host: str = typer.Option(None, help="Address to listen on (env PODIUM_HOST, default 127.0.0.1)"),
     port: int = typer.Option(None, help="Port (env PODIUM_PORT, default 8080)"),
     db: str = typer.Option(None, help="sqlite:///path or postgresql://... (env PODIUM_DB)"),
-    log_level: str = typer.Option("warning", help="uvicorn log level"),
+    log_level: str = typer.Option(None, help="debug, info, warning or error (env PODIUM_LOG_LEVEL, default info)"),
+    log_format: str = typer.Option(None, help="text or json lines (env PODIUM_LOG_FORMAT, default text)"),
+    access_log: bool = typer.Option(
+        None, "--access-log/--no-access-log", help="One info line a request (env PODIUM_ACCESS_LOG=on)"
+    ),
     auth: bool = typer.Option(False, "--auth", help="Require a token on every API call (env PODIUM_AUTH=on)"),
 ) -> None:
     """Run the server."""
-    import uvicorn
-
-    from podium.api.app import create_server, settings_from_environment
-    from podium.api.http_protocol import http_protocol
+    from podium.api.app import settings_from_environment
+    from podium.cli.serve import serve
 
     settings = settings_from_environment()
     if host:
@@ -40,19 +44,13 @@ def server(
         settings.db = db
     if auth:
         settings.auth = True
-    uvicorn.run(
-        create_server(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        loop="uvloop",
-        # httptools, one socket write per response, slow-client deadlines (or uvicorn's own)
-        http=http_protocol(limits=settings.limits),
-        access_log=False,
-        # No per-request header rewriting (X-Forwarded-*) and no "server: uvicorn" on every response.
-        proxy_headers=False,
-        server_header=False,
-    )
+    if log_level:
+        settings.log_level = log_level
+    if log_format:
+        settings.log_format = log_format
+    if access_log is not None:
+        settings.access_log = access_log
+    serve(settings)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from podium.domain.durations import parse_duration
 from podium.domain.limits import Limits
 
 
@@ -42,6 +43,16 @@ class Settings:
     ``file:///dir``, ``postgresql://...`` (a table of that database), or ``s3://bucket?endpoint=...``.
     Empty: a directory beside the SQLite file, or the PostgreSQL database itself."""
 
+    # What the server writes (issue #16): PODIUM_LOG_LEVEL, PODIUM_LOG_FORMAT (text|json), PODIUM_ACCESS_LOG.
+    log_level: str = "info"
+    log_format: str = "text"
+    access_log: bool = False
+    # Retention (issue #16): ended workflows older than this are removed; 0 keeps them for ever.
+    # PODIUM_RETENTION is a duration ("30d", "12h"); a definition may say otherwise (service/retention.py).
+    retention_seconds: int = 0
+    retention_interval_ms: int = 60_000
+    retention_batch: int = 20
+
     @classmethod
     def from_env(cls, env: Mapping[str, str], node_name: str) -> Settings:
         """Settings from ``env`` (``os.environ`` at the composition root); ``node_name`` is the default server id."""
@@ -78,4 +89,21 @@ class Settings:
             payload_store=env.get("PODIUM_PAYLOAD_STORE", d.payload_store),
             scheduler=flag("PODIUM_SCHEDULER") if env.get("PODIUM_SCHEDULER", "").strip() else d.scheduler,
             scheduler_history_days=num("PODIUM_SCHEDULER_HISTORY_DAYS", d.scheduler_history_days),
+            log_level=env.get("PODIUM_LOG_LEVEL", d.log_level),
+            log_format=env.get("PODIUM_LOG_FORMAT", d.log_format),
+            access_log=flag("PODIUM_ACCESS_LOG"),
+            retention_seconds=retention_seconds(env.get("PODIUM_RETENTION", "")),
+            retention_interval_ms=num("PODIUM_RETENTION_INTERVAL_MS", d.retention_interval_ms),
+            retention_batch=num("PODIUM_RETENTION_BATCH", d.retention_batch),
         )
+
+
+def retention_seconds(text: str) -> int:
+    """A retention setting in seconds: a duration such as ``30d`` or ``12h``; empty, ``0`` or ``forever``: 0
+    (kept for ever)."""
+    raw = text.strip().lower()
+    if raw in ("", "0", "off", "forever", "never"):
+        return 0
+    if raw.isdigit():
+        return int(raw)
+    return parse_duration(raw)

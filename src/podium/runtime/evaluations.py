@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from podium.domain.errors import NotFound, PodiumError
+from podium.logs import about
 from podium.service.container import Services
 
 log = logging.getLogger("podium.evaluations")
@@ -25,9 +26,9 @@ def waker(svc: Services, loop: asyncio.AbstractEventLoop) -> Callable[[str], Non
             except NotFound:
                 pass  # removed meanwhile
             except PodiumError as e:  # the sweeper comes back to it at its next check
-                log.warning("deciding %s after a script's answer failed: %s", wid, e.message)
+                log.warning("deciding %s after a script's answer failed: %s", wid, e.message, extra=about(wid))
             except Exception:
-                log.exception("deciding %s after a script's answer failed", wid)
+                log.exception("deciding %s after a script's answer failed", wid, extra=about(wid))
 
     def wake(workflow_id: str) -> None:
         if not due:

@@ -7,6 +7,7 @@ import logging
 import time
 
 from podium.domain.errors import BackendUnavailable
+from podium.logs import about
 from podium.service.container import Services
 from podium.service.decide_failures import MAX_DOUBLINGS, backoff_ms, decide_failed, describe
 from podium.store.protocols import FreeTextIndexer
@@ -46,7 +47,7 @@ def sweep_one(svc: Services, workflow_id: str) -> None:
             raise
         except Exception as again:
             # Even failing it failed: look again much later rather than every pass.
-            log.error("workflow %s could not be failed: %s", workflow_id, describe(again))
+            log.error("workflow %s could not be failed: %s", workflow_id, describe(again), extra=about(workflow_id))
             with svc.store.transaction():
                 svc.store.set_next_check(workflow_id, svc.clock.now() + backoff_ms(svc.engine, MAX_DOUBLINGS + 1))
 

@@ -26,6 +26,7 @@ from podium.domain.payloads import EXTERNAL_OUTPUT, PayloadType
 from podium.domain.queues import task_queue
 from podium.domain.settings import Settings
 from podium.domain.validation_limits import output_too_large, payload_size
+from podium.logs import about
 from podium.service import events
 from podium.service.container import Services
 from podium.service.durability import CommitBarrier
@@ -167,11 +168,17 @@ class SystemTaskRunner:
             try:
                 result = await execute(task)
             except Exception as e:
-                log.exception("system task %s of workflow %s failed", task["taskId"], task["workflowInstanceId"])
+                log.exception(
+                    "system task %s of workflow %s failed", task["taskId"], task["workflowInstanceId"],
+                    extra=about(task["workflowInstanceId"], task["taskId"]),
+                )  # fmt: skip
                 result = SystemTaskResult(st.FAILED, {"response": str(e)}, f"{FAILURE_PREFIX}{type(e).__name__}: {e}")
             apply_result(self.svc, task, result)
         except Exception:
-            log.exception("could not record the result of system task %s", task["taskId"])
+            log.exception(
+                "could not record the result of system task %s", task["taskId"],
+                extra=about(task["workflowInstanceId"], task["taskId"]),
+            )  # fmt: skip
         finally:
             self._running.pop(task["taskId"], None)
             self._slot_freed.set()

@@ -37,6 +37,7 @@ from podium.domain.limits import Limits
 from podium.expr.javascript import ScriptError
 from podium.expr.jq import JqError
 from podium.expr.pending import EvaluationPending
+from podium.logs import about
 from podium.sandbox import frames
 from podium.sandbox.process import EvaluatorProcess
 
@@ -337,7 +338,10 @@ class Evaluator:
         job.proc = None
         self._retire(proc)
         self._tally("killed")
-        log.info("evaluator process killed: a %s program ran past its %g s limit", job.kind, self.timeout_s)
+        log.info(
+            "evaluator process killed: a %s program ran past its %g s limit", job.kind, self.timeout_s,
+            extra=about(job.owner),
+        )  # fmt: skip
         answer = self._timed_out(job)
         self._finish(job, answer)
         if self._queue:

@@ -14,6 +14,7 @@ from podium.decider.lifecycle import end_workflow
 from podium.decider.passes import Pass
 from podium.domain import statuses as st
 from podium.domain.errors import BackendUnavailable
+from podium.logs import about
 from podium.service.engine import Engine
 
 log = logging.getLogger("podium.sweeper")
@@ -56,16 +57,19 @@ def decide_failed(engine: Engine, workflow_id: str, error: BaseException) -> Non
     if failures < limits.decide_attempts:
         log.warning(
             "decide of workflow %s failed (%d of %d attempts), retrying in %d ms: %s",
-            workflow_id, failures, limits.decide_attempts, wait, what,
+            workflow_id, failures, limits.decide_attempts, wait, what, extra=about(workflow_id),
         )  # fmt: skip
         if failures == 1 and log.isEnabledFor(logging.DEBUG):
-            log.debug("first decide failure of workflow %s", workflow_id, exc_info=error)
+            log.debug("first decide failure of workflow %s", workflow_id, exc_info=error, extra=about(workflow_id))
         return
     reason = (
         f"Workflow decide failed {failures} times in a row "
         f"(PODIUM_LIMIT_DECIDE_ATTEMPTS={limits.decide_attempts}); last error: {what}"
     )
-    log.warning("decide of workflow %s failed %d times; failing the workflow: %s", workflow_id, failures, what)
+    log.warning(
+        "decide of workflow %s failed %d times; failing the workflow: %s", workflow_id, failures, what,
+        extra=about(workflow_id),
+    )  # fmt: skip
     fail_workflow(engine, workflow_id, reason)
 
 
@@ -91,5 +95,6 @@ def fail_workflow(engine: Engine, workflow_id: str, reason: str) -> None:
             if not follow_ups:
                 raise
             log.warning(
-                "failing workflow %s with its follow-ups failed (%s); failing it alone", workflow_id, describe(e)
-            )
+                "failing workflow %s with its follow-ups failed (%s); failing it alone", workflow_id, describe(e),
+                extra=about(workflow_id),
+            )  # fmt: skip

@@ -14,6 +14,7 @@ from podium.domain.errors import BackendUnavailable, PodiumError
 from podium.domain.model import StartWorkflowRequest, Task, Workflow, WorkflowDef
 from podium.domain.payloads import EXTERNAL_OUTPUT, forget_external
 from podium.expr import ResolutionContext, resolve
+from podium.logs import about
 from podium.service.engine import Engine
 from podium.service.unit import Unit
 
@@ -85,7 +86,8 @@ def start_failure_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> Non
     except BackendUnavailable:
         raise  # the unit is lost: never record a database failure as the task's outcome
     except PodiumError as e:
-        log.warning("failure workflow of %s not started: %s", wf["workflowId"], e.message)
+        wid = wf["workflowId"]
+        log.warning("failure workflow of %s not started: %s", wid, e.message, extra=about(wid))
         output["conductor.failure_workflow"] = f"Error starting failure workflow: {e.message}"
 
 

@@ -25,6 +25,7 @@ from podium.domain.model import JSON, EventHandler, StartWorkflowRequest, Task
 from podium.domain.validation import validate_event_handler
 from podium.expr import ResolutionContext, resolve
 from podium.expr.pending import EvaluationPending
+from podium.logs import about
 from podium.service import metrics
 from podium.service.engine import Engine
 from podium.service.event_limits import ActionRateLimit
@@ -335,7 +336,7 @@ class EventService:
         else:
             task = next((t for t in tasks if t["taskType"] == "WAIT" and not st.task_terminal(t["status"])), None)
         if task is None or st.task_terminal(task["status"]):
-            log.info("status message for %s matched no pending task", wid)
+            log.info("status message for %s matched no pending task", wid, extra=about(wid))
             return
         output = payload.get("output")
         result: JSON = {
@@ -349,7 +350,7 @@ class EventService:
         except BackendUnavailable:
             raise  # the message stays queued for the next round
         except PodiumError as e:
-            log.info("status message for %s not applied: %s", wid, e.message)
+            log.info("status message for %s not applied: %s", wid, e.message, extra=about(wid))
 
 
 def expand_inline_json(value: Any) -> Any:

@@ -18,6 +18,7 @@ from podium.domain.model import EXTERNAL_FLAG, Task, TaskExecLog, TaskResult, Wo
 from podium.domain.payloads import EXTERNAL_OUTPUT, PayloadType, mark_external
 from podium.domain.queues import queue_name, task_queue
 from podium.domain.validation_limits import output_too_large, payload_size
+from podium.logs import about
 from podium.service import metrics
 from podium.service.decide_failures import describe
 from podium.service.engine import Engine
@@ -135,7 +136,8 @@ class TaskService:
             raise
         except Exception as e:
             log.warning("deciding after the update of task %s failed; the sweeper retries it: %s",
-                        result.get("taskId"), describe(e))  # fmt: skip
+                        result.get("taskId"), describe(e),
+                        extra=about(result.get("workflowInstanceId"), result.get("taskId")))  # fmt: skip
         with self.engine.unit() as unit:
             task = self.update_in(unit, result, decide=False)
             unit.store.set_next_check(task["workflowInstanceId"], unit.clock.now())

@@ -152,6 +152,23 @@ class SharedRecords:
         rows = self._all("get_logs", (task_id,))
         return [{"log": r[0], "taskId": task_id, "createdTime": int(r[1])} for r in rows]
 
+    def delete_task_logs(self, task_ids: Sequence[str]) -> None:
+        if task_ids:
+            self._many("delete_task_logs", [(i,) for i in task_ids])
+
+    def expired_workflows(
+        self, ended_before: int, limit: int, name: str | None = None, skip_names: Sequence[str] = ()
+    ) -> list[str]:
+        if name is not None:
+            rows = self._all("expired_workflows_of", {"name": name, "before": ended_before, "limit": limit})
+        else:
+            rows = self._all("expired_workflows_except", self._skip_args(ended_before, limit, skip_names))
+        return [r[0] for r in rows]
+
+    def _skip_args(self, before: int, limit: int, skip_names: Sequence[str]) -> dict[str, Any]:
+        """The parameters of ``expired_workflows_except``; the names as the dialect takes a list."""
+        raise NotImplementedError
+
     def add_logs(self, logs: Sequence[TaskExecLog]) -> None:
         self._many("add_log", [(lg["taskId"], lg.get("log", ""), lg.get("createdTime", 0)) for lg in logs])
 

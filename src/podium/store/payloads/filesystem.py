@@ -37,6 +37,9 @@ class FilesystemPayloads:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
+    def delete(self, path: str) -> None:
+        self._file(path).unlink(missing_ok=True)
+
     def direct_uri(self, path: str, write: bool, expires_s: int) -> str | None:
         return None
 

@@ -13,6 +13,9 @@ class MemoryPayloads:
     def get(self, path: str) -> bytes | None:
         return self._data.get(path)
 
+    def delete(self, path: str) -> None:
+        self._data.pop(path, None)
+
     def direct_uri(self, path: str, write: bool, expires_s: int) -> str | None:
         return None
 

@@ -48,6 +48,9 @@ class PostgresPayloads:
         rows = self._run("get_payload", (path,))
         return bytes(rows[0][0]) if rows else None
 
+    def delete(self, path: str) -> None:
+        self._run("delete_payload", (path,))
+
     def direct_uri(self, path: str, write: bool, expires_s: int) -> str | None:
         return None
 

@@ -135,6 +135,12 @@ class S3Payloads:
             raise OSError(f"S3 GET {path} answered {r.status_code}: {r.text[:300]}")
         return r.content
 
+    def delete(self, path: str) -> None:
+        with self._lock:
+            r = self._client.delete(self.url("DELETE", path))
+        if r.status_code >= 300 and r.status_code != 404:
+            raise OSError(f"S3 DELETE {path} answered {r.status_code}: {r.text[:300]}")
+
     def direct_uri(self, path: str, write: bool, expires_s: int) -> str | None:
         return self.url("PUT" if write else "GET", path, expires_s)
 

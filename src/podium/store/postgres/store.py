@@ -237,6 +237,9 @@ class PostgresStore(PgRecords):
         self._exec("delete_workflow", (workflow_id,))
         self._exec("forget_workflow_extras", {"workflow_id": workflow_id})
 
+    def _skip_args(self, before: int, limit: int, skip_names: Sequence[str]) -> dict[str, Any]:
+        return {"before": before, "limit": limit, "skip": list(skip_names)}
+
     def get_tasks(self, workflow_id: str) -> list[Task]:
         s = self._c.session()
         cur = s.prefetched_task_lists.pop(workflow_id, None) if s.depth else None

@@ -7,7 +7,7 @@ Plumbing (connection, migrations, units of work, group commit) is in ``sqlite.co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -90,10 +90,15 @@ class SqliteStore(SqliteSearch):
             return cached if cached is not None else self.get_task(task_id)
 
     def delete_workflow(self, workflow_id: str) -> None:
+        self._exec("forget_free_text", (workflow_id,))
+        self._exec("forget_free_text_queued", (workflow_id,))
         self._exec("delete_workflow", (workflow_id,))
         for forget in ("clear_decide_failures", "forget_idempotency_keys", "forget_event_depth"):
             self._exec(forget, (workflow_id,))
         self.states.evict(workflow_id)
+
+    def _skip_args(self, before: int, limit: int, skip_names: Sequence[str]) -> dict[str, Any]:
+        return {"before": before, "limit": limit, "skip": _dumps(list(skip_names)).decode()}
 
     def get_tasks(self, workflow_id: str) -> list[Task]:
         return [cast(Task, _loads(r[0])) for r in self._all("get_tasks", (workflow_id,))]

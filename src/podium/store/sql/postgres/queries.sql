@@ -323,3 +323,21 @@ SELECT body FROM schedule_executions WHERE schedule_name = %s ORDER BY scheduled
 DELETE FROM schedule_executions WHERE execution_id IN (
   SELECT execution_id FROM schedule_executions WHERE scheduled_time < %s ORDER BY scheduled_time LIMIT %s)
 RETURNING 1;
+-- Retention (issue #16). Ended workflows whose end time is before the cutoff, of one definition name or
+-- of every name but those skipped: read from the status index (a workflow starts before it ends), at most
+-- ``limit``, unordered.
+-- name: expired_workflows_of
+SELECT workflow_id FROM workflows
+WHERE name = %(name)s AND status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND start_time < %(before)s AND end_time < %(before)s
+LIMIT %(limit)s;
+-- name: expired_workflows_except
+SELECT workflow_id FROM workflows
+WHERE status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND start_time < %(before)s AND end_time < %(before)s
+  AND name <> ALL(%(skip)s::text[])
+LIMIT %(limit)s;
+-- name: delete_task_logs
+DELETE FROM task_logs WHERE task_id = %s;
+-- name: delete_payload
+DELETE FROM external_payloads WHERE path = %s;

@@ -287,3 +287,29 @@ SELECT body FROM schedule_executions WHERE schedule_name = ? ORDER BY scheduled_
 DELETE FROM schedule_executions WHERE execution_id IN (
   SELECT execution_id FROM schedule_executions WHERE scheduled_time < ? ORDER BY scheduled_time LIMIT ?)
 RETURNING 1;
+-- Retention (issue #16). Ended workflows whose end time is before a cutoff, of one definition name or of
+-- every name but those skipped (a JSON array): read from the status indexes (a workflow starts before it
+-- ends, so the start time narrows them), unordered, at most a limit.
+-- name: expired_workflows_of
+SELECT workflow_id FROM workflows
+WHERE name = :name AND status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND start_time < :before AND end_time < :before
+LIMIT :limit;
+-- name: expired_workflows_except
+SELECT workflow_id FROM workflows
+WHERE status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND start_time < :before AND end_time < :before
+  AND name NOT IN (SELECT value FROM json_each(:skip))
+LIMIT :limit;
+-- name: delete_task_logs
+DELETE FROM task_logs WHERE task_id = ?;
+-- A removed workflow's free-text entry (migration 0003). The index is contentless, so an entry is
+-- deleted by giving the text it was made from: a terminal workflow that is not queued was indexed with
+-- its current body (every terminal write queues it again). One still queued is only dequeued.
+-- name: forget_free_text
+INSERT INTO workflow_text (workflow_text, rowid, body)
+SELECT 'delete', w.rowid, CAST(w.json AS TEXT) FROM workflows w
+WHERE w.workflow_id = ? AND w.status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
+  AND NOT EXISTS (SELECT 1 FROM workflow_text_pending p WHERE p.workflow_rowid = w.rowid);
+-- name: forget_free_text_queued
+DELETE FROM workflow_text_pending WHERE workflow_rowid = (SELECT rowid FROM workflows WHERE workflow_id = ?);
