@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from clikit import Podium, simple_flow, taskdef, write_json
+
 from conftest import ServerProcess
 
 
@@ -18,7 +18,9 @@ def podium(server: ServerProcess, tmp_path: Path) -> Podium:
 
 def _start(podium: Podium, tmp_path: Path, uniq: str, runs: int = 1, tasks: int = 1) -> list[str]:
     names = [f"{uniq}_t{i}" for i in range(tasks)]
-    podium.ok("metadata", "register", write_json(tmp_path / "d.json", [*map(taskdef, names), simple_flow(uniq, *names)]))
+    podium.ok(
+        "metadata", "register", write_json(tmp_path / "d.json", [*map(taskdef, names), simple_flow(uniq, *names)])
+    )
     return [podium.ok("workflow", "start", uniq, "-i", f'{{"x": {i}}}').strip() for i in range(runs)]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from clikit import Podium, ending_flow, simple_flow, taskdef, write_json
+
 from conftest import ServerProcess, wait_until
 
 
@@ -36,7 +36,9 @@ def _complete(api: httpx.Client, task_type: str, output: dict[str, object]) -> s
     raise AssertionError(f"no {task_type} task to complete")
 
 
-def test_start_prints_the_id_and_json_prints_an_object(podium: Podium, api: httpx.Client, uniq: str, tmp_path: Path) -> None:
+def test_start_prints_the_id_and_json_prints_an_object(
+    podium: Podium, api: httpx.Client, uniq: str, tmp_path: Path
+) -> None:
     _register(podium, tmp_path, taskdef(f"{uniq}_t"), simple_flow(uniq, f"{uniq}_t"))
     wid = podium.ok("workflow", "start", uniq, "--input", '{"x": 7}', "--correlation-id", "c-1").strip()
     wf = api.get(f"/workflow/{wid}").json()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from clikit import Podium, ending_flow, simple_flow, taskdef, write_json
+
 from conftest import ServerProcess
 
 
@@ -22,7 +22,9 @@ def _status(api: httpx.Client, wid: str) -> str:
 
 def _flow(podium: Podium, tmp_path: Path, uniq: str, tasks: int = 1) -> list[str]:
     names = [f"{uniq}_t{i}" for i in range(tasks)]
-    podium.ok("metadata", "register", write_json(tmp_path / "d.json", [*map(taskdef, names), simple_flow(uniq, *names)]))
+    podium.ok(
+        "metadata", "register", write_json(tmp_path / "d.json", [*map(taskdef, names), simple_flow(uniq, *names)])
+    )
     return names
 
 

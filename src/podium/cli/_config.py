@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,12 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)  # field -> where its value came from
 
 
-def config_path() -> Path:
+def config_path(env: Mapping[str, str]) -> Path:
     """``PODIUM_CONFIG``, else ``$XDG_CONFIG_HOME/podium/config.toml`` (``~/.config`` by default)."""
-    explicit = os.environ.get("PODIUM_CONFIG")
+    explicit = env.get("PODIUM_CONFIG")
     if explicit:
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "podium" / "config.toml"
 
 
@@ -90,10 +91,10 @@ def _profile(config: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     return prof
 
 
-def resolve(opts: Options, environ: dict[str, str] | None = None) -> Settings:
+def resolve(opts: Options, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from flags, the environment and the config file (see the module's docstring)."""
-    env = dict(os.environ) if environ is None else environ
-    path = config_path()
+    env = os.environ if environ is None else environ
+    path = config_path(env)
     config = read_config(path)
     chosen = opts.profile or env.get("PODIUM_PROFILE")
     default = config.get("default_profile") or ("default" if "default" in config.get("profiles", {}) else None)
