@@ -13,7 +13,7 @@ import httpx
 import pytest
 from clikit import CLEAN_ENV, Podium
 
-from conftest import free_port, wait_until
+from conftest import ServerProcess, free_port, wait_until
 
 DEAD = f"http://127.0.0.1:{free_port()}"
 
@@ -77,6 +77,12 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert podium.run("workflow", "nonsense").exit_code == 2
 
 
+def test_health(server: ServerProcess, tmp_path: Path) -> None:
+    assert Podium(server.url, tmp_path / "n.toml").ok("health") == f"{server.url} is healthy\n"
+    assert Podium(server.url, tmp_path / "n.toml").json("health")["healthy"] is True
+    assert "cannot reach" in Podium(DEAD, tmp_path / "n.toml").fails(3, "health", "--wait", "0.3")
+
+
 def test_version(tmp_path: Path) -> None:
     from importlib.metadata import version
 
@@ -98,8 +104,8 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) 
     assert run.stderr.startswith("error: cannot reach") and run.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("how", [["dev"], ["server", "--dev"]])
-def test_dev_serves_a_throwaway_store_and_removes_it(tmp_path: Path, how: list[str]) -> None:
+@pytest.mark.parametrize(("how", "stop"), [(["dev"], signal.SIGTERM), (["server", "--dev"], signal.SIGINT)])
+def test_dev_serves_a_throwaway_store_and_removes_it(tmp_path: Path, how: list[str], stop: signal.Signals) -> None:
     port = free_port()
     log = tmp_path / "dev.log"
     with log.open("wb") as out:
@@ -120,7 +126,7 @@ def test_dev_serves_a_throwaway_store_and_removes_it(tmp_path: Path, how: list[s
         podium = Podium(f"http://127.0.0.1:{port}", tmp_path / "none.toml")
         assert podium.json("metadata", "list", "workflows") == []  # a fresh store
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         proc.wait(30)
     assert not store.parent.exists()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import typer
 
@@ -24,6 +26,9 @@ def run_dev(host: str, port: int, keep: bool, serve: Callable[[list[str]], None]
         f"  store  {db}" + ("" if keep else "   (removed on exit; --keep keeps it)"),
     ]
     typer.echo("\n".join(lines), err=True)
+    # uvicorn stops cleanly on SIGTERM, then raises the signal again for the handler it found: make that
+    # handler an exit, so the store is removed on `kill` as on Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         serve(["--host", host, "--port", str(port), "--db", f"sqlite:///{db}"])
     finally:
@@ -31,3 +36,8 @@ def run_dev(host: str, port: int, keep: bool, serve: Callable[[list[str]], None]
             typer.echo(f"kept {db}", err=True)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)

@@ -6,14 +6,16 @@ A new group (``podium schedule ...``) is a module with a ``typer.Typer`` whose c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import typer
 
 from podium.cli import metadata_validate, workflow_control  # noqa: F401  (they add commands to their groups)
-from podium.cli._command import OutputOpt, ProfileOpt, ServerOpt
+from podium.cli._command import OutputOpt, ProfileOpt, ServerOpt, command
 from podium.cli._config import Options
 from podium.cli.dev import run_dev
+from podium.cli.health import health
 from podium.cli.keys import keys as keys_app
 from podium.cli.metadata import metadata as metadata_app
 from podium.cli.task import task as task_app
@@ -35,6 +37,7 @@ GROUPS: list[tuple[str, typer.Typer]] = [
 ]
 for _name, _group in GROUPS:
     app.add_typer(_group, name=_name)
+command(app, "health")(health)
 
 
 def _version(value: bool) -> None:
@@ -60,8 +63,8 @@ def main(
 @app.command()
 def dev(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
-    port: int = typer.Option(8080, help="Port"),
+    host: str = typer.Option("127.0.0.1", envvar="PODIUM_HOST", help="Address to listen on"),
+    port: int = typer.Option(8080, envvar="PODIUM_PORT", help="Port"),
     keep: bool = typer.Option(False, "--keep", help="Keep the SQLite file when the server stops"),
 ) -> None:
     """Run a server on a throwaway SQLite store, for trying things out (prints the UI link)."""
@@ -90,7 +93,12 @@ def server(
 ) -> None:
     """Run the server."""
     if dev_mode:
-        run_dev(host or "127.0.0.1", port or 8080, False, _server_of(ctx))
+        run_dev(
+            host or os.environ.get("PODIUM_HOST", "127.0.0.1"),
+            port or int(os.environ.get("PODIUM_PORT", 8080)),
+            False,
+            _server_of(ctx),
+        )
         return
     import uvicorn
 
