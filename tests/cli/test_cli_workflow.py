@@ -128,3 +128,19 @@ def test_search_refuses_bad_filters(podium: Podium) -> None:
     assert "unknown status" in podium.fails(2, "workflow", "search", "--status", "DONE")
     assert "--since" in podium.fails(2, "workflow", "search", "--since", "yesterday")
     assert "--from" in podium.fails(2, "workflow", "search", "--from", "31/01/2026")
+
+
+def test_watch_draws_live_on_a_terminal(podium: Podium, api: httpx.Client, uniq: str, tmp_path: Path) -> None:
+    _register(podium, tmp_path, taskdef(f"{uniq}_a"), simple_flow(uniq, f"{uniq}_a"))
+    wid = podium.ok("workflow", "start", uniq).strip()
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "160"}  # rich draws as on a terminal
+    worker = threading.Thread(target=_complete, args=(api, f"{uniq}_a", {"done": 1}))
+    worker.start()
+    try:
+        watched = podium.run("workflow", "status", wid, "--watch", "--timeout", "60", env=terminal)
+    finally:
+        worker.join(30)
+    assert watched.exit_code == 0, watched.output
+    assert "\x1b[?25l" in watched.stdout and "COMPLETED" in watched.stdout  # live (cursor hidden), ends completed
+    piped = podium.run("workflow", "status", wid, "--watch")
+    assert "\x1b[" not in piped.stdout and "COMPLETED" in piped.stdout  # no escape codes into a pipe

@@ -63,7 +63,6 @@ class Api:
         self.settings = settings
         self._transport = transport
         self._client: PodiumClient | None = None
-        self.base_url = PodiumClient(settings.server, transport=transport).base_url
 
     def close(self) -> None:
         if self._client is not None:
