@@ -136,3 +136,28 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_server_that_is_not_podium_is_one_line_too(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    class Plain(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>not an API</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        podium = Podium(f"http://127.0.0.1:{httpd.server_address[1]}", tmp_path / "none.toml")
+        line = podium.fails(70, "workflow", "search")
+        assert "unexpected AttributeError" in line and "PODIUM_DEBUG=1" in line
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

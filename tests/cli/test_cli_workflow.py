@@ -61,6 +61,8 @@ def test_start_wait_exits_with_the_outcome(podium: Podium, uniq: str, tmp_path: 
     table = podium.run("workflow", "start", uniq, "--wait")
     assert table.exit_code == code
     assert status in table.stdout and uniq in table.stdout and "started " in table.stderr
+    if status == "COMPLETED":
+        assert 'output: {"done":true}' in table.stdout  # what a person waited for
 
 
 def test_start_wait_gives_up_with_code_6(podium: Podium, uniq: str, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -108,6 +109,11 @@ def command(group: typer.Typer, name: str | None = None, **kwargs: Any) -> Calla
             except KeyboardInterrupt:
                 typer.echo("interrupted", err=True)
                 raise typer.Exit(130) from None
+            except Exception as e:
+                if isinstance(e, typer.Exit | typer.Abort) or hasattr(e, "exit_code") or os.environ.get("PODIUM_DEBUG"):
+                    raise  # typer's own exits and usage errors; or a bug of ours, traceback asked for
+                # a bug of ours: one line
+                fail(f"unexpected {type(e).__name__}: {e} (PODIUM_DEBUG=1 shows the traceback)", Exit.INTERNAL)
             finally:
                 if cli is not None:
                     cli.close()

@@ -16,6 +16,7 @@ class Exit(IntEnum):
     REFUSED = 4  # the server answered 4xx (not found, invalid, conflict, unauthorized, forbidden)
     SERVER_ERROR = 5  # the server answered 5xx
     STILL_RUNNING = 6  # --wait / --watch gave up (--timeout) before the workflow ended
+    INTERNAL = 70  # a fault of the CLI itself (PODIUM_DEBUG=1 shows the traceback)
 
 
 class CliError(Exception):

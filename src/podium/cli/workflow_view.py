@@ -60,6 +60,8 @@ def header(wf: dict[str, Any]) -> Text:
         line.append(f"  took {took}")
     if wf.get("reasonForIncompletion"):
         line.append(f"\nreason: {wf['reasonForIncompletion']}", style="red")
+    if workflow_terminal(str(wf.get("status"))) and wf.get("output"):
+        line.append(f"\noutput: {compact(wf['output'], 200)}")
     return line
 
 
