@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -54,8 +55,6 @@ def test_start_wait_exits_with_the_outcome(podium: Podium, uniq: str, tmp_path: 
     _register(podium, tmp_path, ending_flow(uniq, status))
     result = podium.run("workflow", "start", uniq, "--wait", "-o", "json")
     assert result.exit_code == code, result.output
-    import json
-
     wf = json.loads(result.stdout)
     assert wf["status"] == status and wf["workflowName"] == uniq and wf["tasks"]  # the API's Workflow
     table = podium.run("workflow", "start", uniq, "--wait")
@@ -124,6 +123,18 @@ def test_search_filters_and_paging(podium: Podium, uniq: str, tmp_path: Path) ->
     assert "page 1 of 2, 3 run(s)" in table.stderr
     listed = podium.ok("workflow", "list", "-n", bad_name)
     assert failed.stdout and bad_name in listed and "FAILED" in listed and "by design" in listed
+
+
+def test_values_are_printed_as_they_are(podium: Podium, uniq: str, tmp_path: Path) -> None:
+    flow = ending_flow(uniq, "FAILED")
+    flow["tasks"][0]["inputParameters"]["terminationReason"] = "bad [/oops] and [bold]x[/bold]"
+    _register(podium, tmp_path, flow)
+    run = podium.run("workflow", "start", uniq, "--wait", "--correlation-id", "[red]cid[/red]", "-o", "json")
+    wf = json.loads(run.stdout)
+    assert run.exit_code == 1 and wf["status"] == "FAILED"
+    listed = podium.ok("workflow", "list", "-n", uniq)
+    assert "bad [/oops] and [bold]x[/bold]" in listed and "[red]cid[/red]" in listed  # not read as markup
+    assert "bad [/oops]" in podium.run("workflow", "status", wf["workflowId"]).stdout
 
 
 def test_search_refuses_bad_filters(podium: Podium) -> None:

@@ -84,5 +84,5 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | No
     for c in columns:
         t.add_column(c, no_wrap=c.lower().endswith("id") or c in ("Name", "Workflow", "Type"), overflow="fold")
     for r in rows:
-        t.add_row(*(v if isinstance(v, Text) else str(v) for v in r))
+        t.add_row(*(v if isinstance(v, Text) else Text(str(v)) for v in r))  # values are never markup
     return t
