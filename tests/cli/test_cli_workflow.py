@@ -64,6 +64,13 @@ def test_start_wait_exits_with_the_outcome(podium: Podium, uniq: str, tmp_path: 
         assert 'output: {"done":true}' in table.stdout  # what a person waited for
 
 
+def test_start_wait_exits_1_when_the_workflow_times_out(podium: Podium, uniq: str, tmp_path: Path) -> None:
+    flow = simple_flow(uniq, f"{uniq}_t") | {"timeoutSeconds": 1, "timeoutPolicy": "TIME_OUT_WF"}
+    _register(podium, tmp_path, taskdef(f"{uniq}_t"), flow)  # nobody works the task: the workflow times out
+    result = podium.run("workflow", "start", uniq, "--wait", "--timeout", "60", "-o", "json")
+    assert result.exit_code == 1 and json.loads(result.stdout)["status"] == "TIMED_OUT"
+
+
 def test_start_wait_gives_up_with_code_6(podium: Podium, uniq: str, tmp_path: Path) -> None:
     _register(podium, tmp_path, taskdef(f"{uniq}_t"), simple_flow(uniq, f"{uniq}_t"))
     result = podium.run("workflow", "start", uniq, "--wait", "--timeout", "0.3")
