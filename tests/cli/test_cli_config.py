@@ -44,6 +44,7 @@ def test_resolution_order(tmp_path: Path) -> None:
     assert resolve(
         Options(), {**env, "PODIUM_SERVER_URL": "http://a:1", "CONDUCTOR_SERVER_URL": "http://b:1"}
     ).server == ("http://a:1")
+    assert resolve(Options(server="localhost:9"), env).server == "http://localhost:9"  # the scheme is implied
     for bad_opts, bad_env, says in [
         (Options(profile="nope"), env, "no profile 'nope'"),
         (Options(output="yaml"), env, "--output"),
@@ -79,6 +80,23 @@ def test_profiles_and_sdk_variables_against_a_server(server: ServerProcess, tmp_
     (tmp_path / "xdg" / "podium" / "config.toml").write_text(f'[profiles.default]\nserver = "{server.url}"\n')
     xdg = {"PODIUM_CONFIG": None, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     assert podium.ok("secret", "list", "-o", "json", env=xdg).startswith("[")
+
+
+def test_config_show_says_where_each_value_comes_from(tmp_path: Path) -> None:
+    cfg = _config(
+        tmp_path / "c.toml",
+        '[profiles.default]\nserver = "http://home:1"\n[profiles.ops]\nkey_id = "kid"\nkey_secret = "very-secret"\n',
+    )
+    podium = Podium(DEAD, cfg, env={"PODIUM_SERVER_URL": None})
+    doc = podium.json("config", "show")
+    assert doc["settings"]["server"] == "http://home:1" and doc["sources"]["server"] == "profile default"
+    assert doc["settings"]["config_file"] == str(cfg) and doc["sources"]["profile"] == "config file"
+    chosen = podium.json("config", "show", "-p", "ops", env={"CONDUCTOR_SERVER_URL": "http://sdk:1"})
+    assert chosen["settings"]["key_id"] == "kid" and chosen["settings"]["key_secret"] == "(set)"
+    assert chosen["sources"] == {"profile": "flag", "server": "environment", "key_id": "profile ops",
+                                 "key_secret": "profile ops", "output": "flag"}  # fmt: skip
+    table = podium.ok("config", "show", "-p", "ops")
+    assert "very-secret" not in table and "kid" in table and "profile ops" in table
 
 
 @pytest.fixture(scope="module")

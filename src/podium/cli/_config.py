@@ -107,6 +107,8 @@ def resolve(opts: Options, environ: Mapping[str, str] | None = None) -> Settings
         layers.append((f"profile {chosen}", _profile(config, chosen, path)))
     layers.append(("flag", {"server": opts.server, "output": opts.output}))
     out = Settings(profile=chosen or (str(default) if default else None))
+    if out.profile:
+        out.sources["profile"] = "flag" if opts.profile else "environment" if chosen else "config file"
     for source, values in layers:  # weakest first: later layers overwrite
         for key in _FIELDS:
             value = values.get(key)
@@ -116,6 +118,8 @@ def resolve(opts: Options, environ: Mapping[str, str] | None = None) -> Settings
                 raise BadInput(f"{source}: {key} must be a string")
             setattr(out, key, value)
             out.sources[key] = source
+    if "://" not in out.server:  # `--server localhost:8080` means what it says
+        out.server = "http://" + out.server
     if out.output not in OUTPUTS:
         raise BadInput(f"--output must be one of {', '.join(OUTPUTS)} (got {out.output!r})")
     if (out.key_id is None) != (out.key_secret is None):

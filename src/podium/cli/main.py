@@ -14,6 +14,7 @@ import typer
 from podium.cli import metadata_validate, workflow_control  # noqa: F401  (they add commands to their groups)
 from podium.cli._command import OutputOpt, ProfileOpt, ServerOpt, command
 from podium.cli._config import Options
+from podium.cli.config_show import config as config_app
 from podium.cli.dev import run_dev
 from podium.cli.health import health
 from podium.cli.keys import keys as keys_app
@@ -34,6 +35,7 @@ GROUPS: list[tuple[str, typer.Typer]] = [
     ("secret", secret_app),
     ("env", env_app),
     ("keys", keys_app),
+    ("config", config_app),
 ]
 for _name, _group in GROUPS:
     app.add_typer(_group, name=_name)
