@@ -48,6 +48,8 @@ def test_resolution_order(tmp_path: Path) -> None:
     for bad_opts, bad_env, says in [
         (Options(profile="nope"), env, "no profile 'nope'"),
         (Options(output="yaml"), env, "--output"),
+        (Options(server="ftp://files:21"), env, "must be http"),
+        (Options(server="http://"), env, "must be http"),
         (Options(), {**env, "CONDUCTOR_AUTH_KEY": "only-the-id"}, "both its id and its secret"),
     ]:
         with pytest.raises(BadInput, match=says):

@@ -3,8 +3,7 @@ the translation of transport and HTTP errors into one-line CLI errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
@@ -119,12 +118,3 @@ class Api:
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params)
 
-
-@contextmanager
-def connect(settings: Settings) -> Iterator[Api]:
-    """An Api for the duration of a command."""
-    api = Api(settings)
-    try:
-        yield api
-    finally:
-        api.close()

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from podium.cli._errors import BadInput
 
@@ -120,6 +121,9 @@ def resolve(opts: Options, environ: Mapping[str, str] | None = None) -> Settings
             out.sources[key] = source
     if "://" not in out.server:  # `--server localhost:8080` means what it says
         out.server = "http://" + out.server
+    parts = urlsplit(out.server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"the server URL must be http(s)://host[:port] (got {out.server!r})")
     if out.output not in OUTPUTS:
         raise BadInput(f"--output must be one of {', '.join(OUTPUTS)} (got {out.output!r})")
     if (out.key_id is None) != (out.key_secret is None):
