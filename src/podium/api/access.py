@@ -105,6 +105,7 @@ ROUTES: Final[list[tuple[str, str, Family]]] = [
     ("PUT POST DELETE", "/api/metadata/task/{name}/tags", Family.METADATA_WRITE),
     ("GET", "/api/metadata/{rest:path}", Family.METADATA_READ),
     ("POST", "/api/metadata/workflow/validate", Family.METADATA_READ),
+    ("POST", "/api/metadata/taskdefs/validate", Family.METADATA_READ),
     ("POST PUT DELETE", "/api/metadata/{rest:path}", Family.METADATA_WRITE),
     # external payloads (before the workflow and task rows, whose {id} would take these paths)
     ("GET", "/api/workflow/externalstoragelocation", Family.PAYLOAD_LOCATION),

@@ -10,6 +10,7 @@ It talks HTTP only and imports no server module, so it installs with httpx and m
 """
 
 from podium.client._async import AsyncPodiumClient
+from podium.client._calls import Call
 from podium.client._codec import decode, encode
 from podium.client._errors import ApiError, PodiumClientError, ServerUnavailable, is_transient
 from podium.client._sync import PodiumClient
@@ -17,6 +18,7 @@ from podium.client._sync import PodiumClient
 __all__ = [
     "ApiError",
     "AsyncPodiumClient",
+    "Call",
     "PodiumClient",
     "PodiumClientError",
     "ServerUnavailable",

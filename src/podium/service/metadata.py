@@ -71,6 +71,13 @@ class MetadataService:
         for td in prepared:
             self._task_defs.pop(td["name"], None)
 
+    def validate_task_defs(self, defs: Any) -> None:
+        """Check task definitions as registering them would, storing nothing (400 with every error)."""
+        if not isinstance(defs, list) or not defs:
+            raise InvalidArgument("Expected a non-empty list of task definitions")
+        for i, d in enumerate(defs):
+            self._prepare_task_def(d, i)
+
     def update_task_def(self, raw: Any, author: str | None = None) -> None:
         """Replace an existing definition (PUT /metadata/taskdefs); 404 when absent."""
         td = self._prepare_task_def(raw, None)

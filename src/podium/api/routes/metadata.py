@@ -29,6 +29,17 @@ async def register_task_defs(request: Request) -> Response:
     return empty()
 
 
+@router.post(
+    "/taskdefs/validate",
+    summary="Validate task definitions without storing them (body: TaskDef or TaskDef[])",
+    openapi_extra=B.json_body(B.one_or_many(B.TASK_DEF)),
+)
+async def validate_task_defs(request: Request) -> Response:
+    body = await json_body(request)
+    services(request).metadata.validate_task_defs([body] if isinstance(body, dict) else body)
+    return empty()
+
+
 @router.put("/taskdefs", summary="Update an existing task definition", openapi_extra=B.json_body(B.TASK_DEF))
 async def update_task_def(request: Request) -> Response:
     services(request).metadata.update_task_def(await json_body(request), author(request))
