@@ -225,7 +225,7 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         with _api(srv) as api:
             r = api.post("/workflow", json={"name": ex.options["workflow"], "input": ex.options.get("input", {})})
             assert r.status_code == 200, r.text
-            run = _run_to_end(api, r.text, {}, timeout=90)
+            run = _run_to_end(api, r.text, ex.options.get("complete", {}), timeout=90)
         printed = (tmp_path / "worker.log").read_text()
         assert run["status"] == "COMPLETED", f"{run.get('reasonForIncompletion')}\n{printed}"
         if ex.output is not None:
