@@ -39,8 +39,10 @@ _OUTPUT = re.compile(r"<!-- example-output: (?P<name>[\w.-]+) -->\s*\n" + _FENCE
 class Example:
     """One runnable block. Options: ``input`` (workflow input), ``status`` (expected end status,
     COMPLETED by default), ``complete`` ({ref: output} answered once that task waits, as a HUMAN task's
-    user would), ``file`` (the name the block is saved as, for later blocks to import), ``background``
-    (a long-running worker: ``{"workflow": NAME, "input": {...}}`` is run through it, then it gets Ctrl-C)."""
+    user would), ``file`` (the name the block is saved as, for later blocks to import), ``after`` (names of
+    the page's examples to run first, e.g. the one that registers what this one serves), ``background``
+    (a worker that runs until Ctrl-C: a run of ``workflow`` with ``input`` must complete through it, with
+    the expected output as the workflow's output, before it gets SIGINT)."""
 
     doc: Path
     name: str
@@ -67,6 +69,8 @@ def examples(doc: Path) -> list[Example]:
         opts = json.loads(m["opts"]) if m["opts"] else {}
         line = text.count("\n", 0, m.start()) + 1
         found.append(Example(doc, m["name"], m["lang"], m["code"], line, opts, outputs.get(m["name"])))
+    marks = len(re.findall(r"^<!-- example(-output)?: ", text, re.M))
+    assert marks == len(found) + len(outputs), f"{doc}: a marked example is not followed by a code block"
     names = [e.name for e in found]
     assert len(set(names)) == len(names), f"{doc}: example names repeat: {names}"
     stray = set(outputs) - set(names)
