@@ -246,7 +246,11 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         printed = (tmp_path / "worker.log").read_text()
         assert code == 0, f"exit {code} after Ctrl-C:\n{printed}"
         assert "Traceback" not in printed, printed
-        wait_until(lambda: not _group(proc.pid), timeout=30, what="the worker's processes to end")  # type: ignore[union-attr]
+        pgid = proc.pid
+        try:
+            wait_until(lambda: not _group(pgid), timeout=30, what="the worker's processes to end")
+        except AssertionError:
+            raise AssertionError(f"still running after Ctrl-C: {_group(pgid)}\n{printed}") from None
     finally:
         if proc is not None:
             left = _group(proc.pid)
