@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from ui_browser import artifacts, browser, console, needs_browser, page, shot  # noqa: F401
+from ui_browser import artifacts, browser, console, needs_browser, page  # noqa: F401
 from ui_seed import Seed, simple, start_many
+from ui_widths import shots_at_widths
 
 from conftest import ServerProcess
 
@@ -87,11 +88,7 @@ def test_task_search_by_type_status_worker_and_text(page: Any, crowd: Crowd, art
     rows = loaded(page, "tasks-found")
     assert {r.get_attribute("data-wid") for r in rows} == set(crowd.done)
     assert all(r.locator("td").nth(5).inner_text() == "worker-a" for r in rows)
-    shot(page, artifacts, "40-task-search", full_page=False)
-    page.set_viewport_size({"width": 800, "height": 1000})
-    shot(page, artifacts, "40-task-search-800", full_page=False)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.set_viewport_size({"width": 1440, "height": 1000})
+    shots_at_widths(page, artifacts, "40-task-search")
 
     page.goto(f"/tasks?type={crowd.task}")
     loaded(page, "tasks-found")
@@ -151,7 +148,7 @@ def test_executions_search_by_workflow_id_and_first_last_jump(page: Any, crowd: 
     page.locator("[data-page=first]").click()
     page.wait_for_url(lambda u: "page=" not in u)
     assert ids(page) == first
-    shot(page, artifacts, "41-executions-thousands", full_page=False)
+    shots_at_widths(page, artifacts, "41-executions-thousands")
 
     target = crowd.many[1234]
     page.goto("/")
@@ -194,7 +191,7 @@ def test_column_chooser_is_remembered_and_auto_refresh_shows_new_runs(page: Any,
     page.locator("#col-reason").uncheck()
     assert page.locator("table.executions th", has_text="Correlation id").count() == 0
     assert page.locator("table.executions th", has_text="Reason").count() == 0
-    shot(page, artifacts, "42-column-chooser", full_page=False)
+    shots_at_widths(page, artifacts, "42-column-chooser")
     page.reload()
     ids(page)
     assert page.locator("table.executions th", has_text="Correlation id").count() == 0
