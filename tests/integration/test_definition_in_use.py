@@ -28,11 +28,20 @@ def test_a_task_definition_in_use_is_refused_until_its_users_are_gone(api: httpx
 
 def test_a_workflow_definition_a_sub_workflow_starts_is_refused(api: httpx.Client, uniq: str) -> None:
     child, parent = f"{uniq}_child", f"{uniq}_parent"
-    inline = {"name": "i", "taskReferenceName": "i", "type": "INLINE",
-              "inputParameters": {"evaluatorType": "javascript", "expression": "1"}}
+    inline = {
+        "name": "i",
+        "taskReferenceName": "i",
+        "type": "INLINE",
+        "inputParameters": {"evaluatorType": "javascript", "expression": "1"},
+    }
     for v in (1, 2):
         assert api.post("/metadata/workflow", json=_wf(child, [inline], v)).status_code == 200
-    sub = {"name": "s", "taskReferenceName": "s", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": child, "version": 1}}
+    sub = {
+        "name": "s",
+        "taskReferenceName": "s",
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": child, "version": 1},
+    }
     assert api.post("/metadata/workflow", json=_wf(parent, [sub])).status_code == 200
 
     refused = api.delete(f"/metadata/workflow/{child}/1")

@@ -18,7 +18,9 @@ def confirm(page: Any) -> None:
     page.locator("dialog[open] button[type=submit]").click()
 
 
-def test_delete_a_task_definition_refused_while_in_use(page: Any, seed: Seed, console: ConsoleWatch, artifacts: Path) -> None:
+def test_delete_a_task_definition_refused_while_in_use(
+    page: Any, seed: Seed, console: ConsoleWatch, artifacts: Path
+) -> None:
     console.allow("status of 409")
     page.goto(f"/taskdefs/{seed.t_prepare}")
     page.locator("[data-act=delete-def]").click()
@@ -100,7 +102,12 @@ def test_run_history_and_run_again(page: Any, seed: Seed, artifacts: Path) -> No
 def test_retry_resuming_the_failed_sub_workflow(page: Any, seed: Seed) -> None:
     kid, parent = f"{seed.p}_kid", f"{seed.p}_parent"
     kid_def = {"name": kid, "version": 1, "tasks": [simple(seed.t_slow, "work")]}
-    sub = {"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": kid, "version": 1}}
+    sub = {
+        "name": "sub",
+        "taskReferenceName": "sub",
+        "type": "SUB_WORKFLOW",
+        "subWorkflowParam": {"name": kid, "version": 1},
+    }
     for d in (kid_def, {"name": parent, "version": 1, "tasks": [sub]}):
         assert seed.api.post("/metadata/workflow", params={"overwrite": "true"}, json=d).status_code == 200
     wid = seed.start(parent)

@@ -51,8 +51,13 @@ def crowd(server: ServerProcess) -> Iterator[Crowd]:
             for _ in wids:
                 polled = api.get(f"/tasks/poll/batch/{task}", params={"count": 1, "timeout": 2000, "workerid": worker})
                 t = polled.json()[0]
-                body = {"workflowInstanceId": t["workflowInstanceId"], "taskId": t["taskId"], "status": status,
-                        "outputData": {"by": worker}, "reasonForIncompletion": "card declined" if status == "FAILED" else None}
+                body = {
+                    "workflowInstanceId": t["workflowInstanceId"],
+                    "taskId": t["taskId"],
+                    "status": status,
+                    "outputData": {"by": worker},
+                    "reasonForIncompletion": "card declined" if status == "FAILED" else None,
+                }
                 assert api.post("/tasks", json=body).status_code == 200
         by_worker = {w: [] for w in ("worker-a", "worker-b")}
         for wid in done + failed:

@@ -69,4 +69,5 @@ def in_use_message(what: str, users: list[str]) -> str:
     """The refusal's reason, naming the first few users."""
     shown = ", ".join(users[:SHOWN])
     more = f" and {len(users) - SHOWN} more" if len(users) > SHOWN else ""
-    return f"{what} is in use by workflow definition{'s' if len(users) > 1 else ''} {shown}{more}; delete or change those first"
+    plural = "s" if len(users) > 1 else ""
+    return f"{what} is in use by workflow definition{plural} {shown}{more}; delete or change those first"

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from podium.domain.clock import Clock
-from podium.domain.definition_uses import in_use_message, task_def_users, workflow_def_users
 from podium.domain.defaults import with_task_def_defaults, with_workflow_def_defaults
+from podium.domain.definition_uses import in_use_message, task_def_users, workflow_def_users
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import TaskDef, WorkflowDef

@@ -13,6 +13,12 @@ const WRITERS = new Set(['ADMIN', 'OPERATOR']);
 /** Who is signed in: null when auth is off, else {id, name, roles}. */
 export let user = null;
 
+/** The signed-in key's role ('ADMIN', 'OPERATOR', 'WORKER', 'VIEWER'), or null when auth is off. */
+export const currentRole = () => (user ? roleOf(user) : null);
+
+/** May the signed-in key steer executions (and list secret names)? Always true with auth off. */
+export const canSteer = () => !user || WRITERS.has(roleOf(user));
+
 function roleOf(info) {
   const names = (info.roles || []).map((r) => (typeof r === 'string' ? r : r.name)).filter(Boolean);
   for (const r of ['ADMIN', 'OPERATOR', 'WORKER', 'VIEWER']) if (names.includes(r)) return r;

@@ -2,9 +2,10 @@
 // /api/secrets and /api/environment. Writing either needs an ADMIN key (see session.js).
 import { ApiError, del, get, put } from './api.js';
 import { dialog, errorBox, errorText, h, pageHead, toast } from './dom.js';
+import { canSteer } from './session.js';
 
 const enc = encodeURIComponent;
-const NAME = /^[A-Za-z0-9_.-]+$/;
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 
 function refused(err, what) {
   if (err instanceof ApiError && err.status === 403) return h('p', { class: 'muted', role: 'status' }, `Your key's role may not ${what}.`);
@@ -12,7 +13,7 @@ function refused(err, what) {
 }
 
 /** A filterable one-table page; load() gives rows [{name, value?}]. */
-function valuesPage(main, { title, intro, what, load, columns, row, create }) {
+function valuesPage(main, { title, intro, what, load, columns, row, create, allowed = () => true }) {
   const filter = h('input', { type: 'search', id: 'v-filter', placeholder: 'filter by name', 'data-shortcut': 'search', autocomplete: 'off' });
   const slot = h('div');
   let rows = [];
@@ -30,6 +31,7 @@ function valuesPage(main, { title, intro, what, load, columns, row, create }) {
   };
   filter.addEventListener('input', draw);
   const reload = async () => {
+    if (!allowed()) { slot.replaceChildren(h('p', { class: 'muted', role: 'status' }, `Your key's role may not list ${what}s.`)); return; }
     try { rows = await load(); draw(); } catch (err) { slot.replaceChildren(refused(err, `list ${what}s`)); }
   };
   return { reload };
@@ -39,14 +41,14 @@ async function ask(title, { name, secret }) {
   return dialog({
     title, confirm: 'Save',
     fields: [
-      ...(name === undefined ? [{ name: 'name', label: 'Name (letters, digits, _ . -)', required: true }] : []),
+      ...(name === undefined ? [{ name: 'name', label: 'Name (letters, digits, _ and -)', required: true }] : []),
       { name: 'value', label: 'Value', type: secret ? 'password' : 'text', required: true },
     ],
   });
 }
 
 async function save(path, name, value, done) {
-  if (!NAME.test(name)) { toast(`"${name}" is not a valid name: use letters, digits, _ . -`, 'error'); return; }
+  if (!NAME.test(name)) { toast(`"${name}" is not a valid name: use letters, digits, _ and -`, 'error'); return; }
   try { await put(`${path}/${enc(name)}`, value); toast(`Saved ${name}`); await done(); } catch (err) { toast(errorText(err), 'error'); }
 }
 
@@ -66,7 +68,7 @@ const actions = (path, name, what, secret, done) => h('td', { class: 'nowrap nee
 export async function renderSecrets(main) {
   document.title = 'Secrets · Podium';
   const page = valuesPage(main, {
-    title: 'Secrets', what: 'secret',
+    title: 'Secrets', what: 'secret', allowed: canSteer,
     intro: 'Workflows refer to a secret as ${workflow.secrets.NAME}. Only names are listed: a value can be replaced, never shown.',
     load: async () => ((await get('/secrets')) || []).slice().sort().map((name) => ({ name })),
     columns: ['Name'],
