@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_browser import ConsoleWatch, artifacts, browser, needs_browser, seed  # noqa: F401
 from test_browser_definitions import _contrast
+from ui_browser import ConsoleWatch, artifacts, browser, needs_browser, seed  # noqa: F401
 from ui_seed import Seed
 from ui_widths import shots_at_widths
 
@@ -23,10 +23,13 @@ from conftest import ServerProcess
 pytestmark = needs_browser
 
 CONTRAST = """() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g) || ['0', '0', '0', '0']; return m.map(Number).concat(m.length < 4 ? [1] : []).slice(0, 4); };
+  const parse = (c) => {
+    const m = c.match(/[\\d.]+/g) || ['0', '0', '0', '0'];
+    return m.map(Number).concat(m.length < 4 ? [1] : []).slice(0, 4);
+  };
   const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
   const lum = ([r, g, b]) => 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  const over = (top, under) => { const a = top[3]; return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat([1]); };
+  const over = (top, under) => [0, 1, 2].map((i) => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
   function background(el) {
     const layers = [];
     for (let e = el; e; e = e.parentElement) {
@@ -38,7 +41,10 @@ CONTRAST = """() => {
     for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
     return bg;
   }
-  const dimmed = (el) => { for (let e = el; e; e = e.parentElement) if (+getComputedStyle(e).opacity < 1) return true; return false; };
+  const dimmed = (el) => {
+    for (let e = el; e; e = e.parentElement) if (+getComputedStyle(e).opacity < 1) return true;
+    return false;
+  };
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
     if (el.closest('svg, script, style, noscript, [disabled], :disabled')) continue;
@@ -49,7 +55,8 @@ CONTRAST = """() => {
     const fg = over(parse(getComputedStyle(el).color), background(el));
     const a = lum(fg); const b = lum(background(el));
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    const what = (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+    const cls = typeof el.className === 'string' ? el.className.trim() : '';
+    const what = cls ? '.' + cls.split(/\\s+/).join('.') : '';
     out.push([el.tagName.toLowerCase() + what, el.textContent.trim().slice(0, 30), Math.round(ratio * 100) / 100]);
   }
   return out;

@@ -11,6 +11,8 @@ import httpx
 from ui_browser import artifacts, browser, console, needs_browser, page  # noqa: F401
 from ui_widths import shots_at_widths
 
+from conftest import wait_until
+
 pytestmark = needs_browser
 
 
@@ -32,8 +34,8 @@ def test_secrets_are_listed_by_name_and_their_values_never_shown(page: Any, api:
     page.locator(f'tr[data-name="{name}"] [data-act=set]').click()
     page.locator("dialog[open] #dlg-value").fill("replaced")
     page.locator("dialog[open] button[type=submit]").click()
-    page.locator(".toast", has_text=f"Saved {name}").wait_for()
-    assert api.get(f"/secrets/{name}").json() == "replaced"
+    page.locator("dialog[open]").wait_for(state="detached")
+    wait_until(lambda: api.get(f"/secrets/{name}").json() == "replaced", what="the new value stored")
 
     page.locator("#v-filter").fill("_old")
     assert page.locator(f'tr[data-name="{name}"]').count() == 0
