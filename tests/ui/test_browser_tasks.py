@@ -197,6 +197,8 @@ def test_column_chooser_is_remembered_and_auto_refresh_shows_new_runs(page: Any,
     assert page.locator("table.executions th", has_text="Correlation id").count() == 0
     assert page.locator("table.executions th", has_text="Reason").count() == 0
     shots_at_widths(page, artifacts, "42-column-chooser")
+    page.keyboard.press("Escape")
+    assert not page.locator("#col-cid").is_visible()
     page.reload()
     ids(page)
     assert page.locator("table.executions th", has_text="Correlation id").count() == 0

@@ -119,6 +119,9 @@ export async function render(main, ctx) {
         try { localStorage.setItem(COLUMNS_KEY, JSON.stringify([...shown])); } catch { /* this page only */ }
         drawRows();
       } }), ' ', label))));
+  // The chooser closes on a click elsewhere or on Escape (focus back on its button).
+  document.addEventListener('click', (e) => { if (chooser.open && !chooser.contains(e.target)) chooser.open = false; }, { signal: ctx.signal });
+  chooser.addEventListener('keydown', (e) => { if (e.key === 'Escape' && chooser.open) { chooser.open = false; chooser.querySelector('summary').focus(); } });
   // Auto-refresh (off by default): re-runs the search, keeping the selection, while the tab is visible.
   const auto = h('input', { type: 'checkbox', id: 'f-auto', onchange: () => schedule() });
   let timer = null;
