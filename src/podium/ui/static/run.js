@@ -47,7 +47,7 @@ async function loadHistory(def, section, ctx) {
           h('td', null, `v${r.version}`),
           h('td', null, badge(r.status)),
           h('td', { class: 'nowrap' }, fmtTime(r.startTime)),
-          h('td', { class: 'nowrap' }, fmtDuration(r.executionTime || 0)),
+          h('td', { class: 'nowrap' }, fmtDuration(r.executionTime || (['RUNNING', 'PAUSED'].includes(r.status) ? Date.now() - Date.parse(r.startTime) : 0))),
           h('td', { class: 'mono reason-like', title: r.input || '' }, r.input || ''),
           h('td', { class: 'nowrap needs-write' }, h('a', { href: runAgainHref({ workflowName: r.workflowType, workflowVersion: r.version, workflowId: r.workflowId }), dataset: { act: 'run-again' } }, 'Run again'))))))));
   } catch (err) {
