@@ -81,6 +81,12 @@ def test_an_operator_steers_executions_but_changes_no_definition(
     page.goto(f"/workflows/{seed.demo}?tab=run")
     page.locator(".run-form").wait_for()
     assert hidden(page, "[data-act=delete-def]")
+    page.goto(f"/workflows/{seed.demo}?tab=edit")
+    page.locator("[data-act=validate]").wait_for()
+    assert hidden(page, "[data-act=save]")  # definitions are the ADMIN's
+    page.goto("/eventhandlers")
+    page.locator("h1").wait_for()
+    assert hidden(page, "text=New event handler")
     page.goto("/secrets")
     page.locator('tr[data-name="ui_role_secret"]').wait_for()
     assert hidden(page, "[data-act=new]") and hidden(page, "[data-act=delete]")

@@ -86,7 +86,7 @@ function definitionEditor(def, ctx) {
     h('section', { 'aria-label': 'Editor' },
       h('div', { class: 'page-actions', style: undefined }, h('button', { type: 'button', class: 'btn', onclick: format }, 'Format'),
         h('button', { type: 'button', class: 'btn', dataset: { act: 'validate' }, onclick: () => submit(false) }, 'Validate'),
-        h('button', { type: 'button', class: 'btn btn-primary needs-write', dataset: { act: 'save' }, onclick: () => submit(true) }, 'Save')),
+        h('button', { type: 'button', class: 'btn btn-primary needs-admin', dataset: { act: 'save' }, onclick: () => submit(true) }, 'Save')),
       status, ed.el),
     h('section', { 'aria-label': 'Preview' }, h('h3', null, 'Preview'), preview.el));
   setTimeout(drawPreview, 0);
