@@ -46,9 +46,9 @@ def crowd(server: ServerProcess) -> Iterator[Crowd]:
         assert api.post("/metadata/workflow", params={"overwrite": "true"}, json=wf).status_code == 200
         many = start_many(api, seed.child, MANY, seed.p)
         jobs = [seed.start(job, correlation_id=f"{seed.p}-job{i}", i=i) for i in range(9)]
-        done, failed, waiting = jobs[:4], jobs[4:6], jobs[6:]
-        for worker, wids, status in (("worker-a", done, "COMPLETED"), ("worker-b", failed, "FAILED")):
-            for _ in wids:
+        polled_by: dict[str, list[str]] = {"worker-a": [], "worker-b": []}
+        for worker, count, status in (("worker-a", 4, "COMPLETED"), ("worker-b", 2, "FAILED")):
+            for _ in range(count):
                 polled = api.get(f"/tasks/poll/batch/{task}", params={"count": 1, "timeout": 2000, "workerid": worker})
                 t = polled.json()[0]
                 body = {
@@ -59,11 +59,10 @@ def crowd(server: ServerProcess) -> Iterator[Crowd]:
                     "reasonForIncompletion": "card declined" if status == "FAILED" else None,
                 }
                 assert api.post("/tasks", json=body).status_code == 200
-        by_worker = {w: [] for w in ("worker-a", "worker-b")}
-        for wid in done + failed:
-            t = seed.workflow(wid)["tasks"][0]
-            by_worker[t["workerId"]].append(wid)
-        yield Crowd(seed, many, by_worker["worker-a"], by_worker["worker-b"], waiting, job, task)
+                polled_by[worker].append(t["workflowInstanceId"])
+        done, failed = polled_by["worker-a"], polled_by["worker-b"]
+        waiting = [w for w in jobs if w not in done + failed]
+        yield Crowd(seed, many, done, failed, waiting, job, task)
 
 
 def loaded(page: Any, table: str) -> list[Any]:
