@@ -21,6 +21,9 @@ PAGES = [
     "/queues",
     "/eventhandlers",
     "/eventhandlers/h1",
+    "/tasks",
+    "/secrets",
+    "/environment",
 ]
 
 

@@ -183,3 +183,22 @@ class Seed:
         self.complete(self.t_right, wid, {"amount": 12.5})
         self.wait_for(wid, "slow_path" if route == "slow" else "approve", "SCHEDULED")
         return wid
+
+
+def start_many(api: httpx.Client, name: str, count: int, prefix: str, threads: int = 8) -> list[str]:
+    """Start ``count`` executions of ``name`` (correlation ids ``{prefix}-{i}``) over a few connections."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = str(api.base_url).rstrip("/")
+    headers = dict(api.headers)
+
+    def batch(k: int) -> list[str]:
+        ids = []
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+            for i in range(k, count, threads):
+                body = {"name": name, "input": {"n": i}, "correlationId": f"{prefix}-{i}"}
+                ids.append(_ok(c.post("/workflow", json=body)).text)
+        return ids
+
+    with ThreadPoolExecutor(threads) as pool:
+        return [wid for part in pool.map(batch, range(threads)) for wid in part]

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from podium.domain.clock import Clock
 from podium.domain.defaults import with_task_def_defaults, with_workflow_def_defaults
+from podium.domain.definition_uses import in_use_message, task_def_users, workflow_def_users
 from podium.domain.errors import Conflict, FieldError, InvalidArgument, NotFound, ValidationFailed
 from podium.domain.limits import DEFAULT_LIMITS, Limits
 from podium.domain.model import TaskDef, WorkflowDef
@@ -91,7 +92,11 @@ class MetadataService:
         self._task_defs.pop(td["name"], None)
 
     def delete_task_def(self, name: str) -> None:
+        """Delete a task definition; 409 while a workflow definition still names it."""
         with self.store.transaction():
+            users = task_def_users(name, self.store.list_workflow_defs())
+            if users:
+                raise Conflict(in_use_message(f"Task definition {name}", users))
             if not self.store.delete_task_def(name):
                 raise NotFound(f"No such taskType found by name: {name}")
         self._task_defs.pop(name, None)
@@ -192,7 +197,11 @@ class MetadataService:
             self._versions.pop((wd["name"], wd["version"]), None)
 
     def delete_workflow_def(self, name: str, version: int) -> None:
+        """Delete one version; 409 while another definition's SUB_WORKFLOW would start it."""
         with self.store.transaction():
+            users = workflow_def_users(name, version, self.store.list_workflow_defs())
+            if users:
+                raise Conflict(in_use_message(f"Workflow definition {name} v{version}", users))
             if not self.store.delete_workflow_def(name, version):
                 raise NotFound(f"No such workflow definition: {name} version: {version}")
         self._latest.pop(name, None)

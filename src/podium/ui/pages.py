@@ -32,6 +32,9 @@ PAGE_PATHS = (
     "/queues",
     "/eventhandlers",
     "/eventhandlers/{name}",
+    "/tasks",
+    "/secrets",
+    "/environment",
 )
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",

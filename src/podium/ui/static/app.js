@@ -1,16 +1,39 @@
 // Client-side router: one shell page, one module per screen, loaded on demand.
 import { errorBox, h } from './dom.js';
 import { showLogin, start } from './session.js';
+import { themeToggle } from './theme.js';
 
+// Each page: path pattern, the nav entry it lights up, its module. A page in the main menu also has
+// a NAV entry below; adding a page (e.g. Schedules) is one line in each table and its path in pages.py.
 const ROUTES = [
   [/^\/$/, 'executions', () => import('./executions.js')],
   [/^\/execution\/([^/]+)$/, 'executions', () => import('./execution.js')],
+  [/^\/tasks$/, 'tasks', () => import('./tasks.js')],
   [/^\/workflows$/, 'workflows', () => import('./workflows.js')],
   [/^\/workflows\/([^/]+)$/, 'workflows', () => import('./workflow-def.js')],
   [/^\/taskdefs(?:\/([^/]+))?$/, 'taskdefs', () => import('./taskdefs.js')],
   [/^\/queues$/, 'queues', () => import('./queues.js')],
   [/^\/eventhandlers(?:\/([^/]+))?$/, 'eventhandlers', () => import('./events.js')],
+  [/^\/secrets$/, 'secrets', () => import('./values.js').then((m) => ({ render: m.renderSecrets }))],
+  [/^\/environment$/, 'environment', () => import('./values.js').then((m) => ({ render: m.renderEnvironment }))],
 ];
+
+/** The main menu, in order: [nav id, label, href, class]; a class such as needs-control hides it by role. */
+export const NAV = [
+  ['executions', 'Executions', '/'],
+  ['tasks', 'Tasks', '/tasks'],
+  ['workflows', 'Workflows', '/workflows'],
+  ['taskdefs', 'Task definitions', '/taskdefs'],
+  ['queues', 'Task queues', '/queues'],
+  ['eventhandlers', 'Event handlers', '/eventhandlers'],
+  ['secrets', 'Secrets', '/secrets', 'needs-write'],
+  ['environment', 'Environment', '/environment'],
+];
+
+function drawNav() {
+  const list = document.getElementById('nav-list');
+  list.replaceChildren(...NAV.map(([id, label, href, cls]) => h('li', { class: cls }, h('a', { href, dataset: { nav: id } }, label))));
+}
 
 let current = null; // AbortController of the page on screen
 
@@ -84,6 +107,9 @@ document.addEventListener('keydown', (e) => {
   const search = document.querySelector('[data-shortcut="search"]');
   if (search) { e.preventDefault(); search.focus(); }
 });
+
+drawNav();
+themeToggle(document.getElementById('theme-slot'));
 
 // Signed in (or auth is off): show the page; otherwise the login form is on screen and routes once done.
 start(route).then((ready) => { if (ready) route(); }, (err) => {

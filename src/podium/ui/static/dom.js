@@ -92,6 +92,7 @@ export function dialog({ title, message, fields = [], confirm = 'Confirm', dange
         let input;
         if (f.type === 'textarea') input = h('textarea', { id, rows: f.rows || 6, class: 'mono', spellcheck: 'false' });
         else if (f.type === 'checkbox') input = h('input', { id, type: 'checkbox' });
+        else if (f.type === 'password') input = h('input', { id, type: 'password', autocomplete: 'new-password' });
         else input = h('input', { id, type: 'text', autocomplete: 'off' });
         if (f.type === 'checkbox') input.checked = !!f.value; else input.value = f.value ?? '';
         if (f.required) input.required = true;

@@ -26,7 +26,7 @@ export async function render(main, ctx) {
     throw err;
   }
   handlers.sort((a, b) => a.name.localeCompare(b.name));
-  box.append(pageHead('Event handlers', h('button', { type: 'button', class: 'btn btn-primary needs-write', onclick: create }, 'New event handler')),
+  box.append(pageHead('Event handlers', h('button', { type: 'button', class: 'btn btn-primary needs-admin', onclick: create }, 'New event handler')),
     handlers.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'grid' },
       h('thead', null, h('tr', null, ['Name', 'Event', 'Active', 'Condition', 'Actions'].map((c) => h('th', null, c)))),
       h('tbody', null, handlers.map((e) => h('tr', { dataset: { name: e.name } },
@@ -69,7 +69,7 @@ async function edit(main, ctx, name, newName) {
   main.append(h('div', { class: 'pad' },
     h('div', { class: 'crumbs' }, h('a', { href: '/eventhandlers' }, 'Event handlers'), ' / ', handler.name),
     pageHead(creating ? `New event handler: ${handler.name}` : handler.name,
-      creating ? null : h('button', { type: 'button', class: 'btn btn-danger needs-write', onclick: remove }, 'Delete'),
-      h('button', { type: 'button', class: 'btn btn-primary needs-write', dataset: { act: 'save' }, onclick: save }, creating ? 'Create' : 'Save')),
+      creating ? null : h('button', { type: 'button', class: 'btn btn-danger needs-admin', onclick: remove }, 'Delete'),
+      h('button', { type: 'button', class: 'btn btn-primary needs-admin', dataset: { act: 'save' }, onclick: save }, creating ? 'Create' : 'Save')),
     status, ed.el));
 }

@@ -2,6 +2,7 @@
 // task panel. Refreshes itself while the workflow is not finished.
 import { Api } from './api.js';
 import { badge, dialog, errorBox, errorText, esc, fmtDuration, fmtTime, h, jsonView, tabs, toast, wfTerminal } from './dom.js';
+import { extraActions } from './exec-extras.js';
 import { indexTasks } from './graph.js';
 import { graphView, legend } from './graphview.js';
 import { taskPanel } from './taskpanel.js';
@@ -86,6 +87,7 @@ export async function render(main, ctx) {
       list.push(btn('Restart', restart));
       list.push(btn('Rerun', rerun));
     }
+    list.push(...extraActions(wf, run));
     list.push(btn('Refresh', () => refresh(true), 'btn-ghost'));
     actions.replaceChildren(...list);
     live.textContent = wfTerminal(s) ? '' : `● live · refreshes every ${REFRESH_MS / 1000} s`;

@@ -1,11 +1,21 @@
 // Executions search: filters kept in the URL, status chips with counts, paging, bulk actions.
 import { Api, get } from './api.js';
 import { badge, dialog, errorBox, errorText, fmtDuration, fmtTime, h, pageHead, toast } from './dom.js';
+import { drawPager, PRESETS, quote, SIZES, timeClauses } from './paging.js';
 
 export const STATUSES = ['RUNNING', 'PAUSED', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED'];
-const SIZES = [10, 25, 50, 100];
-const PRESETS = [['', 'Any time'], ['15m', 'Last 15 minutes'], ['1h', 'Last hour'], ['24h', 'Last 24 hours'], ['7d', 'Last 7 days']];
-const PRESET_MS = { '15m': 9e5, '1h': 3.6e6, '24h': 8.64e7, '7d': 6.048e8 };
+const AUTO_MS = 10000;
+/** Columns the chooser may hide: [id, heading]; the execution id is always shown. */
+const COLUMNS = [['workflow', 'Workflow'], ['status', 'Status'], ['started', 'Started'], ['ended', 'Ended'], ['duration', 'Duration'], ['cid', 'Correlation id'], ['reason', 'Reason']];
+const COLUMNS_KEY = 'podium.executions.columns';
+
+function shownColumns() {
+  try {
+    const v = JSON.parse(localStorage.getItem(COLUMNS_KEY) || 'null');
+    if (Array.isArray(v)) return new Set(v.filter((c) => COLUMNS.some(([id]) => id === c)));
+  } catch { /* unreadable: the default */ }
+  return new Set(COLUMNS.map(([id]) => id));
+}
 const BULK_ACTIONS = [
   ['pause', 'Pause'], ['resume', 'Resume'], ['retry', 'Retry'], ['restart', 'Restart'],
   ['terminate', 'Terminate'], ['delete', 'Delete'],
@@ -17,7 +27,7 @@ export function readFilters(q) {
   return {
     name: list('name'), status: list('status').filter((s) => STATUSES.includes(s)),
     from: q.get('from') || '', to: q.get('to') || '', range: q.get('range') || '',
-    cid: q.get('cid') || '', q: q.get('q') || '',
+    cid: q.get('cid') || '', wid: q.get('wid') || '', q: q.get('q') || '',
     page: Math.max(1, parseInt(q.get('page') || '1', 10) || 1),
     size: SIZES.includes(+q.get('size')) ? +q.get('size') : 25,
     sort: q.get('sort') || 'startTime:DESC',
@@ -28,7 +38,7 @@ function toSearch(f) {
   const p = new URLSearchParams();
   if (f.name.length) p.set('name', f.name.join(','));
   if (f.status.length) p.set('status', f.status.join(','));
-  for (const k of ['range', 'from', 'to', 'cid', 'q']) if (f[k]) p.set(k, f[k]);
+  for (const k of ['range', 'from', 'to', 'cid', 'wid', 'q']) if (f[k]) p.set(k, f[k]);
   if (f.page > 1) p.set('page', String(f.page));
   if (f.size !== 25) p.set('size', String(f.size));
   if (f.sort !== 'startTime:DESC') p.set('sort', f.sort);
@@ -36,21 +46,14 @@ function toSearch(f) {
   return s ? `?${s}` : '';
 }
 
-const quote = (v) => (/^[A-Za-z0-9_.*:-]+$/.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
-
 /** The search `query` for the filters; withStatus=false leaves the status clause out (for the counts). */
 export function buildQuery(f, withStatus = true, now = Date.now()) {
   const clauses = [];
   if (f.name.length) clauses.push(`workflowType IN (${f.name.map(quote).join(',')})`);
   if (withStatus && f.status.length) clauses.push(`status IN (${f.status.join(',')})`);
-  if (f.range && PRESET_MS[f.range]) clauses.push(`startTime > ${now - PRESET_MS[f.range]}`);
-  else {
-    const from = f.from ? new Date(f.from).getTime() : NaN;
-    const to = f.to ? new Date(f.to).getTime() : NaN;
-    if (!Number.isNaN(from)) clauses.push(`startTime > ${from - 1}`);
-    if (!Number.isNaN(to)) clauses.push(`startTime < ${to + 60000}`);
-  }
+  clauses.push(...timeClauses('startTime', f, now));
   if (f.cid) clauses.push(`correlationId = ${quote(f.cid)}`);
+  if (f.wid) clauses.push(`workflowId = ${quote(f.wid)}`);
   return clauses.join(' AND ');
 }
 
@@ -64,6 +67,7 @@ export async function render(main, ctx) {
   const nameIn = h('input', { id: 'f-name', type: 'text', list: 'wf-names', value: f.name.join(', '), placeholder: 'any', autocomplete: 'off' });
   const names = h('datalist', { id: 'wf-names' });
   const cidIn = h('input', { id: 'f-cid', type: 'text', value: f.cid, placeholder: 'e.g. order-42 (* wildcard)', autocomplete: 'off' });
+  const widIn = h('input', { id: 'f-wid', type: 'text', value: f.wid, placeholder: 'execution id (* wildcard)', autocomplete: 'off' });
   const textIn = h('input', { id: 'f-text', type: 'search', value: f.q, placeholder: 'search inputs, outputs, ids…', 'data-shortcut': 'search', autocomplete: 'off' });
   const rangeIn = h('select', { id: 'f-range' }, PRESETS.map(([v, l]) => h('option', { value: v, selected: v === f.range }, l)), h('option', { value: 'custom', selected: !f.range && !!(f.from || f.to) }, 'Custom range'));
   const fromIn = h('input', { id: 'f-from', type: 'datetime-local', value: f.from });
@@ -88,6 +92,7 @@ export async function render(main, ctx) {
 
   const form = h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(1); } },
     h('div', { class: 'field' }, h('label', { for: 'f-name' }, 'Workflow name'), nameIn, names),
+    h('div', { class: 'field' }, h('label', { for: 'f-wid' }, 'Workflow id'), widIn),
     h('div', { class: 'field' }, h('label', { for: 'f-cid' }, 'Correlation id'), cidIn),
     h('div', { class: 'field grow' }, h('label', { for: 'f-text' }, 'Free text'), textIn),
     h('div', { class: 'field' }, h('label', { for: 'f-range' }, 'Started'), rangeIn),
@@ -99,16 +104,35 @@ export async function render(main, ctx) {
   const bulkBar = h('div', { class: 'bulk-bar needs-write', hidden: true, role: 'region', 'aria-label': 'Bulk actions' });
   const bulkCount = h('strong', null, '');
   bulkBar.append(bulkCount, ...BULK_ACTIONS.map(([a, label]) =>
-    h('button', { type: 'button', class: `btn btn-small${a === 'terminate' || a === 'delete' ? ' btn-danger' : ''}`, dataset: { bulk: a }, onclick: () => bulk(a, label) }, label)),
+    h('button', { type: 'button', class: `btn btn-small${a === 'terminate' || a === 'delete' ? ' btn-danger' : ''}${a === 'delete' ? ' needs-admin' : ''}`, dataset: { bulk: a }, onclick: () => bulk(a, label) }, label)),
   h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: () => { selected.clear(); drawRows(); } }, 'Clear selection'));
   const bulkResult = h('div', { class: 'bulk-result', hidden: true, role: 'region', 'aria-label': 'Bulk result' });
   const table = h('table', { class: 'grid executions' });
   const summary = h('p', { class: 'muted', role: 'status' }, 'Searching…');
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   const errorSlot = h('div');
+  const shown = shownColumns();
+  const chooser = h('details', { class: 'col-chooser' }, h('summary', { class: 'btn' }, 'Columns'),
+    h('fieldset', { class: 'col-chooser-list' }, h('legend', null, 'Show columns'), COLUMNS.map(([id, label]) =>
+      h('label', { class: 'check', for: `col-${id}` }, h('input', { type: 'checkbox', id: `col-${id}`, dataset: { col: id }, checked: shown.has(id), onchange: (e) => {
+        if (e.target.checked) shown.add(id); else shown.delete(id);
+        try { localStorage.setItem(COLUMNS_KEY, JSON.stringify([...shown])); } catch { /* this page only */ }
+        drawRows();
+      } }), ' ', label))));
+  // The chooser closes on a click elsewhere or on Escape (focus back on its button).
+  document.addEventListener('click', (e) => { if (chooser.open && !chooser.contains(e.target)) chooser.open = false; }, { signal: ctx.signal });
+  chooser.addEventListener('keydown', (e) => { if (e.key === 'Escape' && chooser.open) { chooser.open = false; chooser.querySelector('summary').focus(); } });
+  // Auto-refresh (off by default): re-runs the search, keeping the selection, while the tab is visible.
+  const auto = h('input', { type: 'checkbox', id: 'f-auto', onchange: () => schedule() });
+  let timer = null;
+  const schedule = () => {
+    clearTimeout(timer);
+    if (auto.checked && !ctx.signal.aborted) timer = setTimeout(() => { if (document.hidden) schedule(); else run(); }, AUTO_MS);
+  };
+  ctx.signal.addEventListener('abort', () => clearTimeout(timer));
 
   main.append(h('div', { class: 'pad' },
-    pageHead('Executions', h('button', { type: 'button', class: 'btn', onclick: () => run() }, 'Refresh')),
+    pageHead('Executions', chooser, h('label', { class: 'check', for: 'f-auto' }, auto, ` refresh every ${AUTO_MS / 1000} s`), h('button', { type: 'button', class: 'btn', onclick: () => run() }, 'Refresh')),
     form, chips, errorSlot, bulkBar, bulkResult, summary, h('div', { class: 'table-wrap' }, table), pager));
 
   get('/metadata/workflow/names').then((list) => names.replaceChildren(...(list || []).map((n) => h('option', { value: n })))).catch(() => {});
@@ -119,7 +143,7 @@ export async function render(main, ctx) {
       name: nameIn.value.split(',').map((s) => s.trim()).filter(Boolean),
       status: STATUSES.filter((s) => chipEls[s].chip.getAttribute('aria-pressed') === 'true'),
       range, from: rangeIn.value === 'custom' ? fromIn.value : '', to: rangeIn.value === 'custom' ? toIn.value : '',
-      cid: cidIn.value.trim(), q: textIn.value.trim(), page, size: f.size, sort: f.sort,
+      cid: cidIn.value.trim(), wid: widIn.value.trim(), q: textIn.value.trim(), page, size: f.size, sort: f.sort,
     };
   }
 
@@ -135,6 +159,7 @@ export async function render(main, ctx) {
   }
 
   async function run() {
+    clearTimeout(timer);
     delete table.dataset.loaded;
     summary.textContent = 'Searching…';
     errorSlot.replaceChildren();
@@ -151,7 +176,7 @@ export async function render(main, ctx) {
       drawRows();
       const first = total ? (f.page - 1) * f.size + 1 : 0;
       summary.textContent = total ? `Showing ${first}–${first + results.length - 1} of ${total} executions` : 'No executions match these filters.';
-      drawPager(total);
+      drawPages(total);
     } catch (err) {
       if (err.name === 'AbortError') return;
       summary.textContent = '';
@@ -162,6 +187,7 @@ export async function render(main, ctx) {
     const n = await Promise.all(counts);
     STATUSES.forEach((s, i) => { chipEls[s].count.textContent = String(n[i]); });
     table.dataset.loaded = location.search || '?';
+    schedule();
   }
 
   function sortHeader(field, label) {
@@ -174,8 +200,10 @@ export async function render(main, ctx) {
       for (const r of results) { if (e.target.checked) selected.add(r.workflowId); else selected.delete(r.workflowId); }
       drawRows();
     } });
-    const head = h('thead', null, h('tr', null, h('th', { class: 'col-check' }, all), sortHeader('workflowType', 'Workflow'), h('th', null, 'Execution id'), h('th', null, 'Status'),
-      sortHeader('startTime', 'Started'), sortHeader('endTime', 'Ended'), h('th', null, 'Duration'), h('th', null, 'Correlation id'), h('th', null, 'Reason')));
+    const col = (id, cell) => (shown.has(id) ? cell : null);
+    const head = h('thead', null, h('tr', null, h('th', { class: 'col-check' }, all), col('workflow', sortHeader('workflowType', 'Workflow')), h('th', null, 'Execution id'),
+      col('status', sortHeader('status', 'Status')), col('started', sortHeader('startTime', 'Started')), col('ended', sortHeader('endTime', 'Ended')),
+      col('duration', sortHeader('executionTime', 'Duration')), col('cid', h('th', null, 'Correlation id')), col('reason', h('th', null, 'Reason'))));
     const body = h('tbody', null, results.map((r) => {
       const cb = h('input', { type: 'checkbox', 'aria-label': `Select ${r.workflowId}`, checked: selected.has(r.workflowId), onchange: (e) => {
         if (e.target.checked) selected.add(r.workflowId); else selected.delete(r.workflowId);
@@ -186,14 +214,14 @@ export async function render(main, ctx) {
       const dur = r.executionTime || (r.status === 'RUNNING' || r.status === 'PAUSED' ? Date.now() - started : 0);
       return h('tr', { dataset: { id: r.workflowId } },
         h('td', { class: 'col-check' }, cb),
-        h('td', null, h('span', { class: 'wf-name' }, r.workflowType), h('span', { class: 'muted' }, ` v${r.version}`)),
+        col('workflow', h('td', null, h('span', { class: 'wf-name' }, r.workflowType), h('span', { class: 'muted' }, ` v${r.version}`))),
         h('td', { class: 'mono' }, h('a', { href: `/execution/${encodeURIComponent(r.workflowId)}` }, r.workflowId)),
-        h('td', null, badge(r.status)),
-        h('td', { class: 'nowrap' }, fmtTime(r.startTime)),
-        h('td', { class: 'nowrap' }, fmtTime(r.endTime)),
-        h('td', { class: 'nowrap' }, fmtDuration(dur)),
-        h('td', { class: 'mono' }, r.correlationId || ''),
-        h('td', { class: 'reason', title: r.reasonForIncompletion || '' }, r.reasonForIncompletion || ''));
+        col('status', h('td', null, badge(r.status))),
+        col('started', h('td', { class: 'nowrap' }, fmtTime(r.startTime))),
+        col('ended', h('td', { class: 'nowrap' }, fmtTime(r.endTime))),
+        col('duration', h('td', { class: 'nowrap', dataset: { ms: String(dur) } }, fmtDuration(dur))),
+        col('cid', h('td', { class: 'mono' }, r.correlationId || '')),
+        col('reason', h('td', { class: 'reason', title: r.reasonForIncompletion || '' }, r.reasonForIncompletion || '')));
     }));
     table.replaceChildren(head, body);
     drawBulkBar();
@@ -204,15 +232,8 @@ export async function render(main, ctx) {
     bulkCount.textContent = `${selected.size} selected`;
   }
 
-  function drawPager(total) {
-    const pages = Math.max(1, Math.ceil(total / f.size));
-    const sizeSel = h('select', { id: 'f-size', 'aria-label': 'Rows per page', onchange: (e) => { f.size = +e.target.value; apply(1); } },
-      SIZES.map((s) => h('option', { value: s, selected: s === f.size }, `${s} per page`)));
-    pager.replaceChildren(
-      h('button', { type: 'button', class: 'btn btn-small', disabled: f.page <= 1, onclick: () => apply(f.page - 1) }, '‹ Previous'),
-      h('span', null, `Page ${f.page} of ${pages}`),
-      h('button', { type: 'button', class: 'btn btn-small', disabled: f.page >= pages, onclick: () => apply(f.page + 1) }, 'Next ›'),
-      sizeSel);
+  function drawPages(total) {
+    drawPager(pager, { page: f.page, size: f.size, total, sizeId: 'f-size', onPage: (n) => apply(n), onSize: (n) => { f.size = n; apply(1); } });
   }
 
   async function bulk(action, label) {

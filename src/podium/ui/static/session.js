@@ -4,11 +4,20 @@
 import { ApiError, Api, setToken } from './api.js';
 import { errorText, h } from './dom.js';
 
-/** Roles that may change anything; any other (VIEWER, WORKER) sees the UI read-only. */
+/**
+ * Roles that may steer executions; any other (VIEWER, WORKER) sees the UI read-only. Elements marked
+ * needs-write are hidden from read-only roles, needs-admin ones from every role but ADMIN (api/access.py).
+ */
 const WRITERS = new Set(['ADMIN', 'OPERATOR']);
 
 /** Who is signed in: null when auth is off, else {id, name, roles}. */
 export let user = null;
+
+/** The signed-in key's role ('ADMIN', 'OPERATOR', 'WORKER', 'VIEWER'), or null when auth is off. */
+export const currentRole = () => (user ? roleOf(user) : null);
+
+/** May the signed-in key steer executions (and list secret names)? Always true with auth off. */
+export const canSteer = () => !user || WRITERS.has(roleOf(user));
 
 function roleOf(info) {
   const names = (info.roles || []).map((r) => (typeof r === 'string' ? r : r.name)).filter(Boolean);
@@ -25,12 +34,13 @@ function showUser(info) {
     slot.replaceChildren();
     slot.hidden = true;
     delete body.dataset.role;
-    body.classList.remove('read-only');
+    body.classList.remove('read-only', 'not-admin');
     return;
   }
   const role = roleOf(info);
   body.dataset.role = role;
   body.classList.toggle('read-only', !WRITERS.has(role));
+  body.classList.toggle('not-admin', role !== 'ADMIN'); // definitions, secrets, environment, deleting executions
   slot.replaceChildren(
     h('span', { class: 'session-name', title: info.id || '' }, info.name || info.id || 'signed in'),
     h('span', { class: `role role-${role.toLowerCase()}`, dataset: { role } }, role.toLowerCase()),

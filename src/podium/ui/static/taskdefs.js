@@ -1,6 +1,7 @@
 // Task definitions: list, edit (PUT), create (POST) with validation errors pinned to their lines.
 import { Api, ApiError } from './api.js';
 import { dialog, h, pageHead, toast } from './dom.js';
+import { deleteButton } from './delete-def.js';
 import { jsonEditor, sendFromEditor } from './editor.js';
 
 const COLUMNS = ['Name', 'Description', 'Retries', 'Retry logic', 'Timeout (s)', 'Response timeout (s)', 'Timeout policy', 'Concurrency', 'Rate limit', 'Owner'];
@@ -28,7 +29,7 @@ export async function render(main, ctx) {
     if (v && v.name.trim()) ctx.navigate(`/taskdefs?new=${encodeURIComponent(v.name.trim())}`);
   };
   main.append(h('div', { class: 'pad' },
-    pageHead('Task definitions', h('button', { type: 'button', class: 'btn btn-primary needs-write', onclick: create }, 'New task definition')),
+    pageHead('Task definitions', h('button', { type: 'button', class: 'btn btn-primary needs-admin', onclick: create }, 'New task definition')),
     h('div', { class: 'field inline' }, h('label', { for: 'td-filter' }, 'Filter'), filter),
     defs.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'grid' }, h('thead', null, h('tr', null, COLUMNS.map((c) => h('th', null, c)))), tbody))
       : h('p', { class: 'muted' }, 'No task definitions yet.')));
@@ -52,8 +53,9 @@ async function edit(main, ctx, name, newName) {
   main.append(h('div', { class: 'pad' },
     h('div', { class: 'crumbs' }, h('a', { href: '/taskdefs' }, 'Task definitions'), ' / ', def.name),
     pageHead(creating ? `New task definition: ${def.name}` : def.name,
-      h('button', { type: 'button', class: 'btn btn-primary needs-write', dataset: { act: 'save' }, onclick: save }, creating ? 'Create' : 'Save')),
-    status, ed.el));
+      h('button', { type: 'button', class: 'btn btn-primary needs-admin', dataset: { act: 'save' }, onclick: save }, creating ? 'Create' : 'Save'),
+      creating ? null : deleteButton({ kind: 'task', name: def.name, ctx, after: '/taskdefs' })),
+    h('div', { class: 'delete-slot' }), status, ed.el));
 }
 
 // Bulk registration reports paths like `[0].retryCount` or `taskDefs[0].retryCount`; the editor holds one object.

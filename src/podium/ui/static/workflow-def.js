@@ -1,9 +1,11 @@
 // One workflow definition: versions, diagram, JSON, edit with validation pinned to lines and nodes, run.
 import { Api, ApiError } from './api.js';
-import { errorBox, errorText, fmtTime, h, jsonView, tabs, toast } from './dom.js';
+import { errorBox, fmtTime, h, jsonView, tabs, toast } from './dom.js';
 import { jsonEditor } from './editor.js';
 import { refAtPath } from './graph.js';
 import { graphView } from './graphview.js';
+import { deleteButton } from './delete-def.js';
+import { runTab } from './run.js';
 
 const TABS = [{ id: 'diagram', label: 'Diagram' }, { id: 'json', label: 'JSON' }, { id: 'edit', label: 'Edit' }, { id: 'run', label: 'Run' }];
 
@@ -22,12 +24,14 @@ export async function render(main, ctx) {
       g.update(def, null);
     } else if (id === 'json') panel.append(jsonView(def, { label: 'Workflow definition JSON' }));
     else if (id === 'edit') panel.append(definitionEditor(def, ctx));
-    else if (id === 'run') panel.append(runForm(def, ctx));
+    else if (id === 'run') panel.append(runTab(def, ctx));
   }, { initial: ctx.query.get('tab') || 'diagram', label: 'Definition', onChange: (id) => history.replaceState(null, '', `${location.pathname}?version=${def.version || 1}${id === 'diagram' ? '' : `&tab=${id}`}`) });
   main.append(h('div', { class: 'pad' },
     h('div', { class: 'crumbs' }, h('a', { href: '/workflows' }, 'Workflows'), ' / ', name),
     h('div', { class: 'page-head' }, h('div', null, h('h1', null, name), def.description ? h('p', { class: 'muted' }, def.description) : null),
-      h('div', { class: 'page-actions' }, versionSel, h('a', { class: 'btn', href: `/?name=${encodeURIComponent(name)}` }, 'Executions'))),
+      h('div', { class: 'page-actions' }, versionSel, h('a', { class: 'btn', href: `/?name=${encodeURIComponent(name)}` }, 'Executions'),
+        deleteButton({ kind: 'workflow', name, version: def.version || 1, ctx, after: all.length > 1 ? `/workflows/${encodeURIComponent(name)}` : '/workflows' }))),
+    h('div', { class: 'delete-slot' }),
     h('p', { class: 'muted small' }, `${(def.tasks || []).length} top-level tasks · schema ${def.schemaVersion || 2} · ${def.restartable === false ? 'not restartable' : 'restartable'} · timeout ${def.timeoutSeconds || 0} s (${def.timeoutPolicy || 'ALERT_ONLY'})${def.updateTime || def.createTime ? ' · updated ' + fmtTime(def.updateTime || def.createTime) : ''}`),
     t.el));
 }
@@ -82,47 +86,9 @@ function definitionEditor(def, ctx) {
     h('section', { 'aria-label': 'Editor' },
       h('div', { class: 'page-actions', style: undefined }, h('button', { type: 'button', class: 'btn', onclick: format }, 'Format'),
         h('button', { type: 'button', class: 'btn', dataset: { act: 'validate' }, onclick: () => submit(false) }, 'Validate'),
-        h('button', { type: 'button', class: 'btn btn-primary needs-write', dataset: { act: 'save' }, onclick: () => submit(true) }, 'Save')),
+        h('button', { type: 'button', class: 'btn btn-primary needs-admin', dataset: { act: 'save' }, onclick: () => submit(true) }, 'Save')),
       status, ed.el),
     h('section', { 'aria-label': 'Preview' }, h('h3', null, 'Preview'), preview.el));
   setTimeout(drawPreview, 0);
   return el;
-}
-
-function parseLoose(text) {
-  const s = text.trim();
-  if (s === '') return undefined;
-  if (/^(?:[{["\d-]|true$|false$|null$)/.test(s)) { try { return JSON.parse(s); } catch { /* a plain string */ } }
-  return text;
-}
-
-function runForm(def, ctx) {
-  const params = (def.inputParameters || []).filter((p) => typeof p === 'string');
-  const inputs = params.map((p, i) => ({ name: p, el: h('input', { type: 'text', id: `run-in-${i}`, 'data-param': p, autocomplete: 'off', placeholder: 'text, number or JSON' }) }));
-  const extra = h('textarea', { id: 'run-json', class: 'mono', rows: 6, spellcheck: 'false' });
-  extra.value = '{}';
-  const cid = h('input', { type: 'text', id: 'run-cid', autocomplete: 'off' });
-  const prio = h('input', { type: 'number', id: 'run-priority', min: 0, max: 99, value: 0 });
-  const out = h('div', { role: 'status', 'aria-live': 'polite' });
-  const form = h('form', { class: 'card run-form needs-write', onsubmit: async (e) => {
-    e.preventDefault();
-    out.replaceChildren();
-    let input;
-    try { input = JSON.parse(extra.value || '{}'); } catch (err) { out.replaceChildren(errorBox(new Error(`Input JSON: ${err.message}`))); extra.focus(); return; }
-    if (!input || typeof input !== 'object' || Array.isArray(input)) { out.replaceChildren(errorBox(new Error('Input JSON must be an object'))); return; }
-    for (const i of inputs) { const v = parseLoose(i.el.value); if (v !== undefined) input[i.name] = v; }
-    const req = { name: def.name, version: def.version || 1, input, priority: +prio.value || 0 };
-    if (cid.value.trim()) req.correlationId = cid.value.trim();
-    try {
-      const id = await Api.start(req);
-      toast(`Started ${def.name}`);
-      ctx.navigate(`/execution/${encodeURIComponent(id)}`);
-    } catch (err) { out.replaceChildren(errorBox(err)); toast(errorText(err), 'error'); }
-  } },
-  h('h2', null, `Run ${def.name} v${def.version || 1}`),
-  params.length ? h('div', { class: 'form-grid' }, inputs.map((i) => h('div', { class: 'field' }, h('label', { for: i.el.id }, i.name), i.el))) : h('p', { class: 'muted' }, 'The definition declares no input parameters; give the input as JSON below.'),
-  h('div', { class: 'field' }, h('label', { for: 'run-json' }, params.length ? 'More input (JSON object, merged under the fields above)' : 'Input (JSON object)'), extra),
-  h('div', { class: 'form-grid' }, h('div', { class: 'field' }, h('label', { for: 'run-cid' }, 'Correlation id'), cid), h('div', { class: 'field' }, h('label', { for: 'run-priority' }, 'Priority (0-99)'), prio)),
-  h('div', { class: 'page-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Start execution')), out);
-  return form;
 }

@@ -29,7 +29,7 @@ export async function render(main, ctx) {
       h('td', null, String((r.latest.tasks || []).length)),
       h('td', { class: 'nowrap' }, fmtTime(r.latest.updateTime || r.latest.createTime)),
       h('td', { class: 'nowrap' }, h('a', { href: `/?name=${encodeURIComponent(r.name)}` }, 'Executions'), ' · ',
-        h('a', { href: `/workflows/${encodeURIComponent(r.name)}?tab=run` }, 'Run')))));
+        h('a', { class: 'needs-write', href: `/workflows/${encodeURIComponent(r.name)}?tab=run` }, 'Run')))));
   };
   filter.addEventListener('input', draw);
   const create = async () => {
@@ -37,7 +37,7 @@ export async function render(main, ctx) {
     if (v && v.name.trim()) ctx.navigate(`/workflows?new=${encodeURIComponent(v.name.trim())}`);
   };
   main.append(h('div', { class: 'pad' },
-    pageHead('Workflow definitions', h('button', { type: 'button', class: 'btn btn-primary needs-write', onclick: create }, 'New workflow')),
+    pageHead('Workflow definitions', h('button', { type: 'button', class: 'btn btn-primary needs-admin', onclick: create }, 'New workflow')),
     h('div', { class: 'field inline' }, h('label', { for: 'wf-filter' }, 'Filter'), filter),
     rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'grid' },
       h('thead', null, h('tr', null, ['Name', 'Latest', 'Versions', 'Description', 'Tasks', 'Updated', ''].map((c) => h('th', null, c)))), tbody))
