@@ -72,6 +72,8 @@ def test_edit_shows_validation_errors_on_their_lines(
     page.locator("[data-act=validate]").click()
     page.locator(".ok-box").wait_for()
     page.locator("[data-act=save]").click()
+    page.locator("dialog[open] #save-new").check()  # the diff is shown first; save as a new version
+    page.locator("dialog[open] button[type=submit]").click()
     page.wait_for_url(re.compile(rf"/workflows/{seed.demo}\?version=2"))
     assert (
         seed.api.get(f"/metadata/workflow/{seed.demo}", params={"version": 2}).json()["description"]

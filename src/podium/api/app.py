@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.settings = settings
     app.state.services = svc
-    install_error_handlers(app, settings.server_id)
+    install_error_handlers(app, settings.server_id, not_found_page=ui.not_found_page)
     # The web UI serves "/" and page paths, so it comes after the API routers.
     routers = (unsupported, health, auth, metadata, payloads, workflow_bulk, workflow, tasks, events, values, scheduler)
     for router in (m.router for m in (*routers, docs, retention, ui)):  # docs, retention: issue #16

@@ -7,7 +7,7 @@ have the same shape: ``{status, message, instance, retryable[, validationErrors]
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -105,10 +105,20 @@ def error_response(exc: BaseException, instance: str) -> Response:
     return json_response(error_body(exc, instance), status=status_of(exc))
 
 
-def install_error_handlers(app: FastAPI, instance: str) -> None:
-    """Register handlers so every failure answers with Conductor's error body."""
+def install_error_handlers(
+    app: FastAPI, instance: str, not_found_page: Callable[[Request], Response | None] | None = None
+) -> None:
+    """Register handlers so every failure answers with Conductor's error body.
 
-    async def handle(_request: Request, exc: Exception) -> Response:
+    ``not_found_page`` may answer an unmatched path instead (the web UI's own not-found page for a
+    browser asking for a page); when it returns None the JSON body is sent.
+    """
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not_found_page is not None and isinstance(exc, StarletteHTTPException) and exc.status_code == 404:
+            page = not_found_page(request)
+            if page is not None:
+                return page
         return error_response(exc, instance)
 
     for kind in (PodiumError, RequestValidationError, StarletteHTTPException, Exception):

@@ -4,6 +4,6 @@ The pages are vanilla ES modules under ``static/`` that talk only to the REST AP
 install time. Include :data:`router` in the application to serve them.
 """
 
-from podium.ui.pages import router
+from podium.ui.pages import not_found_page, router
 
-__all__ = ["router"]
+__all__ = ["not_found_page", "router"]

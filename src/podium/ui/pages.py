@@ -106,10 +106,32 @@ def assets() -> Assets:
     return _cache[0]
 
 
+#: Paths that stay the server's own: an unknown path under them answers with the JSON error body.
+_NOT_UI = ("/api", "/health", "/metrics", "/docs", "/redoc", "/openapi.json", STATIC_PREFIX)
+
+
+def not_found_page(request: Request) -> Response | None:
+    """The UI's own not-found page (the shell, status 404) for a browser asking for an unknown page.
+
+    API paths, non-GET methods and clients that do not ask for HTML keep the JSON 404.
+    """
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or any(path == p or path.startswith(p + "/") for p in _NOT_UI):
+        return None
+    if "text/html" not in request.headers.get("accept", ""):
+        return None
+    return _shell_response(404)
+
+
 async def shell(request: Request) -> Response:
     """The HTML page every UI path answers with; the client-side router draws the rest."""
+    return _shell_response(200)
+
+
+def _shell_response(status: int) -> Response:
     return Response(
         assets().shell,
+        status_code=status,
         media_type="text/html; charset=utf-8",
         headers={
             "Cache-Control": "no-cache",

@@ -49,7 +49,16 @@ export async function request(method, path, { query, body, signal, raw } = {}) {
     init.headers['Content-Type'] = raw ? 'text/plain' : 'application/json';
     init.body = raw ? body : JSON.stringify(body);
   }
-  const res = await fetch(url(path, query), init);
+  let res;
+  try {
+    res = await fetch(url(path, query), init);
+  } catch (err) {
+    if (err.name !== 'AbortError') reportReach(false, err);
+    throw err;
+  }
+  // A proxy in front of a stopped server answers 502/503/504 with its own page: the server is away too.
+  if ([502, 503, 504].includes(res.status) && !(res.headers.get('content-type') || '').includes('json')) reportReach(false);
+  else reportReach(true);
   const type = res.headers.get('content-type') || '';
   const text = res.status === 204 ? '' : await res.text();
   let data = text;
@@ -65,6 +74,30 @@ export async function request(method, path, { query, body, signal, raw } = {}) {
     throw err;
   }
   return text === '' ? null : data;
+}
+
+let reachable = true;
+
+/** Tell the page whether the server answers ('podium:offline' / 'podium:online' on each change). */
+export function reportReach(ok, err) {
+  if (ok === reachable) return;
+  reachable = ok;
+  window.dispatchEvent(new CustomEvent(ok ? 'podium:online' : 'podium:offline', { detail: err }));
+}
+
+/** Did the last call reach the server? */
+export const isReachable = () => reachable;
+
+/** Ask the server whether it is up (GET /health, never throws). */
+export async function ping() {
+  try {
+    const res = await fetch('/health', { cache: 'no-store', headers: { Accept: 'application/json' } });
+    reportReach(res.ok);
+    return res.ok;
+  } catch {
+    reportReach(false);
+    return false;
+  }
 }
 
 export const get = (path, query, opts = {}) => request('GET', path, { ...opts, query });
@@ -100,7 +133,7 @@ export const Api = {
   workflowDefs: () => get('/metadata/workflow'),
   workflowDef: (name, version) => get(`/metadata/workflow/${enc(name)}`, { version }),
   validateWorkflowDef: (def) => post('/metadata/workflow/validate', def),
-  saveWorkflowDef: (def) => post('/metadata/workflow', def, { overwrite: true }),
+  saveWorkflowDef: (def, overwrite = true) => post('/metadata/workflow', def, { overwrite }),
   taskDefs: () => get('/metadata/taskdefs'),
   createTaskDef: (def) => post('/metadata/taskdefs', [def]),
   updateTaskDef: (def) => put('/metadata/taskdefs', def),

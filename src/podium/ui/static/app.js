@@ -1,5 +1,8 @@
 // Client-side router: one shell page, one module per screen, loaded on demand.
+import { ping } from './api.js';
 import { errorBox, h } from './dom.js';
+import { leaveHeld, mayLeave } from './leave.js';
+import './reach.js';
 import { showLogin, start } from './session.js';
 import { themeToggle } from './theme.js';
 
@@ -36,6 +39,8 @@ function drawNav() {
 }
 
 let current = null; // AbortController of the page on screen
+let failedOffline = false; // the page on screen failed because the server did not answer
+let shownHref = location.href; // the URL of the page on screen (to undo a back/forward the user cancels)
 
 function match(pathname) {
   for (const [re, nav, load] of ROUTES) {
@@ -45,8 +50,9 @@ function match(pathname) {
   return null;
 }
 
-/** Go to a UI path (pushes history unless replace). */
-export function navigate(href, { replace = false } = {}) {
+/** Go to a UI path (pushes history unless replace); asks first when the page holds unsaved edits. */
+export async function navigate(href, { replace = false } = {}) {
+  if (!(await mayLeave())) return;
   if (replace) history.replaceState(null, '', href); else history.pushState(null, '', href);
   route();
   window.scrollTo(0, 0);
@@ -58,12 +64,17 @@ async function route() {
   current = ctrl;
   const main = document.getElementById('main');
   const found = match(location.pathname);
+  shownHref = location.href;
+  failedOffline = false;
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (found && a.dataset.nav === found.nav) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   if (!found) {
-    main.replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Not found'), h('p', null, 'No page here. ', h('a', { href: '/' }, 'Back to executions'))));
+    document.title = 'Not found · Podium';
+    main.replaceChildren(h('div', { class: 'pad not-found' }, h('h1', null, 'Page not found'),
+      h('p', null, 'The UI has no page at ', h('code', null, location.pathname), '.'),
+      h('p', null, h('a', { href: '/' }, 'Go to the executions'), ' · ', h('a', { href: '/workflows' }, 'workflow definitions'))));
     return;
   }
   try {
@@ -73,6 +84,8 @@ async function route() {
     await mod.render(main, { params: found.params, query: new URLSearchParams(location.search), signal: ctrl.signal, navigate });
   } catch (err) {
     if (ctrl.signal.aborted || err.name === 'AbortError') return;
+    failedOffline = err instanceof TypeError; // fetch (or a module import) could not reach the server
+    if (failedOffline) ping();
     main.replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Something went wrong'), errorBox(err)));
   }
 }
@@ -91,7 +104,18 @@ document.addEventListener('click', (e) => {
   navigate(u.pathname + u.search + u.hash);
 });
 
-window.addEventListener('popstate', route);
+window.addEventListener('popstate', async () => {
+  if (!leaveHeld()) { route(); return; }
+  const wanted = location.href;
+  history.pushState(null, '', shownHref); // stay until the user agrees to drop the edits
+  if (await mayLeave()) { history.pushState(null, '', wanted); route(); }
+});
+
+// The server answers again: draw the page again if it could not load (pages that did refresh themselves).
+let startFailed = false;
+window.addEventListener('podium:back', () => {
+  if (startFailed) { startFailed = false; begin(); } else if (failedOffline) route();
+});
 
 // Any 401 (an expired or revoked token, a sign-out): stop the page on screen and ask for a key.
 window.addEventListener('podium:unauthorized', () => {
@@ -112,6 +136,10 @@ drawNav();
 themeToggle(document.getElementById('theme-slot'));
 
 // Signed in (or auth is off): show the page; otherwise the login form is on screen and routes once done.
-start(route).then((ready) => { if (ready) route(); }, (err) => {
-  document.getElementById('main').replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Podium is not answering'), errorBox(err)));
-});
+function begin() {
+  start(route).then((ready) => { if (ready) route(); }, (err) => {
+    startFailed = true;
+    document.getElementById('main').replaceChildren(h('div', { class: 'pad' }, h('h1', null, 'Podium is not answering'), errorBox(err)));
+  });
+}
+begin();

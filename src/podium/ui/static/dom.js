@@ -1,4 +1,5 @@
 // Small DOM helpers shared by every page: element builder, formatting, toasts, dialogs, tabs, JSON.
+import { jsonTree } from './jsontree.js';
 
 /** Build an element: h('a', {href, class, onclick}, child, 'text', [more]). */
 export function h(tag, attrs, ...children) {
@@ -185,9 +186,13 @@ export function jsonMarkup(value) {
   });
 }
 
-/** A read-only JSON block with a copy button. */
+/** Text longer than this is shown as a lazy tree (jsontree.js) rather than one highlighted block. */
+export const BIG_JSON = 50_000;
+
+/** A read-only JSON block with a copy button (a lazy, searchable tree when the document is big). */
 export function jsonView(value, { label } = {}) {
   const text = JSON.stringify(value ?? null, null, 2);
+  if (text.length > BIG_JSON) return jsonTree(value ?? null, { label: label || 'JSON' }).el;
   const pre = h('pre', { class: 'json', tabindex: '0', 'aria-label': label || 'JSON' });
   pre.innerHTML = jsonMarkup(text);
   const copy = h('button', {

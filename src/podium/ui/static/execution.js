@@ -5,6 +5,7 @@ import { badge, dialog, errorBox, errorText, esc, fmtDuration, fmtTime, h, jsonV
 import { extraActions } from './exec-extras.js';
 import { indexTasks } from './graph.js';
 import { graphView, legend } from './graphview.js';
+import { jsonTree } from './jsontree.js';
 import { taskPanel } from './taskpanel.js';
 import { timeline } from './timeline.js';
 
@@ -30,11 +31,18 @@ export async function render(main, ctx) {
   const panelSlot = h('div', { class: 'panel-slot' });
   const graph = graphView({ onSelect: (key) => select(key) });
   const diagram = h('div', { class: 'diagram' }, h('div', { class: 'diagram-top' }, legend()), graph.el);
+  // One view per tab, made on first show and updated in place afterwards: a refresh changes what
+  // changed and leaves filters, scroll, selection, focus and zoom alone.
+  const views = new Map();
+  let panelView = null; // {el, key, sig}
+  let headSig = ''; let actionSig = '';
   const t = tabs(TABS, (tab, panel) => fillTab(tab, panel), {
     initial: ctx.query.get('tab') || 'diagram', label: 'Execution',
     onChange: (tab) => setUrl({ tab: tab === 'diagram' ? null : tab }),
   });
-  main.append(h('div', { class: 'pad exec' }, head, h('div', { class: 'exec-bar' }, actions, live), h('div', { class: 'exec-body' }, h('div', { class: 'exec-main' }, t.el), panelSlot)));
+  const body = h('div', { class: 'exec-body' }, h('div', { class: 'exec-main' }, t.el), panelSlot);
+  main.append(h('div', { class: 'pad exec' }, head, h('div', { class: 'exec-bar' }, actions, live), body));
+  resizablePanel(panelSlot, ctx.signal);
 
   function setUrl(changes) {
     const q = new URLSearchParams(location.search);
@@ -43,17 +51,29 @@ export async function render(main, ctx) {
     history.replaceState(null, '', `${location.pathname}${s ? '?' + s : ''}`);
   }
 
-  function fillTab(tab, panel) {
+  function makeView(tab, panel) {
     switch (tab) {
-      case 'diagram': panel.append(diagram); break;
-      case 'tasks': panel.append(taskList(wf, select, selected)); break;
-      case 'timeline': panel.append(timeline(wf, { onSelect: (key, taskId) => select(key, taskId), selected: panelState.recordId, width: Math.max(700, panel.clientWidth || main.clientWidth - 40) })); break;
-      case 'io': panel.append(h('div', { class: 'two-col' }, h('section', null, h('h3', null, 'Input'), jsonView(wf.input || {}, { label: 'Workflow input' })),
-        h('section', null, h('h3', null, 'Output'), jsonView(wf.output || {}, { label: 'Workflow output' })))); break;
-      case 'variables': panel.append(jsonView(wf.variables || {}, { label: 'Workflow variables' })); break;
-      case 'json': panel.append(jsonView(wf, { label: 'Workflow JSON' })); break;
-      default: break;
+      case 'diagram': return { el: diagram, update: () => {} };
+      case 'tasks': return taskList(() => wf, select, () => selected);
+      case 'timeline': return swapView(() => timeline(wf, { onSelect: (key, taskId) => select(key, taskId), selected: panelState.recordId, width: Math.max(700, panel.clientWidth || main.clientWidth - 40) }),
+        () => `${sig(wf)}|${panelState.recordId}`);
+      case 'io': return swapView(() => h('div', { class: 'two-col' }, h('section', null, h('h3', null, 'Input'), jsonView(wf.input || {}, { label: 'Workflow input' })),
+        h('section', null, h('h3', null, 'Output'), jsonView(wf.output || {}, { label: 'Workflow output' }))), () => JSON.stringify([wf.input, wf.output]));
+      case 'variables': return swapView(() => jsonView(wf.variables || {}, { label: 'Workflow variables' }), () => JSON.stringify(wf.variables || {}));
+      case 'json': {
+        const tree = jsonTree(wf, { label: 'Workflow JSON', openDepth: 1 });
+        let last = `${wf.updateTime}|${sig(wf)}`;
+        return { el: tree.el, update: () => { const s = `${wf.updateTime}|${sig(wf)}`; if (s !== last) { last = s; tree.update(wf); } } };
+      }
+      default: return { el: h('div'), update: () => {} };
     }
+  }
+
+  function fillTab(tab, panel) {
+    let v = views.get(tab);
+    if (!v) { v = makeView(tab, panel); views.set(tab, v); } else v.update();
+    panel.append(v.el);
+    if (tab === 'diagram') graph.fitLabels();
   }
 
   function drawHead() {
@@ -61,36 +81,44 @@ export async function render(main, ctx) {
     const start = wf.startTime || wf.createTime;
     const dur = start ? (wf.endTime || Date.now()) - start : undefined;
     const def = wf.workflowDefinition || {};
+    const s = JSON.stringify([wf.status, wf.endTime, wf.reasonForIncompletion, (wf.tasks || []).length, wf.correlationId]);
+    if (s === headSig) { const d = head.querySelector('.exec-duration'); if (d) d.textContent = fmtDuration(dur); return; }
+    headSig = s;
     head.replaceChildren(
       h('div', { class: 'crumbs' }, h('a', { href: '/' }, 'Executions'), ' / ', h('a', { href: `/workflows/${encodeURIComponent(wf.workflowName || def.name)}?version=${wf.workflowVersion || def.version || ''}` }, wf.workflowName || def.name)),
       h('h1', { class: 'exec-title' }, wf.workflowName || def.name, h('span', { class: 'muted' }, ` v${wf.workflowVersion || def.version || 1}`), ' ', h('span', { class: 'wf-status', dataset: { status: wf.status } }, badge(wf.status))),
       h('dl', { class: 'meta' },
-        meta('Execution id', h('span', { class: 'mono' }, wf.workflowId)),
-        meta('Started', fmtTime(start)), wf.endTime ? meta('Ended', fmtTime(wf.endTime)) : null, meta('Duration', fmtDuration(dur)),
+        meta('Execution id', h('span', { class: 'mono exec-id' }, wf.workflowId)),
+        meta('Started', fmtTime(start)), wf.endTime ? meta('Ended', fmtTime(wf.endTime)) : null, meta('Duration', h('span', { class: 'exec-duration' }, fmtDuration(dur))),
         wf.correlationId ? meta('Correlation id', h('span', { class: 'mono' }, wf.correlationId)) : null,
         wf.parentWorkflowId ? meta('Parent', h('a', { class: 'mono parent-link', href: `/execution/${encodeURIComponent(wf.parentWorkflowId)}` }, `↑ ${wf.parentWorkflowId}`)) : null,
         wf.reRunFromWorkflowId ? meta('Re-run of', h('a', { class: 'mono', href: `/execution/${encodeURIComponent(wf.reRunFromWorkflowId)}` }, wf.reRunFromWorkflowId)) : null,
         meta('Tasks', String((wf.tasks || []).length))),
       wf.reasonForIncompletion ? h('div', { class: 'error-box reason-box' }, wf.reasonForIncompletion) : '');
-    drawActions();
   }
 
   function drawActions() {
     const s = wf.status;
+    live.textContent = wfTerminal(s) ? '' : `● live · refreshes every ${REFRESH_MS / 1000} s`;
+    const as = `${s}|${retryable(wf)}`;
+    if (as === actionSig) return;
+    actionSig = as;
     const btn = (label, fn, cls = 'needs-write') => h('button', { type: 'button', class: `btn ${cls}`, dataset: { action: label.toLowerCase() }, onclick: fn }, label);
     const list = [];
+    // Only what the server would accept in this state (service/workflows.py refuses the rest with a 409).
     if (s === 'RUNNING') list.push(btn('Pause', () => run(() => Api.pause(id), 'Paused')));
     if (s === 'PAUSED') list.push(btn('Resume', () => run(() => Api.resume(id), 'Resumed')));
     if (!wfTerminal(s)) list.push(btn('Terminate', terminate, 'btn-danger needs-write'));
-    if (['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(s)) list.push(btn('Retry', () => run(() => Api.retry(id), 'Retrying the failed tasks')));
+    if (retryable(wf)) list.push(btn('Retry', () => run(() => Api.retry(id), 'Retrying the failed tasks')));
     if (wfTerminal(s)) {
-      list.push(btn('Restart', restart));
+      if (!(s === 'COMPLETED' && wf.workflowDefinition?.restartable === false)) list.push(btn('Restart', restart));
       list.push(btn('Rerun', rerun));
     }
     list.push(...extraActions(wf, run));
     list.push(btn('Refresh', () => refresh(true), 'btn-ghost'));
+    const had = actions.contains(document.activeElement) ? document.activeElement.dataset.action : null;
     actions.replaceChildren(...list);
-    live.textContent = wfTerminal(s) ? '' : `● live · refreshes every ${REFRESH_MS / 1000} s`;
+    if (had) actions.querySelector(`[data-action="${had}"]`)?.focus();
   }
 
   async function run(fn, done) {
@@ -126,20 +154,31 @@ export async function render(main, ctx) {
     else if (selected !== key) panelState.recordId = null;
     selected = key;
     setUrl({ task: key });
-    drawPanel(true);
+    for (const tr of main.querySelectorAll('.task-list tr.current')) tr.classList.remove('current');
+    for (const tr of main.querySelectorAll(`.task-list tr[data-key="${CSS.escape(key)}"]`)) tr.classList.add('current');
+    drawPanel(true, true);
   }
 
-  function drawPanel(focus = false) {
-    if (!selected) { panelSlot.replaceChildren(); return; }
+  function nodeSig(node) {
+    return JSON.stringify([wf.status, panelState.recordId, (node.records || []).map((r) => [r.taskId, r.status, r.updateTime, r.retryCount])]);
+  }
+
+  function drawPanel(focus = false, force = false) {
+    if (!selected) { panelSlot.replaceChildren(); panelView = null; return; }
     const node = graph.nodes().get(selected) || fallbackNode(selected);
-    if (!node) { panelSlot.replaceChildren(); return; }
+    if (!node) { panelSlot.replaceChildren(); panelView = null; return; }
+    const s = nodeSig(node);
+    if (!force && panelView && panelView.key === selected && panelView.sig === s) return; // nothing changed here
+    const scroll = panelSlot.scrollTop;
     const panel = taskPanel({
       node, workflow: wf, state: panelState,
-      onChanged: (local) => (local ? drawPanel() : refresh(true)),
+      onChanged: (local) => (local ? drawPanel(false, true) : refresh(true)),
       onClose: () => { const was = selected; selected = null; setUrl({ task: null }); drawPanel(); graph.update(wf.workflowDefinition, wf, { selected: null }); graph.focusNode(was); },
     });
     panelSlot.replaceChildren(panel);
+    panelView = { key: selected, sig: s };
     if (focus) panel.querySelector('.panel-title').focus?.();
+    else panelSlot.scrollTop = scroll;
   }
 
   function fallbackNode(key) {
@@ -150,26 +189,48 @@ export async function render(main, ctx) {
   }
 
   function sig(w) {
-    return `${w.status}|${w.updateTime}|${(w.tasks || []).length}|${(w.tasks || []).map((x) => x.status[0] + x.status.length).join('')}`;
+    return `${w.status}|${(w.tasks || []).length}|${(w.tasks || []).map((x) => `${x.status[0]}${x.status.length}${x.retryCount || 0}`).join('')}`;
   }
 
-  function drawAll() {
+  function drawAll(force = false) {
+    const changed = force || sig(wf) !== signature;
     signature = sig(wf);
     drawHead();
+    drawActions();
+    if (!changed) return;
+    const keep = focusMark();
     graph.update(wf.workflowDefinition, wf, { selected });
-    if (t.current !== 'diagram') t.show(t.current);
-    drawPanel();
+    for (const [tab, v] of views) if (tab === t.current) v.update();
+    drawPanel(false, force);
+    restoreFocus(keep);
+  }
+
+  /** Where focus is, in terms that survive a redraw of that part. */
+  function focusMark() {
+    const a = document.activeElement;
+    if (!a || a === document.body) return null;
+    const n = a.closest('.graph .node[data-key]');
+    if (n) return { sel: `.graph .node[data-key="${CSS.escape(n.dataset.key)}"]`, el: a };
+    const tr = a.closest('tr[data-task]');
+    if (tr) return { sel: `tr[data-task="${CSS.escape(tr.dataset.task)}"] button`, el: a };
+    return { el: a };
+  }
+
+  function restoreFocus(mark) {
+    if (!mark || mark.el.isConnected || !mark.sel) return;
+    main.querySelector(mark.sel)?.focus({ preventScroll: true });
   }
 
   async function refresh(force = false) {
     clearTimeout(timer);
     try {
-      const next = await Api.workflow(id, ctx.signal);
-      wf = next;
-      if (force || sig(next) !== signature) drawAll(); else drawActions();
+      wf = await Api.workflow(id, ctx.signal);
+      drawAll(force);
+      live.classList.remove('stale');
     } catch (err) {
       if (err.name === 'AbortError') return;
       live.textContent = `refresh failed: ${err.message}`;
+      live.classList.add('stale');
     }
     schedule();
   }
@@ -186,40 +247,158 @@ export async function render(main, ctx) {
       panelSlot.querySelector('.close')?.click();
     }
   }, { signal: ctx.signal });
+  // Back from a server outage: refresh at once rather than at the next tick of the back-off.
+  window.addEventListener('podium:back', () => refresh(), { signal: ctx.signal });
 
   const r0 = performance.now();
-  drawAll();
+  drawAll(true);
   main.dataset.renderMs = (performance.now() - r0).toFixed(1);
   main.dataset.fetchMs = fetchedMs.toFixed(1);
   schedule();
+}
+
+const RETRYABLE = new Set(['FAILED', 'FAILED_WITH_TERMINAL_ERROR', 'TIMED_OUT', 'CANCELED']);
+
+/** Would the server retry this execution (service/reruns.py): ended, with a failed latest task, or timed out. */
+export function retryable(wf) {
+  if (!wfTerminal(wf.status) || wf.status === 'COMPLETED') return false;
+  if (wf.status === 'TIMED_OUT') return true;
+  const latest = new Map();
+  for (const t of wf.tasks || []) latest.set(t.referenceTaskName, t);
+  return [...latest.values()].some((t) => RETRYABLE.has(t.status) && !t.retried);
+}
+
+/** A view redrawn whole, but only when its signature changes; its scroll position is kept. */
+function swapView(make, signatureOf) {
+  const el = h('div', { class: 'swap-view' });
+  let last = signatureOf();
+  el.append(make());
+  return {
+    el,
+    update() {
+      const s = signatureOf();
+      if (s === last) return;
+      last = s;
+      const scrolled = [...el.querySelectorAll('*')].filter((x) => x.scrollTop || x.scrollLeft).map((x) => [x.className, x.scrollTop, x.scrollLeft]);
+      el.replaceChildren(make());
+      for (const [cls, top, left] of scrolled) {
+        const x = cls && typeof cls === 'string' ? el.querySelector('.' + cls.trim().split(/\s+/).join('.')) : null;
+        if (x) { x.scrollTop = top; x.scrollLeft = left; }
+      }
+    },
+  };
+}
+
+const PANEL_KEY = 'podium.panelWidth';
+
+/** A drag handle on the task panel's left edge; the width is remembered (localStorage). */
+function resizablePanel(slot, signal) {
+  const min = 320;
+  const clamp = (w) => Math.round(Math.max(min, Math.min(w, window.innerWidth * 0.7)));
+  let width = Number(localStorage.getItem(PANEL_KEY)) || 0;
+  const apply = () => { if (width) slot.style.setProperty('--panel-w', `${clamp(width)}px`); };
+  apply();
+  const grip = h('div', { class: 'panel-grip', role: 'separator', 'aria-orientation': 'vertical', 'aria-label': 'Resize the task panel', tabindex: '0', title: 'Drag to resize' });
+  slot.before(grip);
+  const set = (w) => { width = clamp(w); apply(); try { localStorage.setItem(PANEL_KEY, String(width)); } catch { /* not kept */ } };
+  grip.addEventListener('pointerdown', (e) => {
+    e.preventDefault();
+    grip.setPointerCapture(e.pointerId);
+    const startX = e.clientX; const startW = slot.getBoundingClientRect().width;
+    const move = (ev) => set(startW + (startX - ev.clientX));
+    const up = () => { grip.removeEventListener('pointermove', move); grip.removeEventListener('pointerup', up); grip.classList.remove('dragging'); };
+    grip.classList.add('dragging');
+    grip.addEventListener('pointermove', move);
+    grip.addEventListener('pointerup', up);
+  });
+  grip.addEventListener('keydown', (e) => {
+    const cur = slot.getBoundingClientRect().width;
+    if (e.key === 'ArrowLeft') { e.preventDefault(); set(cur + 20); } else if (e.key === 'ArrowRight') { e.preventDefault(); set(cur - 20); }
+  });
+  window.addEventListener('resize', apply, { signal });
 }
 
 function meta(label, value) {
   return [h('dt', null, label), h('dd', null, value)];
 }
 
-function taskList(wf, onSelect, selected) {
-  const tasks = (wf.tasks || []).slice().sort((a, b) => (a.seq || 0) - (b.seq || 0));
-  if (!tasks.length) return h('p', { class: 'muted' }, 'No tasks have been scheduled yet.');
-  const filter = h('input', { type: 'search', id: 'task-filter', placeholder: 'filter by reference, type or status', autocomplete: 'off' });
-  const rows = tasks.map((t) => {
-    const key = t.iteration > 0 ? t.referenceTaskName.replace(/__\d+$/, '') : t.referenceTaskName;
-    const dur = t.startTime ? fmtDuration((t.endTime || Date.now()) - t.startTime) : '';
-    return `<tr data-key="${esc(key)}" data-task="${esc(t.taskId)}" data-text="${esc(`${t.referenceTaskName} ${t.taskType} ${t.status}`.toLowerCase())}"${selected === key ? ' class="current"' : ''}>`
-      + `<td>${t.seq}</td><td><button type="button" class="link mono">${esc(t.referenceTaskName)}</button></td><td>${esc(t.taskType)}</td>`
+function taskRow(t, selected) {
+  const key = t.iteration > 0 ? t.referenceTaskName.replace(/__\d+$/, '') : t.referenceTaskName;
+  const dur = t.startTime ? fmtDuration((t.endTime || Date.now()) - t.startTime) : '';
+  return {
+    key,
+    text: `${t.referenceTaskName} ${t.taskType} ${t.status}`.toLowerCase(),
+    html: `<td>${t.seq}</td><td><button type="button" class="link mono">${esc(t.referenceTaskName)}</button></td><td>${esc(t.taskType)}</td>`
       + `<td><span class="badge s-${esc(t.status)}">${esc(t.status.replace(/_/g, ' '))}</span></td><td>${t.iteration || ''}</td><td>${t.retryCount || 0}</td>`
       + `<td class="nowrap">${esc(fmtTime(t.scheduledTime))}</td><td class="nowrap">${esc(fmtTime(t.startTime))}</td><td class="nowrap">${esc(fmtTime(t.endTime))}</td>`
-      + `<td class="nowrap">${esc(dur)}</td><td class="mono">${esc(t.workerId || '')}</td><td class="reason">${esc(t.reasonForIncompletion || '')}</td></tr>`;
-  });
+      + `<td class="nowrap">${esc(dur)}</td><td class="mono">${esc(t.workerId || '')}</td><td class="reason">${esc(t.reasonForIncompletion || '')}</td>`,
+    current: selected === key,
+  };
+}
+
+const LIST_CHUNK = 100; // task rows drawn at a time (the filter searches them all)
+
+/**
+ * The task list: rows keyed by task id and changed in place, so the filter, focus and selections stay.
+ * At most LIST_CHUNK matching rows are on the page until "show more" is asked for.
+ */
+function taskList(current, onSelect, selectedNow) {
+  const filter = h('input', { type: 'search', id: 'task-filter', placeholder: 'filter by reference, type or status', autocomplete: 'off' });
   const table = h('table', { class: 'grid compact task-list' });
-  table.innerHTML = `<thead><tr><th>Seq</th><th>Reference</th><th>Type</th><th>Status</th><th>Iteration</th><th>Retry</th><th>Scheduled</th><th>Started</th><th>Ended</th><th>Duration</th><th>Worker</th><th>Reason</th></tr></thead><tbody>${rows.join('')}</tbody>`;
+  table.innerHTML = '<thead><tr><th>Seq</th><th>Reference</th><th>Type</th><th>Status</th><th>Iteration</th><th>Retry</th><th>Scheduled</th><th>Started</th><th>Ended</th><th>Duration</th><th>Worker</th><th>Reason</th></tr></thead><tbody></tbody>';
+  const tbody = table.tBodies[0];
+  const empty = h('p', { class: 'muted' }, 'No tasks have been scheduled yet.');
+  const summary = h('p', { class: 'task-count muted small', 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', class: 'btn btn-small task-more', onclick: () => { limit += LIST_CHUNK; place(); } });
+  const items = new Map(); // taskId -> {id, tr (once drawn), html, drawn, text, key, current}
+  let order = []; // task ids by seq
+  let limit = LIST_CHUNK;
   table.addEventListener('click', (e) => {
     const b = e.target.closest('button.link');
     if (b) onSelect(b.closest('tr').dataset.key);
   });
-  filter.addEventListener('input', () => {
+  filter.addEventListener('input', () => { limit = LIST_CHUNK; place(); });
+
+  /** Put exactly the first `limit` matching rows in the table, in order, moving as few as possible. */
+  function place() {
     const q = filter.value.trim().toLowerCase();
-    for (const tr of table.tBodies[0].rows) tr.hidden = !!q && !tr.dataset.text.includes(q);
-  });
-  return h('div', null, h('div', { class: 'field inline' }, h('label', { for: 'task-filter' }, 'Filter'), filter), h('div', { class: 'table-wrap' }, table));
+    const matching = q ? order.filter((id) => items.get(id).text.includes(q)) : order;
+    const want = matching.slice(0, limit);
+    let at = tbody.firstElementChild;
+    for (const id of want) {
+      const tr = draw(items.get(id));
+      if (tr === at) at = at.nextElementSibling; else tbody.insertBefore(tr, at);
+    }
+    while (at) { const next = at.nextElementSibling; at.remove(); at = next; }
+    summary.textContent = `${q ? `${matching.length} of ${order.length} tasks match` : `${order.length} tasks`}${want.length < matching.length ? ` · showing the first ${want.length}` : ''}`;
+    more.hidden = want.length >= matching.length;
+    more.textContent = `Show ${Math.min(LIST_CHUNK, matching.length - want.length)} more`;
+  }
+
+  /** The row element of an item, made or changed only when it is to be on the page. */
+  function draw(item) {
+    if (!item.tr) { item.tr = document.createElement('tr'); item.tr.dataset.task = item.id; }
+    const { tr } = item;
+    if (item.drawn !== item.html) { tr.innerHTML = item.html; item.drawn = item.html; }
+    tr.dataset.key = item.key;
+    tr.classList.toggle('current', item.current);
+    return tr;
+  }
+
+  function sync() {
+    const tasks = (current().tasks || []).slice().sort((a, b) => (a.seq || 0) - (b.seq || 0));
+    empty.hidden = tasks.length > 0;
+    const sel = selectedNow();
+    for (const t of tasks) {
+      let item = items.get(t.taskId);
+      if (!item) { item = { id: t.taskId, tr: null, drawn: '' }; items.set(t.taskId, item); }
+      Object.assign(item, taskRow(t, sel));
+    }
+    order = tasks.map((t) => t.taskId);
+    place();
+  }
+  sync();
+  const el = h('div', null, h('div', { class: 'field inline' }, h('label', { for: 'task-filter' }, 'Filter'), filter, summary), empty,
+    h('div', { class: 'table-wrap' }, table), more);
+  return { el, update: sync };
 }

@@ -141,6 +141,20 @@ function nearest(from, all, key) {
   return pool[0].el;
 }
 
+/** Cut `text` (with an ellipsis) until it ends at least 6 units before `next` starts. */
+function shorten(text, next) {
+  if (!text) return;
+  const limit = next.getBBox().x - 6;
+  const x = text.getBBox().x;
+  let s = text.textContent;
+  if (x + text.getComputedTextLength() <= limit) return;
+  s = s.replace(/…$/, '');
+  while (s.length > 1 && x + text.getComputedTextLength() > limit) {
+    s = s.slice(0, -1);
+    text.textContent = `${s.trimEnd()}…`;
+  }
+}
+
 /**
  * An interactive diagram. onSelect(key, node) is called when a node is chosen (click, Enter, Space).
  * Returns {el, update(def, execution, opts), select(key), nodes(), renderMs}.
@@ -150,18 +164,57 @@ export function graphView({ onSelect } = {}) {
   let scale = 1; let state = null; let lay = null; let byKey = new Map();
   const canvas = h('div', { class: 'graph-canvas' });
   const zoomLabel = h('span', { class: 'zoom-label', 'aria-live': 'polite' }, '100%');
-  const zoom = (f) => { scale = f === 0 ? 1 : Math.min(2, Math.max(0.25, scale * f)); draw(); };
+  const MIN = 0.1; const MAX = 2;
+  const clamp = (f) => Math.min(MAX, Math.max(MIN, f));
+  /** Change the zoom without laying out again, keeping the point (cx, cy) of the canvas in place. */
+  const zoomAt = (next, cx = canvas.clientWidth / 2, cy = canvas.clientHeight / 2) => {
+    const svg = canvas.querySelector('svg');
+    const old = scale;
+    scale = clamp(next);
+    if (!svg || !lay) { draw(); return; }
+    const k = scale / old;
+    const sx = canvas.scrollLeft + cx; const sy = canvas.scrollTop + cy;
+    svg.setAttribute('width', String(Math.round(lay.width * scale)));
+    svg.setAttribute('height', String(Math.round(lay.height * scale)));
+    zoomLabel.textContent = `${Math.round(scale * 100)}%`;
+    canvas.scrollLeft = sx * k - cx; canvas.scrollTop = sy * k - cy;
+  };
+  const zoom = (f) => zoomAt(f === 0 ? 1 : scale * f);
+  /** Scale the whole diagram into what the window shows of the canvas (its width, the rest of the window's height). */
   const fit = () => {
     if (!lay) return;
-    const maxH = parseFloat(getComputedStyle(canvas).maxHeight) || window.innerHeight;
-    scale = Math.min(1, Math.max(0.25, Math.min((canvas.clientWidth - 12) / lay.width, (maxH - 12) / lay.height)));
-    draw();
+    const maxH = parseFloat(getComputedStyle(canvas).maxHeight) || Infinity;
+    const room = () => Math.min(maxH, window.innerHeight - Math.max(0, canvas.getBoundingClientRect().top) - 16);
+    if (room() < 240) el.scrollIntoView({ block: 'start' });
+    const pad = 12;
+    zoomAt(Math.min(1, (canvas.clientWidth - pad) / lay.width, (room() - pad) / lay.height));
+    canvas.scrollTo(0, 0);
   };
   const bar = h('div', { class: 'graph-toolbar', role: 'toolbar', 'aria-label': 'Diagram' },
     h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Zoom out', onclick: () => zoom(0.8) }, '−'), zoomLabel,
     h('button', { type: 'button', class: 'btn btn-small', 'aria-label': 'Zoom in', onclick: () => zoom(1.25) }, '+'),
     h('button', { type: 'button', class: 'btn btn-small', onclick: () => zoom(0) }, '100%'),
-    h('button', { type: 'button', class: 'btn btn-small', onclick: fit }, 'Fit'));
+    h('button', { type: 'button', class: 'btn btn-small', onclick: fit }, 'Fit'),
+    h('span', { class: 'graph-hint muted small' }, 'Ctrl + wheel zooms · drag to pan'));
+  // Ctrl (or ⌘) + wheel, and trackpad pinches (sent as ctrl + wheel), zoom around the pointer.
+  canvas.addEventListener('wheel', (e) => {
+    if (!e.ctrlKey && !e.metaKey) return;
+    e.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    zoomAt(scale * Math.exp(-e.deltaY / 400), e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  // Drag on the background to pan.
+  canvas.addEventListener('pointerdown', (e) => {
+    if (e.button !== 0 || e.target.closest('.node, [data-toggle], a')) return;
+    const x0 = e.clientX; const y0 = e.clientY; const l0 = canvas.scrollLeft; const t0 = canvas.scrollTop;
+    canvas.setPointerCapture(e.pointerId);
+    canvas.classList.add('panning');
+    const move = (ev) => { canvas.scrollLeft = l0 - (ev.clientX - x0); canvas.scrollTop = t0 - (ev.clientY - y0); };
+    const up = () => { canvas.classList.remove('panning'); canvas.removeEventListener('pointermove', move); canvas.removeEventListener('pointerup', up); canvas.removeEventListener('pointercancel', up); };
+    canvas.addEventListener('pointermove', move);
+    canvas.addEventListener('pointerup', up);
+    canvas.addEventListener('pointercancel', up);
+  });
   const el = h('div', { class: 'graph-view' }, bar, canvas);
   const view = { el, renderMs: 0, layout: () => lay, nodes: () => byKey };
 
@@ -172,9 +225,22 @@ export function graphView({ onSelect } = {}) {
     byKey = nodesByKey(lay);
     canvas.innerHTML = graphSvg(lay, { selected: state.selected, errors: state.errors, scale, workflowStatus: state.execution?.status, bare: !state.execution });
     zoomLabel.textContent = `${Math.round(scale * 100)}%`;
+    fitLabels();
     view.renderMs = performance.now() - t0;
     el.dataset.renderMs = view.renderMs.toFixed(1);
   }
+
+  /** Shorten a node's texts that would run into the text on their right (badges, glyph, child link). */
+  function fitLabels() {
+    if (!canvas.isConnected) return;
+    for (const g of canvas.querySelectorAll('.node:not(.cell)')) {
+      const right = g.querySelector('.n-badge, .n-link text');
+      const glyph = g.querySelector('.n-glyph');
+      if (right) shorten(g.querySelector('.n-sub'), right);
+      if (glyph && glyph.textContent) shorten(g.querySelector('.n-title'), glyph);
+    }
+  }
+  view.fitLabels = fitLabels;
 
   canvas.addEventListener('click', (e) => {
     if (e.target.closest('a')) return;

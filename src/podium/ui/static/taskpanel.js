@@ -46,7 +46,8 @@ export function taskPanel({ node, workflow, state, onChanged, onClose }) {
       await Api.updateTask({ workflowInstanceId: workflow.workflowId, taskId: record.taskId, status: v.terminal ? 'FAILED_WITH_TERMINAL_ERROR' : 'FAILED', reasonForIncompletion: v.reason, outputData: parseJson(v.output, 'Output'), workerId: 'podium-ui' });
     }, `${node.ref} failed`) }, 'Fail'));
   }
-  if (active && !record && !node.placeholder) {
+  // The server skips only a task of a RUNNING workflow that has not run yet (a PAUSED one answers 409).
+  if (workflow.status === 'RUNNING' && !record && !node.placeholder) {
     actions.push(h('button', { type: 'button', class: 'btn btn-small needs-write', onclick: () => act(async () => {
       const ok = await dialog({ title: `Skip ${node.ref}?`, message: 'The task is recorded as SKIPPED and the workflow moves on.', confirm: 'Skip' });
       if (!ok) throw null;
