@@ -33,6 +33,8 @@ PAGE_PATHS = (
     "/eventhandlers",
     "/eventhandlers/{name}",
     "/tasks",
+    "/schedules",
+    "/schedules/{name}",
     "/secrets",
     "/environment",
 )

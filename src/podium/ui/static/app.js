@@ -17,6 +17,7 @@ const ROUTES = [
   [/^\/taskdefs(?:\/([^/]+))?$/, 'taskdefs', () => import('./taskdefs.js')],
   [/^\/queues$/, 'queues', () => import('./queues.js')],
   [/^\/eventhandlers(?:\/([^/]+))?$/, 'eventhandlers', () => import('./events.js')],
+  [/^\/schedules(?:\/([^/]+))?$/, 'schedules', () => import('./schedules.js')],
   [/^\/secrets$/, 'secrets', () => import('./values.js').then((m) => ({ render: m.renderSecrets }))],
   [/^\/environment$/, 'environment', () => import('./values.js').then((m) => ({ render: m.renderEnvironment }))],
 ];
@@ -29,6 +30,7 @@ export const NAV = [
   ['taskdefs', 'Task definitions', '/taskdefs'],
   ['queues', 'Task queues', '/queues'],
   ['eventhandlers', 'Event handlers', '/eventhandlers'],
+  ['schedules', 'Schedules', '/schedules'],
   ['secrets', 'Secrets', '/secrets', 'needs-write'],
   ['environment', 'Environment', '/environment'],
 ];
