@@ -83,6 +83,11 @@ def test_task_search_by_type_status_worker_and_text(page: Any, crowd: Crowd, art
     page.locator(".chip[data-status=FAILED]").click()
     page.wait_for_url(re.compile("status=FAILED"))
     assert {r.get_attribute("data-wid") for r in loaded(page, "tasks-found")} == set(crowd.failed)
+    counts = {
+        s: page.locator(f".chip[data-status={s}] .chip-count").inner_text()
+        for s in ("FAILED", "COMPLETED", "SCHEDULED")
+    }
+    assert counts == {"FAILED": "2", "COMPLETED": "4", "SCHEDULED": "3"}  # each under the other filters
 
     page.locator(".chip[data-status=FAILED]").click()  # off again
     page.locator(".chip[data-status=COMPLETED]").click()

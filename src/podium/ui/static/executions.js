@@ -158,7 +158,9 @@ export async function render(main, ctx) {
     apply(1);
   }
 
+  let runs = 0; // a newer search makes an older one's answers stale: they are dropped
   async function run() {
+    const mine = ++runs;
     clearTimeout(timer);
     delete table.dataset.loaded;
     summary.textContent = 'Searching…';
@@ -170,6 +172,7 @@ export async function render(main, ctx) {
     });
     try {
       const res = await Api.search({ ...base, query: buildQuery(f), start: (f.page - 1) * f.size, size: f.size }, ctx.signal);
+      if (mine !== runs) return;
       results = res.results || [];
       const total = res.totalHits || 0;
       for (const id of [...selected]) if (!results.some((r) => r.workflowId === id)) selected.delete(id);
@@ -178,13 +181,14 @@ export async function render(main, ctx) {
       summary.textContent = total ? `Showing ${first}–${first + results.length - 1} of ${total} executions` : 'No executions match these filters.';
       drawPages(total);
     } catch (err) {
-      if (err.name === 'AbortError') return;
+      if (err.name === 'AbortError' || mine !== runs) return;
       summary.textContent = '';
       errorSlot.replaceChildren(errorBox(err));
       results = [];
       drawRows();
     }
     const n = await Promise.all(counts);
+    if (mine !== runs) return;
     STATUSES.forEach((s, i) => { chipEls[s].count.textContent = String(n[i]); });
     table.dataset.loaded = location.search || '?';
     schedule();

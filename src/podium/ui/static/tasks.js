@@ -32,11 +32,11 @@ function toSearch(f) {
   return s ? `?${s}` : '';
 }
 
-/** The task search `query` for the filters. */
-export function taskQuery(f, now = Date.now()) {
+/** The task search `query` for the filters; withStatus=false leaves the status clause out (for the counts). */
+export function taskQuery(f, withStatus = true, now = Date.now()) {
   const c = [];
   if (f.type.length) c.push(`taskType IN (${f.type.map(quote).join(',')})`);
-  if (f.status.length) c.push(`status IN (${f.status.join(',')})`);
+  if (withStatus && f.status.length) c.push(`status IN (${f.status.join(',')})`);
   if (f.worker) c.push(`workerId = ${quote(f.worker)}`);
   if (f.wid) c.push(`workflowId = ${quote(f.wid)}`);
   c.push(...timeClauses('updateTime', f, now));
@@ -63,7 +63,7 @@ export async function render(main, ctx) {
       const chip = e.currentTarget;
       chip.setAttribute('aria-pressed', String(chip.getAttribute('aria-pressed') !== 'true'));
       apply(1);
-    } }, s.replace(/_/g, ' '))));
+    } }, s.replace(/_/g, ' '), h('span', { class: 'chip-count' }, '…'))));
   const form = h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); apply(1); } },
     h('div', { class: 'field' }, h('label', { for: 't-type' }, 'Task type'), typeIn, types),
     h('div', { class: 'field' }, h('label', { for: 't-worker' }, 'Worker id'), workerIn),
@@ -125,12 +125,17 @@ export async function render(main, ctx) {
     table.replaceChildren(head, body);
   }
 
+  let runs = 0; // a newer search makes an older one's answers stale: they are dropped
   async function run() {
+    const mine = ++runs;
     delete table.dataset.loaded;
     summary.textContent = 'Searching…';
     errorSlot.replaceChildren();
+    const counts = TASK_STATUSES.map((s) => get('/tasks/search', { query: taskQuery({ ...f, status: [s] }), freeText: f.q || '*', start: 0, size: 0 }, { signal: ctx.signal })
+      .then((r) => r.totalHits, () => '?'));
     try {
       const res = await get('/tasks/search-v2', { query: taskQuery(f), freeText: f.q || '*', sort: f.sort, start: (f.page - 1) * f.size, size: f.size }, { signal: ctx.signal });
+      if (mine !== runs) return;
       const tasks = res.results || [];
       const total = res.totalHits || 0;
       draw(tasks);
@@ -138,11 +143,14 @@ export async function render(main, ctx) {
       summary.textContent = total ? `Showing ${first}–${first + tasks.length - 1} of ${total} tasks` : 'No tasks match these filters.';
       drawPager(pager, { page: f.page, size: f.size, total, sizeId: 't-size', onPage: (n) => apply(n), onSize: (s) => { f.size = s; apply(1); } });
     } catch (err) {
-      if (err.name === 'AbortError') return;
+      if (err.name === 'AbortError' || mine !== runs) return;
       summary.textContent = '';
       errorSlot.replaceChildren(errorBox(err));
       draw([]);
     }
+    const n = await Promise.all(counts);
+    if (mine !== runs) return;
+    TASK_STATUSES.forEach((s, i) => { chips.querySelector(`[data-status=${s}] .chip-count`).textContent = String(n[i]); });
     table.dataset.loaded = location.search || '?';
   }
 
