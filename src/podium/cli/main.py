@@ -20,6 +20,7 @@ from podium.cli.dev import run_dev
 from podium.cli.health import health
 from podium.cli.keys import keys as keys_app
 from podium.cli.metadata import metadata as metadata_app
+from podium.cli.schedule import schedule as schedule_app
 from podium.cli.task import task as task_app
 from podium.cli.values import env as env_app
 from podium.cli.values import secret as secret_app
@@ -33,6 +34,7 @@ GROUPS: list[tuple[str, typer.Typer]] = [
     ("workflow", workflow_app),
     ("task", task_app),
     ("metadata", metadata_app),
+    ("schedule", schedule_app),
     ("secret", secret_app),
     ("env", env_app),
     ("keys", keys_app),
