@@ -17,7 +17,7 @@ import logging
 import time
 
 from podium.service.container import Services
-from podium.service.scheduler import PRUNE_BATCH
+from podium.service.schedule_fires import PRUNE_BATCH
 
 log = logging.getLogger("podium.scheduler")
 
