@@ -99,6 +99,8 @@ def test_save_fills_defaults_and_next_run(node: Node) -> None:
         ({"name": "has space"}, "name"),
         ({"name": "a/b"}, "name"),
         ({"name": ""}, "name"),
+        ({"name": ".."}, "name"),
+        ({"name": "search"}, "name"),
         ({"scheduleStartTime": 2000, "scheduleEndTime": 1000}, "scheduleEndTime"),
         ({"startWorkflowRequest": {"name": "no_such_workflow"}}, "startWorkflowRequest.name"),
         ({"startWorkflowRequest": None}, "startWorkflowRequest.name"),
