@@ -4,6 +4,8 @@ on and off. A "restart" is a new store and new services over the same file, as a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 
 from podium.domain.clock import ManualClock
 from podium.domain.errors import NotFound, ValidationFailed
+from podium.runtime.scheduler import scheduler_loop
 from podium.service.container import Services, build_services, open_store
 
 T0 = int(datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC).timestamp() * 1000)  # a Monday, on a minute
@@ -96,6 +99,8 @@ def test_save_fills_defaults_and_next_run(node: Node) -> None:
         ({"name": "has space"}, "name"),
         ({"name": "a/b"}, "name"),
         ({"name": ""}, "name"),
+        ({"name": ".."}, "name"),
+        ({"name": "search"}, "name"),
         ({"scheduleStartTime": 2000, "scheduleEndTime": 1000}, "scheduleEndTime"),
         ({"startWorkflowRequest": {"name": "no_such_workflow"}}, "startWorkflowRequest.name"),
         ({"startWorkflowRequest": None}, "startWorkflowRequest.name"),
@@ -244,3 +249,26 @@ def test_old_execution_records_are_pruned(node: Node) -> None:
     assert fired(node.svc, "every_second") == [T0 + 3000, T0 + 4000, T0 + 5000]
     run(node, T0 + 6000)  # the schedule goes on
     assert fired(node.svc, "every_second")[-1] == T0 + 6000
+
+
+def test_the_firing_loop_sleeps_until_due_and_wakes_on_a_change(node: Node) -> None:
+    """runtime.scheduler_loop with the manual clock: nothing fires before its time, however often the loop
+    looks; a change wakes it at once (it would otherwise sleep until the next fire, here a minute away)."""
+
+    async def scenario() -> list[int]:
+        task = asyncio.create_task(scheduler_loop(node.svc, recheck_ms=60_000))
+        node.svc.scheduler.save(request(cron="0 * * * * *"), None)  # the next fire: T0 + 60 s
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert fired(node.svc, "every_second") == []  # not due on the manual clock
+        node.clock.advance(60_000)
+        node.svc.scheduler.changed()  # e.g. another node's notification
+        deadline = asyncio.get_running_loop().time() + 10
+        while not fired(node.svc, "every_second") and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return fired(node.svc, "every_second")
+
+    assert asyncio.run(scenario()) == [T0 + 60_000]

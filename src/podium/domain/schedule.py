@@ -16,6 +16,8 @@ from podium.domain import cron
 from podium.domain.errors import FieldError, ValidationFailed
 
 NAME: Final = re.compile(r"[A-Za-z0-9_.~-]{1,255}")
+# Names that are paths of their own under /api/scheduler/schedules/.
+RESERVED_NAMES: Final = frozenset({"search", "tags"})
 DEFAULT_ZONE: Final = "UTC"
 MAX_CRON_SCHEDULES: Final = 100
 MAX_TEXT: Final = 4096
@@ -75,10 +77,12 @@ def check_schedule(raw: Any) -> Schedule:
         raise ValidationFailed([FieldError("body", "A schedule must be a JSON object", None)])
     errors: list[FieldError] = []
     name = raw.get("name")
-    if not isinstance(name, str) or not NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name) or name.strip(".") == "":
         errors.append(
             FieldError("name", "name must be 1-255 characters of letters, digits and _ . ~ - (URL-safe)", name)
         )
+    elif name in RESERVED_NAMES:
+        errors.append(FieldError("name", f"'{name}' names an endpoint (/schedules/{name}); choose another", name))
     zone_id = raw.get("zoneId") or DEFAULT_ZONE
     expr, entries = raw.get("cronExpression"), raw.get("cronSchedules")
     if expr is None and not entries:

@@ -6,7 +6,7 @@ due, and sleeps again. A schedule saved, paused, resumed or deleted — here, or
 (``RECHECK_MS``) in case a change reached the database some other way. Between fires it costs nothing.
 
 Several nodes run this loop on one database: they race for each fire, and the store's unique
-(schedule, scheduled time) row lets one of them win (``SchedulerService.fire``).
+(schedule, scheduled time) row lets one of them win (``service.schedule_fires.fire``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 import time
 
 from podium.service.container import Services
-from podium.service.scheduler import PRUNE_BATCH
+from podium.service.schedule_fires import PRUNE_BATCH
 
 log = logging.getLogger("podium.scheduler")
 

@@ -1,44 +1,34 @@
-"""Workflow schedules (SPEC §8): saving, reading, pausing, searching them, and firing them.
+"""Workflow schedules (SPEC §8): saving, reading, pausing, searching and tagging them; firing them is
+``service.schedule_fires`` (one transaction per fire, exactly once however many nodes race for it).
 
-A fire starts the schedule's workflow and records a schedule execution in ONE transaction, after claiming
-the (schedule name, scheduled time) row: however many nodes fire the same schedule, and whatever restarts
-happen around a fire, each fire time yields one workflow (``fire``). The loop that calls ``run_due`` at
-the right times is ``runtime.scheduler``; it is woken through ``on_change`` when schedules change.
+The loop that calls ``run_due`` at the right times is ``runtime.scheduler``; it is woken through
+``on_change`` when schedules change, here or on another node.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from podium.domain import cron
 from podium.domain import schedule as sch
-from podium.domain.errors import BackendUnavailable, FieldError, NotFound, PodiumError, ValidationFailed
+from podium.domain.errors import FieldError, NotFound, PodiumError, ValidationFailed
+from podium.service import schedule_fires as fires
 from podium.service import tags
 from podium.service.engine import Engine
+from podium.service.schedule_search import parse_query, sort_rows
 from podium.service.starting import (
     check_input_limits,
     check_start_request,
-    claim_idempotency_key,
-    new_workflow,
-    resolve_definition,
 )
 
 log = logging.getLogger("podium.scheduler")
 
 SCHEDULE_TAGS = "schedule"
-# Fires made per ``run_due`` call before the loop gives the event loop back to requests.
-BATCH = 100
 MAX_SEARCH = 1000
 # Executions a search looks through (the most recent ones): the record is a log, not an index.
 SEARCH_WINDOW = 10_000
-STACK_TRACE_CHARS = 4000
-PRUNE_BATCH = 1000
-# A schedule whose fire could not even be attempted is looked at again this much later.
-RETRY_BROKEN_MS = 60_000
 
 
 class SchedulerService:
@@ -89,7 +79,7 @@ class SchedulerService:
         text = (free_text or "").strip().lower()
         if text and text != "*":
             rows = [s for s in rows if text in (s["name"] + " " + str(s.get("description") or "")).lower()]
-        rows = _sorted(rows, sort, "name")
+        rows = sort_rows(rows, sort, "name")
         return {"totalHits": len(rows), "results": rows[start : start + min(size, MAX_SEARCH)]}
 
     def search_executions(
@@ -99,7 +89,7 @@ class SchedulerService:
 
         ``query``: clauses joined by AND, each ``field = value`` or ``field IN (a, b)`` over scheduleName,
         workflowName, workflowId, executionId, state; ``freeText`` matches any of those and the reason."""
-        clauses = _parse_query(query or "")
+        clauses = parse_query(query or "")
         names = clauses.get("scheduleName")
         one = next(iter(names)) if names is not None and len(names) == 1 else None
         rows = self.store.recent_schedule_executions(one, SEARCH_WINDOW)
@@ -110,7 +100,7 @@ class SchedulerService:
             keys = ("scheduleName", "workflowName", "workflowId", "executionId", "state", "reason")
             rows = [r for r in rows if any(text in str(r.get(k) or "").lower() for k in keys)]
         if sort:
-            rows = _sorted(rows, sort, "scheduledTime")
+            rows = sort_rows(rows, sort, "scheduledTime")
         return {"totalHits": len(rows), "results": rows[start : start + min(size, MAX_SEARCH)]}
 
     def next_few(self, cron_expression: str, start: int | None, end: int | None, limit: int) -> list[int]:
@@ -277,107 +267,19 @@ class SchedulerService:
                     break
         return out
 
-    # -- firing ----------------------------------------------------------------------------------
-    def run_due(self, now: int | None = None, limit: int = BATCH) -> int:
+    # -- firing (service.schedule_fires) ------------------------------------------------------------
+    def run_due(self, now: int | None = None, limit: int = fires.BATCH) -> int:
         """Make the fires due by ``now`` (default: the clock) of up to ``limit`` schedules; returns how many
         schedules were due (``limit``: call again)."""
-        now = self.clock.now() if now is None else now
-        due = self.store.due_schedules(now, limit)
-        for schedule, next_run in due:
-            try:
-                self.fire_due(schedule, next_run, now)
-            except BackendUnavailable:
-                raise
-            except Exception:
-                # Not a failed start (``fire`` records those): a schedule that cannot be worked out. Look
-                # again in a while rather than at once, over and over.
-                log.exception("schedule %s: firing failed", schedule.get("name"))
-                with self.store.transaction():
-                    self.store.advance_schedule(schedule["name"], next_run, now + RETRY_BROKEN_MS)
-        return len(due)
-
-    def fire_due(self, schedule: dict[str, Any], next_run: int, now: int) -> None:
-        """Make a due schedule's fire and move its next run on.
-
-        With ``runCatchupScheduleInstances`` the stored next run time is fired, even long after it; the
-        loop comes back at once for the next missed one, in order. Without, only the latest fire time
-        that has passed is fired, and the next run is the first one after now."""
-        name = schedule["name"]
-        if schedule.get("runCatchupScheduleInstances"):
-            at = sch.latest_fire(schedule, next_run, next_run)
-        else:
-            at = sch.latest_fire(schedule, next_run, now)
-        if at is None:  # the expression changed under us: just move on
-            nxt = sch.next_fire(schedule, now)
-            with self.store.transaction():
-                self.store.advance_schedule(name, next_run, None if nxt is None else nxt[0])
-            return
-        scheduled_time, cron_text = at
-        nxt = sch.next_fire(schedule, scheduled_time)
-        new_next = None if nxt is None else nxt[0]
-        self.fire(schedule, scheduled_time, cron_text, advance=(next_run, new_next))
+        return fires.run_due(self.engine, self.clock.now() if now is None else now, limit)
 
     def fire(
         self, schedule: dict[str, Any], scheduled_time: int, cron_text: str, advance: tuple[int, int | None]
     ) -> dict[str, Any] | None:
-        """Start the schedule's workflow for one fire time, record the execution and move the schedule's
-        next run time from ``advance[0]`` to ``advance[1]`` — one transaction. Returns the execution, or
-        None when this fire time was recorded already (by another node, or before a restart)."""
-        engine = self.engine
-        now = self.clock.now()
-        execution_id = engine.new_id()
-        raw_req = dict(schedule.get("startWorkflowRequest") or {})
-        execution: dict[str, Any] = {
-            "executionId": execution_id,
-            "scheduleName": schedule["name"],
-            "scheduledTime": scheduled_time,
-            "executionTime": now,
-            "workflowName": raw_req.get("name"),
-            "startWorkflowRequest": raw_req,
-            "state": sch.EXECUTED,
-            "zoneId": schedule.get("zoneId") or sch.DEFAULT_ZONE,
-        }
-        raw_req["input"] = {
-            **(raw_req.get("input") or {}),
-            sch.STARTED_BY: schedule["name"],
-            sch.SCHEDULED_TIME: scheduled_time,
-            sch.EXECUTED_TIME: now,
-            sch.EXECUTION_ID: execution_id,
-            sch.SCHEDULER_CRON: cron_text,
-        }
-        try:
-            req = check_start_request(raw_req)
-            wd = resolve_definition(engine, req)
-            workflow_id = engine.new_id()
-            execution["workflowId"] = workflow_id
-            execution["workflowName"] = wd["name"]
-            with engine.unit() as unit:
-                # The claim first: a node that loses it waits here for the winner's commit, then does nothing.
-                if not self.store.claim_schedule_fire(execution):
-                    self.store.advance_schedule(schedule["name"], *advance)
-                    return None
-                if claim_idempotency_key(unit, wd["name"], req, workflow_id) is not None:
-                    raise PodiumError(f"idempotencyKey '{req.get('idempotencyKey')}' is held by another workflow")
-                new_workflow(unit, wd, req, workflow_id=workflow_id)
-                self.store.advance_schedule(schedule["name"], *advance)
-            return execution
-        except BackendUnavailable:
-            raise
-        except Exception as e:
-            # The start failed (e.g. the definition was deleted): nothing of it was kept; record the fire
-            # as FAILED with the reason, so it is not made again either.
-            execution["state"] = sch.FAILED
-            execution.pop("workflowId", None)
-            execution["reason"] = e.message if isinstance(e, PodiumError) else f"{type(e).__name__}: {e}"
-            if not isinstance(e, PodiumError):
-                execution["stackTrace"] = traceback.format_exc()[-STACK_TRACE_CHARS:]
-            log.warning("schedule %s: fire at %d failed: %s", schedule["name"], scheduled_time, execution["reason"])
-            with self.store.transaction():
-                claimed = self.store.claim_schedule_fire(execution)
-                self.store.advance_schedule(schedule["name"], *advance)
-            return execution if claimed else None
+        """``schedule_fires.fire``: one fire time of one schedule, in one transaction."""
+        return fires.fire(self.engine, schedule, scheduled_time, cron_text, advance)
 
-    def prune(self, keep_ms: int, limit: int = PRUNE_BATCH) -> int:
+    def prune(self, keep_ms: int, limit: int = fires.PRUNE_BATCH) -> int:
         """Delete up to ``limit`` execution records scheduled more than ``keep_ms`` ago (one transaction);
         returns how many. A pruned fire time is long past every schedule's next run: never fired again."""
         with self.store.transaction():
@@ -386,54 +288,3 @@ class SchedulerService:
     def earliest(self) -> int | None:
         """The earliest next run time of the schedules not paused."""
         return self.store.earliest_schedule()
-
-
-def _sorted(rows: list[dict[str, Any]], sort: str | None, default: str) -> list[dict[str, Any]]:
-    """Rows sorted by ``field[:ASC|DESC]`` (numbers before text, missing values last)."""
-    field, _, order = (sort or default).partition(":")
-    field = field.strip() or default
-
-    def key(row: dict[str, Any]) -> tuple[int, float, str]:
-        v = row.get(field)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return (0, float(v), "")
-        return (1 if v is not None else 2, 0.0, str(v or ""))
-
-    return sorted(rows, key=key, reverse=order.strip().upper() == "DESC")
-
-
-_QUERY_FIELDS = {"schedulename": "scheduleName", "workflowname": "workflowName", "workflowid": "workflowId",
-                 "executionid": "executionId", "state": "state", "status": "state"}  # fmt: skip
-
-
-_IN = re.compile(r"\s+IN\s*\(", re.IGNORECASE)
-MAX_QUERY = 4096
-
-
-def _parse_query(query: str) -> dict[str, set[str]]:
-    """``a = x AND b IN (y, z)`` → {a: {x}, b: {y, z}}; a 400 naming what is not understood."""
-    out: dict[str, set[str]] = {}
-    text = query.strip()
-    if not text or text == "*":
-        return out
-    if len(text) > MAX_QUERY:
-        raise ValidationFailed([FieldError("query", f"query is longer than {MAX_QUERY} characters", None)])
-    for clause in re.split(r"\s+AND\s+", text, flags=re.IGNORECASE):
-        clause = clause.strip().removeprefix("(").removesuffix(")").strip()
-        name, sep, values = clause.partition("=")
-        listed = False
-        if not sep:
-            m = _IN.search(clause)
-            if m is not None:
-                name, values, listed = clause[: m.start()], clause[m.end() :], True
-        field = _QUERY_FIELDS.get(name.strip().lower()) if (sep or listed) else None
-        if field is None:
-            known = "scheduleName, workflowName, workflowId, executionId, state"
-            raise ValidationFailed([FieldError("query", f"Cannot search by '{clause}' (fields: {known})")])
-        values = values.strip().strip("()")
-        if listed:
-            parts = {v.strip().strip("'\"") for v in values.split(",")}
-        else:
-            parts = {values.strip().strip("'\"")}
-        out[field] = out[field] & parts if field in out else parts
-    return out
