@@ -13,7 +13,7 @@ import httpx
 import pytest
 from clikit import CLEAN_ENV, Podium
 
-from conftest import ServerProcess, free_port, wait_until
+from conftest import ROOT, ServerProcess, free_port, wait_until
 
 DEAD = f"http://127.0.0.1:{free_port()}"
 
@@ -81,6 +81,17 @@ def test_health(server: ServerProcess, tmp_path: Path) -> None:
     assert Podium(server.url, tmp_path / "n.toml").ok("health") == f"{server.url} is healthy\n"
     assert Podium(server.url, tmp_path / "n.toml").json("health")["healthy"] is True
     assert "cannot reach" in Podium(DEAD, tmp_path / "n.toml").fails(3, "health", "--wait", "0.3")
+
+
+def test_every_exit_code_is_documented(tmp_path: Path) -> None:
+    from podium.cli._errors import Exit
+    from podium.cli.main import EXIT_CODES
+
+    docs = (ROOT / "docs" / "cli.md").read_text()
+    for code in Exit:
+        assert f" {int(code)} " in EXIT_CODES, code  # in `podium --help`
+        assert f"\n| {int(code)} |" in docs, code  # in docs/cli.md's table
+    assert "Exit codes" in Podium(DEAD, tmp_path / "n.toml").ok("--help")
 
 
 def test_version(tmp_path: Path) -> None:

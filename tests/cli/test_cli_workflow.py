@@ -128,6 +128,8 @@ def test_search_filters_and_paging(podium: Podium, uniq: str, tmp_path: Path) ->
     table = podium.run("workflow", "search", "-n", ok_name, "--size", "2")
     assert table.exit_code == 0 and done[2]["workflowId"] in table.stdout and "COMPLETED" in table.stdout
     assert "page 1 of 2, 3 run(s)" in table.stderr
+    latest = podium.json("workflow", "list", "-n", ok_name, "--size", "1")
+    assert [r["workflowId"] for r in latest["results"]] == [done[2]["workflowId"]] and latest["totalHits"] == 3
     listed = podium.ok("workflow", "list", "-n", bad_name)
     assert failed.stdout and bad_name in listed and "FAILED" in listed and "by design" in listed
 

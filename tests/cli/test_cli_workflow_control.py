@@ -79,10 +79,12 @@ def test_restart_retry_rerun(podium: Podium, api: httpx.Client, uniq: str, tmp_p
 
 
 def test_skip_task_and_delete(podium: Podium, api: httpx.Client, uniq: str, tmp_path: Path) -> None:
-    _flow(podium, tmp_path, uniq, tasks=2)
+    _flow(podium, tmp_path, uniq, tasks=3)
     wid = podium.ok("workflow", "start", uniq).strip()
     out = podium.ok("workflow", "skip-task", wid, "t1", "--task-output", '{"skipped": true}')
     assert out == f"skipped t1 in {wid}\n"
+    assert podium.ok("workflow", "skip-task", wid, "t2", "-o", "json") == ""  # the API answers nothing
+    assert "t1" in podium.fails(4, "workflow", "skip-task", wid, "t1")  # skipped already: refused
     skipped = [t for t in api.get(f"/workflow/{wid}").json()["tasks"] if t["referenceTaskName"] == "t1"]
     assert skipped and skipped[0]["status"] == "SKIPPED" and skipped[0]["outputData"] == {"skipped": True}
 

@@ -133,6 +133,7 @@ ENDPOINTS: list[tuple[str, str, Seed]] = [
     ("POST", "/api/metadata/taskdefs", lambda w: [_task_def(w.name + "_td")]),
     ("PUT", "/api/metadata/taskdefs", lambda w: _task_def(w.name)),
     ("POST", "/api/metadata/workflow/validate", lambda w: _workflow_def(w.name)),
+    ("POST", "/api/metadata/taskdefs/validate", lambda w: [_task_def(w.name + "_tv")]),
     ("POST", "/api/metadata/workflow?overwrite=true", lambda w: _workflow_def(w.name + "_wd")),
     ("PUT", "/api/metadata/workflow", lambda w: [_workflow_def(w.name + "_wd2")]),
     ("POST", "/api/event", lambda w: _handler(w.name)),

@@ -117,4 +117,3 @@ class Api:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params)
-

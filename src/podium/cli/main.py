@@ -27,7 +27,12 @@ from podium.cli.values import secret as secret_app
 from podium.cli.worker import worker as worker_command
 from podium.cli.workflow import workflow as workflow_app
 
-app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", no_args_is_help=True)
+EXIT_CODES = (
+    "Exit codes: 0 done (the workflow COMPLETED, with --wait/--watch); 1 the workflow FAILED, TERMINATED or"
+    " TIMED_OUT, or validation found errors; 2 bad usage or input; 3 server unreachable; 4 request refused"
+    " (4xx); 5 server error (5xx); 6 --timeout passed, still running; 70 a fault of the CLI. See docs/cli.md."
+)
+app = typer.Typer(help="Podium: Conductor-compatible workflow orchestration.", epilog=EXIT_CODES, no_args_is_help=True)
 app.command("worker")(worker_command)
 
 GROUPS: list[tuple[str, typer.Typer]] = [

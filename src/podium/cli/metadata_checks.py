@@ -89,21 +89,20 @@ def unknown_types(wf: dict[str, Any]) -> list[Finding]:
 
 
 def _unclosed_at(text: str) -> int:
-    """Index of the first ``${`` without its ``}`` (nesting counted), or -1."""
+    """Index of the first ``${`` whose ``{`` no ``}`` closes (braces paired as the server pairs them,
+    ``$${`` being an escape), or -1. One pass over the braces, however many there are."""
+    closed: set[int] = set()
+    open_at: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "{":
+            open_at.append(i)
+        elif ch == "}" and open_at:
+            closed.add(open_at.pop())
     i = text.find("${")
     while i >= 0:
-        depth, j = 0, i + 1
-        while j < len(text):
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
-        if depth != 0:
+        if not (i > 0 and text[i - 1] == "$") and i + 1 not in closed:
             return i
-        i = text.find("${", j)
+        i = text.find("${", i + 2)
     return -1
 
 

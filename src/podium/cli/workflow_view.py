@@ -103,7 +103,8 @@ def follow(cli: Cli, workflow_id: str, *, timeout: float = 0.0, interval: float 
             time.sleep(interval)
             wf = read()
         return wf
-    with Live(compact_view(wf), console=cli.out, refresh_per_second=4, transient=False) as live:
+    # transient: the live drawing goes away at the end, and the caller prints the final state once
+    with Live(compact_view(wf), console=cli.out, refresh_per_second=4, transient=True) as live:
         while not done(wf):
             time.sleep(interval)
             wf = read()
