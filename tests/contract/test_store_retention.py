@@ -104,3 +104,18 @@ def test_sqlite_free_text_index_forgets_removed_workflows(tmp_path: Path) -> Non
             db.execute("INSERT INTO workflow_text (workflow_text, rank) VALUES ('integrity-check', 0)")
     finally:
         s.close()
+
+
+def test_postgres_nodes_take_different_expired_workflows(pg_url: str) -> None:
+    a, b = open_store(pg_url), open_store(pg_url)
+    try:
+        for i in range(6):
+            ended(a, f"n{i}", "flow", 1_000)
+        with a.transaction():
+            mine = a.expired_workflows(5_000, 4)
+            theirs = b.expired_workflows(5_000, 4)  # another node, meanwhile: the rows a holds are skipped
+        assert len(mine) == 4 and len(theirs) == 2 and not set(mine) & set(theirs)
+        assert len(b.expired_workflows(5_000, 10)) == 6  # once a's transaction has ended
+    finally:
+        a.close()
+        b.close()

@@ -139,3 +139,25 @@ def test_retention_dry_run_then_now(tmp_path: Path) -> None:
 def test_retention_with_no_server() -> None:
     out = podium("admin", "retention", "--dry-run", "--server", f"http://127.0.0.1:{free_port()}")
     assert out.returncode == 2 and "cannot reach the server" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_retention_with_auth_on_takes_the_sdk_key(tmp_path: Path) -> None:
+    from test_auth import make_key
+
+    srv = ServerProcess(tmp_path / "auth.db", env={"PODIUM_AUTH": "on"}).start()
+    try:
+        admin = make_key(srv.db_url, "ADMIN")
+        viewer = make_key(srv.db_url, "VIEWER")
+        base = {"PODIUM_SERVER_URL": srv.url}
+        as_admin = {**base, "CONDUCTOR_AUTH_KEY": admin["keyId"], "CONDUCTOR_AUTH_SECRET": admin["keySecret"]}
+        as_viewer = {**base, "CONDUCTOR_AUTH_KEY": viewer["keyId"], "CONDUCTOR_AUTH_SECRET": viewer["keySecret"]}
+        assert podium("admin", "retention", "--dry-run", env=as_admin).returncode == 0
+        assert podium("admin", "retention", "--dry-run", env=as_viewer).returncode == 0  # a read
+        refused = podium("admin", "retention", env=as_viewer)  # removing is for admins
+        assert refused.returncode == 1 and "answered 403" in refused.stderr
+        done = podium("admin", "retention", env=as_admin)
+        assert done.returncode == 0 and "removed 0 ended workflows" in done.stdout
+        anonymous = podium("admin", "retention", "--dry-run", env=base)
+        assert anonymous.returncode == 1 and "answered 401" in anonymous.stderr
+    finally:
+        srv.stop()

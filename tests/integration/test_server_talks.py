@@ -80,3 +80,17 @@ def test_postgres_password_is_hidden(pg_url: str, tmp_path: Path) -> None:
     text = srv.log_path.read_text()
     assert "started: store postgresql://" in text and ":***@" in text
     assert "topsecretpw" not in text
+
+
+def test_a_bad_log_setting_is_one_line_not_a_traceback() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "podium.cli.main", "server", "--log-format", "xml", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "log format must be one of text, json" in out.stderr
+    assert "Traceback" not in out.stderr

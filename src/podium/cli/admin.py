@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
+
+if TYPE_CHECKING:
+    import httpx
 
 admin = typer.Typer(help="Server operations: retention, backups.", no_args_is_help=True)
 
@@ -42,6 +44,8 @@ def _check(r: httpx.Response) -> None:
 
 
 def _call(server: str | None, method: str, path: str, timeout: float) -> Any:
+    import httpx
+
     base = _base(server)
     try:
         with httpx.Client(base_url=base, timeout=timeout) as client:

@@ -6,6 +6,7 @@ import logging
 import socket
 from typing import Any
 
+import typer
 import uvicorn
 
 from podium import __version__
@@ -51,7 +52,10 @@ class TalkingServer(uvicorn.Server):
 
 def serve(settings: Settings) -> None:
     """Run the server until it is told to stop (Ctrl-C, SIGTERM)."""
-    configure(settings.log_level, settings.log_format)
+    try:
+        configure(settings.log_level, settings.log_format)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     config = uvicorn.Config(
         create_server(settings),
         host=settings.host,

@@ -159,13 +159,11 @@ class RetentionService:
 
     def purge_batch(self, rules: Rules | None = None, orphans: bool = True) -> Purged:
         """Remove one batch of expired workflows in one unit; returns what went (empty: nothing left)."""
-        ids = self.expired(self.batch, rules, orphans)
         done = Purged()
-        if not ids:
-            return done
         with self.engine.unit() as unit:
             store = unit.store
-            for wid in ids:
+            # Found inside the unit: on PostgreSQL the rows stay locked until it ends (other nodes skip them).
+            for wid in self.expired(self.batch, rules, orphans):
                 wf = store.get_workflow(wid)
                 if wf is None or not st.workflow_terminal(wf["status"]):
                     continue  # removed or re-opened meanwhile

@@ -325,18 +325,19 @@ DELETE FROM schedule_executions WHERE execution_id IN (
 RETURNING 1;
 -- Retention (issue #16). Ended workflows whose end time is before the cutoff, of one definition name or
 -- of every name but those skipped: read from the status index (a workflow starts before it ends), at most
--- ``limit``, unordered.
+-- ``limit``, unordered. Rows another node is removing are skipped: inside a transaction the
+-- rows found stay locked until it ends, so nodes running retention at once take different ones.
 -- name: expired_workflows_of
 SELECT workflow_id FROM workflows
 WHERE name = %(name)s AND status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
   AND start_time < %(before)s AND end_time < %(before)s
-LIMIT %(limit)s;
+LIMIT %(limit)s FOR UPDATE SKIP LOCKED;
 -- name: expired_workflows_except
 SELECT workflow_id FROM workflows
 WHERE status IN ('COMPLETED', 'FAILED', 'TIMED_OUT', 'TERMINATED')
   AND start_time < %(before)s AND end_time < %(before)s
   AND name <> ALL(%(skip)s::text[])
-LIMIT %(limit)s;
+LIMIT %(limit)s FOR UPDATE SKIP LOCKED;
 -- name: delete_task_logs
 DELETE FROM task_logs WHERE task_id = %s;
 -- name: delete_payload
