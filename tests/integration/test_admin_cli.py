@@ -138,7 +138,7 @@ def test_retention_dry_run_then_now(tmp_path: Path) -> None:
 
 def test_retention_with_no_server() -> None:
     out = podium("admin", "retention", "--dry-run", "--server", f"http://127.0.0.1:{free_port()}")
-    assert out.returncode == 2 and "cannot reach the server" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 3 and "cannot reach" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_retention_with_auth_on_takes_the_sdk_key(tmp_path: Path) -> None:
@@ -154,10 +154,10 @@ def test_retention_with_auth_on_takes_the_sdk_key(tmp_path: Path) -> None:
         assert podium("admin", "retention", "--dry-run", env=as_admin).returncode == 0
         assert podium("admin", "retention", "--dry-run", env=as_viewer).returncode == 0  # a read
         refused = podium("admin", "retention", env=as_viewer)  # removing is for admins
-        assert refused.returncode == 1 and "answered 403" in refused.stderr
+        assert refused.returncode == 4 and "403" in refused.stderr
         done = podium("admin", "retention", env=as_admin)
         assert done.returncode == 0 and "removed 0 ended workflows" in done.stdout
         anonymous = podium("admin", "retention", "--dry-run", env=base)
-        assert anonymous.returncode == 1 and "answered 401" in anonymous.stderr
+        assert anonymous.returncode == 4 and "401" in anonymous.stderr
     finally:
         srv.stop()

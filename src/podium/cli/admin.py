@@ -2,94 +2,47 @@
 
 from __future__ import annotations
 
-import json
 import os
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    import httpx
+from podium.cli._command import Cli, command
+from podium.cli._render import when
 
 admin = typer.Typer(help="Server operations: retention, backups.", no_args_is_help=True)
 
-_SERVER_HELP = "The server (env PODIUM_SERVER_URL or CONDUCTOR_SERVER_URL; default http://localhost:8080)"
+# Removing a large backlog at once may take a while.
+RETENTION_TIMEOUT_S = 600
 
 
-def _base(server: str | None) -> str:
-    url = server or os.environ.get("PODIUM_SERVER_URL") or os.environ.get("CONDUCTOR_SERVER_URL")
-    url = (url or "http://localhost:8080").rstrip("/")
-    return url[: -len("/api")] if url.endswith("/api") else url
-
-
-def _headers(client: httpx.Client) -> dict[str, str]:
-    """A token for a server with auth on, from the SDKs' CONDUCTOR_AUTH_KEY / CONDUCTOR_AUTH_SECRET."""
-    key, secret = os.environ.get("CONDUCTOR_AUTH_KEY"), os.environ.get("CONDUCTOR_AUTH_SECRET")
-    if not (key and secret):
-        return {}
-    r = client.post("/api/token", json={"keyId": key, "keySecret": secret})
-    _check(r)
-    return {"X-Authorization": str(r.json()["token"])}
-
-
-def _check(r: httpx.Response) -> None:
-    if r.status_code >= 400:
-        try:
-            message = r.json().get("message") or r.text
-        except ValueError:
-            message = r.text
-        typer.echo(f"error: the server answered {r.status_code}: {message}", err=True)
-        raise typer.Exit(1)
-
-
-def _call(server: str | None, method: str, path: str, timeout: float) -> Any:
-    import httpx
-
-    base = _base(server)
-    try:
-        with httpx.Client(base_url=base, timeout=timeout) as client:
-            r = client.request(method, path, headers=_headers(client))
-            _check(r)
-            return r.json()
-    except httpx.HTTPError as e:
-        typer.echo(f"error: cannot reach the server at {base}: {e}", err=True)
-        raise typer.Exit(2) from None
-
-
-@admin.command("retention")
+@command(admin, "retention")
 def retention(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be removed; remove nothing"),
-    server: str = typer.Option(None, help=_SERVER_HELP),
-    examples: int = typer.Option(10, help="How many of them to show (--dry-run)"),
-    output: str = typer.Option("text", help="text or json"),
+    cli: Cli,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing")] = False,
+    examples: Annotated[int, typer.Option(help="How many of them to show (--dry-run)")] = 10,
 ) -> None:
     """Remove ended workflows past their retention now (or, with --dry-run, show how many and which)."""
     if dry_run:
-        found = _call(server, "GET", f"/api/admin/retention?examples={examples}", 60)
-        if output == "json":
-            typer.echo(json.dumps(found))
+        found = cli.api.get("/admin/retention", examples=examples)
+        if cli.json:
+            cli.print_json(found)
             return
         more = "+" if found["capped"] else ""
-        typer.echo(f"{found['count']}{more} ended workflows are past their retention and would be removed")
+        cli.out.print(f"{found['count']}{more} ended workflows are past their retention and would be removed")
         default = found["defaultRetentionSeconds"]
-        typer.echo(f"retention: {f'{default} s' if default else 'forever'} by default", err=True)
+        cli.note(f"retention: {f'{default} s' if default else 'forever'} by default")
         for name, seconds in sorted(found["retentionByName"].items()):
-            typer.echo(f"  {name}: {f'{seconds} s' if seconds else 'forever'}", err=True)
+            cli.note(f"  {name}: {f'{seconds} s' if seconds else 'forever'}")
         for e in found["examples"]:
-            typer.echo(f"  {e['workflowId']}  {e['workflowName']}  {e['status']}  ended {_when(e.get('endTime'))}")
+            ended = when(e.get("endTime"))
+            cli.out.print(f"  {e['workflowId']}  {e['workflowName']}  {e['status']}  ended {ended}", markup=False)
         return
-    done = _call(server, "POST", "/api/admin/retention", 600)
-    if output == "json":
-        typer.echo(json.dumps(done))
+    done = cli.api.call("POST", "/admin/retention", extra_timeout=RETENTION_TIMEOUT_S)
+    if cli.json:
+        cli.print_json(done)
     else:
-        typer.echo(f"removed {done['removed']} ended workflows")
-
-
-def _when(ms: Any) -> str:
-    if not isinstance(ms, int):
-        return "?"
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ms / 1000))
+        cli.out.print(f"removed {done['removed']} ended workflows")
 
 
 @admin.command("backup")
