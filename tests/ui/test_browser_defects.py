@@ -267,6 +267,7 @@ def test_diagram_badges_do_not_overlap_and_fit_zoom_pan_work(page: Any, seed: Se
     )
     assert boxes["sub"][1] <= boxes["badge"][0], boxes
     assert boxes["title"][1] <= boxes["glyph"][0] or boxes["glyph"][0] == boxes["glyph"][1], boxes
+    shot(page, artifacts, "41-diagram-badges", locator=page.locator(".graph-view"))
 
     # Fit: the whole diagram within the window.
     page.set_viewport_size({"width": 1400, "height": 700})
