@@ -304,6 +304,16 @@ def test_diagram_badges_do_not_overlap_and_fit_zoom_pan_work(page: Any, seed: Se
     )
     assert moved[0] > left0 or moved[1] > top0, (left0, top0, moved)
 
+    # A live refresh that redraws the diagram keeps the zoom and the scroll position.
+    zoom = label.inner_text()
+    seed.complete(tdef, wid)  # the retry of iteration 2: the loop ends and the workflow runs to its end
+    page.locator('.wf-status[data-status="COMPLETED"]').wait_for()
+    assert "s-COMPLETED" in (work.get_attribute("class") or "")
+    assert label.inner_text() == zoom
+    assert page.evaluate(
+        "[document.querySelector('.graph-canvas').scrollLeft, document.querySelector('.graph-canvas').scrollTop]"
+    ) == moved
+
 
 # -- 5. big JSON ------------------------------------------------------------------------------------
 def test_big_json_is_lazy_searchable_copyable_and_responsive(page: Any, seed: Seed, artifacts: Path) -> None:
@@ -447,6 +457,8 @@ def test_server_down_banner_retries_and_recovers(browser: Any, own_server: Serve
         banner = pg.locator("#offline-banner")
         banner.wait_for(state="visible")
         assert "not answering" in banner.inner_text()
+        # It tries again after 1 s, then waits twice as long each time.
+        banner.locator(".offline-next", has_text="Trying again in 2 s").wait_for(timeout=10000)
         shot(pg, artifacts, "70-server-down", full_page=False)
         own_server.start()  # same port
         banner.wait_for(state="hidden", timeout=30000)
