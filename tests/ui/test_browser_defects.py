@@ -310,9 +310,12 @@ def test_diagram_badges_do_not_overlap_and_fit_zoom_pan_work(page: Any, seed: Se
     page.locator('.wf-status[data-status="COMPLETED"]').wait_for()
     assert "s-COMPLETED" in (work.get_attribute("class") or "")
     assert label.inner_text() == zoom
-    assert page.evaluate(
-        "[document.querySelector('.graph-canvas').scrollLeft, document.querySelector('.graph-canvas').scrollTop]"
-    ) == moved
+    assert (
+        page.evaluate(
+            "[document.querySelector('.graph-canvas').scrollLeft, document.querySelector('.graph-canvas').scrollTop]"
+        )
+        == moved
+    )
 
 
 # -- 5. big JSON ------------------------------------------------------------------------------------
