@@ -168,6 +168,15 @@ def test_live_refresh_keeps_filter_selection_focus_panel_and_scroll(page: Any, s
     assert shown.count() == 1 and shown.get_attribute("data-key") == "step_4"
     shot(page, artifacts, "21-live-refresh-kept-state")
 
+    # The JSON tree keeps the nodes the user opened.
+    page.get_by_role("tablist", name="Execution").get_by_role("tab", name="JSON").click()
+    page.locator(".exec-main .jt-line[data-path='[\"tasks\"]'] .jt-toggle").click()
+    page.locator(".exec-main .jt-line[data-path='[\"tasks\",4]']").wait_for()
+    seed.complete(tdef, wid)  # step_5: the workflow completes
+    page.locator('.wf-status[data-status="COMPLETED"]').wait_for()
+    page.locator(".exec-main .jt-line[data-path='[\"status\"]']", has_text="COMPLETED").wait_for()
+    assert page.locator(".exec-main .jt-line[data-path='[\"tasks\",4]']").is_visible()
+
 
 # -- 3. 800 px and the resizable panel ---------------------------------------------------------------
 def test_every_page_fits_800px_and_the_panel_resizes(
