@@ -168,6 +168,15 @@ def test_live_refresh_keeps_filter_selection_focus_panel_and_scroll(page: Any, s
     assert shown.count() == 1 and shown.get_attribute("data-key") == "step_4"
     shot(page, artifacts, "21-live-refresh-kept-state")
 
+    # The JSON tree keeps the nodes the user opened.
+    page.get_by_role("tablist", name="Execution").get_by_role("tab", name="JSON").click()
+    page.locator(".exec-main .jt-line[data-path='[\"tasks\"]'] .jt-toggle").click()
+    page.locator(".exec-main .jt-line[data-path='[\"tasks\",4]']").wait_for()
+    seed.complete(tdef, wid)  # step_5: the workflow completes
+    page.locator('.wf-status[data-status="COMPLETED"]').wait_for()
+    page.locator(".exec-main .jt-line[data-path='[\"status\"]']", has_text="COMPLETED").wait_for()
+    assert page.locator(".exec-main .jt-line[data-path='[\"tasks\",4]']").is_visible()
+
 
 # -- 3. 800 px and the resizable panel ---------------------------------------------------------------
 def test_every_page_fits_800px_and_the_panel_resizes(
@@ -267,6 +276,7 @@ def test_diagram_badges_do_not_overlap_and_fit_zoom_pan_work(page: Any, seed: Se
     )
     assert boxes["sub"][1] <= boxes["badge"][0], boxes
     assert boxes["title"][1] <= boxes["glyph"][0] or boxes["glyph"][0] == boxes["glyph"][1], boxes
+    shot(page, artifacts, "41-diagram-badges", locator=page.locator(".graph-view"))
 
     # Fit: the whole diagram within the window.
     page.set_viewport_size({"width": 1400, "height": 700})
@@ -302,6 +312,19 @@ def test_diagram_badges_do_not_overlap_and_fit_zoom_pan_work(page: Any, seed: Se
         "[document.querySelector('.graph-canvas').scrollLeft, document.querySelector('.graph-canvas').scrollTop]"
     )
     assert moved[0] > left0 or moved[1] > top0, (left0, top0, moved)
+
+    # A live refresh that redraws the diagram keeps the zoom and the scroll position.
+    zoom = label.inner_text()
+    seed.complete(tdef, wid)  # the retry of iteration 2: the loop ends and the workflow runs to its end
+    page.locator('.wf-status[data-status="COMPLETED"]').wait_for()
+    assert "s-COMPLETED" in (work.get_attribute("class") or "")
+    assert label.inner_text() == zoom
+    assert (
+        page.evaluate(
+            "[document.querySelector('.graph-canvas').scrollLeft, document.querySelector('.graph-canvas').scrollTop]"
+        )
+        == moved
+    )
 
 
 # -- 5. big JSON ------------------------------------------------------------------------------------
@@ -446,6 +469,8 @@ def test_server_down_banner_retries_and_recovers(browser: Any, own_server: Serve
         banner = pg.locator("#offline-banner")
         banner.wait_for(state="visible")
         assert "not answering" in banner.inner_text()
+        # It tries again after 1 s, then waits twice as long each time.
+        banner.locator(".offline-next", has_text="Trying again in 2 s").wait_for(timeout=10000)
         shot(pg, artifacts, "70-server-down", full_page=False)
         own_server.start()  # same port
         banner.wait_for(state="hidden", timeout=30000)

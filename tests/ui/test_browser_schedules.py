@@ -68,7 +68,7 @@ def test_schedules_list_pause_and_resume(
     assert "holiday" in paused_row.locator(".sched-state").inner_text()
     assert paused_row.locator("td").nth(4).inner_text().strip() == ""
     assert "Europe/Berlin" in paused_row.inner_text()
-    shots_at_widths(page, artifacts, "50-schedules")
+    shots_at_widths(page, artifacts, "60-schedules")
 
     row.locator("[data-act=pause]").click()
     page.locator("dialog[open] #dlg-reason").fill("maintenance")
@@ -98,7 +98,7 @@ def test_one_schedule_shows_next_runs_and_executions(
     )
     page.goto(f"/schedules/{every}")
     page.locator("#schedule-executions a[href^='/execution/']").nth(1).wait_for()
-    shots_at_widths(page, artifacts, "51-schedule")
+    shots_at_widths(page, artifacts, "61-schedule")
 
     # Editing the JSON and saving changes the schedule on the server.
     text = page.locator("textarea#schedule-editor")

@@ -78,6 +78,53 @@ def test_api_and_service_paths_are_not_shadowed(server: ServerProcess) -> None:
     assert not [p for p in paths if p.startswith("/ui") or p in PAGE_PATHS], "UI routes stay out of the API schema"
 
 
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/workflow", "/executions/x/y"])
+def test_unknown_pages_get_the_ui_not_found_page(server: ServerProcess, path: str) -> None:
+    """A browser gets the shell with a 404 (the UI draws its own not-found page)."""
+    r = httpx.get(server.url + path, headers=HTML)
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert re.search(r'<script type="module" src="/ui/static/[0-9a-f]{16}/app\.js">', r.text)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "accept"),
+    [
+        ("GET", "/api/no/such/thing", HTML["Accept"]),  # API paths keep JSON, even for a browser
+        ("GET", "/health/nope", HTML["Accept"]),
+        ("GET", "/ui/static/x/nothing.js", HTML["Accept"]),
+        ("GET", "/no/such/page", "application/json"),  # a client not asking for HTML
+        ("POST", "/no/such/page", HTML["Accept"]),
+    ],
+)
+def test_other_misses_keep_the_json_404(server: ServerProcess, method: str, path: str, accept: str) -> None:
+    r = httpx.request(method, server.url + path, headers={"Accept": accept})
+    assert r.status_code in (404, 405)
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["status"] == r.status_code
+
+
+def test_skip_on_a_paused_workflow_is_a_409_with_the_reason(server: ServerProcess) -> None:
+    with httpx.Client(base_url=server.url + "/api") as api:
+        name = f"skip409_{id(api)}"
+        tasks = [{"name": f"{name}_t", "taskReferenceName": r, "type": "SIMPLE"} for r in ("a", "b")]
+        assert api.post(
+            "/metadata/workflow", params={"overwrite": "true"}, json={"name": name, "tasks": tasks}
+        ).is_success
+        wid = api.post("/workflow", json={"name": name, "input": {}}).text
+        assert api.put(f"/workflow/{wid}/pause").is_success
+        r = api.put(f"/workflow/{wid}/skiptask/b", json={})
+        assert r.status_code == 409
+        assert r.json()["message"] == f"The workflow {wid} is not running so the task referenced by b cannot be skipped"
+        assert api.put(f"/workflow/{wid}/resume").is_success
+        assert api.put(f"/workflow/{wid}/skiptask/b", json={}).status_code in (200, 204)
+        assert api.put(f"/workflow/{wid}/skiptask/b", json={}).status_code == 409  # already processed
+
+
 def test_load_assets_digest_changes_with_content(tmp_path: Path) -> None:
     root = tmp_path
     (root / "index.html").write_text('<script src="{{static}}/app.js"></script>')

@@ -52,12 +52,13 @@ function match(pathname) {
   return null;
 }
 
-/** Go to a UI path (pushes history unless replace); asks first when the page holds unsaved edits. */
+/** Go to a UI path (pushes history unless replace); asks first when the page holds unsaved edits. Resolves false when the user stays. */
 export async function navigate(href, { replace = false } = {}) {
-  if (!(await mayLeave())) return;
+  if (!(await mayLeave())) return false;
   if (replace) history.replaceState(null, '', href); else history.pushState(null, '', href);
   route();
   window.scrollTo(0, 0);
+  return true;
 }
 
 async function route() {

@@ -22,7 +22,8 @@ export function diffLines(a, b) {
     for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = mx[i] === my[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
     let i = 0; let j = 0;
     while (i < n || j < m) {
-      if (i < n && j < m && mx[i] === my[j]) { out.push({ op: ' ', text: mx[i] }); i++; j++; } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) { out.push({ op: '+', text: my[j] }); j++; } else { out.push({ op: '-', text: mx[i] }); i++; }
+      // Removed lines come before the lines that replace them.
+      if (i < n && j < m && mx[i] === my[j]) { out.push({ op: ' ', text: mx[i] }); i++; j++; } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) { out.push({ op: '-', text: mx[i] }); i++; } else { out.push({ op: '+', text: my[j] }); j++; }
     }
   }
   out.push(...x.slice(endX).map((text) => ({ op: ' ', text })));

@@ -322,21 +322,19 @@ function meta(label, value) {
   return [h('dt', null, label), h('dd', null, value)];
 }
 
-function taskRow(t, selected) {
-  const key = t.iteration > 0 ? t.referenceTaskName.replace(/__\d+$/, '') : t.referenceTaskName;
+const rowKey = (t) => (t.iteration > 0 ? t.referenceTaskName.replace(/__\d+$/, '') : t.referenceTaskName);
+
+/** The cells of one task-list row (markup, every value escaped). */
+function taskCells(t) {
   const dur = t.startTime ? fmtDuration((t.endTime || Date.now()) - t.startTime) : '';
-  return {
-    key,
-    text: `${t.referenceTaskName} ${t.taskType} ${t.status}`.toLowerCase(),
-    html: `<td>${t.seq}</td><td><button type="button" class="link mono">${esc(t.referenceTaskName)}</button></td><td>${esc(t.taskType)}</td>`
-      + `<td><span class="badge s-${esc(t.status)}">${esc(t.status.replace(/_/g, ' '))}</span></td><td>${t.iteration || ''}</td><td>${t.retryCount || 0}</td>`
-      + `<td class="nowrap">${esc(fmtTime(t.scheduledTime))}</td><td class="nowrap">${esc(fmtTime(t.startTime))}</td><td class="nowrap">${esc(fmtTime(t.endTime))}</td>`
-      + `<td class="nowrap">${esc(dur)}</td><td class="mono">${esc(t.workerId || '')}</td><td class="reason">${esc(t.reasonForIncompletion || '')}</td>`,
-    current: selected === key,
-  };
+  return `<td>${t.seq}</td><td><button type="button" class="link mono">${esc(t.referenceTaskName)}</button></td><td>${esc(t.taskType)}</td>`
+    + `<td><span class="badge s-${esc(t.status)}">${esc(t.status.replace(/_/g, ' '))}</span></td><td>${t.iteration || ''}</td><td>${t.retryCount || 0}</td>`
+    + `<td class="nowrap">${esc(fmtTime(t.scheduledTime))}</td><td class="nowrap">${esc(fmtTime(t.startTime))}</td><td class="nowrap">${esc(fmtTime(t.endTime))}</td>`
+    + `<td class="nowrap">${esc(dur)}</td><td class="mono">${esc(t.workerId || '')}</td><td class="reason">${esc(t.reasonForIncompletion || '')}</td>`;
 }
 
 const LIST_CHUNK = 100; // task rows drawn at a time (the filter searches them all)
+const FIRST_ROWS = 25; // rows drawn per step into an empty table
 
 /**
  * The task list: rows keyed by task id and changed in place, so the filter, focus and selections stay.
@@ -350,7 +348,7 @@ function taskList(current, onSelect, selectedNow) {
   const empty = h('p', { class: 'muted' }, 'No tasks have been scheduled yet.');
   const summary = h('p', { class: 'task-count muted small', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'btn btn-small task-more', onclick: () => { limit += LIST_CHUNK; place(); } });
-  const items = new Map(); // taskId -> {id, tr (once drawn), html, drawn, text, key, current}
+  const items = new Map(); // taskId -> {id, t, tr (once drawn), sig, drawn (sig of what the row shows), text, key}
   let order = []; // task ids by seq
   let limit = LIST_CHUNK;
   table.addEventListener('click', (e) => {
@@ -359,40 +357,59 @@ function taskList(current, onSelect, selectedNow) {
   });
   filter.addEventListener('input', () => { limit = LIST_CHUNK; place(); });
 
-  /** Put exactly the first `limit` matching rows in the table, in order, moving as few as possible. */
+  let pass = 0;
+  /**
+   * Put exactly the first `limit` matching rows in the table, in order, moving as few as possible.
+   * Drawing many rows into a (nearly) empty table goes in steps of FIRST_ROWS, one task each.
+   */
   function place() {
     const q = filter.value.trim().toLowerCase();
     const matching = q ? order.filter((id) => items.get(id).text.includes(q)) : order;
     const want = matching.slice(0, limit);
-    let at = tbody.firstElementChild;
-    for (const id of want) {
-      const tr = draw(items.get(id));
-      if (tr === at) at = at.nextElementSibling; else tbody.insertBefore(tr, at);
-    }
-    while (at) { const next = at.nextElementSibling; at.remove(); at = next; }
+    const mine = ++pass;
+    const upTo = (n) => {
+      if (mine !== pass) return;
+      reconcile(want.slice(0, n), n >= want.length);
+      if (n < want.length) setTimeout(() => upTo(n + FIRST_ROWS), 0);
+    };
+    upTo(tbody.rows.length >= FIRST_ROWS ? want.length : FIRST_ROWS);
     summary.textContent = `${q ? `${matching.length} of ${order.length} tasks match` : `${order.length} tasks`}${want.length < matching.length ? ` · showing the first ${want.length}` : ''}`;
     more.hidden = want.length >= matching.length;
     more.textContent = `Show ${Math.min(LIST_CHUNK, matching.length - want.length)} more`;
+  }
+
+  function reconcile(ids, last) {
+    let at = tbody.firstElementChild;
+    for (const id of ids) {
+      const tr = draw(items.get(id));
+      if (tr === at) at = at.nextElementSibling; else tbody.insertBefore(tr, at);
+    }
+    if (!last) return; // later steps add the rest; rows beyond stay until then
+    while (at) { const next = at.nextElementSibling; at.remove(); at = next; }
   }
 
   /** The row element of an item, made or changed only when it is to be on the page. */
   function draw(item) {
     if (!item.tr) { item.tr = document.createElement('tr'); item.tr.dataset.task = item.id; }
     const { tr } = item;
-    if (item.drawn !== item.html) { tr.innerHTML = item.html; item.drawn = item.html; }
+    if (item.drawn !== item.sig) { tr.innerHTML = taskCells(item.t); item.drawn = item.sig; }
     tr.dataset.key = item.key;
-    tr.classList.toggle('current', item.current);
+    tr.classList.toggle('current', item.key === selectedNow());
     return tr;
   }
 
   function sync() {
     const tasks = (current().tasks || []).slice().sort((a, b) => (a.seq || 0) - (b.seq || 0));
     empty.hidden = tasks.length > 0;
-    const sel = selectedNow();
+    const now = Math.floor(Date.now() / 1000);
     for (const t of tasks) {
       let item = items.get(t.taskId);
       if (!item) { item = { id: t.taskId, tr: null, drawn: '' }; items.set(t.taskId, item); }
-      Object.assign(item, taskRow(t, sel));
+      item.t = t;
+      item.key = rowKey(t);
+      item.text = `${t.referenceTaskName} ${t.taskType} ${t.status}`.toLowerCase();
+      // What the row shows; a task still running shows a growing duration, so it changes every second.
+      item.sig = `${t.status}|${t.updateTime}|${t.startTime}|${t.endTime}|${t.retryCount}|${t.workerId}|${t.reasonForIncompletion}|${t.startTime && !t.endTime ? now : ''}`;
     }
     order = tasks.map((t) => t.taskId);
     place();

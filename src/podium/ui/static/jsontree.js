@@ -69,7 +69,7 @@ export function jsonTree(value, { label = 'JSON', openDepth = 1 } = {}) {
     const k = keyOf(parts);
     const box = isBox(v);
     const open = box && isOpen(parts);
-    const row = h('div', { class: 'jt-line', tabindex: '-1', dataset: { path: k } });
+    const row = h('div', { class: 'jt-line', tabindex: parts.length ? '-1' : '0', dataset: { path: k } }); // Tab reaches the root row
     row.jtParts = parts;
     if (box) row.append(h('span', { class: 'jt-toggle', 'aria-hidden': 'true' }, open ? '▾' : '▸'));
     else row.append(h('span', { class: 'jt-toggle jt-leaf', 'aria-hidden': 'true' }));

@@ -17,7 +17,10 @@ export async function render(main, ctx) {
   const all = ((await Api.workflowDefs()) || []).filter((d) => d.name === name).sort((a, b) => (a.version || 1) - (b.version || 1));
   const def = wanted ? all.find((d) => String(d.version || 1) === wanted) || (await Api.workflowDef(name, wanted)) : all[all.length - 1] || (await Api.workflowDef(name));
   document.title = `${name} v${def.version || 1} · Workflows · Podium`;
-  const versionSel = h('select', { id: 'def-version', 'aria-label': 'Version', onchange: (e) => ctx.navigate(`/workflows/${encodeURIComponent(name)}?version=${e.target.value}`) },
+  const versionSel = h('select', { id: 'def-version', 'aria-label': 'Version', onchange: async (e) => {
+    // Staying (unsaved edits, Cancel) puts the picker back on the version on screen.
+    if (!(await ctx.navigate(`/workflows/${encodeURIComponent(name)}?version=${e.target.value}`))) e.target.value = String(def.version || 1);
+  } },
     (all.length ? all : [def]).map((d) => h('option', { value: d.version || 1, selected: (d.version || 1) === (def.version || 1) }, `version ${d.version || 1}`)));
   // Each tab's content is made once and kept: switching tabs never drops the editor's unsaved text.
   const panes = new Map();
