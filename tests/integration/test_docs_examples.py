@@ -54,11 +54,22 @@ def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 
 @pytest.fixture(scope="module")
-def script_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server with no worker of ours: the scripts are their own workers (the Quickstart polls `greet`)."""
-    srv = ServerProcess(tmp_path_factory.mktemp("scripts") / "scripts.db").start()
-    yield srv
-    srv.stop()
+def page_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Path, ServerProcess]]:
+    """One server per page for its scripts, with no worker of ours: the scripts are their own workers (the
+    Quickstart polls `greet` itself), and a task another page's script leaves queued cannot reach them."""
+    servers: dict[Path, ServerProcess] = {}
+    yield servers
+    for srv in servers.values():
+        srv.stop()
+
+
+@pytest.fixture()
+def script_server(
+    ex: Example, page_servers: dict[Path, ServerProcess], tmp_path_factory: pytest.TempPathFactory
+) -> ServerProcess:
+    if ex.doc not in page_servers:
+        page_servers[ex.doc] = ServerProcess(tmp_path_factory.mktemp("scripts") / f"{ex.doc.stem}.db").start()
+    return page_servers[ex.doc]
 
 
 @pytest.fixture(scope="module")
