@@ -78,6 +78,21 @@ def examples(doc: Path) -> list[Example]:
     return found
 
 
+def unmarked_blocks(doc: Path) -> list[int]:
+    """Lines of the code blocks of a page that are neither an example nor an example's output."""
+    lines = doc.read_text().split("\n")
+    found, inside = [], False
+    for i, line in enumerate(lines):
+        if not line.startswith("```"):
+            continue
+        if not inside:
+            before = "\n".join(lines[max(0, i - 2) : i])
+            if "<!-- example" not in before:
+                found.append(i + 1)
+        inside = not inside
+    return found
+
+
 def all_examples() -> list[Example]:
     return [e for doc in DOCS for e in examples(doc)]
 

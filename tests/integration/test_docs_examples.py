@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from docs_examples import Example, all_examples, examples, json_matches, localize, output_matches
+from docs_examples import Example, all_examples, examples, json_matches, localize, output_matches, unmarked_blocks
 
 from conftest import ROOT, ServerProcess, wait_until
 from podium.domain import tasktypes as tt
@@ -293,3 +293,9 @@ def test_the_marked_examples_are_the_ones_the_docs_promise() -> None:
         walk(e.definition())
     every = (tt.SYSTEM_TYPES - {tt.FORK}) | {tt.SIMPLE}  # FORK is the record a FORK_JOIN makes
     assert every <= used, f"task types with no example in docs/reference.md: {sorted(every - used)}"
+
+
+@pytest.mark.parametrize("page", ["reference.md", "workers.md"])
+def test_every_code_block_of_the_teaching_pages_runs(page: str) -> None:
+    """On the pages that teach by example, a code block is an example the tests run, or its output."""
+    assert unmarked_blocks(ROOT / "docs" / page) == []
