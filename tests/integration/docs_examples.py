@@ -42,7 +42,8 @@ class Example:
     user would), ``file`` (the name the block is saved as, for later blocks to import), ``after`` (names of
     the page's examples to run first, e.g. the one that registers what this one serves), ``background``
     (a worker that runs until Ctrl-C: a run of ``workflow`` with ``input`` must complete through it, with
-    the expected output as the workflow's output, before it gets SIGINT)."""
+    the expected output as the workflow's output, before it gets SIGINT), ``children`` (a background example
+    that runs child processes: they must exist before Ctrl-C, and none may outlive it)."""
 
     doc: Path
     name: str

@@ -252,6 +252,9 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         if ex.output is not None:
             assert json_matches(json.loads(ex.output), run["output"]), run["output"]
         assert proc.poll() is None, f"the worker stopped by itself:\n{printed}"
+        before = _group(proc.pid)
+        if ex.options.get("children"):  # so that "none survives" below is about real child processes
+            assert len(before) > 1, f"no worker processes besides the script: {before}"
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group gets SIGINT
         code = proc.wait(60)
         printed = (tmp_path / "worker.log").read_text()
@@ -261,7 +264,7 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         try:
             wait_until(lambda: not _group(pgid), timeout=30, what="the worker's processes to end")
         except AssertionError:
-            raise AssertionError(f"still running after Ctrl-C: {_group(pgid)}\n{printed}") from None
+            raise AssertionError(f"still running after Ctrl-C: {_group(pgid)} (before: {before})\n{printed}") from None
     finally:
         if proc is not None:
             left = _group(proc.pid)
