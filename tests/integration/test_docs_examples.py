@@ -230,6 +230,19 @@ _AS_IN_A_TERMINAL = [
 ]
 
 
+def _pids(pgid: int) -> list[int]:
+    return [int(member.split(" ", 1)[0]) for member in _group(pgid)]
+
+
+def _ignores_sigint(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True  # gone
+    ignored = int(status.split("SigIgn:", 1)[1].split()[0], 16)
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
 @pytest.mark.parametrize("ex", _of("background"), ids=lambda e: e.id)
 def test_background_example(ex: Example, tmp_path: Path) -> None:
     """The worker runs as written, serves a workflow to its end, and Ctrl-C stops it and all its processes."""
@@ -255,6 +268,14 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         before = _group(proc.pid)
         if ex.options.get("children"):  # so that "none survives" below is about real child processes
             assert len(before) > 1, f"no worker processes besides the script: {before}"
+            # A user presses Ctrl-C once the worker is up: the SDK's children ignore SIGINT from the moment
+            # their work begins (one still importing would die of it, with a traceback, and still not survive).
+            leader = proc.pid
+            wait_until(
+                lambda: all(_ignores_sigint(pid) for pid in _pids(leader) if pid != leader),
+                timeout=60,
+                what="the worker's child processes to have started",
+            )
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group gets SIGINT
         code = proc.wait(60)
         printed = (tmp_path / "worker.log").read_text()
