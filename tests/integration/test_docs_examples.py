@@ -91,17 +91,17 @@ def _register(api: httpx.Client, definition: Any) -> None:
     assert r.status_code == 200, r.text
 
 
-_registered: set[Path] = set()
+_registered: set[tuple[str, Path]] = set()  # (server, page)
 
 
 def _register_page(api: httpx.Client, doc: Path, url: str) -> None:
     """Every definition of a page, so an example may use one defined before it (as a reader would have)."""
-    if doc in _registered:
+    if (url, doc) in _registered:
         return
     for e in examples(doc):
         if e.lang == "json":
             _register(api, json.loads(localize(e.code, url)))
-    _registered.add(doc)
+    _registered.add((url, doc))
 
 
 def _run_to_end(api: httpx.Client, wid: str, complete: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def test_definition_example(ex: Example, docs_server: ServerProcess, greet_worke
 
 
 def _workdir(ex: Example, root: Path, url: str) -> Path:
-    """A directory holding the page's files (blocks with a ``file`` option) written before this one."""
+    """A directory holding every file of the page (its blocks with a ``file`` option), as a reader saves them."""
     root.mkdir(parents=True, exist_ok=True)
     for e in examples(ex.doc):
         if e.options.get("file"):
