@@ -42,7 +42,8 @@ class Example:
     user would), ``file`` (the name the block is saved as, for later blocks to import), ``after`` (names of
     the page's examples to run first, e.g. the one that registers what this one serves), ``background``
     (a worker that runs until Ctrl-C: a run of ``workflow`` with ``input`` must complete through it, with
-    the expected output as the workflow's output, before it gets SIGINT)."""
+    the expected output as the workflow's output, before it gets SIGINT), ``children`` (a background example
+    that runs child processes: they must exist before Ctrl-C, and none may outlive it)."""
 
     doc: Path
     name: str
@@ -75,6 +76,21 @@ def examples(doc: Path) -> list[Example]:
     assert len(set(names)) == len(names), f"{doc}: example names repeat: {names}"
     stray = set(outputs) - set(names)
     assert not stray, f"{doc}: outputs of no example: {stray}"
+    return found
+
+
+def unmarked_blocks(doc: Path) -> list[int]:
+    """Lines of the code blocks of a page that are neither an example nor an example's output."""
+    lines = doc.read_text().split("\n")
+    found, inside = [], False
+    for i, line in enumerate(lines):
+        if not line.startswith("```"):
+            continue
+        if not inside:
+            before = "\n".join(lines[max(0, i - 2) : i])
+            if "<!-- example" not in before:
+                found.append(i + 1)
+        inside = not inside
     return found
 
 

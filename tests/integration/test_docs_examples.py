@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from docs_examples import Example, all_examples, examples, json_matches, localize, output_matches
+from docs_examples import Example, all_examples, examples, json_matches, localize, output_matches, unmarked_blocks
 
 from conftest import ROOT, ServerProcess, wait_until
 from podium.domain import tasktypes as tt
@@ -54,11 +54,22 @@ def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 
 @pytest.fixture(scope="module")
-def script_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server with no worker of ours: the scripts are their own workers (the Quickstart polls `greet`)."""
-    srv = ServerProcess(tmp_path_factory.mktemp("scripts") / "scripts.db").start()
-    yield srv
-    srv.stop()
+def page_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Path, ServerProcess]]:
+    """One server per page for its scripts, with no worker of ours: the scripts are their own workers (the
+    Quickstart polls `greet` itself), and a task another page's script leaves queued cannot reach them."""
+    servers: dict[Path, ServerProcess] = {}
+    yield servers
+    for srv in servers.values():
+        srv.stop()
+
+
+@pytest.fixture()
+def script_server(
+    ex: Example, page_servers: dict[Path, ServerProcess], tmp_path_factory: pytest.TempPathFactory
+) -> ServerProcess:
+    if ex.doc not in page_servers:
+        page_servers[ex.doc] = ServerProcess(tmp_path_factory.mktemp("scripts") / f"{ex.doc.stem}.db").start()
+    return page_servers[ex.doc]
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +91,17 @@ def _register(api: httpx.Client, definition: Any) -> None:
     assert r.status_code == 200, r.text
 
 
-_registered: set[Path] = set()
+_registered: set[tuple[str, Path]] = set()  # (server, page)
 
 
 def _register_page(api: httpx.Client, doc: Path, url: str) -> None:
     """Every definition of a page, so an example may use one defined before it (as a reader would have)."""
-    if doc in _registered:
+    if (url, doc) in _registered:
         return
     for e in examples(doc):
         if e.lang == "json":
             _register(api, json.loads(localize(e.code, url)))
-    _registered.add(doc)
+    _registered.add((url, doc))
 
 
 def _run_to_end(api: httpx.Client, wid: str, complete: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
@@ -139,7 +150,7 @@ def test_definition_example(ex: Example, docs_server: ServerProcess, greet_worke
 
 
 def _workdir(ex: Example, root: Path, url: str) -> Path:
-    """A directory holding the page's files (blocks with a ``file`` option) written before this one."""
+    """A directory holding every file of the page (its blocks with a ``file`` option), as a reader saves them."""
     root.mkdir(parents=True, exist_ok=True)
     for e in examples(ex.doc):
         if e.options.get("file"):
@@ -219,6 +230,19 @@ _AS_IN_A_TERMINAL = [
 ]
 
 
+def _pids(pgid: int) -> list[int]:
+    return [int(member.split(" ", 1)[0]) for member in _group(pgid)]
+
+
+def _ignores_sigint(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True  # gone
+    ignored = int(status.split("SigIgn:", 1)[1].split()[0], 16)
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
 @pytest.mark.parametrize("ex", _of("background"), ids=lambda e: e.id)
 def test_background_example(ex: Example, tmp_path: Path) -> None:
     """The worker runs as written, serves a workflow to its end, and Ctrl-C stops it and all its processes."""
@@ -241,6 +265,17 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         if ex.output is not None:
             assert json_matches(json.loads(ex.output), run["output"]), run["output"]
         assert proc.poll() is None, f"the worker stopped by itself:\n{printed}"
+        before = _group(proc.pid)
+        if ex.options.get("children"):  # so that "none survives" below is about real child processes
+            assert len(before) > 1, f"no worker processes besides the script: {before}"
+            # A user presses Ctrl-C once the worker is up: the SDK's children ignore SIGINT from the moment
+            # their work begins (one still importing would die of it, with a traceback, and still not survive).
+            leader = proc.pid
+            wait_until(
+                lambda: all(_ignores_sigint(pid) for pid in _pids(leader) if pid != leader),
+                timeout=60,
+                what="the worker's child processes to have started",
+            )
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group gets SIGINT
         code = proc.wait(60)
         printed = (tmp_path / "worker.log").read_text()
@@ -250,7 +285,7 @@ def test_background_example(ex: Example, tmp_path: Path) -> None:
         try:
             wait_until(lambda: not _group(pgid), timeout=30, what="the worker's processes to end")
         except AssertionError:
-            raise AssertionError(f"still running after Ctrl-C: {_group(pgid)}\n{printed}") from None
+            raise AssertionError(f"still running after Ctrl-C: {_group(pgid)} (before: {before})\n{printed}") from None
     finally:
         if proc is not None:
             left = _group(proc.pid)
@@ -282,3 +317,9 @@ def test_the_marked_examples_are_the_ones_the_docs_promise() -> None:
         walk(e.definition())
     every = (tt.SYSTEM_TYPES - {tt.FORK}) | {tt.SIMPLE}  # FORK is the record a FORK_JOIN makes
     assert every <= used, f"task types with no example in docs/reference.md: {sorted(every - used)}"
+
+
+@pytest.mark.parametrize("page", ["reference.md", "workers.md"])
+def test_every_code_block_of_the_teaching_pages_runs(page: str) -> None:
+    """On the pages that teach by example, a code block is an example the tests run, or its output."""
+    assert unmarked_blocks(ROOT / "docs" / page) == []
