@@ -54,7 +54,7 @@ def executions(api: httpx.Client, name: str) -> list[dict[str, Any]]:
 
 
 def test_schedules_list_pause_and_resume(
-    page: Any, api: httpx.Client, artifacts: Path, schedules: tuple[str, str]
+    schedules: tuple[str, str], page: Any, api: httpx.Client, artifacts: Path
 ) -> None:
     every, nightly = schedules
     wait_until(lambda: any(e.get("workflowId") for e in executions(api, every)), timeout=15, what="a first fire")
@@ -86,7 +86,7 @@ def test_schedules_list_pause_and_resume(
 
 
 def test_one_schedule_shows_next_runs_and_executions(
-    page: Any, api: httpx.Client, artifacts: Path, schedules: tuple[str, str]
+    schedules: tuple[str, str], page: Any, api: httpx.Client, artifacts: Path
 ) -> None:
     every, nightly = schedules
     page.goto(f"/schedules/{nightly}")
@@ -109,6 +109,9 @@ def test_one_schedule_shows_next_runs_and_executions(
     wait_until(
         lambda: api.get(f"/scheduler/schedules/{every}").json().get("description") == "edited in the UI", what="saved"
     )
+    # The page shows the saved schedule again (its executions reloaded) before the schedules go.
+    page.locator("#schedule-executions a[href^='/execution/']").first.wait_for()
+    assert "edited in the UI" in page.locator("textarea#schedule-editor").input_value()
 
 
 def test_a_bad_schedule_gets_the_servers_reason(page: Any, api: httpx.Client, console: ConsoleWatch) -> None:

@@ -22,6 +22,8 @@ PAGES = [
     "/eventhandlers",
     "/eventhandlers/h1",
     "/tasks",
+    "/schedules",
+    "/schedules/nightly",
     "/secrets",
     "/environment",
 ]

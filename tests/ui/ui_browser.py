@@ -102,7 +102,8 @@ def page(browser: Any, server: ServerProcess, console: ConsoleWatch) -> Iterator
     pg.on("pageerror", lambda e: console.errors.append(f"pageerror: {e}"))
     yield pg
     context.close()
-    assert console.unexpected() == [], "the page logged errors"
+    unexpected = console.unexpected()
+    assert unexpected == [], f"the page logged errors: {unexpected}"
 
 
 @pytest.fixture()
