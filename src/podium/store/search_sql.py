@@ -121,7 +121,8 @@ class _Dialect:
 
 
 _SQLITE = _Dialect("sqlite", "?", "CAST(json AS TEXT)", "LIKE", "IS NOT")
-_POSTGRES = _Dialect("postgres", "%s", "json::text", "ILIKE", "IS DISTINCT FROM")
+# The body column is TEXT already: a bare column is what the trigram index (migration 0008) is built on.
+_POSTGRES = _Dialect("postgres", "%s", "json", "ILIKE", "IS DISTINCT FROM")
 
 
 def _dialect(name: str) -> _Dialect:
@@ -251,9 +252,17 @@ def _where(q: SearchQuery, target: _Target, d: _Dialect, text_index: bool) -> tu
     if match is not None:
         parts.append(_CANDIDATES)
         args.append(match)
-    for term in terms:
-        parts.append(f"{d.doc} {d.contains} {d.ph} ESCAPE '\\'")
-        args.append(like_pattern(term, anchored=False))
+    likes = [f"{d.doc} {d.contains} {d.ph}" + ("" if d is _POSTGRES else " ESCAPE '\\'") for _ in terms]
+    patterns = [like_pattern(term, anchored=False) for term in terms]
+    if terms and d is _POSTGRES and target is _WORKFLOWS:
+        # Ended workflows through the partial trigram index, open ones through the status index; the
+        # same ILIKE checks both (backslash is PostgreSQL's default LIKE escape).
+        both = " AND ".join(likes)
+        parts.append(f"((status IN {TERMINAL_SQL} AND {both}) OR (status IN {_OPEN_SQL} AND {both}))")
+        args.extend(patterns + patterns)
+    else:
+        parts.extend(likes)
+        args.extend(patterns)
     return (" WHERE " + " AND ".join(parts)) if parts else "", args, bool(terms)
 
 
@@ -306,3 +315,19 @@ def search_workflows_sql(q: SearchQuery, dialect: str, *, text_index: bool = Fal
 def search_tasks_sql(q: SearchQuery, dialect: str) -> tuple[str, str, list[Any]]:
     """(count sql, page sql, args) for task search; the page sql returns the task JSON only."""
     return _sql(q, _TASKS, dialect)
+
+
+# PostgreSQL counts matches exactly up to this many; past it, totalHits is the planner's estimate (never
+# below the count reached). Counting a million rows costs a scan of them on every search, where a capped
+# count stops early; Elasticsearch 7 (Conductor's usual index) tracks totals to 10,000 the same way.
+EXACT_TOTAL_CAP: Final = 10_000
+
+
+def capped_count_sql(count_sql: str, cap: int = EXACT_TOTAL_CAP) -> tuple[str, str]:
+    """(count of at most ``cap + 1`` matches, EXPLAIN whose estimate stands for a larger total)
+    from a count statement of ``_sql``; both take the count statement's args."""
+    rest = count_sql.removeprefix("SELECT count(*) ")
+    if rest == count_sql:
+        raise ValueError("not a count statement of search_sql")
+    capped = f"SELECT count(*) FROM (SELECT 1 {rest} LIMIT {cap + 1}) c"
+    return capped, f"EXPLAIN (FORMAT JSON) SELECT 1 {rest}"

@@ -15,7 +15,7 @@ from podium.domain.search import SearchQuery
 from podium.store.postgres.connector import Connector
 from podium.store.postgres.queries import Q
 from podium.store.rows import Params
-from podium.store.search_sql import search_tasks_sql, search_workflows_sql
+from podium.store.search_sql import EXACT_TOTAL_CAP, capped_count_sql, search_tasks_sql, search_workflows_sql
 from podium.store.shared_records import SharedRecords
 from podium.store.snapshots import SnapshotCache
 
@@ -30,6 +30,8 @@ class PgRecords(SharedRecords):
 
     _c: Connector
     snapshots: SnapshotCache
+    # Searches count their matches exactly up to this many, and estimate larger totals (search_sql).
+    exact_total_cap: int = EXACT_TOTAL_CAP
 
     def _one(self, name: str, args: Params) -> Any:
         rows = self._c.fetch(Q[name], args)
@@ -54,17 +56,27 @@ class PgRecords(SharedRecords):
         return bool(self._all("delete_event_handler", (name,)))
 
     # -- search ---------------------------------------------------------------------------
-    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
-        count_sql, rows_sql, args = search_workflows_sql(q, "postgres")
-        total = self._c.fetch(count_sql, args)[0][0]
+    def _search(self, count_sql: str, rows_sql: str, args: list[Any], q: SearchQuery) -> tuple[int, list[Any]]:
+        """The page first; the count only when the page does not already tell the total, and exact only up
+        to ``exact_total_cap`` matches (past it, the planner's estimate, never below what was counted)."""
         rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
-        return int(total), [self._join(r[0], r[1]) for r in rows]
+        if len(rows) < q.size and (rows or q.start == 0):
+            return q.start + len(rows), rows
+        capped, explain = capped_count_sql(count_sql, self.exact_total_cap)
+        counted = int(self._c.fetch(capped, args)[0][0])
+        if counted <= self.exact_total_cap:
+            return counted, rows
+        plan = self._c.fetch(explain, args)[0][0]
+        plan = _loads(plan) if isinstance(plan, str | bytes) else plan
+        return max(counted, q.start + len(rows), int(plan[0]["Plan"]["Plan Rows"])), rows
+
+    def search_workflows(self, q: SearchQuery) -> tuple[int, list[Workflow]]:
+        total, rows = self._search(*search_workflows_sql(q, "postgres"), q)
+        return total, [self._join(r[0], r[1]) for r in rows]
 
     def search_tasks(self, q: SearchQuery) -> tuple[int, list[Task]]:
-        count_sql, rows_sql, args = search_tasks_sql(q, "postgres")
-        total = self._c.fetch(count_sql, args)[0][0]
-        rows = self._c.fetch(rows_sql, [*args, q.size, q.start])
-        return int(total), [cast(Task, _loads(r[0])) for r in rows]
+        total, rows = self._search(*search_tasks_sql(q, "postgres"), q)
+        return total, [cast(Task, _loads(r[0])) for r in rows]
 
     # -- event queue and event executions -------------------------------------------------
     def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
