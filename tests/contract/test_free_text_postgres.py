@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from test_free_text_sqlite import TERMINAL, wf
 
+from pg_cluster import PgCluster
 from podium.service.search import parse_search, search_workflows
 from podium.store.postgres import PostgresStore
 from podium.store.search_sql import EXACT_TOTAL_CAP, capped_count_sql, like_pattern, search_workflows_sql
@@ -37,6 +38,31 @@ def test_migration_makes_a_partial_trigram_index_of_ended_workflows(pg_url: str)
     for status in TERMINAL:
         assert f"'{status}'" in row[0]
     assert "RUNNING" not in row[0] and "PAUSED" not in row[0]
+
+
+def test_without_pg_trgm_the_migration_applies_and_free_text_scans(postgres: PgCluster) -> None:
+    # A role that may not create extensions (no CREATE on the database) stands for a server without pg_trgm.
+    name = postgres.create_database(template=None)
+    role = f"r_{name}"
+    with postgres.admin() as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+    with psycopg.connect(postgres.url(name), autocommit=True) as c:
+        c.execute(f'GRANT CREATE ON SCHEMA public TO "{role}"')
+    try:
+        s = PostgresStore(postgres.url(name).replace(f"{postgres.user}@", f"{role}@"))
+        try:
+            s.insert_workflow(wf("open", "RUNNING", 1, input={"note": "needle-a"}), None)
+            s.insert_workflow(wf("ended", "COMPLETED", 2, input={"note": "needle-b"}), None)
+            assert ids(s, "needle")[1] == ["ended", "open"]
+        finally:
+            s.close()
+        with psycopg.connect(postgres.url(name)) as c:
+            assert c.execute("SELECT 1 FROM schema_version WHERE version = 8").fetchone() == (1,)
+            assert c.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'workflows_text'").fetchone() is None
+    finally:
+        postgres.drop_database(name)
+        with postgres.admin() as c:
+            c.execute(f'DROP ROLE "{role}"')
 
 
 def test_same_results_as_a_plain_ilike_over_every_body(store: PostgresStore, pg_url: str) -> None:
