@@ -1,4 +1,4 @@
-"""Workflow schedules (SPEC §8): saving, reading, pausing, searching and tagging them; firing them is
+"""Workflow schedules (docs/scheduler.md): saving, reading, pausing, searching and tagging them; firing them is
 ``service.schedule_fires`` (one transaction per fire, exactly once however many nodes race for it).
 
 The loop that calls ``run_due`` at the right times is ``runtime.scheduler``; it is woken through

@@ -1,4 +1,4 @@
-"""``/api/scheduler``: workflow schedules (SPEC §8; issue #15), Conductor's and Orkes' shapes.
+"""``/api/scheduler``: workflow schedules (docs/scheduler.md; issue #15), Conductor's and Orkes' shapes.
 
 Per-schedule pause and resume answer PUT (Conductor OSS) and GET (Orkes, which conductor-python falls back
 to on a 405 and the JS SDK calls directly).

@@ -7,7 +7,7 @@ import { jsonEditor, sendFromEditor } from './editor.js';
 const REFRESH_MS = 5000;
 const enc = encodeURIComponent;
 
-/** The scheduler calls this page makes (paths as in Conductor's scheduler API, SPEC §8). */
+/** The scheduler calls this page makes (paths as in Conductor's scheduler API, docs/scheduler.md). */
 const Sched = {
   list: () => get('/scheduler/schedules'),
   one: (name) => get(`/scheduler/schedules/${enc(name)}`),
