@@ -1,4 +1,4 @@
-"""Task and workflow statuses and their classifications (SPEC §2)."""
+"""Task and workflow statuses and their classifications (Conductor's task and workflow statuses)."""
 
 from __future__ import annotations
 
