@@ -1,5 +1,6 @@
 """Comments, docstrings and docs cite what a reader of the repository can open: the pages under docs/ or
-Conductor's public documentation, never the team's internal notes, which do not ship (issue #16)."""
+Conductor's public documentation, never the team's internal notes, which do not ship (issue #16). Covers
+src/, tests/, bench/, scripts/, examples/, docs/ and README.md (this file, which names them, aside)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ _UNSHIPPED = re.compile(r"SPEC §|SPEC\.md|CONDUCTOR-PYTHON\.md|CONDUCTOR-JAVASC
 
 
 def _files() -> list[Path]:
-    found = [p for p in (ROOT / "src").rglob("*") if p.is_file() and p.suffix in _SUFFIXES]
+    found = [
+        p
+        for top in ("src", "tests", "bench", "scripts", "examples")
+        for p in (ROOT / top).rglob("*")
+        if p.is_file() and p.suffix in _SUFFIXES and p != Path(__file__).resolve()
+    ]
     return sorted([*found, *(ROOT / "docs").glob("*.md"), ROOT / "README.md"])
 
 
