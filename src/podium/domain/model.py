@@ -291,7 +291,7 @@ class PollData(TypedDict, total=False):
 
 
 class EventHandlerAction(TypedDict, total=False):
-    """One action of an event handler: start_workflow, complete_task or fail_task, as Conductor's."""
+    """One action of an event handler (Conductor's start_workflow, complete_task or fail_task)."""
 
     action: str
     start_workflow: JSON

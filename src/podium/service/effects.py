@@ -134,7 +134,8 @@ def _apply_to_parent(unit: Unit, parent: WorkflowState, child: Workflow) -> list
 
 
 def child_id_for(parent_id: str, task: Task) -> str:
-    """Deterministic child id so a repeated launch attaches to the same child (as Conductor's SUB_WORKFLOW launch).
+    """Deterministic child id so a repeated launch attaches to the same child (as Conductor does
+    for SUB_WORKFLOW launches).
 
     ``scheduledTime`` is part of the key: a rerun resets the task in place (same id and retry count)
     and must launch a new child rather than attach to the one that ended.

@@ -24,7 +24,8 @@ from podium.service.decide_failures import describe
 from podium.service.engine import Engine
 from podium.service.unit import Unit
 
-# A task held back by a rate or concurrency limit is offered again after this long (as Conductor re-queues it).
+# A task held back by a rate or concurrency limit is offered again after this long (Conductor's
+# taskExecutionPostponeDuration, 60 s).
 POSTPONE_MS = 60_000
 
 log = logging.getLogger("podium.tasks")
