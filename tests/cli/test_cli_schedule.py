@@ -75,6 +75,10 @@ def test_next_fire_times_and_bad_input(podium: Podium, uniq: str, noop_flow: str
     times = podium.json("schedule", "next", "0 0 12 * * MON-FRI", "-n", "3")
     assert len(times) == 3 and times == sorted(times)
     assert len(podium.ok("schedule", "next", "0 */5 * * * ?").splitlines()) == 5
+    utc = podium.json("schedule", "next", "0 0 12 * * ?", "-n", "1")[0]
+    tokyo = podium.json("schedule", "next", "0 0 12 * * ?", "-n", "1", "--zone", "Asia/Tokyo")[0]
+    assert (utc - tokyo) % 86_400_000 == 9 * 3_600_000  # noon in Tokyo is 03:00 UTC
+    assert "zone" in podium.fails(4, "schedule", "next", "* * * * * ?", "--zone", "Nowhere/City").lower()
     # The server's 400 names the field; the CLI's own checks are bad input (exit 2).
     line = podium.fails(4, "schedule", "save", "--name", f"{uniq}_x", "--cron", "61 * * * * ?", "--workflow", noop_flow)
     assert "cron" in line.lower()

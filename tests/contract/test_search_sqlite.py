@@ -1,4 +1,4 @@
-"""Workflow and task search against a real SQLite store (SPEC §6.2, §6.4)."""
+"""Workflow and task search against a real SQLite store (Conductor's search endpoints)."""
 
 from __future__ import annotations
 

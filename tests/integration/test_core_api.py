@@ -170,7 +170,8 @@ def test_retry_after_failure_and_task_logs(api: httpx.Client, uniq: str) -> None
     taskdef(api, t, retryCount=1, retryDelaySeconds=0)
     name = register(api, uniq, [{"name": t, "taskReferenceName": "a"}])
     wid = api.post("/workflow", json={"name": name}).text
-    # OSS Conductor answers a retry of a running workflow with 404 "Workflow is still running" (SPEC §4.12)
+    # OSS Conductor answers a retry of a running workflow with 404 "Workflow is still running"
+    # (docs/compatibility.md#retry-restart-rerun-and-skip)
     running = api.post(f"/workflow/{wid}/retry")
     assert running.status_code == 404 and running.json()["message"].startswith("Workflow is still running")
     [task] = poll(api, t)
@@ -191,7 +192,8 @@ def test_retry_after_failure_and_task_logs(api: httpx.Client, uniq: str) -> None
     assert third["retryCount"] == 2
     update(api, third)
     assert api.get(f"/workflow/{wid}").json()["status"] == "COMPLETED"
-    # nothing left to retry in a COMPLETED workflow: 409 "There are no retryable tasks" (SPEC §4.12)
+    # nothing left to retry in a COMPLETED workflow: 409 "There are no retryable tasks"
+    # (docs/compatibility.md#retry-restart-rerun-and-skip)
     again_retry = api.post(f"/workflow/{wid}/retry")
     assert again_retry.status_code == 409
     assert again_retry.json()["message"].startswith("There are no retryable tasks!")

@@ -1,4 +1,4 @@
-"""Every error path answers with the same ErrorResponse shape (SPEC §6), built by podium.api.errors alone.
+"""Every error path answers with the same ErrorResponse shape (docs/compatibility.md), built by podium.api.errors alone.
 
 The server runs in this process (uvicorn on loopback) so the tests can make its store fail (503) and a
 service raise something unexpected (500).

@@ -1,5 +1,5 @@
 """Event handlers end to end through a real server: /api/event CRUD, EVENT tasks on the `conductor`
-sink firing handlers, and /api/queue status updates (SPEC §5.20, §6.5, §6.6, §7)."""
+sink firing handlers, and /api/queue status updates (docs/compatibility.md#events-apievent-apiqueue)."""
 
 from __future__ import annotations
 

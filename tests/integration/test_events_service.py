@@ -1,5 +1,5 @@
 """Event handlers in process over a real SQLite store: CRUD rules, EVENT publishing, delivery,
-actions, conditions, EventExecution records and redelivery (SPEC §5.20, §6.5, §6.6, §7)."""
+actions, conditions, EventExecution records and redelivery (docs/compatibility.md#events-apievent-apiqueue)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""External payload storage over HTTP (issue #14, SPEC §6.2/§6.4): the location endpoints, Conductor's
-thresholds, and each back end (a directory beside the SQLite file, a PostgreSQL table, an S3-compatible
-store) end to end: a big input is kept outside the record, GET shows the path and ``{}``, the task
+"""External payload storage over HTTP (issue #14, docs/architecture.md#external-payloads): the location endpoints,
+Conductor's thresholds, and each back end (a directory beside the SQLite file, a PostgreSQL table, an
+S3-compatible store) end to end: a big input is kept outside the record, GET shows the path and ``{}``, the task
 still gets the value, a worker's big output is kept outside too, and a worker may upload its own."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Flow-control operators end to end: a real server, real HTTP workers (SPEC §5.2-§5.12)."""
+"""Flow-control operators end to end: a real server, real HTTP workers (docs/reference.md, SWITCH to TERMINATE)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Retry, restart and rerun of workflows that contain operators, end to end (SPEC §4.12, §5.4, §5.7, §5.10)."""
+"""Retry, restart and rerun of workflows that contain operators, end to end
+(docs/compatibility.md#retry-restart-rerun-and-skip)."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def test_fork_branch_failure_retry_reopens_join_and_sibling(api: httpx.Client, u
     ta2 = poll_one(api, a)
     tb = poll_one(api, b)
     assert ta2["taskId"] == refs["a"]["taskId"] and tb["taskId"] == refs["b"]["taskId"]
-    assert tb["retriedTaskId"] == b_id and tb["taskId"] != b_id  # a new attempt (SPEC §4.12 retry)
+    assert tb["retriedTaskId"] == b_id and tb["taskId"] != b_id  # a new attempt (Conductor's retry)
     ok(update(api, ta2, outputData={"x": "a"}))
     ok(update(api, tb, outputData={"x": "b"}))
     wf = wait_status(api, wid, "COMPLETED")

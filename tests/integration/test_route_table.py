@@ -23,7 +23,7 @@ from podium.domain.settings import Settings
 
 JS_SDK = Path.home() / ".cache/podium-js-sdk/node_modules/@io-orkes/conductor-javascript/dist/index.js"
 
-# Conductor OSS 3.32's REST controllers (SPEC §6), beyond what the SDKs call.
+# Conductor OSS 3.32's REST controllers (docs/compatibility.md), beyond what the SDKs call.
 OSS: list[tuple[str, str]] = [
     ("GET", "/api/metadata/workflow/names-and-versions"), ("GET", "/api/metadata/workflow/latest-versions"),
     ("POST", "/api/metadata/workflow/validate"), ("GET", "/api/workflow/search-v2"),

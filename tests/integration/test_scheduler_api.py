@@ -76,6 +76,12 @@ def test_schedule_routes(api: httpx.Client, uniq: str) -> None:
         params={"cronExpression": "0 0 12 * * MON-FRI", "scheduleStartTime": 1767614400000, "limit": 3},
     )
     assert nxt.json() == [1767614400000, 1767700800000, 1767787200000]  # Mon 5, Tue 6, Wed 7 Jan 2026, noon UTC
+    # In a zone (a Podium addition): noon in Berlin is 11:00 UTC in winter; an unknown zone is a 400.
+    params = {"cronExpression": "0 0 12 * * MON-FRI", "scheduleStartTime": 1767614400000, "limit": 2}
+    berlin = api.get("/scheduler/nextFewSchedules", params=params | {"zoneId": "Europe/Berlin"})
+    assert berlin.json() == [1767697200000, 1767783600000]  # Tue 6, Wed 7 Jan 2026, 11:00 UTC
+    nowhere = api.get("/scheduler/nextFewSchedules", params=params | {"zoneId": "Nowhere/City"})
+    assert nowhere.status_code == 400 and nowhere.json()["validationErrors"][0]["path"] == "zoneId"
     # delete; unknown names are 404 with Conductor's body
     assert api.delete(f"/scheduler/schedules/{name}").status_code == 200
     for r in (

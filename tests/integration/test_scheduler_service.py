@@ -15,6 +15,7 @@ import pytest
 
 from podium.domain.clock import ManualClock
 from podium.domain.errors import NotFound, ValidationFailed
+from podium.domain.limits import Limits
 from podium.runtime.scheduler import scheduler_loop
 from podium.service.container import Services, build_services, open_store
 
@@ -211,6 +212,21 @@ def test_restart_after_downtime(node: Node, catch_up: bool) -> None:
     for wid in started:
         wf = node.svc.store.get_workflow(wid)
         assert wf is not None and wf["workflowName"] == "nightly"
+
+
+def test_catch_up_after_long_downtime_replays_a_bounded_number_of_fires(node: Node) -> None:
+    """A schedule every second, down for 100 s, catch-up on, at most about 5 fires replayed: the five
+    latest missed seconds, not all hundred; then on time again."""
+    node.svc.store.close()
+    node.svc = build_services(open_store(node.url), node.clock, Limits(schedule_catch_up_fires=5))
+    node.svc.scheduler.save(request(runCatchupScheduleInstances=True), None)
+    run(node, T0 + 2000)
+    node.clock.advance(100_000)  # T0+102s: fires 3..102 missed
+    while node.svc.scheduler.run_due():
+        pass
+    assert fired(node.svc, "every_second") == [T0 + s * 1000 for s in (1, 2, 97, 98, 99, 100, 101, 102)]
+    run(node, T0 + 104_000)
+    assert fired(node.svc, "every_second")[-2:] == [T0 + 103_000, T0 + 104_000]
 
 
 def test_a_fire_time_already_made_is_not_made_again(node: Node) -> None:

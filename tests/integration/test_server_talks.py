@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,18 @@ def test_text_lines_by_default_without_access_lines(tmp_path: Path) -> None:
     text = srv.log_path.read_text()
     assert f"INFO podium.server: Podium {__version__} started: store sqlite:///" in text
     assert "GET /health" not in text and "podium.access" not in text
+    assert text.rstrip().endswith("Podium stopped: every request answered, background loops ended, store closed")
+
+
+def test_ctrl_c_stops_cleanly_with_one_line(tmp_path: Path) -> None:
+    """SIGINT, as a terminal's Ctrl-C sends it: the stop line, exit 0, no traceback (uvicorn no longer
+    raises the signal again inside the event loop once it has stopped)."""
+    srv = ServerProcess(tmp_path / "ctrl_c.db").start()
+    assert srv.proc is not None
+    srv.proc.send_signal(signal.SIGINT)
+    assert srv.proc.wait(30) == 0
+    text = srv.log_path.read_text()
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text[-2000:]
     assert text.rstrip().endswith("Podium stopped: every request answered, background loops ended, store closed")
 
 

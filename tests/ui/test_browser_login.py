@@ -1,8 +1,9 @@
 """Signing in to the UI, in a real browser, with the auth endpoints answered by the test (page.route).
 
 The server runs with auth off; the browser is told /api/token and /api/token/userInfo answer as an auth-on
-server does (SPEC §9), so the page's side of the protocol is tested on its own: the login form, the token
-sent on every call, the role in the header, no actions for a viewer, back to the form on any 401.
+server does (docs/architecture.md#access-control), so the page's side of the protocol is tested on its own:
+the login form, the token sent on every call, the role in the header, no actions for a viewer, back to the
+form on any 401.
 """
 # ruff: noqa: F811  (the fixtures are imported from ui_browser and named as test parameters)
 

@@ -230,7 +230,7 @@ def test_priority_is_copied_to_tasks_and_queue() -> None:
 
 
 def test_a_new_attempt_starts_without_the_previous_attempts_runtime_state() -> None:
-    """SPEC §4.3 / Conductor's DeciderService.retry: the reason is carried, what the attempt ran is not."""
+    """As Conductor's retry of a task: the reason is carried, what the attempt ran is not."""
     env = make_env({"a": {"name": "a", "retryCount": 1, "retryDelaySeconds": 3}})
     state = make_state([simple("a", inputParameters={"v": "${workflow.input.x}"})])
     decide(state, env, T0)

@@ -1,4 +1,4 @@
-"""WAIT duration / until parsing (SPEC §5.14)."""
+"""WAIT duration / until parsing (docs/reference.md#wait)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SUB_WORKFLOW and START_WORKFLOW as pure decider operators (SPEC §5.10, §5.11)."""
+"""SUB_WORKFLOW and START_WORKFLOW as pure decider operators (docs/reference.md#sub_workflow, #start_workflow)."""
 
 from __future__ import annotations
 

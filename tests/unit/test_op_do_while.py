@@ -1,4 +1,4 @@
-"""DO_WHILE (SPEC §5.7): iteration naming, outputs, loop condition, items, keepLastN, nesting."""
+"""DO_WHILE (docs/reference.md#do_while): iteration naming, outputs, loop condition, items, keepLastN, nesting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FORK_JOIN_DYNAMIC and DYNAMIC (SPEC §5.5, §5.9)."""
+"""FORK_JOIN_DYNAMIC and DYNAMIC (docs/reference.md#fork_join_dynamic, #dynamic)."""
 
 from __future__ import annotations
 

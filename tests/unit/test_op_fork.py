@@ -1,4 +1,4 @@
-"""FORK_JOIN, JOIN and EXCLUSIVE_JOIN (SPEC §4.1 step 6, §4.6, §5.4, §5.6)."""
+"""FORK_JOIN, JOIN and EXCLUSIVE_JOIN (docs/reference.md#fork_join-and-join, #exclusive_join)."""
 
 from __future__ import annotations
 

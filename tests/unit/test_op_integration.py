@@ -1,4 +1,4 @@
-"""HTTP and EVENT as pure decider operators (SPEC §5.19, §5.20): queueing and publishing decisions."""
+"""HTTP and EVENT as pure decider operators (docs/reference.md#http, #event): queueing and publishing decisions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SWITCH and DECISION operators (SPEC §5.2, §5.3, §4.2): case selection, record shapes, navigation."""
+"""SWITCH and DECISION operators (docs/reference.md#switch, #decision): case selection, record shapes, navigation."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Compute system tasks as pure decider operators: SET_VARIABLE, NOOP, INLINE, LAMBDA, JSON_JQ_TRANSFORM,
-KAFKA_PUBLISH (SPEC §5.13, §5.16-§5.18, §5.21, §5.22)."""
+KAFKA_PUBLISH (docs/reference.md, a section each)."""
 
 from __future__ import annotations
 

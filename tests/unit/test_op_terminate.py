@@ -1,4 +1,4 @@
-"""TERMINATE (SPEC §5.12, §4.6, §5.8, §4.11)."""
+"""TERMINATE (docs/reference.md#terminate)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WAIT and HUMAN as pure decider operators (SPEC §5.14, §5.15)."""
+"""WAIT and HUMAN as pure decider operators (docs/reference.md#wait, #human)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Search parameter parsing, SQL generation and summary shapes (SPEC §1.7, §6.2, §6.4)."""
+"""Search parameter parsing, SQL generation and summary shapes (Conductor's search endpoints)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Registration validation of TaskDefs, WorkflowDefs and EventHandlers (SPEC §1, §5, §6.1, §7)."""
+"""Registration validation of TaskDefs, WorkflowDefs and EventHandlers (docs/reference.md; Conductor's
+event handlers)."""
 
 from __future__ import annotations
 
@@ -532,7 +533,7 @@ GOOD_WORKFLOWS: list[tuple[str, JSON]] = [
     ("integral float numbers", wf(simple("a", startDelay=5.0), timeoutSeconds=60.0)),
 ]
 
-# What the JavaScript SDK builders emit (CONDUCTOR-JAVASCRIPT.md §6): no schemaVersion, no ownerEmail.
+# What @io-orkes/conductor-javascript's workflow builders emit: no schemaVersion, no ownerEmail.
 JS_SDK_WORKFLOW: JSON = {
     "name": "js_sdk_flow",
     "version": 1,

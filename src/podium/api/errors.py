@@ -1,4 +1,5 @@
-"""The one mapping from errors to HTTP status, and the one builder of Conductor's ErrorResponse body (SPEC §6).
+"""The one mapping from errors to HTTP status, and the one builder of Conductor's ErrorResponse body
+(docs/compatibility.md).
 
 Every error answer of the server (routes, the fast lane, the durability barrier) is made here, so they all
 have the same shape: ``{status, message, instance, retryable[, validationErrors]}``.

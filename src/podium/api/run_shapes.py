@@ -1,5 +1,5 @@
 """The answers of synchronous calls (execute, state update): WorkflowRun, and TaskRun for a blocking
-task, both SignalResponse shapes that the SDKs read (SPEC §6.2 execute, §10)."""
+task, both SignalResponse shapes that the SDKs read (docs/workflow-edits.md)."""
 
 from __future__ import annotations
 

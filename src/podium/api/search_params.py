@@ -1,4 +1,5 @@
-"""The query parameters every search endpoint shares (SPEC §6.2), parsed once as a dependency."""
+"""The query parameters every search endpoint shares (Conductor's start, size, sort, freeText,
+query), parsed once as a dependency."""
 
 from __future__ import annotations
 

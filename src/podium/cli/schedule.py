@@ -141,9 +141,10 @@ def next_runs(
     cli: Cli,
     cron: Annotated[str, typer.Argument(help="A Spring cron expression, e.g. '0 */5 * * * ?'")],
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many fire times")] = 5,
+    zone: Annotated[str, typer.Option("--zone", help="Time zone of the expression")] = "UTC",
 ) -> None:
-    """The next fire times of a cron expression (UTC), as the server computes them."""
-    times = cli.api.get("/scheduler/nextFewSchedules", cronExpression=cron, limit=limit) or []
+    """The next fire times of a cron expression in a zone, as the server computes them."""
+    times = cli.api.get("/scheduler/nextFewSchedules", cronExpression=cron, limit=limit, zoneId=zone) or []
     if cli.json:
         cli.print_json(times)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from types import FrameType
 from typing import Any
 
 import typer
@@ -36,6 +37,12 @@ class TalkingServer(uvicorn.Server):
             "auth": self.settings.auth,
         }
         log.info(start_line(__version__, view))
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Stop as uvicorn does on SIGINT/SIGTERM, without having it raise the signal again once stopped:
+        raised again inside the event loop, a Ctrl-C ended a clean stop with a KeyboardInterrupt traceback."""
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)

@@ -1,4 +1,4 @@
-"""decide(state, env, now): what happens next in a workflow (SPEC §4.1). Pure: no I/O."""
+"""decide(state, env, now): what happens next in a workflow (Conductor's decider). Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ def decide(
 
 
 def run_rounds(p: Pass, check_timeouts: bool = True, only_changed: bool = False) -> None:
-    """Process pending records until nothing changes (SPEC §4.1 steps 4-6).
+    """Process pending records until nothing changes: each is checked, retried or ended, and what
+    follows an ended one is scheduled, as Conductor's decider does.
 
     The first round looks at every record (timeouts are checked there: time does not move during a
     pass). Later rounds look only at records created or changed since, plus running system records
@@ -210,7 +211,7 @@ def _process_terminal(p: Pass, task: Task) -> None:
 
 
 def _retry(p: Pass, task: Task) -> bool:
-    """Create the next attempt of a failed task if its policy allows (SPEC §4.3)."""
+    """Create the next attempt of a failed task if its policy allows (docs/reference.md#task-definitions)."""
     status = task["status"]
     wt = task.get("workflowTask", {})
     ttype = wt.get("type", tt.SIMPLE)
@@ -249,7 +250,9 @@ def first_scheduled(p: Pass, task: Task) -> int:
 
 
 def _permissive_failures(p: Pass) -> list[Task]:
-    """Latest attempts of permissive, non-optional tasks that ended unsuccessfully (SPEC §4.6)."""
+    """Latest attempts of permissive, non-optional tasks that ended unsuccessfully
+    (docs/reference.md#tasks-in-a-definition).
+    """
     latest: dict[str, Task] = {}
     for t in p.state.tasks:
         if not t.get("retried"):
@@ -264,7 +267,7 @@ def _permissive_failures(p: Pass) -> list[Task]:
 
 
 def _complete(p: Pass) -> bool:
-    """SPEC §4.6: every record terminal and processed (nothing left to schedule)."""
+    """Conductor's completion check: every record terminal and processed (nothing left to schedule)."""
     for t in p.state.tasks:
         if t["status"] == st.SKIPPED:
             continue

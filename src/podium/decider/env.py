@@ -15,7 +15,8 @@ class DeciderEnv:
     """Injected collaborators of one decide pass.
 
     ``task_def`` returns the registered definition (or None); ``new_id`` makes task ids;
-    ``domain_active`` tells whether a worker polled ``domain:taskType`` recently (SPEC §4.8);
+    ``domain_active`` tells whether a worker polled ``domain:taskType`` recently
+    (docs/workers.md#domains-and-environment-settings);
     ``js`` and ``jq`` evaluate scripts for the operators that need them.
     """
 

@@ -1,4 +1,4 @@
-"""Ending a workflow: completion, failure and termination (SPEC §4.1, §4.6, §4.11, §5.8)."""
+"""Ending a workflow: completion, failure and termination (docs/reference.md#the-workflow-definition)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from podium.domain.validation_limits import payload_size
 
 
 def workflow_output(p: Pass) -> JSON:
-    """outputParameters resolved, else the output of the last task record (SPEC §5.8)."""
+    """outputParameters resolved, else the output of the last task record
+    (docs/reference.md#the-workflow-definition).
+    """
     params = p.wf["workflowDefinition"].get("outputParameters") or {}
     if params:
         out = p.resolve(params)

@@ -1,4 +1,5 @@
-"""Finding a task record by its definition reference: the one rule (SPEC §6.4 update by ref, §7 actions)."""
+"""Finding a task record by its definition reference: the one rule (Conductor's update by
+reference, event handler actions)."""
 
 from __future__ import annotations
 

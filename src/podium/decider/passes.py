@@ -77,7 +77,7 @@ class Pass:
         return self._live
 
     def resolve_input(self, wt: WorkflowTask, task_id: str, td: TaskDef | None = None) -> JSON:
-        """A node's inputParameters resolved against the workflow (SPEC §3.3, §3.5)."""
+        """A node's inputParameters resolved against the workflow (docs/reference.md#expressions)."""
         params = wt.get("inputParameters") or {}
         template = td.get("inputTemplate") if td else None
         return resolve_input(params, self.context(), task_id=task_id, template=template or None)
@@ -231,7 +231,7 @@ class Pass:
         return self._bases.get(base_ref)
 
     def schedule(self, wt: WorkflowTask, iteration: int = 0) -> None:
-        """Schedule a node, stepping over references that were skipped (SPEC §4.2)."""
+        """Schedule a node, stepping over references that were skipped (skiptask)."""
         from podium.decider.operators.base import operator_for
 
         ref = self.ref_for(wt, iteration)
@@ -285,7 +285,9 @@ class Pass:
         return f"{ref}__{iteration}"
 
     def schedule_after(self, wt: WorkflowTask, iteration: int) -> None:
-        """Follow the definition graph from a node (SPEC §4.2)."""
+        """Follow the definition graph from a node as Conductor does: the next sibling; after the end of a
+        SWITCH case, what follows the SWITCH; after a loop body, back to its DO_WHILE; after a fork branch,
+        nothing (its JOIN waits)."""
         node = self.graph.node(wt.get("taskReferenceName", ""))
         while node is not None:
             if node.index + 1 < len(node.siblings):

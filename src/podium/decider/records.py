@@ -1,4 +1,4 @@
-"""Creating task records (SPEC §1.4, §4.4); their queues are named in ``podium.domain.queues``."""
+"""Creating task records (Conductor's Task); their queues are named in ``podium.domain.queues``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from podium.domain.model import JSON, Task, TaskDef, Workflow, WorkflowTask
 
 
 def effective_task_def(wt: WorkflowTask, registered: TaskDef | None) -> TaskDef:
-    """Inline ``taskDefinition`` wins over the registry; else the ad-hoc default (SPEC §1.1)."""
+    """Inline ``taskDefinition`` wins over the registry; else the ad-hoc default
+    (docs/reference.md#task-definitions).
+    """
     inline = wt.get("taskDefinition")
     if inline:
         return with_task_def_defaults(inline)

@@ -1,4 +1,5 @@
-"""Rerun from a task: re-open the loops around it and re-follow the graph (SPEC §4.12 rerun)."""
+"""Rerun from a task: re-open the loops around it and re-follow the graph
+(docs/compatibility.md#retry-restart-rerun-and-skip)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retry delay arithmetic (SPEC §4.3)."""
+"""Retry delay arithmetic (the retry fields of docs/reference.md#task-definitions)."""
 
 from __future__ import annotations
 

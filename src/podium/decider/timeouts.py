@@ -1,4 +1,4 @@
-"""Workflow and task timeouts, and when the sweeper must look again (SPEC §4.5)."""
+"""Workflow and task timeouts, and when the sweeper must look again (docs/reference.md#task-definitions)."""
 
 from __future__ import annotations
 

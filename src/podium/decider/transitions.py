@@ -36,7 +36,8 @@ def next_attempt(
     fresh_input: JSON | None = None,
     carry_reason: bool = True,
 ) -> Task:
-    """The record of the next attempt of a failed task (SPEC §4.3, §4.12 retry); marks ``task`` retried.
+    """The record of the next attempt of a failed task (docs/reference.md#task-definitions, or a
+    workflow retry); marks ``task`` retried.
 
     The task-level retry carries the failed attempt's reason and waits ``delay_seconds``; the
     workflow-level retry (``carry_reason=False``) starts clean and at once, as Conductor's do.
@@ -73,7 +74,7 @@ def next_attempt(
 
 
 def reopen(task: Task, now: int, status: str = st.IN_PROGRESS) -> None:
-    """Put an ended record back to work in place, same taskId (SPEC §4.12 retry, rerun, re-opening parents)."""
+    """Put an ended record back to work in place, same taskId (docs/compatibility.md#retry-restart-rerun-and-skip)."""
     task["status"] = status
     task["executed"] = False
     task["endTime"] = 0
@@ -82,7 +83,9 @@ def reopen(task: Task, now: int, status: str = st.IN_PROGRESS) -> None:
 
 
 def reschedule_in_place(task: Task, now: int) -> None:
-    """SCHEDULED again as if just scheduled, same taskId (a CANCELED task of a re-opened parent, SPEC §4.12)."""
+    """SCHEDULED again as if just scheduled, same taskId (a CANCELED task of a re-opened parent,
+    docs/compatibility.md#retry-restart-rerun-and-skip).
+    """
     reopen(task, now, st.SCHEDULED)
     task["retried"] = False
     task["scheduledTime"] = now
@@ -114,7 +117,7 @@ REMOVE: Final = QueueMove(remove=True)
 
 
 def apply_result(task: Task, result: TaskResult, now: int, *, worker: bool) -> QueueMove:
-    """Apply a TaskResult to a pending record (SPEC §4.4 update); ``worker``: a worker-type task.
+    """Apply a TaskResult to a pending record (Conductor's task update); ``worker``: a worker-type task.
 
     A worker's IN_PROGRESS puts the task back on its queue (SCHEDULED) after callbackAfterSeconds.
     """
@@ -185,6 +188,7 @@ def lease_deadline(task: Task, now: int) -> int:
 
 
 def response_deadline(task: Task, now: int) -> int | None:
-    """When a task just polled at ``now`` can first time out for want of a response (SPEC §4.5), if ever."""
+    """When a task just polled at ``now`` can first time out for want of a response
+    (``responseTimeoutSeconds``, docs/reference.md#task-definitions), if ever."""
     resp = task.get("responseTimeoutSeconds") or 0
     return now + min(resp * 1000, MAX_DELAY_MS) if resp > 0 else None

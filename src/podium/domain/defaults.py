@@ -1,4 +1,5 @@
-"""Defaults of definitions (SPEC §1.1, §1.2) and the ad-hoc task definition."""
+"""Defaults of definitions (docs/reference.md#the-workflow-definition, #task-definitions) and the
+ad-hoc task definition."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WAIT task inputs: ``duration`` strings and ``until`` date strings (SPEC §5.14)."""
+"""WAIT task inputs: ``duration`` strings and ``until`` date strings (docs/reference.md#wait)."""
 
 from __future__ import annotations
 

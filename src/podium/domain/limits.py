@@ -78,6 +78,9 @@ class Limits:
     """Actions one event handler may run per second; the rest are dropped and counted."""
     event_chain_depth: int = 8
     """Workflows started by events published by workflows started by events, ... at most this deep."""
+    schedule_catch_up_fires: int = 1_000
+    """Missed fires a schedule with ``runCatchupScheduleInstances`` replays after downtime, about (the
+    window is this many of its current intervals); older missed fires are skipped, with a warning."""
 
     # -- HTTP --------------------------------------------------------------------------------
     http_header_timeout_ms: int = 10_000

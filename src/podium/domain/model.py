@@ -14,7 +14,7 @@ JSON = dict[str, Any]
 
 
 class TaskDef(TypedDict, total=False):
-    """A registered task type (SPEC §1.1)."""
+    """A registered task type (docs/reference.md#task-definitions)."""
 
     name: str
     description: str
@@ -52,7 +52,7 @@ class TaskDef(TypedDict, total=False):
 
 
 class WorkflowTask(TypedDict, total=False):
-    """A node of a workflow definition (SPEC §1.3)."""
+    """A node of a workflow definition (docs/reference.md#tasks-in-a-definition)."""
 
     name: str
     taskReferenceName: str
@@ -98,7 +98,7 @@ class WorkflowTask(TypedDict, total=False):
 
 
 class WorkflowDef(TypedDict, total=False):
-    """A versioned workflow definition (SPEC §1.2)."""
+    """A versioned workflow definition (docs/reference.md#the-workflow-definition)."""
 
     name: str
     description: str
@@ -132,7 +132,7 @@ class WorkflowDef(TypedDict, total=False):
 
 
 class TaskExecLog(TypedDict, total=False):
-    """One task log line (SPEC §1.7)."""
+    """One task log line (Conductor's TaskExecLog)."""
 
     log: str
     taskId: str
@@ -140,7 +140,7 @@ class TaskExecLog(TypedDict, total=False):
 
 
 class Task(TypedDict, total=False):
-    """A task execution record (SPEC §1.4)."""
+    """A task execution record (Conductor's Task)."""
 
     taskId: str
     taskType: str
@@ -190,7 +190,7 @@ class Task(TypedDict, total=False):
 
 
 class Workflow(TypedDict, total=False):
-    """A workflow execution (SPEC §1.5)."""
+    """A workflow execution (Conductor's Workflow)."""
 
     # Podium's bookkeeping: bytes of every task input and output stored so far (PODIUM_LIMIT_WORKFLOW_TOTAL_BYTES).
     _payloadBytes: int
@@ -231,7 +231,7 @@ class Workflow(TypedDict, total=False):
 
 
 class TaskResult(TypedDict, total=False):
-    """Body of a task update (SPEC §1.6)."""
+    """Body of a task update (Conductor's TaskResult)."""
 
     workflowInstanceId: str
     taskId: str
@@ -249,7 +249,7 @@ class TaskResult(TypedDict, total=False):
 
 
 class StartWorkflowRequest(TypedDict, total=False):
-    """Body of POST /api/workflow (SPEC §1.7)."""
+    """Body of POST /api/workflow (Conductor's StartWorkflowRequest)."""
 
     name: str
     version: int
@@ -291,7 +291,7 @@ class PollData(TypedDict, total=False):
 
 
 class EventHandlerAction(TypedDict, total=False):
-    """One action of an event handler (SPEC §7)."""
+    """One action of an event handler (Conductor's start_workflow, complete_task or fail_task)."""
 
     action: str
     start_workflow: JSON
@@ -303,7 +303,7 @@ class EventHandlerAction(TypedDict, total=False):
 
 
 class EventHandler(TypedDict, total=False):
-    """An event handler (SPEC §7)."""
+    """An event handler (Conductor's EventHandler)."""
 
     name: str
     event: str

@@ -1,4 +1,5 @@
-"""External payload storage: Conductor's names for payloads kept outside the records (SPEC §1.4-1.7, §6.2).
+"""External payload storage: Conductor's names for payloads kept outside the records
+(docs/architecture.md#external-payloads).
 
 A workflow or task input/output larger than its threshold (``Limits.*_threshold_bytes``) is written
 to the payload store under a path; the record then carries that path in

@@ -1,4 +1,5 @@
-"""Task queues: how a queue is named and which domain a task is routed to (SPEC §4.8)."""
+"""Task queues: how a queue is named and which domain a task is routed to
+(docs/workers.md#domains-and-environment-settings)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def task_queue(task: Task) -> str:
 
 
 def choose_domain(task_name: str, task_to_domain: dict[str, str], active: Callable[[str, str], bool]) -> str | None:
-    """The domain a worker task is routed to (SPEC §4.8), or None for no domain."""
+    """The domain a worker task is routed to (docs/workers.md#domains-and-environment-settings), or None
+    for no domain.
+    """
     spec = task_to_domain.get(task_name) or task_to_domain.get("*")
     if not spec:
         return None

@@ -1,4 +1,4 @@
-"""Workflow schedules (SPEC §8): the WorkflowSchedule and schedule-execution shapes, their validation and
+"""Workflow schedules (docs/scheduler.md): the WorkflowSchedule and schedule-execution shapes, their validation and
 their fire times. Pure: the caller passes the time.
 
 A schedule fires on every time of its ``cronExpression`` (in ``zoneId``) and of each entry of its

@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(slots=True)
 class SearchQuery:
-    """A parsed workflow or task search (SPEC §6.2)."""
+    """A parsed workflow or task search (Conductor's search endpoints)."""
 
     start: int = 0
     size: int = 100

@@ -1,4 +1,5 @@
-"""Task and workflow statuses and their classifications (SPEC §2)."""
+"""Task and workflow statuses and their classifications (terminal, successful, retriable), as Conductor
+defines them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Task type names and their classification (SPEC §5)."""
+"""Task type names and their classification (docs/reference.md)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ SYSTEM_TYPES: Final = frozenset(
         KAFKA_PUBLISH,
     }
 )
-# Control-flow types that are never retried (SPEC §4.3).
+# Control-flow types that are never retried (docs/reference.md#tasks-in-a-definition).
 CONTROL_TYPES: Final = frozenset({DECISION, SWITCH, FORK, FORK_JOIN, FORK_JOIN_DYNAMIC, JOIN, EXCLUSIVE_JOIN, DO_WHILE})
 # Records whose taskDefName is the type string rather than the WorkflowTask name.
 TYPE_NAMED: Final = frozenset({FORK, JOIN, SWITCH, DECISION, EXCLUSIVE_JOIN})

@@ -1,4 +1,5 @@
-"""Definition validation: TaskDef, WorkflowDef and EventHandler registration rules (SPEC §1, §6.1, §7).
+"""Definition validation: TaskDef, WorkflowDef and EventHandler registration rules (docs/reference.md; Conductor's
+event handlers).
 
 Pure functions over raw decoded JSON; each returns the list of FieldErrors (empty when valid), ready
 for ErrorResponse.validationErrors. Wrong JSON types are reported, never raised.

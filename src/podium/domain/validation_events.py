@@ -1,4 +1,4 @@
-"""EventHandler validation (SPEC §7)."""
+"""EventHandler validation (Conductor's event handlers)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _EVENT: Final = re.compile(r"[^:\s]+:\S.*")
 
 
 def validate_event_handler(eh: Mapping[str, Any], *, js_syntax_check: JsSyntaxCheck | None = None) -> list[FieldError]:
-    """Every rule of SPEC §7 broken by the raw EventHandler JSON ``eh`` (empty when valid).
+    """Every rule of Conductor's EventHandler broken by the raw EventHandler JSON ``eh`` (empty when valid).
 
     ``js_syntax_check(source)`` (optional) returns an error message for a bad JavaScript condition.
     """

@@ -1,4 +1,4 @@
-"""Per-task-type registration rules of WorkflowTasks (SPEC §5, §6.1)."""
+"""Per-task-type registration rules of WorkflowTasks (docs/reference.md)."""
 
 from __future__ import annotations
 

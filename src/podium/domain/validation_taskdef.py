@@ -1,4 +1,4 @@
-"""TaskDef validation (SPEC §1.1), on the defaults-applied view of the definition."""
+"""TaskDef validation (docs/reference.md#task-definitions), on the defaults-applied view of the definition."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ _STR_LIST_FIELDS: Final = ("inputKeys", "outputKeys", "runtimeMetadata")
 
 
 def validate_task_def(td: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> list[FieldError]:
-    """Every rule of SPEC §1.1 broken by the raw TaskDef JSON ``td`` (empty when valid), and the
+    """Every registration rule of Conductor's TaskDef broken by the raw TaskDef JSON ``td`` (empty when valid), and the
     limits of issue #12 (name syntax and length, nesting, expression length, integer range)."""
     errors: Errors = []
     check_document(errors, td, "", limits)

@@ -1,4 +1,5 @@
-"""WorkflowDef validation (SPEC §1.2, §1.3, §6.1): fields, the task tree and cross-references."""
+"""WorkflowDef validation (docs/reference.md#the-workflow-definition, #tasks-in-a-definition):
+fields, the task tree and cross-references."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from podium.domain.validation_taskdef import check_task_def
 
 WORKFLOW_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_<>{}#\s-]+")
 WORKFLOW_TIMEOUT_POLICIES: Final = ("TIME_OUT_WF", "ALERT_ONLY")
-# Roots other than `workflow` and task refs that a top-level ${...} may start with (SPEC §3.2).
+# Roots other than `workflow` and task refs that a top-level ${...} may start with (Conductor's built-in names).
 SPECIAL_ROOTS: Final = frozenset({"workflow", "CPEWF_TASK_ID", "NETFLIX_ENV", "NETFLIX_STACK"})
 
 _WF_STR_FIELDS: Final = ("description", "failureWorkflow", "ownerEmail", "workflowStatusListenerSink")
@@ -53,7 +54,7 @@ def validate_workflow_def(
     check_names: bool = True,
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[FieldError]:
-    """Every registration rule (SPEC §6.1) broken by the raw WorkflowDef JSON ``wd``.
+    """Every registration rule of Conductor's metadata API broken by the raw WorkflowDef JSON ``wd``.
 
     ``js_syntax_check(source)`` returns an error message for bad JavaScript (SWITCH expressions);
     ``task_defs`` maps task names to registered TaskDefs (their inputTemplate may supply HTTP

@@ -1,4 +1,4 @@
-"""Compiled JSONPath expressions with Jayway-like semantics (SPEC §3.2).
+"""Compiled JSONPath expressions with Jayway-like semantics (docs/reference.md#expressions).
 
 Definite paths made of names and indexes (the vast majority) are walked by hand. Anything else
 (wildcards, deep scan, filters, slices, unions) is handed to ``jsonpath_ng.ext``; such a path is

@@ -1,4 +1,4 @@
-"""jq programs for JSON_JQ_TRANSFORM (SPEC §5.18), compiled once and cached."""
+"""jq programs for JSON_JQ_TRANSFORM (docs/reference.md#json_jq_transform), compiled once and cached."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``${...}`` parameter resolution against a workflow (SPEC §3).
+"""``${...}`` parameter resolution against a workflow (docs/reference.md#expressions).
 
 Usage::
 
@@ -85,7 +85,7 @@ def _workflow_doc(wf: Workflow) -> dict[str, Any]:
 
 
 class ResolutionContext:
-    """The document ``${...}`` paths are evaluated against (SPEC §3.1).
+    """The document ``${...}`` paths are evaluated against (docs/reference.md#expressions).
 
     ``workflow`` gives the ``workflow`` entry; each task reference (DO_WHILE ``__N`` suffix
     stripped, last record wins) gives one entry. ``env`` maps names usable as ``${NAME}`` and
@@ -227,7 +227,7 @@ def _resolve(value: Any, ctx: ResolutionContext, task_id: str | None) -> Any:
 
 
 def resolve(value: Any, ctx: ResolutionContext, *, task_id: str | None = None) -> Any:
-    """Resolve every ``${...}`` inside ``value`` (SPEC §3.2).
+    """Resolve every ``${...}`` inside ``value`` (docs/reference.md#expressions).
 
     Maps and lists are walked recursively, strings are scanned, other scalars returned as they
     are. Returns new containers; never mutates ``value`` nor shares containers with ``ctx``.
@@ -243,7 +243,7 @@ def resolve_input(
     task_id: str | None = None,
     template: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Resolve task input, applying ``TaskDef.inputTemplate`` (SPEC §3.5).
+    """Resolve task input, applying ``TaskDef.inputTemplate`` (docs/reference.md#task-definitions).
 
     Template keys absent from ``params`` are added before resolution; afterwards every template
     key whose value resolved to null gets the template's raw value.

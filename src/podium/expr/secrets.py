@@ -38,7 +38,8 @@ def reveal(value: Any, values: Mapping[str, str], allowed: Container[str]) -> An
     """``value`` with each allowed ``${workflow.secrets.NAME}`` replaced by the secret's value.
 
     A string that is exactly one reference becomes the value (null when no such secret exists, as any
-    missing path, SPEC §3.2); inside a longer string it is rendered in place (``null`` when missing).
+    missing path, docs/reference.md#expressions); inside a longer string it is rendered in place (``null``
+    when missing).
     Containers are copied only where something changes.
     """
     if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""What the health and admin endpoints read and do (SPEC §6.7, §6.8)."""
+"""What the health and admin endpoints read and do (docs/compatibility.md#admin-health-auth)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from podium.service.unit import Unit
 
 log = logging.getLogger("podium.effects")
 
-# Child workflow status → the parent's SUB_WORKFLOW task status (SPEC §5.10).
+# Child workflow status → the parent's SUB_WORKFLOW task status (docs/reference.md#sub_workflow).
 CHILD_TO_TASK = {
     st.RUNNING: st.IN_PROGRESS,
     st.PAUSED: st.IN_PROGRESS,
@@ -52,7 +52,9 @@ def full_json(state: WorkflowState) -> Workflow:
 
 
 def start_failure_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
-    """Start the definition's failureWorkflow with the failed run's details (SPEC §4.11)."""
+    """Start the definition's failureWorkflow with the failed run's details
+    (docs/reference.md#the-workflow-definition).
+    """
     from podium.service.starting import new_workflow
 
     wf = state.workflow
@@ -117,7 +119,7 @@ def apply_child_result(task: Task, child: Workflow, now: int) -> bool:
 
 
 def notify_parent(unit: Unit, state: WorkflowState, eff: Effect) -> None:
-    """A child ended: update the parent's SUB_WORKFLOW task and decide the parent (SPEC §5.10)."""
+    """A child ended: update the parent's SUB_WORKFLOW task and decide the parent (docs/reference.md#sub_workflow)."""
     child = state.workflow
     parent_id = eff.data["parent_id"]
     unit.with_workflow(parent_id, lambda parent: _apply_to_parent(unit, parent, child))
@@ -132,7 +134,8 @@ def _apply_to_parent(unit: Unit, parent: WorkflowState, child: Workflow) -> list
 
 
 def child_id_for(parent_id: str, task: Task) -> str:
-    """Deterministic child id so a repeated launch attaches to the same child (SPEC §4.10).
+    """Deterministic child id so a repeated launch attaches to the same child (as Conductor does
+    for SUB_WORKFLOW launches).
 
     ``scheduledTime`` is part of the key: a rerun resets the task in place (same id and retry count)
     and must launch a new child rather than attach to the one that ended.
@@ -212,7 +215,7 @@ def terminate_workflow(unit: Unit, state: WorkflowState, eff: Effect) -> None:
 
 
 def start_workflow_task(unit: Unit, state: WorkflowState, eff: Effect) -> None:
-    """START_WORKFLOW: launch an independent workflow and complete the task (SPEC §5.11)."""
+    """START_WORKFLOW: launch an independent workflow and complete the task (docs/reference.md#start_workflow)."""
     from podium.service.starting import (
         check_start_request,
         claim_idempotency_key,

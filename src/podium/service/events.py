@@ -1,4 +1,5 @@
-"""Event handlers (SPEC §6.5, §7): CRUD, the internal ``conductor`` event queue and handler actions.
+"""Event handlers (Conductor's event handlers, docs/compatibility.md#events-apievent-apiqueue):
+CRUD, the internal ``conductor`` event queue and handler actions.
 
 EVENT tasks publish through the ``publish_event`` effect (same transaction as the decision); the
 system-task runner calls :meth:`EventService.process` to deliver queued messages to the active
@@ -36,7 +37,7 @@ log = logging.getLogger("podium.events")
 
 # Notifier channel that wakes the event processor when a message is published.
 EVENTS_SIGNAL: Final = "_podium:events"
-# Internal queues behind /api/queue/update (SPEC §6.6), one per task status.
+# Internal queues behind /api/queue/update (Conductor's status queues), one per task status.
 STATUS_QUEUES: Final = {st.COMPLETED: "conductor_COMPLETED", st.FAILED: "conductor_FAILED"}
 _STATUS_OF_QUEUE: Final = {q: s for s, q in STATUS_QUEUES.items()}
 _ACTION_STATUS: Final = {"complete_task": st.COMPLETED, "fail_task": st.FAILED}
@@ -299,7 +300,7 @@ class EventService:
             raise InvalidArgument("The action needs 'taskId' or 'workflowId' + 'taskRefName'")
         return task_by_ref(self.store.get_tasks(workflow_id), workflow_id, ref)
 
-    # -- /api/queue (SPEC §6.6) -----------------------------------------------------------
+    # -- /api/queue (status queues) -------------------------------------------------------
     def publish_status_update(
         self, workflow_id: str, status: str, output: JSON, *, ref: str | None = None, task_id: str | None = None
     ) -> None:

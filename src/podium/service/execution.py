@@ -1,5 +1,5 @@
-"""Synchronous execution: start a workflow (or change one) and wait until it ends or blocks (SPEC §6.2
-execute, §10 state edits)."""
+"""Synchronous execution: start a workflow (or change one) and wait until it ends or blocks (Orkes'
+execute and state edits, docs/workflow-edits.md)."""
 
 from __future__ import annotations
 

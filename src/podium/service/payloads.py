@@ -1,4 +1,5 @@
-"""External payload storage (SPEC §6.2, §6.4): payloads over Conductor's thresholds, kept by path.
+"""External payload storage (docs/architecture.md#external-payloads): payloads
+over Conductor's thresholds, kept by path.
 
 The decider and the services mark a record whose input or output is over its threshold with a
 path (``domain.payloads``) and keep the full value in memory; this service writes the value under

@@ -7,7 +7,8 @@ import threading
 from podium.domain.model import PollData
 from podium.store.protocols import Store
 
-# A domain counts as active when a worker polled it within this window (SPEC §4.8).
+# A domain counts as active when a worker polled it within this window (Conductor's
+# activeWorkerLastPollTimeout; docs/workers.md#domains-and-environment-settings).
 ACTIVE_WORKER_LAST_POLL_MS = 10_000
 
 

@@ -1,4 +1,5 @@
-"""Task queues as operators see them: depths, requeue, and the long-poll a worker waits in (SPEC §6.4)."""
+"""Task queues as operators see them: depths, requeue, and the long-poll a worker waits in
+(docs/compatibility.md#tasks-apitasks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Re-opening ended workflows: restart, retry and rerun (SPEC §4.12), and the parents they re-open."""
+"""Re-opening ended workflows: restart, retry and rerun (docs/compatibility.md#retry-restart-rerun-and-skip),
+and the parents they re-open."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _reset_for_rerun(unit: Unit, state: WorkflowState) -> None:
 
 
 def restart(engine: Engine, workflow_id: str, use_latest_definitions: bool = False) -> None:
-    """Re-run a terminal workflow from its first task, same id and input (SPEC §4.12)."""
+    """Re-run a terminal workflow from its first task, same id and input (Conductor's restart)."""
     with engine.unit() as unit:
         state = unit.load(workflow_id)
         wf = state.workflow
@@ -58,7 +59,7 @@ def restart(engine: Engine, workflow_id: str, use_latest_definitions: bool = Fal
 
 
 def retry(engine: Engine, workflow_id: str, resume_subworkflow_tasks: bool = False) -> None:
-    """Retry the failed tasks of a terminal workflow (SPEC §4.12)."""
+    """Retry the failed tasks of a terminal workflow (Conductor's retry)."""
     with engine.unit() as unit:
         state = unit.load(workflow_id)
         retry_in_tx(unit, state, resume_subworkflow_tasks)
@@ -136,7 +137,7 @@ def _reopen(state: WorkflowState, now: int) -> None:
 
 
 def reopen_parents(unit: Unit, child: Workflow) -> None:
-    """After retry/restart/rerun of a child, put its parent chain back to RUNNING (SPEC §4.12)."""
+    """After retry/restart/rerun of a child, put its parent chain back to RUNNING (Conductor re-opens parents)."""
     parent_id = child.get("parentWorkflowId")
     task_id = child.get("parentWorkflowTaskId")
     while parent_id:
@@ -182,7 +183,7 @@ def reopen_parents(unit: Unit, child: Workflow) -> None:
 
 
 def rerun(engine: Engine, workflow_id: str, raw: Any) -> str:
-    """Re-run a terminal workflow from the start or from a given task (SPEC §4.12)."""
+    """Re-run a terminal workflow from the start or from a given task (Conductor's rerun)."""
     if raw is not None and not isinstance(raw, dict):
         raise InvalidArgument("RerunWorkflowRequest must be a JSON object")
     req = cast(RerunWorkflowRequest, raw or {})

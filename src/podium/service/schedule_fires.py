@@ -53,7 +53,8 @@ def fire_due(engine: Engine, schedule: dict[str, Any], next_run: int, now: int) 
     that has passed is fired, and the next run is the first one after now."""
     name = schedule["name"]
     if schedule.get("runCatchupScheduleInstances"):
-        at = sch.latest_fire(schedule, next_run, next_run)
+        oldest = catch_up_from(schedule, next_run, now, engine.limits.schedule_catch_up_fires)
+        at = sch.latest_fire(schedule, oldest, oldest)
     else:
         at = sch.latest_fire(schedule, next_run, now)
     if at is None:  # the expression changed under us: just move on
@@ -65,6 +66,26 @@ def fire_due(engine: Engine, schedule: dict[str, Any], next_run: int, now: int) 
     nxt = sch.next_fire(schedule, scheduled_time)
     new_next = None if nxt is None else nxt[0]
     fire(engine, schedule, scheduled_time, cron_text, advance=(next_run, new_next))
+
+
+def catch_up_from(schedule: dict[str, Any], next_run: int, now: int, most: int) -> int:
+    """The oldest missed fire time to replay: ``next_run``, unless that is more than about ``most`` of the
+    schedule's intervals ago (a schedule every second after a week down would start 604,800 workflows);
+    then the fire time about ``most`` intervals before now, the older ones skipped."""
+    after = sch.next_fire(schedule, next_run)
+    if after is None or after[0] > now:
+        return next_run  # at most one fire behind
+    window = max(after[0] - next_run, 1) * most
+    if now - next_run <= window:
+        return next_run
+    oldest = sch.latest_fire(schedule, next_run, now - window)
+    if oldest is None:
+        return next_run
+    log.warning(
+        "schedule %s: %d s behind; catch-up replays about %d fires, from %d (older missed fires skipped)",
+        schedule["name"], (now - next_run) // 1000, most, oldest[0],
+    )  # fmt: skip
+    return oldest[0]
 
 
 def fire(

@@ -1,4 +1,4 @@
-"""Searching schedules and their executions (SPEC §8): sorting rows and the small query language of
+"""Searching schedules and their executions (docs/scheduler.md): sorting rows and the small query language of
 ``GET /api/scheduler/search/executions``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Workflow schedules (SPEC §8): saving, reading, pausing, searching and tagging them; firing them is
+"""Workflow schedules (docs/scheduler.md): saving, reading, pausing, searching and tagging them; firing them is
 ``service.schedule_fires`` (one transaction per fire, exactly once however many nodes race for it).
 
 The loop that calls ``run_due`` at the right times is ``runtime.scheduler``; it is woken through
@@ -103,12 +103,19 @@ class SchedulerService:
             rows = sort_rows(rows, sort, "scheduledTime")
         return {"totalHits": len(rows), "results": rows[start : start + min(size, MAX_SEARCH)]}
 
-    def next_few(self, cron_expression: str, start: int | None, end: int | None, limit: int) -> list[int]:
-        """``nextFewSchedules``: the next fire times of one expression (UTC) from ``start`` (default now)."""
+    def next_few(
+        self, cron_expression: str, start: int | None, end: int | None, limit: int, zone_id: str | None = None
+    ) -> list[int]:
+        """``nextFewSchedules``: the next fire times of one expression from ``start`` (default now), in
+        ``zone_id`` (UTC by default; the zone is a Podium addition, so a schedule's page can show its own)."""
         if limit < 1 or limit > MAX_SEARCH:
             raise ValidationFailed([FieldError("limit", f"limit must be 1 to {MAX_SEARCH}", limit)])
         try:
-            return sch.next_few(cron_expression, start or self.clock.now(), end or None, limit)
+            zone = cron.zone(zone_id)
+        except cron.CronError as e:
+            raise ValidationFailed([FieldError("zoneId", str(e), zone_id)]) from None
+        try:
+            return sch.next_few(cron_expression, start or self.clock.now(), end or None, limit, zone.key)
         except cron.CronError as e:
             raise ValidationFailed(
                 [FieldError("cronExpression", f"Invalid cron expression: {e}", cron_expression)]

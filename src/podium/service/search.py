@@ -1,4 +1,4 @@
-"""Workflow and task search (SPEC §6.2, §6.4): query parsing and SearchResult shaping (SPEC §1.7).
+"""Workflow and task search (Conductor's search endpoints): query parsing and SearchResult shaping.
 
 Query grammar: clauses joined by ``AND`` (parentheses allowed, they only group):
 ``field op value`` with ops ``= != <> > < >= <=``, ``field IN (a, b)``, ``field BETWEEN a AND b``.
@@ -253,7 +253,7 @@ def _json_str(value: Any) -> str:
 
 
 def workflow_summary(wf: Workflow) -> dict[str, Any]:
-    """SPEC §1.7 WorkflowSummary of a workflow execution."""
+    """Conductor's WorkflowSummary of a workflow execution."""
     start = wf.get("startTime") or wf.get("createTime") or 0
     end = wf.get("endTime") or 0
     s: dict[str, Any] = {
@@ -300,7 +300,7 @@ def _queue_wait(t: Task) -> int:
 
 
 def task_summary(t: Task, wf: Workflow | None = None) -> dict[str, Any]:
-    """SPEC §1.7 TaskSummary; `wf` fills workflowType/correlationId when the task lacks them."""
+    """Conductor's TaskSummary; `wf` fills workflowType/correlationId when the task lacks them."""
     start = t.get("startTime") or 0
     end = t.get("endTime") or 0
     s: dict[str, Any] = {

@@ -47,7 +47,7 @@ _START_STRINGS = (
 
 
 def check_start_request(req: Any) -> StartWorkflowRequest:
-    """Type checks of a StartWorkflowRequest (SPEC §1.7)."""
+    """Type checks of a StartWorkflowRequest (Conductor's field types)."""
     if not isinstance(req, dict):
         raise InvalidArgument("StartWorkflowRequest must be a JSON object")
     req = {k: v for k, v in req.items() if v is not None}
@@ -150,7 +150,7 @@ def new_workflow(
     inp: JSON = dict(req.get("input") or {})
     payloads = unit.engine.payloads
     given = req.get("externalInputPayloadStoragePath")
-    if given and not inp:  # the client stored the input itself (SPEC §6.2 externalstoragelocation)
+    if given and not inp:  # the client stored the input itself (docs/architecture.md#external-payloads)
         inp = payloads.adopt({}, EXTERNAL_INPUT, given, unit.engine.limits.workflow_input_bytes)
     for k, v in (wd.get("inputTemplate") or {}).items():
         inp.setdefault(k, copy.deepcopy(v))

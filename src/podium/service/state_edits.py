@@ -1,4 +1,5 @@
-"""Orkes' edits of a running workflow: jump to a task, upgrade to another definition version (SPEC §10)."""
+"""Orkes' edits of a running workflow: jump to a task, upgrade to another definition version
+(docs/workflow-edits.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tags on workflow and task definitions (Orkes' TagObject ``{key, type, value}``; SPEC §10).
+"""Tags on workflow and task definitions (Orkes' TagObject ``{key, type, value}``;
+docs/compatibility.md#metadata-apimetadata).
 
 A definition's tags are kept per name (all versions of a workflow share them) in the store's
 ``definition_tags``; a tag is identified by its key and value, so adding one twice keeps one.

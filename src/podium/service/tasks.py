@@ -1,4 +1,4 @@
-"""The worker protocol: poll, update, logs, queues (SPEC §4.4, §6.4)."""
+"""The worker protocol: poll, update, logs, queues (docs/compatibility.md#tasks-apitasks)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from podium.service.decide_failures import describe
 from podium.service.engine import Engine
 from podium.service.unit import Unit
 
-# A task held back by a rate or concurrency limit is offered again after this long (SPEC §4.4).
+# A task held back by a rate or concurrency limit is offered again after this long (Conductor's
+# taskExecutionPostponeDuration, 60 s).
 POSTPONE_MS = 60_000
 
 log = logging.getLogger("podium.tasks")
@@ -94,7 +95,7 @@ class TaskService:
         return out
 
     def _limited(self, task: Task, now: int, handed: dict[str, int], rated: set[str]) -> bool:
-        """Concurrency and rate limits of the task's definition (SPEC §4.4)."""
+        """Concurrency and rate limits of the task's definition (docs/reference.md#task-definitions)."""
         name = task.get("taskDefName") or task["taskType"]
         td = self.engine.metadata.task_def(name)
         if td is None:
@@ -122,7 +123,7 @@ class TaskService:
 
     # -- update -----------------------------------------------------------------------------
     def update(self, raw: Any) -> Task:
-        """Apply a worker's TaskResult and decide the workflow (SPEC §4.4). Returns the task.
+        """Apply a worker's TaskResult and decide the workflow (Conductor's task update). Returns the task.
 
         Should deciding the workflow fail (a bug, or a poison workflow), the worker's result is still
         kept: it is stored without a decide and the workflow left to the sweeper, which retries the decide
@@ -146,7 +147,9 @@ class TaskService:
     def update_by_ref(
         self, workflow_id: str, ref: str, status: str, output: dict[str, Any], worker_id: str | None = None
     ) -> Task:
-        """Complete (or fail, ...) the task of a reference name, the latest pending one first (SPEC §6.4)."""
+        """Complete (or fail, ...) the task of a reference name, the latest pending one first (as Conductor's
+        update by reference).
+        """
         if status not in st.TASK_RESULT_STATUSES:
             raise InvalidArgument(f"Invalid task status: {status}")
         with self.engine.unit() as unit:
@@ -315,7 +318,7 @@ def _log(lg: Any, task_id: str, now: int) -> TaskExecLog:
     return {"taskId": task_id, "log": lg, "createdTime": now}
 
 
-# A TaskResult's optional fields and the JSON type each must have (SPEC §1.6).
+# A TaskResult's optional fields and the JSON type each must have (Conductor's TaskResult).
 _RESULT_STRINGS = ("reasonForIncompletion", "workerId", "externalOutputPayloadStoragePath", "subWorkflowId")
 _RESULT_TYPES: tuple[tuple[str, type, str], ...] = (
     ("outputData", dict, "a JSON object"),
@@ -330,7 +333,7 @@ _INT64 = 2**63 - 1
 
 
 def check_task_result(raw: Any) -> TaskResult:
-    """Type checks of a TaskResult (SPEC §1.6); unknown fields pass, as Conductor's clients expect."""
+    """Type checks of Conductor's TaskResult; unknown fields pass, as Conductor's clients expect."""
     if not isinstance(raw, dict):
         raise InvalidArgument("TaskResult must be a JSON object")
     raw = {k: v for k, v in raw.items() if v is not None}

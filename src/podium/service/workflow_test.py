@@ -1,4 +1,4 @@
-"""POST /api/workflow/test: run a workflow to its end with mocked worker tasks (SPEC §6.2, Orkes "Test Workflow").
+"""POST /api/workflow/test: run a workflow to its end with mocked worker tasks (Orkes "Test Workflow").
 
 The run happens on a private engine over an in-memory SQLite store with a clock that skips ahead, so it
 never touches the server's queues, workers or search index: nothing of it outlives the request. Only the

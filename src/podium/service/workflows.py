@@ -1,4 +1,5 @@
-"""Workflow operations: get, pause, resume, terminate, restart, retry, rerun, skip, remove (SPEC §4.12, §6.2)."""
+"""Workflow operations: get, pause, resume, terminate, restart, retry, rerun, skip, remove
+(docs/compatibility.md#workflows-apiworkflow)."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def remove(engine: Engine, workflow_id: str, archive: bool = True) -> None:
 
 
 def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest | None) -> None:
-    """Insert a SKIPPED record for a task that has not run yet (SPEC §4.12)."""
+    """Insert a SKIPPED record for a task that has not run yet (Conductor's skiptask)."""
     with engine.unit() as unit:
         state = unit.load(workflow_id)
         wf = state.workflow

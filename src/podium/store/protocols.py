@@ -137,7 +137,7 @@ class EventStore(Protocol):
 
 
 class EventQueueStore(Protocol):
-    """The internal ``conductor`` event queue and the record of what event handlers did (SPEC §7)."""
+    """The internal ``conductor`` event queue and the record of what event handlers did (Conductor's event handlers)."""
 
     def event_publish(self, queue: str, message_id: str, payload: str, now: int) -> None: ...
     def event_peek(self, limit: int, now: int) -> list[tuple[int, str, str, str]]:
@@ -312,7 +312,7 @@ class Store(
 
 
 class PayloadStore(Protocol):
-    """Where payloads over Conductor's thresholds are kept (SPEC §6.2 external storage), by path.
+    """Where payloads over Conductor's thresholds are kept (docs/architecture.md#external-payloads), by path.
 
     Writes happen outside the database transaction: a payload is written before the record that
     names it, so a record never points at nothing (a rolled-back write leaves an unreferenced payload).

@@ -1,4 +1,4 @@
-"""SQL for execution searches (SPEC §6.2): a parsed SearchQuery becomes a count and a page statement.
+"""SQL for execution searches (Conductor's search endpoints): a parsed SearchQuery becomes a count and a page statement.
 
 Field names reach SQL text only through the whitelists below and values are always bound parameters,
 so no user input is ever spliced into a statement. The page statement pages over row keys in an inner
@@ -272,7 +272,7 @@ def _sql(q: SearchQuery, target: _Target, dialect: str, text_index: bool = False
     key = "rowid" if d is _SQLITE else target.pg_key
     sort: Sequence[tuple[str, bool]] = q.sort
     if not sort:
-        # Unsorted free text (SPEC leaves the order open) walks SQLite's table newest-insert first:
+        # Unsorted free text (Conductor leaves the order open) walks SQLite's table newest-insert first:
         # a sequential scan that stops after one page, instead of one rowid seek per row via an index.
         sort = () if scans_text and d is _SQLITE else target.default_sort
     keys: list[str] = []

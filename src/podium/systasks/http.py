@@ -1,4 +1,4 @@
-"""The HTTP system task executor (SPEC §5.19), on a shared ``httpx.AsyncClient``.
+"""The HTTP system task executor (docs/reference.md#http), on a shared ``httpx.AsyncClient``.
 
 The request comes from input ``http_request`` (or the whole input): ``uri``, ``method``, ``headers``,
 ``body``, ``contentType``, ``accept``, ``connectionTimeOut`` / ``readTimeOut`` (ms). Redirects are

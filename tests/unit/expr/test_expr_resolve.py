@@ -1,4 +1,4 @@
-"""Parameter resolution semantics (SPEC §3)."""
+"""Parameter resolution semantics (docs/reference.md#expressions)."""
 
 from __future__ import annotations
 

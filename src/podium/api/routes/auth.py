@@ -1,4 +1,4 @@
-"""/api/token (Orkes' key-for-token exchange, SPEC §9) and the admin's key API (issue #13).
+"""/api/token (Orkes' key-for-token exchange, docs/architecture.md#access-control) and the admin's key API (issue #13).
 
 With auth off every route here answers 404: that is how the SDKs learn to run without a token.
 """

@@ -1,4 +1,5 @@
-"""/api/event: event handler definitions (SPEC §6.5); /api/queue: status-queue admin (SPEC §6.6)."""
+"""/api/event: event handler definitions; /api/queue: status-queue admin
+(docs/compatibility.md#events-apievent-apiqueue)."""
 
 from __future__ import annotations
 

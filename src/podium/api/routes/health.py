@@ -1,4 +1,4 @@
-"""Health, version and the admin resource (SPEC §6.7, §6.8)."""
+"""Health, version and the admin resource (docs/compatibility.md#admin-health-auth)."""
 
 from __future__ import annotations
 

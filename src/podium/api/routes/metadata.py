@@ -1,4 +1,4 @@
-"""/api/metadata: task and workflow definitions (SPEC §6.1)."""
+"""/api/metadata: task and workflow definitions (docs/compatibility.md#metadata-apimetadata)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""External payload storage (SPEC §6.2, §6.4): where clients read and write payloads over the thresholds.
+"""External payload storage (docs/architecture.md#external-payloads): where
+clients read and write payloads over the thresholds.
 
 ``GET /api/workflow/externalstoragelocation`` and ``GET /api/tasks/externalstoragelocation`` (also
 spelt ``external-storage-location``) answer Conductor's ExternalStorageLocation ``{uri, path}``. The

@@ -1,4 +1,4 @@
-"""``/api/scheduler``: workflow schedules (SPEC §8; issue #15), Conductor's and Orkes' shapes.
+"""``/api/scheduler``: workflow schedules (docs/scheduler.md; issue #15), Conductor's and Orkes' shapes.
 
 Per-schedule pause and resume answer PUT (Conductor OSS) and GET (Orkes, which conductor-python falls back
 to on a 405 and the JS SDK calls directly).
@@ -106,8 +106,9 @@ async def get_next_few_schedules(
     scheduleStartTime: int | None = Query(None, ge=0, le=I64_MAX),
     scheduleEndTime: int | None = Query(None, ge=0, le=I64_MAX),
     limit: int = Query(5, ge=-(2**31), le=2**31),
+    zoneId: str | None = Query(None, max_length=64, description="A Podium addition: the zone (default UTC)"),
 ) -> Response:
-    times = _scheduler(request).next_few(cronExpression, scheduleStartTime, scheduleEndTime, limit)
+    times = _scheduler(request).next_few(cronExpression, scheduleStartTime, scheduleEndTime, limit, zoneId)
     return json_response(times)
 
 

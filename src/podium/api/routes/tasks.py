@@ -1,4 +1,4 @@
-"""/api/tasks: the worker protocol — poll, update, logs, queues (SPEC §6.4)."""
+"""/api/tasks: the worker protocol — poll, update, logs, queues (docs/compatibility.md#tasks-apitasks)."""
 
 from __future__ import annotations
 

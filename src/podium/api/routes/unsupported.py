@@ -16,7 +16,7 @@ from podium.domain.errors import NotFound
 router = APIRouter(include_in_schema=False)
 
 # (methods, path): the Orkes event-queue configuration, event executions and messages, a handler by name,
-# and tags on event handlers — none of which Podium has (its event queues are internal, SPEC §7).
+# and tags on event handlers — none of which Podium has (its event queues are internal: EVENT's `conductor:` sink).
 UNSUPPORTED: list[tuple[str, str]] = [
     ("GET", "/api/event/execution"),
     ("GET", "/api/event/execution/{rest:path}"),

@@ -1,4 +1,5 @@
-"""``/api/secrets`` and ``/api/environment`` (Orkes' shapes, SPEC §10; issue #14).
+"""``/api/secrets`` and ``/api/environment`` (Orkes' shapes;
+docs/architecture.md#secrets-and-environment-values-issue-14).
 
 A value is sent as the request body: a JSON string (the JS SDK) or its bare text (conductor-python strips
 the quotes), labelled ``application/json`` by both SDKs. No answer but ``GET /api/secrets/{key}`` (ADMIN

@@ -1,4 +1,4 @@
-"""/api/workflow: starting and steering executions (SPEC §6.2, §6.3)."""
+"""/api/workflow: starting and steering executions (docs/compatibility.md#workflows-apiworkflow)."""
 
 from __future__ import annotations
 
@@ -312,7 +312,7 @@ async def reset_callbacks(request: Request, workflow_id: str) -> Response:
     return empty(204)
 
 
-# -- state edits (Orkes; SPEC §10) --------------------------------------------------------------
+# -- state edits (Orkes; docs/workflow-edits.md) -------------------------------------------------
 @router.post(
     "/{workflow_id}/variables",
     summary="Merge values into an execution's variables → Workflow",

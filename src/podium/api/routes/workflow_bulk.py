@@ -1,4 +1,5 @@
-"""Bulk workflow operations: /api/workflow/bulk/* (SPEC §6.3). Each id succeeds or fails on its own."""
+"""Bulk workflow operations: /api/workflow/bulk/* (docs/compatibility.md#workflows-apiworkflow).
+Each id succeeds or fails on its own."""
 
 from __future__ import annotations
 

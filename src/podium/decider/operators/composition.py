@@ -1,4 +1,4 @@
-"""Composition: SUB_WORKFLOW (SPEC §5.10) and START_WORKFLOW (§5.11).
+"""Composition: SUB_WORKFLOW and START_WORKFLOW (docs/reference.md#sub_workflow, #start_workflow).
 
 The decider only records what to start; the service launches workflows through the
 ``start_sub_workflow`` / ``start_workflow`` effects and terminates a cancelled child through
@@ -45,7 +45,7 @@ class _LaunchOperator(Operator):
 
 @register(tt.SUB_WORKFLOW)
 class SubWorkflowOperator(_LaunchOperator):
-    """Runs a child workflow; its status maps onto the task (service side, SPEC §5.10)."""
+    """Runs a child workflow; its status maps onto the task (service side, docs/reference.md#sub_workflow)."""
 
     effect_kind = START_SUB_WORKFLOW
 

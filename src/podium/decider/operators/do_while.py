@@ -1,4 +1,4 @@
-"""DO_WHILE: run the ``loopOver`` body again while ``loopCondition`` holds (SPEC §5.7).
+"""DO_WHILE: run the ``loopOver`` body again while ``loopCondition`` holds (docs/reference.md#do_while).
 
 Records of pass ``n`` carry ``iteration = n`` and the ref suffix ``__n``. Nested loops suffix every
 level, outermost first: in pass 2 of ``outer`` and pass 3 of ``inner`` a body task of ``inner``
@@ -208,7 +208,7 @@ class DoWhileOperator(Operator):
 
 
 def _keep_last(p: Pass, loop: Task, n: int, output: JSON) -> None:
-    """``keepLastN``: drop outputs and records of passes older than the last N (SPEC §5.7)."""
+    """``keepLastN``: drop outputs and records of passes older than the last N (docs/reference.md#do_while)."""
     keep = loop.get("inputData", {}).get("keepLastN")
     if not isinstance(keep, int) or isinstance(keep, bool) or keep <= 0 or n <= keep:
         return

@@ -1,4 +1,4 @@
-"""DYNAMIC: a worker task whose name is read from the task's input at run time (SPEC §5.9)."""
+"""DYNAMIC: a worker task whose name is read from the task's input at run time (docs/reference.md#dynamic)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FORK_JOIN_DYNAMIC: fork branches whose tasks are only known at run time (SPEC §5.5).
+"""FORK_JOIN_DYNAMIC: fork branches whose tasks are only known at run time (docs/reference.md#fork_join_dynamic).
 
 Every forked task is a one-task branch: it has no node in the definition graph, so nothing is
 scheduled after it (its JOIN waits for it). Inside a DO_WHILE the forked refs get the same

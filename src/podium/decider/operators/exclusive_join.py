@@ -1,4 +1,4 @@
-"""EXCLUSIVE_JOIN: wait for the one branch that ran and take its output (SPEC §5.6)."""
+"""EXCLUSIVE_JOIN: wait for the one branch that ran and take its output (docs/reference.md#exclusive_join)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""FORK_JOIN and JOIN: parallel branches and the task that waits for them (SPEC §5.4)."""
+"""FORK_JOIN and JOIN: parallel branches and the task that waits for them (docs/reference.md#fork_join-and-join)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def following_join(p: Pass, wt: WorkflowTask) -> WorkflowTask | None:
 
 
 def fail_workflow(p: Pass, reason: str) -> None:
-    """A runtime mapping error: the workflow FAILS with ``reason`` (SPEC §2.2)."""
+    """A runtime mapping error: the workflow FAILS with ``reason``, as Conductor fails a run on a bad definition."""
     from podium.decider.lifecycle import end_workflow
 
     end_workflow(p, st.FAILED, reason)

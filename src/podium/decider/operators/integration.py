@@ -1,4 +1,5 @@
-"""Integration system tasks: HTTP (SPEC §5.19), EVENT (§5.20) and KAFKA_PUBLISH (§5.21).
+"""Integration system tasks: HTTP, EVENT and KAFKA_PUBLISH (docs/reference.md#http, #event,
+#kafka_publish).
 
 HTTP is asynchronous: once due the record goes IN_PROGRESS and onto the ``HTTP`` system-task queue,
 where the server's system-task runner performs the call off the request path and reports back.
@@ -86,7 +87,7 @@ class KafkaPublishOperator(SyncOperator):
 
 
 def event_queue_name(sink: object, workflow_name: str, ref: str) -> tuple[str | None, str]:
-    """(queue the sink publishes to, or None; error message when None) — SPEC §5.20."""
+    """(queue the sink publishes to, or None; error message when None) — docs/reference.md#event."""
     if not isinstance(sink, str) or not sink.strip():
         return None, "EVENT task has no 'sink'"
     sink = sink.strip()

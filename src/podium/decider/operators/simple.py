@@ -1,4 +1,4 @@
-"""SIMPLE (and any unknown type): a task executed by polling workers (SPEC §5.1)."""
+"""SIMPLE (and any unknown type): a task executed by polling workers (docs/reference.md#simple)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SWITCH and legacy DECISION: pick one case branch from an evaluated value (SPEC §5.2, §5.3)."""
+"""SWITCH and legacy DECISION: pick one case branch from an evaluated value (docs/reference.md#switch, #decision)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class SwitchOperator(Operator):
     """Evaluates the case at scheduling time, then schedules the chosen branch's first task.
 
     The record is IN_PROGRESS when created and COMPLETED by the next ``step`` of the same pass.
-    A SWITCH whose branch ran continues from the branch's end, not from itself (SPEC §4.2).
+    A SWITCH whose branch ran continues from the branch's end, not from itself (as in Conductor).
     """
 
     def schedule(self, p: Pass, wt: WorkflowTask, iteration: int) -> None:

@@ -1,5 +1,5 @@
 """Compute system tasks run inside the decide pass: SET_VARIABLE, NOOP, INLINE, LAMBDA, JSON_JQ_TRANSFORM
-(SPEC §5.13, §5.16-§5.18, §5.22). ``SyncOperator`` is the base of every in-pass system task."""
+(docs/reference.md, a section each). ``SyncOperator`` is the base of every in-pass system task."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from podium.expr.pending import EvaluationPending
 if TYPE_CHECKING:
     from podium.decider.passes import Pass
 
-# Serialized size limit of workflow.variables (SPEC §5.13).
+# Serialized size limit of workflow.variables (docs/reference.md#set_variable).
 MAX_VARIABLES_BYTES: Final = 256 * 1024
 JS_EVALUATORS: Final = frozenset({"javascript", "graaljs"})
 # Effect asking the service to store log lines of a task (e.g. an INLINE script's console output).
@@ -62,7 +62,7 @@ def start_when_due(p: Pass, task: Task) -> bool:
 
 @register(tt.NOOP)
 class NoopOperator(SyncOperator):
-    """Completes at once with no output (SPEC §5.22)."""
+    """Completes at once with no output (docs/reference.md#noop)."""
 
     def execute(self, p: Pass, task: Task) -> None:
         p.finish(task, st.COMPLETED)
@@ -70,7 +70,7 @@ class NoopOperator(SyncOperator):
 
 @register(tt.SET_VARIABLE)
 class SetVariableOperator(SyncOperator):
-    """Writes every input key into workflow.variables, all or nothing (SPEC §5.13)."""
+    """Writes every input key into workflow.variables, all or nothing (docs/reference.md#set_variable)."""
 
     def execute(self, p: Pass, task: Task) -> None:
         wf = p.wf
@@ -91,7 +91,7 @@ class SetVariableOperator(SyncOperator):
 
 @register(tt.INLINE)
 class InlineOperator(SyncOperator):
-    """Evaluates ``expression`` with ``$`` = the task input; output ``{"result": v}`` (SPEC §5.16)."""
+    """Evaluates ``expression`` with ``$`` = the task input; output ``{"result": v}`` (docs/reference.md#inline)."""
 
     def execute(self, p: Pass, task: Task) -> None:
         inp = task.get("inputData") or {}
@@ -113,7 +113,7 @@ class InlineOperator(SyncOperator):
 
 @register(tt.LAMBDA)
 class LambdaOperator(SyncOperator):
-    """Runs ``scriptExpression`` as a function body with ``$`` = the task input (SPEC §5.17)."""
+    """Runs ``scriptExpression`` as a function body with ``$`` = the task input (docs/reference.md#lambda)."""
 
     def execute(self, p: Pass, task: Task) -> None:
         inp = task.get("inputData") or {}
@@ -126,7 +126,7 @@ class LambdaOperator(SyncOperator):
 
 @register(tt.JSON_JQ_TRANSFORM)
 class JsonJqOperator(SyncOperator):
-    """Applies the jq ``queryExpression`` to the whole task input (SPEC §5.18)."""
+    """Applies the jq ``queryExpression`` to the whole task input (docs/reference.md#json_jq_transform)."""
 
     def execute(self, p: Pass, task: Task) -> None:
         inp = task.get("inputData") or {}

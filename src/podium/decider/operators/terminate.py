@@ -1,4 +1,4 @@
-"""TERMINATE: end the workflow from inside it with a chosen status (SPEC §5.12)."""
+"""TERMINATE: end the workflow from inside it with a chosen status (docs/reference.md#terminate)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Waiting system tasks: WAIT (SPEC §5.14) and HUMAN (§5.15).
+"""Waiting system tasks: WAIT and HUMAN (docs/reference.md#wait, #human).
 
 Both stay IN_PROGRESS without costing anything: a timed WAIT reports its end through
 ``Operator.deadline`` so the sweeper decides the workflow exactly then; an open WAIT and HUMAN wait

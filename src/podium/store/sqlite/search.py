@@ -24,7 +24,7 @@ _PROBE_MIN = 10_000
 
 
 class SqliteSearch(SqliteConnection):
-    """Execution search over the SQLite store (SPEC §6.2)."""
+    """Execution search over the SQLite store (Conductor's workflow and task search)."""
 
     def _search(self, count_sql: str, rows_sql: str, args: list[Any], q: SearchQuery) -> tuple[int, list[Any]]:
         """The page first; the count only when the page does not already tell the total."""

@@ -143,7 +143,7 @@ export const Api = {
   deleteEventHandler: (name) => del(`/event/${enc(name)}`),
 };
 
-/** Bulk action → [method, path] (SPEC §6.3). */
+/** Bulk action → [method, path] (Conductor's /api/workflow/bulk/*). */
 export const BULK = {
   pause: ['PUT', 'pause'],
   resume: ['PUT', 'resume'],

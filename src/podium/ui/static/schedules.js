@@ -1,13 +1,13 @@
 // Schedules (/api/scheduler): the list with next runs, paused state and last executions; pause and
 // resume; one schedule's JSON to edit, its next fire times and its recent executions.
 import { ApiError, del, get, post, put } from './api.js';
-import { ago, badge, dialog, errorBox, fmtTime, h, pageHead, toast } from './dom.js';
+import { ago, dialog, errorBox, fmtTime, h, pageHead, toast } from './dom.js';
 import { jsonEditor, sendFromEditor } from './editor.js';
 
 const REFRESH_MS = 5000;
 const enc = encodeURIComponent;
 
-/** The scheduler calls this page makes (paths as in Conductor's scheduler API, SPEC §8). */
+/** The scheduler calls this page makes (paths as in Conductor's scheduler API, docs/scheduler.md). */
 const Sched = {
   list: () => get('/scheduler/schedules'),
   one: (name) => get(`/scheduler/schedules/${enc(name)}`),
@@ -16,7 +16,8 @@ const Sched = {
   pause: (name, reason) => put(`/scheduler/schedules/${enc(name)}/pause`, undefined, { reason }),
   resume: (name) => put(`/scheduler/schedules/${enc(name)}/resume`),
   nextFew: (s, limit) => get('/scheduler/nextFewSchedules', {
-    cronExpression: s.cronExpression, scheduleStartTime: s.scheduleStartTime, scheduleEndTime: s.scheduleEndTime, limit,
+    cronExpression: s.cronExpression, zoneId: s.zoneId, scheduleStartTime: Math.max(s.scheduleStartTime || 0, Date.now()),
+    scheduleEndTime: s.scheduleEndTime, limit,
   }),
   executions: (name, size) => get('/scheduler/search/executions', { query: `scheduleName="${name}"`, size, sort: 'scheduledTime:DESC' }),
 };
@@ -105,8 +106,12 @@ export async function render(main, ctx) {
   await load();
 }
 
+/** An execution's state (POLLED, EXECUTED or FAILED), coloured like the task states it resembles. */
+const STATE_CLASS = { EXECUTED: 'COMPLETED', FAILED: 'FAILED', POLLED: 'SCHEDULED' };
+const stateBadge = (state) => h('span', { class: `badge s-${STATE_CLASS[state] || 'NOT_RUN'}` }, state || '');
+
 function executionCell(e) {
-  return h('span', null, badge(e.state === 'EXECUTED' ? 'COMPLETED' : e.state === 'FAILED' ? 'FAILED' : 'SCHEDULED'), ' ',
+  return h('span', null, stateBadge(e.state), ' ',
     e.workflowId ? h('a', { href: `/execution/${enc(e.workflowId)}` }, ago(e.executionTime || e.scheduledTime)) : ago(e.executionTime || e.scheduledTime));
 }
 
@@ -170,7 +175,7 @@ async function edit(main, ctx, name) {
     history.replaceChildren(results.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'grid' },
       h('thead', null, h('tr', null, ['Scheduled', 'Started', 'State', 'Workflow', 'Reason'].map((c) => h('th', null, c)))),
       h('tbody', null, results.map((e) => h('tr', null,
-        h('td', null, fmtTime(e.scheduledTime)), h('td', null, fmtTime(e.executionTime)), h('td', null, e.state),
+        h('td', null, fmtTime(e.scheduledTime)), h('td', null, fmtTime(e.executionTime)), h('td', null, stateBadge(e.state)),
         h('td', null, e.workflowId ? h('a', { class: 'mono', href: `/execution/${enc(e.workflowId)}` }, e.workflowId) : ''),
         h('td', { class: 'small' }, e.reason || ''))))))
       : h('p', { class: 'muted' }, 'No executions yet.'));

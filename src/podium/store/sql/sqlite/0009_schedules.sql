@@ -1,4 +1,4 @@
--- Issue #15. Workflow schedules (SPEC §8) and what each fire did.
+-- Issue #15. Workflow schedules (docs/scheduler.md) and what each fire did.
 -- next_run_time is the first fire time not made yet (NULL: never again); the firing loop sleeps until
 -- the smallest one of the schedules not paused.
 CREATE TABLE schedules (
