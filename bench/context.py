@@ -35,7 +35,8 @@ class Options:
     keep: bool = False
     wait_s: float = 300.0
     wait_idle_s: float = 0.0
-    nodes: int = 1  # linear-5: server processes on one PostgreSQL database
+    nodes: tuple[int, ...] = (1,)  # linear-5 (and dispatch): server processes on one PostgreSQL database, per run
+    pg_log: Path | None = None  # the PostgreSQL server's log, for its lock waits (log_lock_waits)
     repeat: int = 1  # linear-5: runs on fresh servers; the one with the median server CPU per task is reported
 
 
