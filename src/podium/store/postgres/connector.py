@@ -244,6 +244,7 @@ class Connector:
             with self.borrowed() as conn:
                 return conn.execute(sql, args).fetchall()
         conn = self.conn_for(s)
+        s.fresh = False
         try:
             if s.batch_rows:
                 self.flush(s)
@@ -263,6 +264,7 @@ class Connector:
                 send(conn.cursor())
             return
         conn = self.conn_for(s)
+        s.fresh = False
         try:
             if s.batch_rows:
                 self.flush(s)
@@ -280,6 +282,7 @@ class Connector:
         if not s.depth:
             self.run(rows_sql(sql, 1), row_values(sql, (args,)))
             return
+        s.fresh = False
         if s.batch_sql is not sql:
             if s.batch_rows:
                 try:

@@ -54,7 +54,11 @@ class Session:
         "batch_sql",
         "conn",
         "depth",
+        "fresh",
         "group_error",
+        "group_since",
+        "grouped",
+        "notified",
         "open",
         "pipe",
         "pipeline",
@@ -74,6 +78,13 @@ class Session:
         self.open = False
         self.group_error: BackendUnavailable | None = None
         self.units = 0
+        # The open group: how many units it holds and since when (with peers it is kept short), whether
+        # the running unit has sent nothing yet (so it can move to a new group), and the queues whose
+        # waiters on other nodes it already wakes (one notification per queue per group).
+        self.grouped = 0
+        self.group_since = 0.0
+        self.fresh = False
+        self.notified: set[str] = set()
         self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
         self.pipe: psycopg.Pipeline | None = None
         # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,
