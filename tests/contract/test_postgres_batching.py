@@ -296,3 +296,44 @@ def test_a_node_notifies_only_while_other_nodes_listen(monkeypatch: pytest.Monke
     finally:
         a.close()
         b.close()
+
+
+def test_a_group_wakes_the_other_nodes_once_on_all_its_channels(
+    monkeypatch: pytest.MonkeyPatch, store: PostgresStore
+) -> None:
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_HOLD_S", 3600.0)
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+    grouped(store)
+    store.notify_peers = True
+    with psycopg.connect(store.url, autocommit=True) as other:
+        other.execute("LISTEN podium_queue")
+        with store.transaction():
+            store.queue_push("work", "t1", 0, 10, 10)
+            store.queue_push("work", "t2", 0, 10, 10)
+            store.queue_push("other", "t3", 0, 10, 10)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.queue_push("dropped", "t4", 0, 10, 10)
+            raise RuntimeError("boom")
+        with store.transaction():
+            store.update_workflow(workflow("w1"), None)
+        assert list(other.notifies(timeout=0.2)) == []  # nothing before the commit
+        store.commit()
+        got = [n.payload for n in other.notifies(timeout=5, stop_after=1)]
+        got += [n.payload for n in other.notifies(timeout=0.2)]
+    assert len(got) == 1
+    node, at, channels = got[0].split("|", 2)
+    assert node == store.node and at == ""
+    assert sorted(channels.split("\x1f")) == ["other", "wf:w1", "work"]
+    assert outside(store.url, "SELECT task_id FROM queue ORDER BY task_id") == [("t1",), ("t2",), ("t3",)]
+
+
+def test_the_listener_wakes_each_channel_of_a_notification() -> None:
+    woken: list[tuple[str, int | None]] = []
+    lst = postgres_listen.Listener("postgresql://unused", "me", lambda q, at: woken.append((q, at)), lambda: None, list)
+    for payload in postgres_listen.wake_payloads("other", ["work", "wf:w1"]):
+        lst._dispatch(postgres_listen.QUEUE_CHANNEL, payload)
+    lst._dispatch(postgres_listen.QUEUE_CHANNEL, postgres_listen.queue_payload("me", "mine", None))
+    assert woken == [("work", None), ("wf:w1", None)]
+    many = postgres_listen.wake_payloads("n", [f"wf:{i:032d}" for i in range(1000)])
+    assert len(many) > 1 and all(len(p.encode()) < 8000 for p in many)

@@ -34,6 +34,7 @@ import psycopg
 
 from podium.domain.errors import BackendUnavailable
 from podium.store.postgres.connector import Connector
+from podium.store.postgres.queries import Q
 from podium.store.postgres.session import TRANSIENT, Session, unavailable
 from podium.store.rows import Params
 
@@ -43,6 +44,7 @@ PEER_GROUP_UNITS = 32
 # Alone: at most this many units per group (each writing unit is a subtransaction, and a backend
 # keeps at most 64 of them in shared memory before other backends' snapshots get slower).
 GROUP_UNITS = 60
+NOTIFY_SQL = Q["notify_queue"]
 
 
 class GroupConnector(Connector):
@@ -51,6 +53,8 @@ class GroupConnector(Connector):
     on_pending: Callable[[], None] | None = None
     # Whether other nodes use the database (set by the store from its listener): groups stay short.
     peers = True
+    # Makes the NOTIFY payloads that wake other nodes on channels (set by the store).
+    wake_payloads: Callable[[list[str]], list[str]] | None = None
 
     @property
     def uncommitted(self) -> bool:
@@ -91,7 +95,24 @@ class GroupConnector(Connector):
         s.open = True
         s.grouped = 0
         s.group_since = time.monotonic()
-        s.notified.clear()
+        s.wakes.clear()
+
+    def wake(self, channel: str) -> bool:
+        """Wake other nodes on ``channel`` when the open group commits (one NOTIFY per group carries
+        them all); False outside a group unit, where the caller notifies in its own statement."""
+        s = self.main
+        if not (s.open and s.depth) or self.wake_payloads is None or self.session() is not s:
+            return False
+        s.wakes.setdefault(channel, s.units)
+        return True
+
+    def _before_commit(self, s: Session) -> None:
+        if s.wakes and self.wake_payloads is not None:
+            assert s.conn is not None
+            cur = s.writer(s.conn)
+            for payload in self.wake_payloads(list(s.wakes)):
+                cur.execute(NOTIFY_SQL, (payload,))
+            s.wakes.clear()
 
     def _unit(self, s: Session) -> Iterator[Session]:
         if not s.open:
@@ -170,7 +191,8 @@ class GroupConnector(Connector):
 
     def _unit_failed(self, s: Session, name: str, exc: BaseException) -> None:
         s.batch_rows.clear()
-        s.notified.clear()  # the unit's notifications are rolled back with it
+        for channel in [c for c, unit in s.wakes.items() if unit == s.units]:
+            del s.wakes[channel]  # the failed unit's wakes go with it (earlier units' stay)
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         conn, pipe = s.conn, s.pipe

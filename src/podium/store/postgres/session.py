@@ -58,7 +58,6 @@ class Session:
         "group_error",
         "group_since",
         "grouped",
-        "notified",
         "open",
         "pipe",
         "pipeline",
@@ -67,6 +66,7 @@ class Session:
         "prefetched_tasks",
         "rcur",
         "units",
+        "wakes",
         "wcur",
     )
 
@@ -79,12 +79,12 @@ class Session:
         self.group_error: BackendUnavailable | None = None
         self.units = 0
         # The open group: how many units it holds and since when (with peers it is kept short), whether
-        # the running unit has sent nothing yet (so it can move to a new group), and the queues whose
-        # waiters on other nodes it already wakes (one notification per queue per group).
+        # the running unit has sent nothing yet (so it can move to a new group), and the channels (queues,
+        # ``wf:<id>``) other nodes are to be woken on when it commits, each with the unit that added it.
         self.grouped = 0
         self.group_since = 0.0
         self.fresh = False
-        self.notified: set[str] = set()
+        self.wakes: dict[str, int] = {}
         self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
         self.pipe: psycopg.Pipeline | None = None
         # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,

@@ -24,7 +24,7 @@ from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
 from podium.store.postgres.base import PgRecords
 from podium.store.postgres.group import GroupConnector
-from podium.store.postgres.listen import Listener, queue_payload
+from podium.store.postgres.listen import Listener, queue_payload, wake_payloads
 from podium.store.postgres.migrations import migrate
 from podium.store.postgres.queries import Q as _Q
 from podium.store.postgres.runs import row_values, rows_sql
@@ -50,6 +50,7 @@ class PostgresStore(PgRecords):
         self.node = uuid.uuid4().hex[:12]
         size = pool_size if pool_size is not None else int(os.environ.get("PODIUM_PG_POOL_SIZE", "4"))
         self._c = GroupConnector(url, size)
+        self._c.wake_payloads = lambda channels: wake_payloads(self.node, channels)
         self._group = False
         self.snapshots = SnapshotCache()
         self._listener: Listener | None = None
@@ -208,7 +209,9 @@ class PostgresStore(PgRecords):
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
         row = workflow_row(wf, next_check, def_hash, body)
-        if self.notify_peers:  # engine.workflow_channel
+        if self.notify_peers and self._c.wake("wf:" + wf["workflowId"]):  # engine.workflow_channel
+            self._exec("update_workflow_quiet", row)
+        elif self.notify_peers:
             row["notify"] = queue_payload(self.node, "wf:" + wf["workflowId"], None)
             self._exec("update_workflow", row)
         else:
@@ -321,13 +324,9 @@ class PostgresStore(PgRecords):
 
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
-        s = self._c.session()
-        if self.notify_peers and s.open and s.depth and visible_at <= now:
-            # In a group: the rows go in one run, and one notification per queue wakes the other nodes.
+        if self.notify_peers and visible_at <= now and self._c.wake(queue):
+            # In a group: the rows go in one run, and the group's one notification wakes the other nodes.
             self._c.defer(_PUSH, (queue, task_id), _push_row(queue, task_id, priority, visible_at, now))
-            if queue not in s.notified:
-                s.notified.add(queue)
-                self._exec("notify_queue", (queue_payload(self.node, queue, None),))
             return
         if self.notify_peers:
             payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
@@ -348,7 +347,7 @@ class PostgresStore(PgRecords):
         return ids
 
     def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
-        if self.notify_peers and visible_at <= now:
+        if self.notify_peers and visible_at <= now and not self._c.wake(queue):
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
             row = {"visible_at": visible_at, "queue_name": queue, "task_id": task_id}
