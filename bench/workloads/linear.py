@@ -232,6 +232,8 @@ _PER_COUNT = (
     "other_cpu_s",
     "update_p50_ms",
     "update_p99_ms",
+    "polls",
+    "empty_polls",
     "pg_statements_per_task",
     "pg_work_statements_per_task",
     "pg_commits_per_task",

@@ -26,6 +26,7 @@ PostgreSQL's deadlock detector, failing one unit (a 503) and keeping its group.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -39,7 +40,8 @@ from podium.store.postgres.session import TRANSIENT, Session, unavailable
 from podium.store.rows import Params
 
 # With peers: a group commits once a unit ends this long after the group began, or at this many units.
-PEER_GROUP_HOLD_S = 0.005
+# The hold time bounds how long a row lock taken in a group can make another node's unit wait.
+PEER_GROUP_HOLD_S = float(os.environ.get("PODIUM_PG_GROUP_HOLD_MS", "5")) / 1000.0
 PEER_GROUP_UNITS = 32
 # Alone: at most this many units per group (each writing unit is a subtransaction, and a backend
 # keeps at most 64 of them in shared memory before other backends' snapshots get slower).
