@@ -154,7 +154,7 @@ def run_linear(
 
 # Issue #18: with peers, the CPU per task (all nodes + the database) at most this many times one node's.
 PEER_TAX_MAX = 1.15
-# The bound on a row lock's wait with peers: a group holds its locks at most ``GROUP_HOLD_MS`` of the
+# The bound on a row lock's wait with peers: a group holds its locks at most ``PEER_GROUP_HOLD_S`` of the
 # store (5 ms) plus its COMMIT round trip; waits are measured from PostgreSQL's log (``--pg-log``).
 LOCK_WAIT_P99_MAX_MS = 10.0
 
