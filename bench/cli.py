@@ -40,10 +40,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
     )
     p.add_argument(
         "--nodes",
-        type=int,
-        default=1,
-        help="linear-5 only, PostgreSQL only: server processes on the same database (workers and starts spread)",
+        default="1",
+        help="PostgreSQL only: server processes on the same database (workers and starts spread); a list such as"
+        " 1,2,3 runs linear-5 once per count and compares the CPU per task with one node's; dispatch uses the"
+        " largest count (start on one node, poll on another, update on a third)",
     )
+    p.add_argument("--pg-log", type=Path, help="the PostgreSQL server's log file, for lock waits (log_lock_waits = on)")
     p.add_argument(
         "--repeat",
         type=int,
@@ -60,9 +62,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         p.error("--scale must be > 0")
     if a.repeat < 1:
         p.error("--repeat must be >= 1")
-    if a.nodes < 1:
+    try:
+        nodes = tuple(int(n) for n in str(a.nodes).split(",") if n.strip())
+    except ValueError:
+        p.error("--nodes takes a count or a comma-separated list of counts (1,2,3)")
+    if not nodes or min(nodes) < 1:
         p.error("--nodes must be >= 1")
-    if a.nodes > 1 and (a.db is None or a.db.startswith("sqlite")):
+    if max(nodes) > 1 and (a.db is None or a.db.startswith("sqlite")):
         p.error("--nodes > 1 needs --db postgresql://... (nodes share one database; SQLite is single-node)")
     opts = Options(
         db=a.db,
@@ -79,7 +85,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, list[str], P
         keep=a.keep,
         wait_s=a.wait,
         wait_idle_s=a.wait_idle,
-        nodes=a.nodes,
+        nodes=nodes,
+        pg_log=a.pg_log,
         repeat=a.repeat,
     )
     return opts, only, a.json_out
@@ -93,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     header = (
         f"Podium benchmark  run {ctx.run_id}  db={'sqlite (temp file per workload)' if opts.db is None else opts.db}"
-        f"  scale={opts.scale:g}" + (f"  nodes={opts.nodes} (linear-5)" if opts.nodes > 1 else "") + "\n"
+        f"  scale={opts.scale:g}" + (f"  nodes={','.join(map(str, opts.nodes))}" if max(opts.nodes) > 1 else "") + "\n"
         f"machine: {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}"
         " - server, worker processes and load generator share these cores\n"
     )

@@ -35,7 +35,8 @@ class Options:
     keep: bool = False
     wait_s: float = 300.0
     wait_idle_s: float = 0.0
-    nodes: int = 1  # linear-5: server processes on one PostgreSQL database
+    nodes: tuple[int, ...] = (1,)  # linear-5 (and dispatch): server processes on one PostgreSQL database, per run
+    pg_log: Path | None = None  # the PostgreSQL server's log, for its lock waits (log_lock_waits)
     repeat: int = 1  # linear-5: runs on fresh servers; the one with the median server CPU per task is reported
 
 
@@ -99,18 +100,26 @@ class Context:
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
     def cleanup(self, workload: str) -> None:
+        """Remove a workload's work dirs and databases (its repeated runs' ``<workload>-…`` ones too)."""
         if self.opts.keep:
             return
-        shutil.rmtree(self.root / workload, ignore_errors=True)
-        url = self._pg_dbs.pop(workload, None)
+        for name in [workload, *(k for k in self._pg_dbs if k.startswith(f"{workload}-"))]:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+            self._drop_db(name)
+
+    def _drop_db(self, name: str) -> None:
+        url = self._pg_dbs.pop(name, None)
         if url and self.opts.db:
             pg.drop_database(self.opts.db, url)
 
     def close(self) -> None:
         if self.opts.keep:
             self.log(f"kept work files in {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+            return
+        for name in list(self._pg_dbs):  # runs made for another workload (a ratio's own linear-5 runs)
+            with contextlib.suppress(Exception):
+                self._drop_db(name)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def cpu_of(pids: list[int]) -> float:

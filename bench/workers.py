@@ -37,6 +37,7 @@ class WorkerConfig:
     poll_timeout_ms: int = 100
     final_ref: str | None = None  # the reference whose completion finishes a workflow
     separate_updates: bool = False
+    update_port: int | None = None  # with separate_updates: send updates to this node instead (dispatch, nodes)
     reconnect_s: float = 0.0  # how long to keep retrying an unreachable server (crash workload)
     report_finals: bool = False  # put each finished workflow id on the events queue
     record_tasks: bool = False  # return per-task timings and ids
@@ -177,7 +178,7 @@ class _Worker:
 
     async def update_loop(self, handoff: asyncio.Queue[tuple[dict[str, Any], float]]) -> None:
         loop = asyncio.get_running_loop()
-        conn = await connect_retry(self.cfg.host, self.cfg.port, loop.time() + 5.0)
+        conn = await connect_retry(self.cfg.host, self.cfg.update_port or self.cfg.port, loop.time() + 5.0)
         try:
             while True:
                 task, t_arrive = await handoff.get()

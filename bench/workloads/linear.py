@@ -11,6 +11,7 @@ from bench.api import Setup, linear_def, task_def
 from bench.context import Context, CpuMeter, pids_named, reference_loop_ms
 from bench.httpc import run
 from bench.loadgen import fetch_workflows, start_workflows, wait_until
+from bench.pgstats import PgCounters, postgres_pids
 from bench.profile import PySpy, summarize
 from bench.server import Server
 from bench.stats import Result, latency_stats
@@ -43,11 +44,13 @@ def run_linear(
     profile_to: Path | None = None,
     label: str = "linear-5",
     peers: list[Server] | None = None,
+    pg_db: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Warm up, then run ``count`` workflows with the worker pool; returns (metrics, notes).
 
     ``peers`` are more nodes on the same database: worker process i and start connection j go to
-    node i (j) modulo the node count, and the server CPU figures add up all nodes.
+    node i (j) modulo the node count, and the server CPU figures add up all nodes. ``pg_db`` (the
+    workload's PostgreSQL database) adds what the database did per task (``bench.pgstats``).
     """
     o = ctx.opts
     nodes = [srv, *(peers or [])]
@@ -70,7 +73,9 @@ def run_linear(
         shared.measuring.value = 1
         spy = PySpy(srv.pid, profile_to) if profile_to is not None else None
         # With PostgreSQL the database's own work happens in its processes (counted when local).
-        meter = CpuMeter([n.pid for n in nodes], pool.pids(), [] if ctx.sqlite else pids_named("postgres"))
+        db_pids = [] if ctx.sqlite else (postgres_pids(o.db) if o.db else None) or pids_named("postgres")
+        counters = PgCounters(o.db, pg_db, o.pg_log) if pg_db is not None and o.db is not None else None
+        meter = CpuMeter([n.pid for n in nodes], pool.pids(), db_pids)
 
         async def measured() -> tuple[Any, bool]:
             starts = await start_workflows(
@@ -91,6 +96,10 @@ def run_linear(
 
         starts, done = run(measured())
         cpu = meter.stop(len(starts.ids) * LENGTH)
+        if counters is not None:
+            pg_figures, pg_notes = counters.stop(len(starts.ids) * LENGTH)
+            cpu.update(pg_figures)
+            notes += pg_notes
     finally:
         if spy is not None:
             spy.stop()
@@ -114,6 +123,7 @@ def run_linear(
         **latency_stats(rep.get("update_s", []), "update"),
         **latency_stats(e2e, "e2e"),
         **cpu,
+        "total_cpu_ms_per_task": _total_cpu(cpu),
         "polls": rep.get("polls", 0),
         "empty_polls": rep.get("empty_polls", 0),
         "start_errors": starts.errors,
@@ -142,37 +152,114 @@ def run_linear(
     return m, notes
 
 
+# Issue #18: with peers, the CPU per task (all nodes + the database) at most this many times one node's.
+PEER_TAX_MAX = 1.15
+# The bound on a row lock's wait with peers: a group holds its locks at most ``PEER_GROUP_HOLD_S`` of the
+# store (5 ms) plus its COMMIT round trip; waits are measured from PostgreSQL's log (``--pg-log``).
+LOCK_WAIT_P99_MAX_MS = 10.0
+
+
+def _total_cpu(cpu: dict[str, Any]) -> float | None:
+    server, db = cpu.get("server_cpu_ms_per_task"), cpu.get("db_cpu_ms_per_task")
+    return None if server is None else round(server + (db or 0.0), 4)
+
+
 def workload(ctx: Context) -> Result:
+    """linear-5 once per node count (``--nodes 1,2,3``), each ``--repeat`` times; the first count leads."""
     res = Result("linear-5")
-    runs = [_run_once(ctx, i) for i in range(ctx.opts.repeat)]
-    if len(runs) > 1:
+    counts = ctx.opts.nodes
+    picked: dict[int, dict[str, Any]] = {}
+    for ci, n in enumerate(counts):
+        runs = [_run_once(ctx, i, n, first=ci == 0 and i == 0) for i in range(ctx.opts.repeat)]
         cpu = [m["server_cpu_ms_per_task"] for m, _ in runs]
         order = sorted(range(len(runs)), key=lambda i: cpu[i])
         metrics, notes = runs[order[len(runs) // 2]]
-        res.metrics.update(metrics)
-        res.metrics["server_cpu_ms_per_task_runs"] = cpu
-        res.metrics["tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
-        res.metrics["machine_reference_loop_ms_runs"] = [m["machine_reference_loop_ms"] for m, _ in runs]
-        res.notes += notes
-        res.notes.append(f"{len(runs)} runs on fresh servers; reported: the run with the median server CPU per task")
-    else:
-        res.metrics.update(runs[0][0])
-        res.notes += runs[0][1]
-    if ctx.opts.nodes > 1:
-        res.config["nodes"] = ctx.opts.nodes
-    add_linear_targets(res)
+        picked[n] = metrics
+        if ci == 0:
+            res.metrics.update(metrics)
+            if len(runs) > 1:
+                res.metrics["server_cpu_ms_per_task_runs"] = cpu
+                res.metrics["tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
+                res.metrics["machine_reference_loop_ms_runs"] = [m["machine_reference_loop_ms"] for m, _ in runs]
+            res.notes += notes
+        else:
+            res.notes += [f"{n} nodes: {note}" for note in notes if not note.startswith(f"{ctx.opts.workers} worker")]
+            for key in _PER_COUNT:
+                if key in metrics:
+                    res.metrics[f"n{n}_{key}"] = metrics[key]
+            res.metrics[f"n{n}_tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
+            res.metrics[f"n{n}_server_cpu_ms_per_task_runs"] = cpu
+    if ctx.opts.repeat > 1:
+        res.notes.append(
+            f"{ctx.opts.repeat} runs on fresh servers per node count;"
+            " reported: the run with the median server CPU per task"
+        )
+    if counts != (1,):
+        res.config["nodes"] = list(counts)
+    one = picked.get(1)
+    base = one.get("total_cpu_ms_per_task") if one is not None else None
+    for n, metrics in picked.items():
+        if n != 1 and base and metrics.get("total_cpu_ms_per_task"):
+            res.metrics[f"n{n}_total_cpu_vs_1_node"] = round(metrics["total_cpu_ms_per_task"] / base, 3)
+    if ctx.sqlite:
+        add_linear_targets(res)
+        return res
+    # PostgreSQL (issue #18): one node's pace and CPU, no tax for peers, bounded lock waits.
+    if one is not None:
+        prefix = "" if counts[0] == 1 else "n1_"
+        for key in ("tasks_per_s", "server_cpu_ms_per_task", "db_cpu_ms_per_task"):
+            if prefix and key in one:
+                res.metrics[prefix + key] = one[key]
+        res.target(prefix + "tasks_per_s", ">=", 1500)
+        res.target(prefix + "server_cpu_ms_per_task", "<=", 0.5)
+        res.target(prefix + "db_cpu_ms_per_task", "<=", 0.3)
+    for n in counts:
+        if n > 1 and one is not None:
+            res.target(f"n{n}_total_cpu_vs_1_node", "<=", PEER_TAX_MAX)
+        key = "pg_lock_wait_p99_ms" if n == counts[0] else f"n{n}_pg_lock_wait_p99_ms"
+        if n > 1 and key in res.metrics:
+            res.target(key, "<=", LOCK_WAIT_P99_MAX_MS)
     return res
 
 
-def _run_once(ctx: Context, index: int) -> tuple[dict[str, Any], list[str]]:
+# The figures reported for each further node count (prefixed ``n<count>_``).
+_PER_COUNT = (
+    "tasks_per_s",
+    "completed",
+    "server_cpu_ms_per_task",
+    "db_cpu_ms_per_task",
+    "total_cpu_ms_per_task",
+    "other_cpu_s",
+    "update_p50_ms",
+    "update_p99_ms",
+    "polls",
+    "empty_polls",
+    "pg_statements_per_task",
+    "pg_work_statements_per_task",
+    "pg_commits_per_task",
+    "pg_rollbacks_per_task",
+    "pg_wal_bytes_per_task",
+    "pg_exec_ms_per_task",
+    "pg_lock_waits_logged",
+    "pg_lock_wait_p99_ms",
+    "pg_lock_wait_max_ms",
+    "start_errors",
+    "worker_errors",
+)
+
+
+def _run_once(
+    ctx: Context, index: int, nodes: int | None = None, first: bool = False
+) -> tuple[dict[str, Any], list[str]]:
     count = ctx.count(WORKFLOWS)
-    wd = ctx.workdir("linear-5" if index == 0 else f"linear-5-{index + 1}")
+    n = nodes or ctx.opts.nodes[0]
+    wd = ctx.workdir("linear-5" if first else f"linear-5-n{n}-{index + 1}")
     prof = None
-    if ctx.opts.profile_dir is not None and index == 0:
+    if ctx.opts.profile_dir is not None and first:
         ctx.opts.profile_dir.mkdir(parents=True, exist_ok=True)
         prof = ctx.opts.profile_dir / "linear-5.pyspy.txt"
-    n = ctx.opts.nodes
     servers = ctx.servers(wd, n)
+    pg_db = None if ctx.sqlite else servers[0].db_url
     try:
         for s in servers:
             s.launch()
@@ -182,7 +269,9 @@ def _run_once(ctx: Context, index: int) -> tuple[dict[str, Any], list[str]]:
         wf_name, task_type = register_linear(srv, ctx)
         ctx.log(f"linear-5: {count} workflows" + (f" on {n} nodes" if n > 1 else ""))
         reference = reference_loop_ms()
-        metrics, notes = run_linear(ctx, srv, wf_name, task_type, count, profile_to=prof, peers=servers[1:])
+        metrics, notes = run_linear(
+            ctx, srv, wf_name, task_type, count, profile_to=prof, peers=servers[1:], pg_db=pg_db
+        )
         metrics["machine_reference_loop_ms"] = reference
     finally:
         for s in servers:

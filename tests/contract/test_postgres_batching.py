@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -13,6 +14,7 @@ from pg_cluster import PgCluster
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, Workflow
 from podium.store.postgres import PostgresStore
+from podium.store.postgres import group as postgres_group
 from podium.store.postgres import listen as postgres_listen
 from podium.store.postgres.runs import row_values, rows_sql
 
@@ -181,16 +183,99 @@ def test_a_lost_group_fails_its_commit(postgres: PgCluster, store: PostgresStore
     assert outside(store.url, "SELECT workflow_id FROM workflows") == [("w2",)]
 
 
-def test_units_commit_alone_while_other_nodes_may_listen(store: PostgresStore) -> None:
+def test_with_peers_a_group_commits_once_it_has_held_its_locks_long_enough(
+    monkeypatch: pytest.MonkeyPatch, store: PostgresStore
+) -> None:
     pending = grouped(store)
+    store.notify_peers = True  # another node listens: groups stay short
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_HOLD_S", 3600.0)
     with store.transaction():
         store.insert_workflow(workflow("w1"), None)
-    store.notify_peers = True
-    with store.transaction():  # the open group commits first, then this unit on its own
+    with store.transaction():
         store.insert_workflow(workflow("w2"), None)
-    assert len(pending) == 1
-    assert not store.uncommitted
-    assert outside(store.url, "SELECT count(*) FROM workflows") == [(2,)]
+    assert store.uncommitted and len(pending) == 2  # within the bound: one group, not yet committed
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(0,)]
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_HOLD_S", 0.0)
+    with store.transaction():  # the group is past its bound: it commits as this unit ends
+        store.insert_workflow(workflow("w3"), None)
+    assert not store.uncommitted and len(pending) == 3
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(3,)]
+    store.commit()  # the barrier's commit finds nothing left
+
+
+def test_with_peers_a_group_commits_at_its_unit_bound(monkeypatch: pytest.MonkeyPatch, store: PostgresStore) -> None:
+    grouped(store)
+    store.notify_peers = True
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_HOLD_S", 3600.0)
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_UNITS", 3)
+    for i in range(4):
+        with store.transaction():
+            store.insert_workflow(workflow(f"w{i}"), None)
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(3,)]
+    store.commit()
+    assert outside(store.url, "SELECT count(*) FROM workflows") == [(4,)]
+
+
+def test_a_unit_meeting_another_nodes_lock_commits_the_group_before_waiting(
+    monkeypatch: pytest.MonkeyPatch, store: PostgresStore
+) -> None:
+    """Two nodes' groups never wait on each other while both hold locks (which could deadlock them)."""
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_HOLD_S", 3600.0)
+    with store.transaction():
+        for wid in ("w1", "w2"):
+            store.insert_workflow(workflow(wid), None)
+    grouped(store)
+    store.notify_peers = True
+    locked, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def other_node() -> None:  # a peer's open group holds w1 until told to commit
+        try:
+            peer = PostgresStore(store.url)
+            try:
+                grouped(peer)
+                peer.notify_peers = True
+                with peer.transaction():
+                    assert peer.get_workflow("w1") is not None
+                locked.set()
+                release.wait(30)
+                peer.commit()
+            finally:
+                peer.close()
+        except BaseException as e:
+            errors.append(e)
+            locked.set()
+
+    t = threading.Thread(target=other_node)
+    t.start()
+    assert locked.wait(30) and not errors
+    with store.transaction():  # the first unit of this node's group locks w2
+        assert store.get_workflow("w2") is not None
+        store.upsert_tasks([task("w2", "t1", 0)])
+
+    def commit_peer_once_earlier_units_are_durable() -> None:
+        try:  # (without the early commit this node would wait on w1 holding w2: the wait times out)
+            first_unit_durable = lambda: outside(store.url, "SELECT count(*) FROM tasks") == [(1,)]  # noqa: E731
+            wait_until(first_unit_durable, timeout=10, what="the first unit's commit")
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            release.set()
+
+    helper = threading.Thread(target=commit_peer_once_earlier_units_are_durable)
+    helper.start()
+    try:
+        with store.transaction():  # w1 is held by the peer: the group commits, then this unit waits alone
+            assert store.get_workflow("w1") is not None
+            store.upsert_tasks([task("w1", "t2", 0)])
+    finally:
+        release.set()
+        helper.join(30)
+        t.join(30)
+    assert not errors
+    assert store.uncommitted  # the second unit is in a group of its own, not yet committed
+    store.commit()
+    assert outside(store.url, "SELECT task_id FROM tasks ORDER BY task_id") == [("t1",), ("t2",)]
 
 
 def test_a_node_notifies_only_while_other_nodes_listen(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
@@ -211,3 +296,44 @@ def test_a_node_notifies_only_while_other_nodes_listen(monkeypatch: pytest.Monke
     finally:
         a.close()
         b.close()
+
+
+def test_a_group_wakes_the_other_nodes_once_on_all_its_channels(
+    monkeypatch: pytest.MonkeyPatch, store: PostgresStore
+) -> None:
+    monkeypatch.setattr(postgres_group, "PEER_GROUP_HOLD_S", 3600.0)
+    with store.transaction():
+        store.insert_workflow(workflow("w1"), None)
+    grouped(store)
+    store.notify_peers = True
+    with psycopg.connect(store.url, autocommit=True) as other:
+        other.execute("LISTEN podium_queue")
+        with store.transaction():
+            store.queue_push("work", "t1", 0, 10, 10)
+            store.queue_push("work", "t2", 0, 10, 10)
+            store.queue_push("other", "t3", 0, 10, 10)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.queue_push("dropped", "t4", 0, 10, 10)
+            raise RuntimeError("boom")
+        with store.transaction():
+            store.update_workflow(workflow("w1"), None)
+        assert list(other.notifies(timeout=0.2)) == []  # nothing before the commit
+        store.commit()
+        got = [n.payload for n in other.notifies(timeout=5, stop_after=1)]
+        got += [n.payload for n in other.notifies(timeout=0.2)]
+    assert len(got) == 1
+    node, at, channels = got[0].split("|", 2)
+    assert node == store.node and at == ""
+    assert sorted(channels.split("\x1f")) == ["other", "wf:w1", "work"]
+    assert outside(store.url, "SELECT task_id FROM queue ORDER BY task_id") == [("t1",), ("t2",), ("t3",)]
+
+
+def test_the_listener_wakes_each_channel_of_a_notification() -> None:
+    woken: list[tuple[str, int | None]] = []
+    lst = postgres_listen.Listener("postgresql://unused", "me", lambda q, at: woken.append((q, at)), lambda: None, list)
+    for payload in postgres_listen.wake_payloads("other", ["work", "wf:w1"]):
+        lst._dispatch(postgres_listen.QUEUE_CHANNEL, payload)
+    lst._dispatch(postgres_listen.QUEUE_CHANNEL, postgres_listen.queue_payload("me", "mine", None))
+    assert woken == [("work", None), ("wf:w1", None)]
+    many = postgres_listen.wake_payloads("n", [f"wf:{i:032d}" for i in range(1000)])
+    assert len(many) > 1 and all(len(p.encode()) < 8000 for p in many)

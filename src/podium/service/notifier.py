@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -13,6 +14,10 @@ class QueueNotifier:
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Queues notified from other threads (other nodes' pushes), woken on the loop in one callback.
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._drain_scheduled = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Attach to the loop that serves requests (called at server start-up)."""
@@ -46,7 +51,7 @@ class QueueNotifier:
     def notify(self, queue: str, delay_ms: int = 0) -> None:
         """Wake the waiters of ``queue`` now, or when a delayed message becomes due."""
         loop = self._loop
-        if loop is None or (queue not in self._waiters and delay_ms <= 0):
+        if loop is None:
             return
         if delay_ms > 0:
             if loop.is_closed():
@@ -59,8 +64,24 @@ class QueueNotifier:
             running = None
         if running is loop:
             self._wake(queue)
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake, queue)
+            return
+        if loop.is_closed():
+            return
+        # From another thread the waiters are looked at on the loop: a poll that has just found the queue
+        # empty may be about to wait, and looking here could miss it (the worker would wait a whole long poll).
+        with self._lock:
+            self._pending.append(queue)
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            self._drain_scheduled = False
+        for queue in pending:
+            self._wake(queue)
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the server's loop (from any thread); at once while no loop is bound."""

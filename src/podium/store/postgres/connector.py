@@ -180,6 +180,7 @@ class Connector:
         try:
             if s.batch_rows:
                 self.flush(s)
+            self._before_commit(s)
             s.writer(conn).execute(b"COMMIT", prepare=False)
             pipeline, s.pipeline, s.pipe = s.pipeline, None, None
             pipeline.__exit__(None, None, None)  # sends everything queued and waits for the COMMIT
@@ -189,6 +190,9 @@ class Connector:
                 raise unavailable(e) from e
             raise
         self._release(s)
+
+    def _before_commit(self, s: Session) -> None:
+        """Statements to send last in a transaction (group commit: the wakes of other nodes)."""
 
     def _abort(self, s: Session, exc: BaseException) -> None:
         conn = s.conn
@@ -221,6 +225,7 @@ class Connector:
 
     def _release(self, s: Session, broken: bool = False) -> None:
         s.batch_rows.clear()
+        s.wakes.clear()
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         conn = s.conn
@@ -244,6 +249,7 @@ class Connector:
             with self.borrowed() as conn:
                 return conn.execute(sql, args).fetchall()
         conn = self.conn_for(s)
+        s.fresh = False
         try:
             if s.batch_rows:
                 self.flush(s)
@@ -263,6 +269,7 @@ class Connector:
                 send(conn.cursor())
             return
         conn = self.conn_for(s)
+        s.fresh = False
         try:
             if s.batch_rows:
                 self.flush(s)
@@ -280,6 +287,7 @@ class Connector:
         if not s.depth:
             self.run(rows_sql(sql, 1), row_values(sql, (args,)))
             return
+        s.fresh = False
         if s.batch_sql is not sql:
             if s.batch_rows:
                 try:

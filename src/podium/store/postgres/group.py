@@ -11,11 +11,23 @@ A unit that fails is rolled back to its savepoint, and the rollback is confirmed
 fails (the connection broke, or the error came from an earlier unit's deferred statement, whose
 failure also skipped this unit's SAVEPOINT), the whole group is lost: it is rolled back and the error
 is kept for ``commit_group`` to raise, so no waiting response reports success.
+
+With other nodes on the database (``peers``) a group's row locks make their units wait, so the group
+is kept short: it commits as soon as a unit ends ``PEER_GROUP_HOLD_S`` after the group began, or once
+it holds ``PEER_GROUP_UNITS`` units, whichever comes first (the responses still wait for the barrier,
+which then finds nothing left to commit). And a group never waits on another group while holding
+locks of its own, which is what could deadlock two nodes: a unit that has sent nothing yet locks its
+workflow with NOWAIT, and if another transaction holds it, ``regroup`` commits the units before it
+and starts a new group with this unit alone, which may then wait (holding nothing anyone waits for).
+A lock taken later in a unit waits as a lone transaction's would; a cycle of such waits is broken by
+PostgreSQL's deadlock detector, failing one unit (a 503) and keeping its group.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -23,14 +35,28 @@ import psycopg
 
 from podium.domain.errors import BackendUnavailable
 from podium.store.postgres.connector import Connector
+from podium.store.postgres.queries import Q
 from podium.store.postgres.session import TRANSIENT, Session, unavailable
 from podium.store.rows import Params
+
+# With peers: a group commits once a unit ends this long after the group began, or at this many units.
+# The hold time bounds how long a row lock taken in a group can make another node's unit wait.
+PEER_GROUP_HOLD_S = float(os.environ.get("PODIUM_PG_GROUP_HOLD_MS", "5")) / 1000.0
+PEER_GROUP_UNITS = 32
+# Alone: at most this many units per group (each writing unit is a subtransaction, and a backend
+# keeps at most 64 of them in shared memory before other backends' snapshots get slower).
+GROUP_UNITS = 60
+NOTIFY_SQL = Q["notify_queue"]
 
 
 class GroupConnector(Connector):
     """A ``Connector`` whose owner thread can run its transactions as units of a shared one."""
 
     on_pending: Callable[[], None] | None = None
+    # Whether other nodes use the database (set by the store from its listener): groups stay short.
+    peers = True
+    # Makes the NOTIFY payloads that wake other nodes on channels (set by the store).
+    wake_payloads: Callable[[list[str]], list[str]] | None = None
 
     @property
     def uncommitted(self) -> bool:
@@ -66,31 +92,109 @@ class GroupConnector(Connector):
             return
         yield from self._unit(s)
 
+    def _open_group(self, s: Session) -> None:
+        self._begin(s)
+        s.open = True
+        s.grouped = 0
+        s.group_since = time.monotonic()
+        s.wakes.clear()
+
+    def wake(self, channel: str) -> bool:
+        """Wake other nodes on ``channel`` when the open group commits (one NOTIFY per group carries
+        them all); False outside a group unit, where the caller notifies in its own statement."""
+        s = self.main
+        if not (s.open and s.depth) or self.wake_payloads is None or self.session() is not s:
+            return False
+        s.wakes.setdefault(channel, s.units)
+        return True
+
+    def _before_commit(self, s: Session) -> None:
+        if s.wakes and self.wake_payloads is not None:
+            assert s.conn is not None
+            cur = s.writer(s.conn)
+            for payload in self.wake_payloads(list(s.wakes)):
+                cur.execute(NOTIFY_SQL, (payload,))
+            s.wakes.clear()
+
     def _unit(self, s: Session) -> Iterator[Session]:
         if not s.open:
-            self._begin(s)
-            s.open = True
+            self._open_group(s)
         s.units += 1
+        s.grouped += 1
         name = f"u{s.units}"
         try:
             self._control(s, f"SAVEPOINT {name}")
             s.depth = 1
+            s.fresh = True
             yield s
         except BaseException as e:
             s.depth = 0
+            s.fresh = False
             self._unit_failed(s, name, e)
             if isinstance(e, TRANSIENT):
                 raise unavailable(e) from e
             raise
         s.depth = 0
+        s.fresh = False
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         self._control(s, f"RELEASE {name}")
+        if self.peers:
+            if s.grouped >= PEER_GROUP_UNITS or time.monotonic() - s.group_since >= PEER_GROUP_HOLD_S:
+                self._commit_now(s)
+        elif s.grouped >= GROUP_UNITS:
+            self._commit_now(s)
         if self.on_pending is not None:
             self.on_pending()
 
+    def _commit_now(self, s: Session) -> None:
+        """Commit the open group before the barrier does; a failure is owed to its waiting units."""
+        s.open = False
+        try:
+            self._commit(s)
+        except Exception as e:
+            if s.group_error is None:
+                s.group_error = unavailable(e if isinstance(e, (*TRANSIENT, BackendUnavailable)) else _lost(e))
+
+    @property
+    def may_regroup(self) -> bool:
+        """True if the running unit may lock with NOWAIT and move to a group of its own on a conflict:
+        it has sent nothing yet, and the open group holds units before it (peers only)."""
+        s = self.main
+        return self.peers and s.fresh and s.open and s.depth == 1 and s.grouped > 1 and self.session() is s
+
+    def regroup(self, exc: BaseException) -> None:
+        """The running unit (which sent nothing but a NOWAIT lock) met a row another transaction holds.
+
+        Its savepoint is rolled back, the units before it commit, and a new group begins with this unit
+        alone, so it can wait for the row without holding locks of its own. Raises ``BackendUnavailable``
+        if the rollback cannot be confirmed (the unit then fails, and with it the group).
+        """
+        s = self.main
+        name = f"u{s.units}"
+        conn, pipe = s.conn, s.pipe
+        if conn is None or pipe is None or conn.broken or conn.closed:
+            raise unavailable(exc)
+        with contextlib.suppress(psycopg.Error):
+            pipe.sync()  # clears the aborted pipeline
+        try:
+            conn.execute(f"ROLLBACK TO {name}".encode(), prepare=False)
+            pipe.sync()
+        except psycopg.Error as e:
+            raise unavailable(e) from e
+        s.prefetched_tasks.clear()
+        s.prefetched_task_lists.clear()
+        s.depth = 0
+        self._commit_now(s)
+        self._open_group(s)
+        s.grouped = 1
+        self._control(s, f"SAVEPOINT {name}")
+        s.depth = 1
+
     def _unit_failed(self, s: Session, name: str, exc: BaseException) -> None:
         s.batch_rows.clear()
+        for channel in [c for c, unit in s.wakes.items() if unit == s.units]:
+            del s.wakes[channel]  # the failed unit's wakes go with it (earlier units' stay)
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         conn, pipe = s.conn, s.pipe
@@ -142,3 +246,7 @@ class GroupConnector(Connector):
                 super().run_many(sql, rows)
             return
         super().run_many(sql, rows)
+
+
+def _lost(e: BaseException) -> BackendUnavailable:
+    return BackendUnavailable(f"Database unavailable: commit failed ({type(e).__name__}), retry")

@@ -33,9 +33,31 @@ APP_NAME = "podium-listener"
 _JOIN = "join|"
 
 
+# Separates the channels of one notification (a group commit wakes all of its queues and workflows at once).
+_SEP = "\x1f"
+# A NOTIFY payload holds under 8,000 bytes.
+_PAYLOAD_MAX = 7000
+
+
 def queue_payload(node: str, queue: str, visible_at: int | None) -> str:
     """``node|visible_at|queue``; visible_at is empty for a message due now, so repeats in one commit merge."""
     return f"{node}|{'' if visible_at is None else visible_at}|{queue}"
+
+
+def wake_payloads(node: str, channels: list[str]) -> list[str]:
+    """Payloads waking ``channels`` (queues and ``wf:<id>``, all due now): as few as fit the size limit."""
+    out: list[str] = []
+    batch: list[str] = []
+    size = 0
+    for ch in channels:
+        if batch and size + len(ch) + 1 > _PAYLOAD_MAX:
+            out.append(queue_payload(node, _SEP.join(batch), None))
+            batch, size = [], 0
+        batch.append(ch)
+        size += len(ch.encode()) + 1
+    if batch:
+        out.append(queue_payload(node, _SEP.join(batch), None))
+    return out
 
 
 class Listener:
@@ -119,9 +141,10 @@ class Listener:
     def _dispatch(self, channel: str, payload: str) -> None:
         try:
             if channel == QUEUE_CHANNEL:
-                node, at, queue = payload.split("|", 2)
+                node, at, queues = payload.split("|", 2)
                 if node != self.node:
-                    self.on_queue(queue, int(at) if at else None)
+                    for queue in queues.split(_SEP):
+                        self.on_queue(queue, int(at) if at else None)
             elif channel == META_CHANNEL and payload != self.node:
                 if payload.startswith(_JOIN):
                     if payload[len(_JOIN) :] != self.node:

@@ -54,7 +54,10 @@ class Session:
         "batch_sql",
         "conn",
         "depth",
+        "fresh",
         "group_error",
+        "group_since",
+        "grouped",
         "open",
         "pipe",
         "pipeline",
@@ -63,6 +66,7 @@ class Session:
         "prefetched_tasks",
         "rcur",
         "units",
+        "wakes",
         "wcur",
     )
 
@@ -74,6 +78,13 @@ class Session:
         self.open = False
         self.group_error: BackendUnavailable | None = None
         self.units = 0
+        # The open group: how many units it holds and since when (with peers it is kept short), whether
+        # the running unit has sent nothing yet (so it can move to a new group), and the channels (queues,
+        # ``wf:<id>``) other nodes are to be woken on when it commits, each with the unit that added it.
+        self.grouped = 0
+        self.group_since = 0.0
+        self.fresh = False
+        self.wakes: dict[str, int] = {}
         self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
         self.pipe: psycopg.Pipeline | None = None
         # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,

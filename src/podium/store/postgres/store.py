@@ -18,12 +18,13 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import orjson
+from psycopg.errors import LockNotAvailable
 
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
 from podium.store.postgres.base import PgRecords
 from podium.store.postgres.group import GroupConnector
-from podium.store.postgres.listen import Listener, queue_payload
+from podium.store.postgres.listen import Listener, queue_payload, wake_payloads
 from podium.store.postgres.migrations import migrate
 from podium.store.postgres.queries import Q as _Q
 from podium.store.postgres.runs import row_values, rows_sql
@@ -36,6 +37,7 @@ _dumps = orjson.dumps
 _loads = orjson.loads
 # A due workflow claimed by a sweeper is not offered to another node for this long.
 SWEEP_LEASE_MS = 10_000
+_PUSH = _Q["queue_push_quiet"]
 
 
 class PostgresStore(PgRecords):
@@ -48,13 +50,23 @@ class PostgresStore(PgRecords):
         self.node = uuid.uuid4().hex[:12]
         size = pool_size if pool_size is not None else int(os.environ.get("PODIUM_PG_POOL_SIZE", "4"))
         self._c = GroupConnector(url, size)
+        self._c.wake_payloads = lambda channels: wake_payloads(self.node, channels)
         self._group = False
         self.snapshots = SnapshotCache()
         self._listener: Listener | None = None
-        # Whether queue and workflow changes NOTIFY other nodes: always, unless this node's listener
-        # runs and knows it is alone (it turns this back on as soon as another node announces itself).
         self.notify_peers = True
         self.migrate()
+
+    @property
+    def notify_peers(self) -> bool:
+        """Whether queue and workflow changes NOTIFY other nodes: always, unless this node's listener
+        runs and knows it is alone (it turns this back on as soon as another node announces itself).
+        With peers, group commits are also kept short (see ``postgres.group``)."""
+        return self._c.peers
+
+    @notify_peers.setter
+    def notify_peers(self, present: bool) -> None:
+        self._c.peers = present
 
     # -- plumbing -------------------------------------------------------------------------
     def migrate(self, target: int | None = None) -> int:
@@ -68,15 +80,15 @@ class PostgresStore(PgRecords):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work; nested blocks are savepoints. Commits when the outermost block ends."""
-        with self._c.transaction(group=self._group and not self.notify_peers):
+        with self._c.transaction(group=self._group):
             yield
 
-    # -- group commit (see ``postgres.group``): only while this node is alone on the database -------
+    # -- group commit (see ``postgres.group``) -----------------------------------------------------
     def enable_group_commit(self, on_pending: Callable[[], None]) -> None:
         """Let the owner thread's units share one COMMIT; ``on_pending`` is called when one awaits it.
 
-        With other nodes about, each unit still commits on its own: a shared transaction would hold
-        row locks across units and let nodes deadlock on each other's groups.
+        With other nodes about, groups are kept short and never wait on a lock while holding others'
+        (see ``postgres.group``), so nodes neither deadlock on each other's groups nor wait long.
         """
         self._c.on_pending = on_pending
         self._group = True
@@ -197,7 +209,9 @@ class PostgresStore(PgRecords):
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
         row = workflow_row(wf, next_check, def_hash, body)
-        if self.notify_peers:  # engine.workflow_channel
+        if self.notify_peers and self._c.wake("wf:" + wf["workflowId"]):  # engine.workflow_channel
+            self._exec("update_workflow_quiet", row)
+        elif self.notify_peers:
             row["notify"] = queue_payload(self.node, "wf:" + wf["workflowId"], None)
             self._exec("update_workflow", row)
         else:
@@ -211,17 +225,29 @@ class PostgresStore(PgRecords):
         else:
             # Inside a transaction the workflow is about to be decided: lock it, and read its tasks
             # in the same round trip (after the lock, so they are the latest committed ones).
-            conn = s.conn
-            assert conn is not None
             try:
                 if s.batch_rows:
                     self._c.flush(s)
-                cur = conn.execute(_Q["get_workflow_locked"], (workflow_id,))
-                s.prefetched_task_lists[workflow_id] = conn.execute(_Q["get_tasks"], (workflow_id,))
-                row = cur.fetchone()
+                row = None
+                if self._c.may_regroup:  # another node's group may hold it: do not wait while holding locks
+                    try:
+                        row = self._locked_read(s, workflow_id, "get_workflow_locked_nowait")
+                    except LockNotAvailable as e:
+                        self._c.regroup(e)
+                        row = self._locked_read(s, workflow_id, "get_workflow_locked")
+                else:
+                    row = self._locked_read(s, workflow_id, "get_workflow_locked")
             except TRANSIENT as e:
                 raise unavailable(e) from e
         return None if row is None else self._join(row[0], row[1])
+
+    def _locked_read(self, s: Any, workflow_id: str, sql: str) -> Any:
+        conn = s.conn
+        assert conn is not None
+        s.fresh = False
+        cur = conn.execute(_Q[sql], (workflow_id,))
+        s.prefetched_task_lists[workflow_id] = conn.execute(_Q["get_tasks"], (workflow_id,))
+        return cur.fetchone()
 
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         wf = self.get_workflow(workflow_id)
@@ -298,18 +324,15 @@ class PostgresStore(PgRecords):
 
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
+        if self.notify_peers and visible_at <= now and self._c.wake(queue):
+            # In a group: the rows go in one run, and the group's one notification wakes the other nodes.
+            self._c.defer(_PUSH, (queue, task_id), _push_row(queue, task_id, priority, visible_at, now))
+            return
         if self.notify_peers:
             payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
             self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
         else:
-            row = {
-                "queue_name": queue,
-                "task_id": task_id,
-                "priority": priority,
-                "visible_at": visible_at,
-                "created": now,
-            }
-            self._c.defer(_Q["queue_push_quiet"], (queue, task_id), row)
+            self._c.defer(_PUSH, (queue, task_id), _push_row(queue, task_id, priority, visible_at, now))
 
     def queue_peek(self, queue: str, now: int, count: int) -> list[str]:
         s = self._c.session()
@@ -324,7 +347,7 @@ class PostgresStore(PgRecords):
         return ids
 
     def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
-        if self.notify_peers and visible_at <= now:
+        if self.notify_peers and visible_at <= now and not self._c.wake(queue):
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
             row = {"visible_at": visible_at, "queue_name": queue, "task_id": task_id}
@@ -335,3 +358,7 @@ class PostgresStore(PgRecords):
         if n and self.notify_peers:
             self._exec("notify_queue", (queue_payload(self.node, queue, None),))
         return n
+
+
+def _push_row(queue: str, task_id: str, priority: int, visible_at: int, now: int) -> dict[str, Any]:
+    return {"queue_name": queue, "task_id": task_id, "priority": priority, "visible_at": visible_at, "created": now}

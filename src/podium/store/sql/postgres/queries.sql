@@ -45,6 +45,9 @@ SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
 -- decide, update and poll of this workflow waiting (or skipping) until the transaction ends.
 -- name: get_workflow_locked
 SELECT def_hash, json FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE;
+-- The same inside a group that holds other units' locks: fail at once instead of waiting (see postgres.group).
+-- name: get_workflow_locked_nowait
+SELECT def_hash, json FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE NOWAIT;
 -- name: put_snapshot
 INSERT INTO workflow_snapshots (def_hash, json) VALUES (%s, %s) ON CONFLICT (def_hash) DO NOTHING;
 -- name: get_snapshot
