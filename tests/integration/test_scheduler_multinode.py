@@ -8,6 +8,7 @@ it, and the surviving node makes it — late, if need be, but made.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import Counter
 from collections.abc import Iterator
@@ -22,14 +23,15 @@ from pg_cluster import PgCluster
 WF = {"name": "mn_sched_wf", "version": 1, "tasks": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]}
 
 
-@pytest.fixture()
-def nodes(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+@contextlib.contextmanager
+def servers_on_one_database(
+    postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory, envs: dict[str, dict[str, str]]
+) -> Iterator[list[ServerProcess]]:
+    """One started server per ``envs`` entry (its log file name and environment) on a fresh database,
+    stopped and the database dropped afterwards."""
     db = postgres.create_database()
     tmp = tmp_path_factory.mktemp("sched_nodes")
-    servers = [
-        ServerProcess(tmp / f"node{i}.db", db_url=postgres.url(db), env={"PODIUM_SERVER_ID": f"node{i}"})
-        for i in range(2)
-    ]
+    servers = [ServerProcess(tmp / f"{name}.db", db_url=postgres.url(db), env=env) for name, env in envs.items()]
     try:
         for s in servers:
             s.start()
@@ -38,6 +40,13 @@ def nodes(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for s in servers:
             s.stop()
         postgres.drop_database(db)
+
+
+@pytest.fixture()
+def nodes(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+    envs = {f"node{i}": {"PODIUM_SERVER_ID": f"node{i}"} for i in range(2)}
+    with servers_on_one_database(postgres, tmp_path_factory, envs) as servers:
+        yield servers
 
 
 def executions(api: httpx.Client) -> list[dict[str, Any]]:
@@ -83,20 +92,8 @@ def test_two_nodes_one_killed_every_fire_exactly_once(nodes: list[ServerProcess]
 @pytest.fixture()
 def one_firing(postgres: PgCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
     """Two nodes, only the second fires schedules (PODIUM_SCHEDULER=off on the first)."""
-    db = postgres.create_database()
-    tmp = tmp_path_factory.mktemp("sched_wake")
-    servers = [
-        ServerProcess(tmp / "api.db", db_url=postgres.url(db), env={"PODIUM_SCHEDULER": "off"}),
-        ServerProcess(tmp / "firing.db", db_url=postgres.url(db)),
-    ]
-    try:
-        for s in servers:
-            s.start()
-        yield servers
-    finally:
-        for s in servers:
-            s.stop()
-        postgres.drop_database(db)
+    with servers_on_one_database(postgres, tmp_path_factory, {"api": {"PODIUM_SCHEDULER": "off"}, "firing": {}}) as s:
+        yield s
 
 
 def test_a_schedule_saved_on_one_node_wakes_the_firing_loop_of_another(one_firing: list[ServerProcess]) -> None:
