@@ -1,10 +1,11 @@
 """Connections of the PostgreSQL store.
 
 The thread that builds the store (the server's event loop thread) owns one dedicated connection;
-any other thread borrows from a pool. A transaction runs in pipeline mode: writes are queued and
-sent with the next read or with the COMMIT, so a typical unit of work costs two or three round trips
-whatever its statement count. Runs of the same kind of row write (``defer``) are held back and sent
-as one statement over arrays when anything else is sent, so they keep their place in the order.
+any other thread borrows from a pool. A transaction runs in pipeline mode through libpq directly
+(``postgres.wire``): writes are queued and sent with the next read or with the COMMIT, so a typical
+unit of work costs two or three round trips whatever its statement count. Runs of the same kind of
+row write (``defer``) are held back and sent as one statement when anything else is sent, so they
+keep their place in the order.
 Connection failures surface as ``BackendUnavailable`` (a 503) and the next call reconnects.
 """
 
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -150,11 +151,12 @@ class Connector:
             self._control(s, f"RELEASE s{depth}")
 
     def _control(self, s: Session, sql: str) -> None:
-        assert s.conn is not None
+        w = s.piped
+        assert w is not None
         try:
             if s.batch_rows:
                 self.flush(s)
-            s.writer(s.conn).execute(sql.encode(), prepare=False)
+            w.control(sql.encode())
         except TRANSIENT as e:
             raise unavailable(e) from e
 
@@ -165,25 +167,26 @@ class Connector:
             except Exception as e:
                 raise unavailable(e) from e
         conn = self.conn_for(s)
+        w = s.wire_for(conn)
         try:
-            s.pipeline = conn.pipeline()
-            s.pipe = s.pipeline.__enter__()
-            s.writer(conn).execute(b"BEGIN", prepare=False)
+            w.open()
+            w.control(b"BEGIN")
         except TRANSIENT as e:
-            s.pipeline = s.pipe = None
+            with contextlib.suppress(Exception):
+                w.close()
             self._release(s, broken=True)
             raise unavailable(e) from e
 
     def _commit(self, s: Session) -> None:
-        conn = s.conn
-        assert conn is not None and s.pipeline is not None
+        w = s.piped
+        assert s.conn is not None and w is not None
         try:
             if s.batch_rows:
                 self.flush(s)
             self._before_commit(s)
-            s.writer(conn).execute(b"COMMIT", prepare=False)
-            pipeline, s.pipeline, s.pipe = s.pipeline, None, None
-            pipeline.__exit__(None, None, None)  # sends everything queued and waits for the COMMIT
+            w.control(b"COMMIT")
+            w.sync()  # sends everything queued and waits for the COMMIT
+            w.close()
         except BaseException as e:
             self._abort(s, e)
             if isinstance(e, TRANSIENT):
@@ -196,11 +199,13 @@ class Connector:
 
     def _abort(self, s: Session, exc: BaseException) -> None:
         conn = s.conn
-        pipeline, s.pipeline, s.pipe = s.pipeline, None, None
+        w = s.piped
         broken = conn is None or conn.broken or conn.closed
-        if pipeline is not None and not broken:
-            with contextlib.suppress(Exception):
-                pipeline.__exit__(type(exc), exc, exc.__traceback__)
+        if w is not None:
+            try:
+                w.close()
+            except Exception:
+                broken = True
         if conn is not None and not (conn.broken or conn.closed):
             try:
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -215,13 +220,15 @@ class Connector:
         conn = s.conn
         if conn is None or conn.broken or conn.closed:
             return
-        if s.pipe is not None:
-            # A failed statement aborts the pipeline until the next sync; clear that first.
-            with contextlib.suppress(psycopg.Error):
-                s.pipe.sync()
+        w = s.piped
+        if w is None:
+            return
+        # A failed statement aborts the pipeline until the next sync; clear that first.
         with contextlib.suppress(psycopg.Error):
-            conn.execute(f"ROLLBACK TO s{depth}".encode(), prepare=False)
-            conn.execute(f"RELEASE s{depth}".encode(), prepare=False)
+            w.sync()
+        with contextlib.suppress(psycopg.Error):
+            w.control(f"ROLLBACK TO s{depth}".encode())
+            w.control(f"RELEASE s{depth}".encode())
 
     def _release(self, s: Session, broken: bool = False) -> None:
         s.batch_rows.clear()
@@ -231,6 +238,7 @@ class Connector:
         conn = s.conn
         if s.pooled:
             s.conn = None
+            s.wire = None
             if conn is not None:
                 if broken:
                     with contextlib.suppress(Exception):
@@ -253,27 +261,40 @@ class Connector:
         try:
             if s.batch_rows:
                 self.flush(s)
+            w = s.piped
+            if w is not None:
+                return w.rows(w.query(sql, args))
             return s.reader(conn).execute(sql, args).fetchall()
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
     def run(self, sql: str, args: Params) -> None:
         """A write; inside a transaction it is only queued."""
-        self._write(lambda cur: cur.execute(sql, args))
+        self._write(sql, (args,))
 
-    def _write(self, send: Callable[[psycopg.Cursor[Any]], object]) -> None:
+    def _write(self, sql: str, rows: Sequence[Params]) -> None:
         """Send a write on this thread's connection, after any deferred writes, or on a borrowed one."""
         s = self.session()
         if s.pooled and not s.depth:
             with self.borrowed() as conn:
-                send(conn.cursor())
+                if len(rows) == 1:
+                    conn.execute(sql, rows[0])
+                else:
+                    conn.cursor().executemany(sql, rows)
             return
         conn = self.conn_for(s)
         s.fresh = False
         try:
             if s.batch_rows:
                 self.flush(s)
-            send(s.writer(conn))
+            w = s.piped
+            if w is not None:
+                for args in rows:
+                    w.execute(sql, args)
+            elif len(rows) == 1:
+                s.writer(conn).execute(sql, rows[0])
+            else:
+                s.writer(conn).executemany(sql, rows)
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
@@ -307,12 +328,13 @@ class Connector:
         rows = list(s.batch_rows.values())
         s.batch_rows.clear()
         sql, s.batch_sql = s.batch_sql, ""
-        assert s.conn is not None
-        send_rows(s.writer(s.conn), sql, rows)
+        w = s.piped
+        assert w is not None
+        send_rows(w.execute, sql, rows)
 
     def run_many(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:
-            self._write(lambda cur: cur.executemany(sql, rows))
+            self._write(sql, rows)
 
     def close(self) -> None:
         conn, self.main.conn = self.main.conn, None

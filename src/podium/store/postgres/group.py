@@ -110,10 +110,10 @@ class GroupConnector(Connector):
 
     def _before_commit(self, s: Session) -> None:
         if s.wakes and self.wake_payloads is not None:
-            assert s.conn is not None
-            cur = s.writer(s.conn)
+            w = s.piped
+            assert w is not None
             for payload in self.wake_payloads(list(s.wakes)):
-                cur.execute(NOTIFY_SQL, (payload,))
+                w.execute(NOTIFY_SQL, (payload,))
             s.wakes.clear()
 
     def _unit(self, s: Session) -> Iterator[Session]:
@@ -172,14 +172,14 @@ class GroupConnector(Connector):
         """
         s = self.main
         name = f"u{s.units}"
-        conn, pipe = s.conn, s.pipe
-        if conn is None or pipe is None or conn.broken or conn.closed:
+        conn, w = s.conn, s.piped
+        if conn is None or w is None or conn.broken or conn.closed:
             raise unavailable(exc)
         with contextlib.suppress(psycopg.Error):
-            pipe.sync()  # clears the aborted pipeline
+            w.sync()  # clears the aborted pipeline
         try:
-            conn.execute(f"ROLLBACK TO {name}".encode(), prepare=False)
-            pipe.sync()
+            w.control(f"ROLLBACK TO {name}".encode())
+            w.sync()
         except psycopg.Error as e:
             raise unavailable(e) from e
         s.prefetched_tasks.clear()
@@ -197,14 +197,14 @@ class GroupConnector(Connector):
             del s.wakes[channel]  # the failed unit's wakes go with it (earlier units' stay)
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
-        conn, pipe = s.conn, s.pipe
-        if conn is not None and pipe is not None and not (conn.broken or conn.closed):
+        conn, w = s.conn, s.piped
+        if conn is not None and w is not None and not (conn.broken or conn.closed):
             with contextlib.suppress(psycopg.Error):
-                pipe.sync()  # clears an aborted pipeline
+                w.sync()  # clears an aborted pipeline
             try:
-                conn.execute(f"ROLLBACK TO {name}".encode(), prepare=False)
-                conn.execute(f"RELEASE {name}".encode(), prepare=False)
-                pipe.sync()
+                w.control(f"ROLLBACK TO {name}".encode())
+                w.control(f"RELEASE {name}".encode())
+                w.sync()
                 return
             except psycopg.Error:
                 pass

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-import psycopg
 
 Row = Mapping[str, Any]
 # The most rows one statement writes (each takes up to 9 of the 65,535 parameters).
@@ -50,8 +48,8 @@ def row_values(sql: str, rows: Sequence[Row]) -> list[Any]:
     return [row[f] for row in rows for f in fields]
 
 
-def send_rows(cur: psycopg.Cursor[Any], sql: str, rows: Sequence[Row]) -> None:
+def send_rows(execute: Callable[[str, list[Any]], object], sql: str, rows: Sequence[Row]) -> None:
     """Execute ``sql`` for ``rows``, ``MAX_RUN`` rows per statement."""
     for i in range(0, len(rows), MAX_RUN):
         chunk = rows[i : i + MAX_RUN]
-        cur.execute(rows_sql(sql, len(chunk)), row_values(sql, chunk))
+        execute(rows_sql(sql, len(chunk)), row_values(sql, chunk))

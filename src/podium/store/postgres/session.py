@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
@@ -13,6 +12,7 @@ from psycopg.postgres import types as pg_types
 
 from podium.domain.errors import BackendUnavailable
 from podium.store.postgres.queries import Q
+from podium.store.postgres.wire import Entry, Wire
 
 # Errors that say "try again": the server went away, is restarting, or aborted the transaction
 # to break a deadlock or a lock wait.
@@ -59,8 +59,6 @@ class Session:
         "group_since",
         "grouped",
         "open",
-        "pipe",
-        "pipeline",
         "pooled",
         "prefetched_task_lists",
         "prefetched_tasks",
@@ -68,6 +66,7 @@ class Session:
         "units",
         "wakes",
         "wcur",
+        "wire",
     )
 
     def __init__(self, pooled: bool) -> None:
@@ -85,12 +84,12 @@ class Session:
         self.group_since = 0.0
         self.fresh = False
         self.wakes: dict[str, int] = {}
-        self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
-        self.pipe: psycopg.Pipeline | None = None
+        # The connection's pipeline while a transaction is open (``wire.active``); psycopg's otherwise.
+        self.wire: Wire | None = None
         # Rows read ahead within a transaction, each used once: task bodies locked by a dequeue,
         # and the task lists of workflows loaded for a decide.
         self.prefetched_tasks: dict[str, str] = {}
-        self.prefetched_task_lists: dict[str, psycopg.Cursor[Any]] = {}
+        self.prefetched_task_lists: dict[str, Entry] = {}
         self.pooled = pooled
         # Deferred writes of one kind (see ``Connector.defer``): row key -> statement arguments.
         self.batch_rows: dict[Any, Mapping[str, Any]] = {}
@@ -108,12 +107,27 @@ class Session:
         return cur
 
     def reader(self, conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
-        """Inside a transaction (a pipeline) each read gets a fresh cursor, so no result lands on another's."""
-        if self.depth or self.open:
-            return conn.cursor()
+        """The cursor for reads outside a transaction."""
         self.writer(conn)
         assert self.rcur is not None
         return self.rcur
+
+    def wire_for(self, conn: psycopg.Connection[Any]) -> Wire:
+        """The pipeline of ``conn``, kept on the connection (its prepared statements live as long)."""
+        w = self.wire
+        if w is None or w.conn is not conn:
+            w = getattr(conn, "_podium_wire", None)
+            if w is None:
+                w = Wire(conn)
+                conn._podium_wire = w  # type: ignore[attr-defined]
+            self.wire = w
+        return w
+
+    @property
+    def piped(self) -> Wire | None:
+        """The pipeline of the open transaction, if one is open."""
+        w = self.wire
+        return w if w is not None and w.active else None
 
 
 def unavailable(e: BaseException) -> BackendUnavailable:

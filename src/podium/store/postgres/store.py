@@ -242,12 +242,13 @@ class PostgresStore(PgRecords):
         return None if row is None else self._join(row[0], row[1])
 
     def _locked_read(self, s: Any, workflow_id: str, sql: str) -> Any:
-        conn = s.conn
-        assert conn is not None
+        w = s.piped
+        assert w is not None
         s.fresh = False
-        cur = conn.execute(_Q[sql], (workflow_id,))
-        s.prefetched_task_lists[workflow_id] = conn.execute(_Q["get_tasks"], (workflow_id,))
-        return cur.fetchone()
+        locked = w.query(_Q[sql], (workflow_id,))
+        s.prefetched_task_lists[workflow_id] = w.query(_Q["get_tasks"], (workflow_id,))
+        rows = w.rows(locked)
+        return rows[0] if rows else None
 
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         wf = self.get_workflow(workflow_id)
@@ -268,12 +269,13 @@ class PostgresStore(PgRecords):
 
     def get_tasks(self, workflow_id: str) -> list[Task]:
         s = self._c.session()
-        cur = s.prefetched_task_lists.pop(workflow_id, None) if s.depth else None
-        if cur is None:
+        ahead = s.prefetched_task_lists.pop(workflow_id, None) if s.depth else None
+        w = s.piped
+        if ahead is None or w is None:
             rows = self._all("get_tasks", (workflow_id,))
         else:
             try:
-                rows = cur.fetchall()
+                rows = w.rows(ahead)
             except TRANSIENT as e:
                 raise unavailable(e) from e
         return [cast(Task, _loads(r[0])) for r in rows]
