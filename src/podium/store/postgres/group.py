@@ -139,6 +139,7 @@ class GroupConnector(Connector):
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         self._control(s, f"RELEASE {name}")
+        self._push(s)
         if self.peers:
             if s.grouped >= PEER_GROUP_UNITS or time.monotonic() - s.group_since >= PEER_GROUP_HOLD_S:
                 self._commit_now(s)
@@ -146,6 +147,15 @@ class GroupConnector(Connector):
             self._commit_now(s)
         if self.on_pending is not None:
             self.on_pending()
+
+    def _push(self, s: Session) -> None:
+        """Send the unit's writes now, so the server runs them while the loop serves the next request."""
+        w = s.piped
+        if w is not None:
+            try:
+                w.push()
+            except TRANSIENT as e:
+                raise self.lost(s, e) from e
 
     def _commit_now(self, s: Session) -> None:
         """Commit the open group before the barrier does; a failure is owed to its waiting units."""

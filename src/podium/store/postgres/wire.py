@@ -228,6 +228,19 @@ class Wire:
             raise entry.error
         return entry.rows
 
+    def push(self) -> None:
+        """Have the server start on what is queued, without waiting: its results are read later, and
+        meanwhile the thread does other work (the next request) while the server executes."""
+        if not self._unflushed:
+            return
+        try:
+            self.pg.send_flush_request()
+            self._unflushed = False
+            self.pg.flush()  # whatever the socket takes now; the rest goes with the next send
+        except psycopg.OperationalError:
+            self._lost()
+            raise
+
     def sync(self) -> None:
         """Send everything queued, wait for all of it, and raise the first error (then forgotten)."""
         try:
