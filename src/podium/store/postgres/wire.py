@@ -234,8 +234,8 @@ class Wire:
         if not self._unflushed:
             return
         try:
-            self.pg.send_flush_request()
-            self._unflushed = False
+            # No flush request: the server runs the statements as they arrive but keeps their results
+            # until the next read asks for them, so that read wakes this thread once, not per statement.
             self.pg.flush()  # whatever the socket takes now; the rest goes with the next send
         except psycopg.OperationalError:
             self._lost()
