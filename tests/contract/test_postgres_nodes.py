@@ -228,3 +228,30 @@ def test_other_threads_use_the_pool(pg_url: str) -> None:
         assert len(s.list_task_defs()) == 6
     finally:
         s.close()
+
+
+def test_commits_wake_other_nodes_only_on_channels_they_wait_on(nodes: Nodes) -> None:
+    """Each node claims what it waits on; another node's commits notify only claimed channels (and delayed
+    pushes), once every claim can have been heard (one lease after its listener connected)."""
+    from podium.store.postgres.interest import Interest
+
+    a, b = nodes
+    a.interest, b.interest = Interest(lease_s=0.5), Interest(lease_s=0.5)
+    calls_a, calls_b = Calls(), Calls()
+    a.subscribe(calls_a.on_queue, calls_a.on_metadata)
+    b.subscribe(calls_b.on_queue, calls_b.on_metadata)
+    assert a.wait_listening(10) and b.wait_listening(10)
+    wait_until(lambda: a.notify_peers and not a.interest.wanted("idle"), what="a past its listening lease")
+    seed(a, "w1", 0)
+    a.queue_push("idle", "t1", 0, 0, 0)  # nobody waits on it: no notification
+    loaded = a.get_workflow("w1")
+    assert loaded is not None
+    a.update_workflow(loaded, None)  # nobody waits on the workflow either
+    assert b.want_wakes("busy") is True  # a fresh claim
+    assert b.want_wakes("busy") is False  # renewed only at half-life
+    wait_until(lambda: a.interest.wanted("busy"), what="a hearing b's claim")
+    a.queue_push("busy", "t2", 0, 0, 0)
+    a.queue_push("idle", "t3", 0, FAR, 10)  # a delayed push notifies anyway
+    wait_until(lambda: ("busy", None) in calls_b.queues and ("idle", FAR) in calls_b.queues, what="notifications")
+    assert ("idle", None) not in calls_b.queues and ("wf:w1", None) not in calls_b.queues
+    wait_until(lambda: not a.interest.wanted("busy"), what="b's claim lapsing unrenewed")

@@ -43,3 +43,48 @@ def test_pushes_from_other_threads_wake_each_queue_and_leave_others_waiting() ->
         return a.done(), b.done(), c.done()
 
     assert asyncio.run(scenario()) == (True, True, False)
+
+
+def test_waiting_claims_the_channel_and_a_fresh_claim_looks_again_shortly(monkeypatch: object) -> None:
+    """With other nodes, a wait claims its channel (so their commits wake this node); a fresh claim may
+    have crossed a commit that woke nobody, so its waiters are woken once more after a short settle."""
+    import podium.service.notifier as mod
+
+    async def scenario() -> tuple[list[str], bool, bool]:
+        notifier = QueueNotifier()
+        notifier.bind(asyncio.get_running_loop())
+        claims: list[str] = []
+        fresh = {"q": True, "r": False}
+
+        def want(channel: str) -> bool:
+            claims.append(channel)
+            return fresh[channel]
+
+        notifier.want = want
+        woken_q = notifier.waiter("q")
+        woken_r = notifier.waiter("r")
+        await asyncio.sleep(mod.CLAIM_SETTLE_S * 4)
+        return claims, woken_q.done(), woken_r.done()
+
+    claims, woken_q, woken_r = asyncio.run(scenario())
+    assert claims[:2] == ["q", "r"]
+    assert woken_q  # the fresh claim looked again
+    assert not woken_r  # a renewed claim did not
+
+
+def test_claims_are_renewed_while_a_wait_lasts() -> None:
+    import podium.service.notifier as mod
+
+    async def scenario() -> list[str]:
+        notifier = QueueNotifier()
+        notifier.bind(asyncio.get_running_loop())
+        claims: list[str] = []
+        notifier.want = lambda channel: claims.append(channel) is not None  # never fresh
+        fut = notifier.waiter("q")
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(claims) < 3 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(mod.CLAIM_RENEW_S / 4)
+        notifier.discard("q", fut)
+        return claims
+
+    assert asyncio.run(scenario())[:3] == ["q", "q", "q"]

@@ -143,6 +143,7 @@ def build_services(
             scheduler.changed()  # a schedule may have changed: the firing loop re-reads the earliest fire
 
         store.subscribe(pushed, lambda: notifier.call_soon(definitions_changed))
+        notifier.want = store.want_wakes
     from podium.service import events
 
     events.install(engine)

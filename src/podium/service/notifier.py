@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+
+log = logging.getLogger("podium.notifier")
+
+# With other nodes (a shared store): a fresh claim on a channel is followed by one look after this long
+# (a commit decided before the other nodes heard the claim wakes nobody), and claims on the channels
+# waited on are renewed this often.
+CLAIM_SETTLE_S = 0.05
+CLAIM_RENEW_S = 0.2
 
 
 class QueueNotifier:
@@ -18,6 +27,10 @@ class QueueNotifier:
         self._lock = threading.Lock()
         self._pending: list[str] = []
         self._drain_scheduled = False
+        # With other nodes: tells them this node waits on a channel; True for a fresh claim (see
+        # ``PeerNotification.want_wakes``). None: every change wakes every node, nothing to claim.
+        self.want: Callable[[str], bool] | None = None
+        self._renewing = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Attach to the loop that serves requests (called at server start-up)."""
@@ -29,7 +42,30 @@ class QueueNotifier:
         self._loop = loop
         fut: asyncio.Future[None] = loop.create_future()
         self._waiters[queue].add(fut)
+        if self.want is not None:
+            self._claim(queue)
         return fut
+
+    def _claim(self, channel: str) -> None:
+        """Claim ``channel`` for the other nodes' wakes; after a fresh claim, look once more shortly."""
+        assert self.want is not None and self._loop is not None
+        try:
+            fresh = self.want(channel)
+        except Exception:  # a claim never fails a wait: look again shortly instead
+            log.warning("could not claim %s for wake-ups", channel, exc_info=True)
+            fresh = True
+        loop = self._loop
+        if fresh:
+            loop.call_later(CLAIM_SETTLE_S, self._wake, channel)
+        if not self._renewing:
+            self._renewing = True
+            loop.call_later(CLAIM_RENEW_S, self._renew)
+
+    def _renew(self) -> None:
+        """Keep the claims of the channels still waited on alive (the store renews them at half-life)."""
+        self._renewing = False
+        for channel in list(self._waiters):
+            self._claim(channel)
 
     async def wait_any(self, channels: list[str], timeout: float) -> None:
         """Wait until any of ``channels`` is notified, or ``timeout`` seconds pass."""

@@ -268,6 +268,12 @@ class PeerNotification(Protocol):
         definition; both on a thread of the store's."""
         ...
 
+    def want_wakes(self, channel: str) -> bool:
+        """This node waits on ``channel`` (a queue, or ``wf:<id>``); other nodes' changes to it must wake
+        this node. Called when a wait begins and every fraction of a second while it lasts. True when the
+        claim is fresh: a change committed meanwhile may have woken nobody, so look again shortly."""
+        ...
+
 
 @runtime_checkable
 class SingleWriter(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 
+from podium.store.postgres.interest import Interest
 from podium.store.postgres.queries import Q
 
 log = logging.getLogger("podium.store.postgres")
@@ -31,6 +32,7 @@ _WAKE_CHECK_S = 1.0  # how often the thread looks at its stop flag while idle
 PEER_RECOUNT_S = 5.0
 APP_NAME = "podium-listener"
 _JOIN = "join|"
+_WANT = "want|"  # want|<node>|<channel>: a node waits on a channel (``postgres.interest``)
 
 
 # Separates the channels of one notification (a group commit wakes all of its queues and workflows at once).
@@ -42,6 +44,11 @@ _PAYLOAD_MAX = 7000
 def queue_payload(node: str, queue: str, visible_at: int | None) -> str:
     """``node|visible_at|queue``; visible_at is empty for a message due now, so repeats in one commit merge."""
     return f"{node}|{'' if visible_at is None else visible_at}|{queue}"
+
+
+def want_payload(node: str, channel: str) -> str:
+    """The metadata-channel payload by which ``node`` claims ``channel`` (see ``postgres.interest``)."""
+    return f"{_WANT}{node}|{channel}"
 
 
 def wake_payloads(node: str, channels: list[str]) -> list[str]:
@@ -71,6 +78,7 @@ class Listener:
         on_metadata: Callable[[], None],
         queue_names: Callable[[psycopg.Connection[Any]], list[str]],
         on_peers: Callable[[bool], None] | None = None,
+        interest: Interest | None = None,
     ) -> None:
         self.url = url
         self.node = node
@@ -78,6 +86,7 @@ class Listener:
         self.on_metadata = on_metadata
         self.queue_names = queue_names
         self.on_peers = on_peers or (lambda present: None)
+        self.interest = interest or Interest()
         self.peers = True  # whether other nodes may be listening; True until counted
         self.ready = threading.Event()
         self._stop = threading.Event()
@@ -102,6 +111,7 @@ class Listener:
                     # counted or hears this announcement (it listens before it counts).
                     conn.execute(Q["announce"], (_JOIN + self.node,))
                     recount_at = self._count_peers(conn)
+                    self.interest.listening()
                     self._resync(conn)
                     self.ready.set()
                     backoff = 0.05
@@ -112,10 +122,12 @@ class Listener:
                             recount_at = self._count_peers(conn)
             except psycopg.Error as e:
                 self.ready.clear()
+                self.interest.not_listening()
                 self._set_peers(True)
                 log.info("listener connection lost (%s); reconnecting", (str(e).strip().splitlines() or [""])[0])
             except Exception:
                 self.ready.clear()
+                self.interest.not_listening()
                 self._set_peers(True)
                 log.exception("listener failed; restarting")
             self._stop.wait(backoff)
@@ -146,7 +158,12 @@ class Listener:
                     for queue in queues.split(_SEP):
                         self.on_queue(queue, int(at) if at else None)
             elif channel == META_CHANNEL and payload != self.node:
-                if payload.startswith(_JOIN):
+                if payload.startswith(_WANT):
+                    node, channel = payload[len(_WANT) :].split("|", 1)
+                    if node != self.node:
+                        self.interest.heard(channel)
+                        self._set_peers(True)
+                elif payload.startswith(_JOIN):
                     if payload[len(_JOIN) :] != self.node:
                         self._set_peers(True)
                 else:

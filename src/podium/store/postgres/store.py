@@ -24,7 +24,8 @@ from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
 from podium.store.postgres.base import PgRecords
 from podium.store.postgres.group import GroupConnector
-from podium.store.postgres.listen import Listener, queue_payload, wake_payloads
+from podium.store.postgres.interest import Interest
+from podium.store.postgres.listen import Listener, queue_payload, wake_payloads, want_payload
 from podium.store.postgres.migrations import migrate
 from podium.store.postgres.queries import Q as _Q
 from podium.store.postgres.runs import row_values, rows_sql
@@ -54,6 +55,8 @@ class PostgresStore(PgRecords):
         self._group = False
         self.snapshots = SnapshotCache()
         self._listener: Listener | None = None
+        # What other nodes wait on: commits wake them only there (see ``postgres.interest``).
+        self.interest = Interest()
         self.notify_peers = True
         self.migrate()
 
@@ -113,8 +116,25 @@ class PostgresStore(PgRecords):
         def peers(present: bool) -> None:
             self.notify_peers = present
 
-        self._listener = Listener(self.url, self.node, on_queue_push, on_definition_change, self._queue_names, peers)
+        self._listener = Listener(
+            self.url, self.node, on_queue_push, on_definition_change, self._queue_names, peers, self.interest
+        )
         self._listener.start()
+
+    def want_wakes(self, channel: str) -> bool:
+        """This node waits on ``channel`` (a queue, or ``wf:<id>``): claim it, so the other nodes' commits
+        wake it (renewed at half-life when called while waiting). True for a fresh claim: a commit decided
+        before the others heard it may have gone unannounced, so the caller looks again shortly."""
+        if not self.notify_peers:
+            return False  # alone: nobody to tell (a node that joins wakes every channel for a lease)
+        announce, fresh = self.interest.claim(channel)
+        if announce:
+            try:
+                self._exec("notify_metadata", (want_payload(self.node, channel),))
+            except BackendUnavailable:
+                self.interest.unclaim(channel)
+                return True
+        return fresh
 
     def wait_listening(self, timeout: float) -> bool:
         """True once the notification listener is connected (for tests and start-up checks)."""
@@ -209,10 +229,12 @@ class PostgresStore(PgRecords):
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
         def_hash, body = self._split(wf)
         row = workflow_row(wf, next_check, def_hash, body)
-        if self.notify_peers and self._c.wake("wf:" + wf["workflowId"]):  # engine.workflow_channel
+        channel = "wf:" + wf["workflowId"]  # engine.workflow_channel
+        notify = self.notify_peers and self.interest.wanted(channel)
+        if notify and self._c.wake(channel):
             self._exec("update_workflow_quiet", row)
-        elif self.notify_peers:
-            row["notify"] = queue_payload(self.node, "wf:" + wf["workflowId"], None)
+        elif notify:
+            row["notify"] = queue_payload(self.node, channel, None)
             self._exec("update_workflow", row)
         else:
             self._exec("update_workflow_quiet", row)
@@ -326,11 +348,13 @@ class PostgresStore(PgRecords):
 
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
-        if self.notify_peers and visible_at <= now and self._c.wake(queue):
+        # A delayed message always notifies: a node may start waiting before it is due.
+        notify = self.notify_peers and (visible_at > now or self.interest.wanted(queue))
+        if notify and visible_at <= now and self._c.wake(queue):
             # In a group: the rows go in one run, and the group's one notification wakes the other nodes.
             self._c.defer(_PUSH, (queue, task_id), _push_row(queue, task_id, priority, visible_at, now))
             return
-        if self.notify_peers:
+        if notify:
             payload = queue_payload(self.node, queue, None if visible_at <= now else visible_at)
             self._exec("queue_push", (queue, task_id, priority, visible_at, now, payload))
         else:
@@ -349,7 +373,7 @@ class PostgresStore(PgRecords):
         return ids
 
     def queue_set_visible(self, queue: str, task_id: str, visible_at: int, now: int) -> None:
-        if self.notify_peers and visible_at <= now and not self._c.wake(queue):
+        if self.notify_peers and visible_at <= now and self.interest.wanted(queue) and not self._c.wake(queue):
             self._exec("queue_set_visible_notify", (visible_at, queue, task_id, queue_payload(self.node, queue, None)))
         else:
             row = {"visible_at": visible_at, "queue_name": queue, "task_id": task_id}
