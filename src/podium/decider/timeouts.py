@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from podium.decider.operators.base import operator_for
 from podium.decider.passes import Pass
+from podium.decider.transitions import response_deadline
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
@@ -186,6 +187,13 @@ def _task_deadline(p: Pass, t: Task) -> int | None:
         if t["status"] == st.SCHEDULED and poll_timeout:
             out.append(t.get("scheduledTime", 0) + (delay + poll_timeout + cb) * 1000)
     response = t.get("responseTimeoutSeconds", 0) or 0
-    if t["status"] == st.IN_PROGRESS and response > 0 and not wt.get("asyncComplete"):
-        out.append(t.get("updateTime", 0) + (response + cb) * 1000)
+    if response > 0 and not wt.get("asyncComplete"):
+        if t["status"] == st.IN_PROGRESS:
+            out.append(t.get("updateTime", 0) + (response + cb) * 1000)
+        elif t["status"] == st.SCHEDULED:
+            # A poll hands the task out no earlier than now, so its response deadline is no earlier than
+            # this: the poll never has to move the check itself (docs/architecture.md#next-checks).
+            answer_by = response_deadline(t, p.now)
+            if answer_by is not None:
+                out.append(answer_by)
     return min(out) if out else None

@@ -128,6 +128,9 @@ def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest |
         )
         t["outputData"] = dict((req or {}).get("taskOutput") or {})
         t["startTime"] = t["endTime"] = unit.clock.now()
+        # No decide ran: the sweeper decides the workflow at once, which sets its next check from all of
+        # its records (a poll does not set one; docs/architecture.md#next-checks).
+        p.out.next_check = unit.clock.now()
         unit.persist(state, p.out)
 
 
