@@ -213,6 +213,25 @@ def test_scheduled_check_after_an_update_keeps_the_earlier_check() -> None:
     assert out.next_check == T0 + 30_000
 
 
+def test_paused_workflow_is_checked_for_its_own_timeout_only() -> None:
+    """Paused, a workflow acts on no task deadline: an overdue one must not make it due at every decide
+    (the sweeper would decide it again and again until resumed), a SCHEDULED one must not wake it."""
+    env = make_env({"a": {"name": "a", "responseTimeoutSeconds": 10}, "b": {"name": "b", "responseTimeoutSeconds": 10}})
+    state = make_state([{"type": "FORK_JOIN", "name": "f", "taskReferenceName": "f",
+                         "forkTasks": [[simple("a")], [simple("b")]]},
+                        {"type": "JOIN", "name": "j", "taskReferenceName": "j", "joinOn": ["a", "b"]}])  # fmt: skip
+    decide(state, env, T0)
+    a = next(t for t in state.tasks if t["referenceTaskName"] == "a")
+    a["status"], a["updateTime"] = st.IN_PROGRESS, T0
+    state.workflow["status"] = st.PAUSED
+    out = decide(state, env, T0 + 60_000)
+    assert a["status"] == st.IN_PROGRESS and out.next_check == T0 + 60_000 + 3_600_000
+    timed = make_state([simple("a")], definition={"timeoutSeconds": 600, "timeoutPolicy": "TIME_OUT_WF"})
+    decide(timed, env, T0)
+    timed.workflow["status"] = st.PAUSED
+    assert decide(timed, env, T0 + 1000).next_check == T0 + 600_000
+
+
 def test_task_timeout_with_time_out_wf_policy_times_out_workflow() -> None:
     env = make_env(
         {"a": {"name": "a", "timeoutSeconds": 30, "responseTimeoutSeconds": 30, "timeoutPolicy": "TIME_OUT_WF"}}

@@ -106,14 +106,16 @@ def _apply(p: Pass, task: Task, policy: str, reason: str) -> bool:
     return True
 
 
-def next_deadline(p: Pass, known: dict[int, int | None] | None = None) -> int:
-    """When the sweeper must decide this workflow again."""
+def next_deadline(p: Pass, known: dict[int, int | None] | None = None, *, tasks: bool = True) -> int:
+    """When the sweeper must decide this workflow again (``tasks=False``: for its own timeout only)."""
     best = p.now + MAX_CHECK_INTERVAL_MS
     wd = p.wf["workflowDefinition"]
     timeout = wd.get("timeoutSeconds", 0) or 0
     if timeout > 0 and wd.get("timeoutPolicy", "ALERT_ONLY") == "TIME_OUT_WF":
         since = p.wf.get("lastRetriedTime") or p.wf.get("createTime", 0)
         best = min(best, since + timeout * 1000)
+    if not tasks:
+        return max(best, p.now)
     earliest = earliest_task_deadline(p, known)
     if earliest is not None and earliest < best:
         best = earliest
