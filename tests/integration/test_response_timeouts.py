@@ -17,7 +17,7 @@ from podium.domain.model import Task
 from podium.runtime.sweeper import sweep_once
 from podium.service.container import Services, build_services, open_store
 from podium.service.starting import start
-from podium.service.workflows import skip_task
+from podium.service.workflows import pause, resume, skip_task
 
 RT_S = 10  # responseTimeoutSeconds of the task
 STEP_MS = 1000  # how often the simulated sweeper looks
@@ -125,4 +125,18 @@ def test_skipping_a_later_task_keeps_the_running_one_checked(svc: Services) -> N
     skip_task(svc.engine, wid, "b", None)
     sweep_until(svc, clock_of(svc).now() + 3000)
     task = poll_one(svc)
+    assert_times_out_at(svc, wid, task, task["updateTime"] + RT_S * 1000)
+
+
+def test_resumed_workflow_is_checked_for_its_polled_task(svc: Services) -> None:
+    """Paused, a workflow's check counts only its own timeout; resuming decides it with every record,
+    so a task polled before the pause still times out (once resumed) at its response deadline."""
+    wid = start(svc.engine, {"name": "rt"})
+    task = poll_one(svc)
+    clock_of(svc).advance(1000)
+    pause(svc.engine, wid)
+    clock_of(svc).advance(1000)
+    svc.engine.decide(wid)  # as PUT /api/workflow/decide/{id} does: a decide while paused
+    clock_of(svc).advance(1000)
+    resume(svc.engine, wid)
     assert_times_out_at(svc, wid, task, task["updateTime"] + RT_S * 1000)

@@ -58,7 +58,7 @@ def resume(engine: Engine, workflow_id: str) -> None:
             )
         wf["status"] = st.RUNNING
         wf["lastRetriedTime"] = unit.clock.now()
-        unit.decide(state)
+        unit.decide(state, full=True)  # the check stored while paused counts no record's deadline
 
 
 def terminate(engine: Engine, workflow_id: str, reason: str | None, trigger_failure_workflow: bool = False) -> None:
