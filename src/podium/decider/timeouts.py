@@ -192,7 +192,7 @@ def _task_deadline(p: Pass, t: Task) -> int | None:
     if response > 0 and not wt.get("asyncComplete"):
         if t["status"] == st.IN_PROGRESS:
             out.append(t.get("updateTime", 0) + (response + cb) * 1000)
-        elif t["status"] == st.SCHEDULED:
+        elif t["status"] == st.SCHEDULED and not p.env.polls_move_checks:
             # A poll hands the task out no earlier than now, so its response deadline is no earlier than
             # this: the poll never has to move the check itself (docs/architecture.md#next-checks).
             answer_by = response_deadline(t, p.now)
