@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,3 +137,67 @@ def test_sqlite_upgrade_from_each_version_equals_fresh(tmp_path: Path, start: in
     assert sqlite_schema(old) == sqlite_schema(tmp_path / "fresh.db")
     with sqlite3.connect(old) as c:
         assert [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY 1")] == SQLITE_VERSIONS
+
+
+# -- data: workflows decided by an older release ------------------------------------------------
+# (workflow_id, status, next_check) before the upgrade; a far-future check and a missing one become "now",
+# an earlier one stays, an ended workflow is left alone.
+OLD_CHECKS = [
+    ("running-none", "RUNNING", None),
+    ("running-late", "RUNNING", 2**60),
+    ("running-early", "RUNNING", 5),
+    ("paused-none", "PAUSED", None),
+    ("done", "COMPLETED", None),
+]
+
+
+def _old_workflow_rows() -> list[tuple[Any, ...]]:
+    return [(wid, "f", 1, status, None, None, 1, 1, None, check, "h", "{}") for wid, status, check in OLD_CHECKS]
+
+
+def _upgrade_problems(checks: dict[str, int | None], before_ms: int, after_ms: int) -> list[str]:
+    """What is wrong with the checks after the upgrade: every running or paused workflow must be due by
+    the upgrade's "now" (at second precision), an earlier check kept, an ended workflow left alone."""
+    wrong = []
+    for wid in ("running-none", "running-late", "paused-none"):
+        at = checks[wid]
+        if at is None or not before_ms - 1000 <= at <= after_ms:
+            wrong.append(f"{wid}: {at} not in [{before_ms - 1000}, {after_ms}]")
+    if checks["running-early"] != 5:
+        wrong.append(f"running-early: {checks['running-early']}")
+    if checks["done"] is not None:
+        wrong.append(f"done: {checks['done']}")
+    return wrong
+
+
+def test_postgres_upgrade_makes_running_workflows_due(empty_pg: str) -> None:
+    """postgres 0009: workflows decided before it carry no check for their polled tasks' response
+    timeouts, so the upgrade makes each running one due at once (docs/architecture.md, "Next checks")."""
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        migrate(c, target=8)
+        c.cursor().executemany(
+            "INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,"
+            " start_time, update_time, end_time, next_check, def_hash, json)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            _old_workflow_rows(),
+        )
+    before = time.time_ns() // 1_000_000
+    PostgresStore(empty_pg).close()
+    after = time.time_ns() // 1_000_000
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        checks: dict[str, int | None] = dict(c.execute("SELECT workflow_id, next_check FROM workflows").fetchall())
+    assert _upgrade_problems(checks, before, after) == []
+
+
+def test_sqlite_upgrade_makes_running_workflows_due(tmp_path: Path) -> None:
+    """sqlite 0010: the same as postgres 0009."""
+    old = tmp_path / "old.db"
+    sqlite_at(old, 9)
+    with sqlite3.connect(old) as c:
+        c.executemany("INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _old_workflow_rows())
+    before = time.time_ns() // 1_000_000
+    SqliteStore(f"sqlite:///{old}").close()
+    after = time.time_ns() // 1_000_000
+    with sqlite3.connect(old) as c:
+        checks: dict[str, int | None] = dict(c.execute("SELECT workflow_id, next_check FROM workflows").fetchall())
+    assert _upgrade_problems(checks, before, after) == []

@@ -137,8 +137,7 @@ def test_next_checks(store: Store) -> None:
         store.insert_workflow(wf(f"w{i}"), at)
     assert store.due_workflows(250, 10) == ["w1", "w2"]
     store.set_next_check("w4", 50)
-    store.set_next_check_min("w0", 10)  # earlier: taken
-    store.set_next_check_min("w4", 80)  # later: ignored
+    store.set_next_check("w0", 10)
     store.set_next_check("w2", None)
     due = store.due_workflows(60, 10)
     assert sorted(due) == ["w0", "w4"]
@@ -148,12 +147,6 @@ def test_due_workflows_limit_and_order(store: Store) -> None:
     for i in range(5):
         store.insert_workflow(wf(f"w{i}"), 100 - i)
     assert store.due_workflows(1000, 3) == ["w4", "w3", "w2"]
-
-
-def test_set_next_check_min_skips_ended_workflows(store: Store) -> None:
-    store.insert_workflow(wf("done", status="COMPLETED"), None)
-    store.set_next_check_min("done", 5)
-    assert store.due_workflows(10, 10) == []
 
 
 def test_execution_lookups(store: Store) -> None:
@@ -414,9 +407,6 @@ def test_known_next_check_is_only_what_the_store_is_sure_of(store: Store) -> Non
     with store.transaction():
         store.insert_workflow(wf("w1"), 500)
     assert store.known_next_check("w1") == (500 if single else None)
-    with store.transaction():
-        store.set_next_check_min("w1", 300)
-    assert store.known_next_check("w1") == (300 if single else None)
     with store.transaction():
         store.set_next_check("w1", 900)  # moved outside a decide: not known any more
     assert store.known_next_check("w1") is None

@@ -159,6 +159,79 @@ def test_response_timeout_times_out_and_retries() -> None:
     assert state.tasks[1]["status"] == st.SCHEDULED
 
 
+def test_scheduled_worker_task_counts_its_response_timeout_from_the_decide() -> None:
+    """A poll does not move the next check: the decide that leaves a worker task SCHEDULED counts
+    ``now + responseTimeoutSeconds``, which no later poll's response deadline precedes."""
+    env = make_env({"a": {"name": "a", "retryCount": 1, "retryDelaySeconds": 0, "responseTimeoutSeconds": 10}})
+    state = make_state([simple("a")])
+    out = decide(state, env, T0)
+    a = state.tasks[0]
+    assert a["status"] == st.SCHEDULED and out.next_check == T0 + 10_000
+    # Nobody polled: the check moves on by another response timeout, nothing else happens.
+    out = decide(state, env, T0 + 10_000)
+    assert a["status"] == st.SCHEDULED and out.next_check == T0 + 20_000 and not out.dirty
+    # Polled late (as the poll does it): the next decide moves the check to the real deadline ...
+    a["status"] = st.IN_PROGRESS
+    a["startTime"] = a["updateTime"] = T0 + 17_000
+    a["callbackAfterSeconds"] = 0
+    out = decide(state, env, T0 + 20_000)
+    assert a["status"] == st.IN_PROGRESS and out.next_check == T0 + 27_000
+    # ... and the task times out there, not before.
+    decide(state, env, T0 + 26_999)
+    assert a["status"] == st.IN_PROGRESS
+    decide(state, env, T0 + 27_000)
+    assert a["status"] == st.TIMED_OUT and state.tasks[1]["status"] == st.SCHEDULED
+
+
+def test_scheduled_check_only_where_a_response_timeout_applies() -> None:
+    """No response timeout, or an asyncComplete task: no such check."""
+    for td, extra in [({"responseTimeoutSeconds": 0}, {}), ({"responseTimeoutSeconds": 10}, {"asyncComplete": True})]:
+        env = make_env({"a": {"name": "a", **td}})
+        out = decide(make_state([simple("a", **extra)]), env, T0)
+        assert out.next_check == T0 + 3_600_000  # the safety net only
+
+
+def test_scheduled_check_after_an_update_keeps_the_earlier_check() -> None:
+    """The next task scheduled by an update counts from the update; an earlier stored check stays
+    (``prior_check`` path), and one already due is recomputed from every record."""
+    defs: dict[str, TaskDef] = {n: {"name": n, "responseTimeoutSeconds": 10} for n in ("a", "b")}
+    env = make_env(defs)
+    state = make_state([simple("a"), simple("b")])
+    first = decide(state, env, T0).next_check
+    assert first == T0 + 10_000
+    complete(state, "a")
+    out = decide(state, env, T0 + 3_000, prior_check=first, changed=[state.tasks[0]])
+    assert state.tasks[1]["status"] == st.SCHEDULED and out.next_check == T0 + 10_000
+    out = decide(state, env, T0 + 10_000, prior_check=out.next_check)
+    assert out.next_check == T0 + 20_000
+    # A worker's IN_PROGRESS with a callback puts it back to SCHEDULED: counted from that decide.
+    b = state.tasks[1]
+    b["status"], b["callbackAfterSeconds"], b["updateTime"] = st.SCHEDULED, 30, T0 + 12_000
+    out = decide(state, env, T0 + 12_000, prior_check=T0 + 20_000, changed=[b])
+    assert out.next_check == T0 + 20_000
+    out = decide(state, env, T0 + 20_000, prior_check=T0 + 20_000)
+    assert out.next_check == T0 + 30_000
+
+
+def test_paused_workflow_is_checked_for_its_own_timeout_only() -> None:
+    """Paused, a workflow acts on no task deadline: an overdue one must not make it due at every decide
+    (the sweeper would decide it again and again until resumed), a SCHEDULED one must not wake it."""
+    env = make_env({"a": {"name": "a", "responseTimeoutSeconds": 10}, "b": {"name": "b", "responseTimeoutSeconds": 10}})
+    state = make_state([{"type": "FORK_JOIN", "name": "f", "taskReferenceName": "f",
+                         "forkTasks": [[simple("a")], [simple("b")]]},
+                        {"type": "JOIN", "name": "j", "taskReferenceName": "j", "joinOn": ["a", "b"]}])  # fmt: skip
+    decide(state, env, T0)
+    a = next(t for t in state.tasks if t["referenceTaskName"] == "a")
+    a["status"], a["updateTime"] = st.IN_PROGRESS, T0
+    state.workflow["status"] = st.PAUSED
+    out = decide(state, env, T0 + 60_000)
+    assert a["status"] == st.IN_PROGRESS and out.next_check == T0 + 60_000 + 3_600_000
+    timed = make_state([simple("a")], definition={"timeoutSeconds": 600, "timeoutPolicy": "TIME_OUT_WF"})
+    decide(timed, env, T0)
+    timed.workflow["status"] = st.PAUSED
+    assert decide(timed, env, T0 + 1000).next_check == T0 + 600_000
+
+
 def test_task_timeout_with_time_out_wf_policy_times_out_workflow() -> None:
     env = make_env(
         {"a": {"name": "a", "timeoutSeconds": 30, "responseTimeoutSeconds": 30, "timeoutPolicy": "TIME_OUT_WF"}}

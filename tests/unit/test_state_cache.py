@@ -119,42 +119,11 @@ def test_sqlite_lean_updates_keep_search_columns_true(tmp_path: Path) -> None:
                 row = c.execute("SELECT status, correlation_id, next_check, update_time FROM workflows").fetchone()
             assert row == (status, corr, check, loaded[0]["updateTime"])
         with store.transaction():
-            store.set_next_check_min("w", 7)
+            store.set_next_check("w", 7)
             loaded = store.load_state("w")
             assert loaded is not None
             store.update_workflow(loaded[0], 20)
         with sqlite3.connect(tmp_path / "s.db") as c:
             assert c.execute("SELECT next_check FROM workflows").fetchone() == (20,)
-    finally:
-        store.close()
-
-
-def test_sqlite_next_check_min_skips_only_what_is_already_due(tmp_path: Path) -> None:
-    import sqlite3
-
-    def stored() -> int | None:
-        with sqlite3.connect(tmp_path / "s.db") as c:
-            value: int | None = c.execute("SELECT next_check FROM workflows").fetchone()[0]
-        return value
-
-    store = SqliteStore(str(tmp_path / "s.db"))
-    try:
-        body = {"workflowName": "f", "workflowVersion": 1, "startTime": 1, "updateTime": 1}
-        with store.transaction():
-            store.insert_workflow(cast(Workflow, {**_wf("w"), **body, "workflowDefinition": {"name": "f"}}), None)
-        with store.transaction():
-            store.set_next_check_min("w", 50)  # NULL -> 50
-        assert stored() == 50 and store.states.columns("w") == ("RUNNING", None, 50)
-        with store.transaction():
-            store.set_next_check_min("w", 80)  # later: nothing to write
-        assert stored() == 50
-        with store.transaction():
-            store.set_next_check_min("w", 30)
-        assert stored() == 30 and store.states.columns("w") == ("RUNNING", None, 30)
-        store.states.clear()  # unknown again: the statement decides
-        with store.transaction():
-            store.set_next_check_min("w", 40)
-            store.set_next_check_min("w", 20)
-        assert stored() == 20
     finally:
         store.close()

@@ -113,6 +113,34 @@ def test_an_unserved_task_times_the_workflow_out() -> None:
         assert env.now - started == 120_000
 
 
+def test_time_skipping_passes_a_task_nobody_serves() -> None:
+    """A task nobody serves, with a short response timeout, does not stop the skipping every response
+    timeout (the environment's polls move their checks themselves): a two-day WAIT beside it ends."""
+
+    @worker_task("after")
+    def after() -> str:
+        return "done"
+
+    fork = {
+        "name": "fork",
+        "taskReferenceName": "fork",
+        "type": "FORK_JOIN",
+        "forkTasks": [
+            [simple("nobody")],
+            [{"name": "nap", "taskReferenceName": "nap", "type": "WAIT", "inputParameters": {"duration": "2 days"}},
+             simple("after")],
+        ],
+    }  # fmt: skip
+    join = {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["nobody", "after"]}
+    with WorkflowEnvironment([after]) as env:
+        env.register_task_defs({"name": "nobody", "responseTimeoutSeconds": 1, "timeoutSeconds": 0})
+        started = env.now
+        run = env.execute(wf("beside", [fork, join]))
+        status = {t["referenceTaskName"]: t["status"] for t in run["tasks"]}
+        assert status["nap"] == "COMPLETED" and status["after"] == "COMPLETED" and status["nobody"] == "SCHEDULED"
+        assert env.now - started == 48 * HOUR_MS
+
+
 def test_waits_of_hours_and_days_are_skipped() -> None:
     @worker_task("after")
     def after() -> str:

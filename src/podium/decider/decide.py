@@ -58,7 +58,9 @@ def decide(
         end_workflow(p, st.FAILED, total_too_large(total, limit))
         return p.out
     if wf["status"] == st.PAUSED:
-        p.out.next_check = next_deadline(p)
+        # A paused workflow acts on no record's deadline (resuming decides it with every record), only on
+        # its own timeout: a task deadline here would wake it for nothing, or at once and again if passed.
+        p.out.next_check = next_deadline(p, tasks=False)
         return p.out
     if not state.tasks:
         first = p.graph.first()

@@ -18,6 +18,10 @@ class DeciderEnv:
     ``domain_active`` tells whether a worker polled ``domain:taskType`` recently
     (docs/workers.md#domains-and-environment-settings);
     ``js`` and ``jq`` evaluate scripts for the operators that need them.
+    ``polls_move_checks``: every poll moves its workflow's next check to the response deadline itself
+    (the in-process test kit), so a SCHEDULED task's response timeout is not counted ahead of the poll
+    (docs/architecture.md#next-checks); a kit that skips time then takes no idle decide per response
+    timeout of a task nobody serves.
     """
 
     task_def: Callable[[str], TaskDef | None]
@@ -29,3 +33,4 @@ class DeciderEnv:
     env_vars: Mapping[str, str] = field(default_factory=dict)
     decider_check_ms: int = 30_000
     limits: Limits = DEFAULT_LIMITS
+    polls_move_checks: bool = False

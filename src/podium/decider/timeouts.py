@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from podium.decider.operators.base import operator_for
 from podium.decider.passes import Pass
+from podium.decider.transitions import response_deadline
 from podium.domain import statuses as st
 from podium.domain import tasktypes as tt
 from podium.domain.model import Task
@@ -105,14 +106,16 @@ def _apply(p: Pass, task: Task, policy: str, reason: str) -> bool:
     return True
 
 
-def next_deadline(p: Pass, known: dict[int, int | None] | None = None) -> int:
-    """When the sweeper must decide this workflow again."""
+def next_deadline(p: Pass, known: dict[int, int | None] | None = None, *, tasks: bool = True) -> int:
+    """When the sweeper must decide this workflow again (``tasks=False``: for its own timeout only)."""
     best = p.now + MAX_CHECK_INTERVAL_MS
     wd = p.wf["workflowDefinition"]
     timeout = wd.get("timeoutSeconds", 0) or 0
     if timeout > 0 and wd.get("timeoutPolicy", "ALERT_ONLY") == "TIME_OUT_WF":
         since = p.wf.get("lastRetriedTime") or p.wf.get("createTime", 0)
         best = min(best, since + timeout * 1000)
+    if not tasks:
+        return max(best, p.now)
     earliest = earliest_task_deadline(p, known)
     if earliest is not None and earliest < best:
         best = earliest
@@ -186,6 +189,13 @@ def _task_deadline(p: Pass, t: Task) -> int | None:
         if t["status"] == st.SCHEDULED and poll_timeout:
             out.append(t.get("scheduledTime", 0) + (delay + poll_timeout + cb) * 1000)
     response = t.get("responseTimeoutSeconds", 0) or 0
-    if t["status"] == st.IN_PROGRESS and response > 0 and not wt.get("asyncComplete"):
-        out.append(t.get("updateTime", 0) + (response + cb) * 1000)
+    if response > 0 and not wt.get("asyncComplete"):
+        if t["status"] == st.IN_PROGRESS:
+            out.append(t.get("updateTime", 0) + (response + cb) * 1000)
+        elif t["status"] == st.SCHEDULED and not p.env.polls_move_checks:
+            # A poll hands the task out no earlier than now, so its response deadline is no earlier than
+            # this: the poll never has to move the check itself (docs/architecture.md#next-checks).
+            answer_by = response_deadline(t, p.now)
+            if answer_by is not None:
+                out.append(answer_by)
     return min(out) if out else None

@@ -189,6 +189,7 @@ def lease_deadline(task: Task, now: int) -> int:
 
 def response_deadline(task: Task, now: int) -> int | None:
     """When a task just polled at ``now`` can first time out for want of a response
-    (``responseTimeoutSeconds``, docs/reference.md#task-definitions), if ever."""
+    (``responseTimeoutSeconds``, docs/reference.md#task-definitions), if ever. The decider counts it for
+    a SCHEDULED task from its own clock: no later poll's deadline is earlier (docs/architecture.md#next-checks)."""
     resp = task.get("responseTimeoutSeconds") or 0
     return now + min(resp * 1000, MAX_DELAY_MS) if resp > 0 else None

@@ -11,7 +11,7 @@ from podium.decider import WorkflowState
 from podium.decider.lookup import task_by_ref
 from podium.decider.operators import operator_for
 from podium.decider.operators.system import MAX_VARIABLES_BYTES
-from podium.decider.transitions import apply_result, lease_deadline, response_deadline
+from podium.decider.transitions import apply_result, lease_deadline
 from podium.domain import statuses as st
 from podium.domain.errors import FieldError, InvalidArgument, NotFound, PodiumError, ValidationFailed
 from podium.domain.model import EXTERNAL_FLAG, Task, TaskExecLog, TaskResult, Workflow, add_derived_fields
@@ -57,6 +57,10 @@ class TaskService:
             if not engine.single_writer:
                 # Shared stores dequeue inside the transaction (other nodes poll the same queue).
                 ids = store.queue_peek(queue, now, count)
+            # The clock once the tasks are ours: every decide that saw them SCHEDULED ran before, so the
+            # response deadlines set here are no earlier than the next check it stored (the poll need
+            # not write the workflow's next check; docs/architecture.md#next-checks).
+            now = engine.clock.now()
             handed: dict[str, int] = {}
             rated: set[str] = set()  # task types with a rate limit among those polled
             for task_id in ids:
@@ -84,10 +88,6 @@ class TaskService:
                 unit.on_commit(lambda: self._count_rate(handed, rated, now))
             if out:
                 store.upsert_tasks(out)
-                for t in out:
-                    deadline = response_deadline(t, now)
-                    if deadline is not None:
-                        store.set_next_check_min(t["workflowInstanceId"], deadline)
         if out:
             metrics.count(metrics.TASK_POLL_COUNT, task_type, amount=len(out))
             if self.reveal is not None:

@@ -132,10 +132,14 @@ class Unit:
         return loaded
 
     # -- deciding ---------------------------------------------------------------------------
-    def decide(self, state: WorkflowState, *, new: bool = False, touched: list[Task] | None = None) -> Outcome:
+    def decide(
+        self, state: WorkflowState, *, new: bool = False, touched: list[Task] | None = None, full: bool = False
+    ) -> Outcome:
         """Decide a loaded workflow and persist the outcome in this unit.
 
-        ``touched`` lists records the caller changed before deciding (a worker's update). Effects may
+        ``touched`` lists records the caller changed before deciding (a worker's update). ``full`` looks
+        at every record whatever the stored check says (it was computed while the workflow was paused,
+        when no record's deadline counts). Effects may
         start children that finish at once and report back to this workflow while it is still being
         persisted; such workflows are decided again once the outermost decide of the unit ends.
         """
@@ -156,7 +160,7 @@ class Unit:
                     f"Workflows decided one inside another nest deeper than {self.engine.limits.decide_nesting} "
                     "in one step (PODIUM_LIMIT_DECIDE_NESTING): does a workflow start itself as a sub-workflow?"
                 )
-            prior = None if new else self.store.known_next_check(wid)
+            prior = None if new or full else self.store.known_next_check(wid)
             out = decide(state, self.engine.env, self.clock.now(), prior, touched)
             self.persist(state, out, new=new)
         finally:

@@ -58,7 +58,7 @@ def resume(engine: Engine, workflow_id: str) -> None:
             )
         wf["status"] = st.RUNNING
         wf["lastRetriedTime"] = unit.clock.now()
-        unit.decide(state)
+        unit.decide(state, full=True)  # the check stored while paused counts no record's deadline
 
 
 def terminate(engine: Engine, workflow_id: str, reason: str | None, trigger_failure_workflow: bool = False) -> None:
@@ -128,6 +128,9 @@ def skip_task(engine: Engine, workflow_id: str, ref: str, req: SkipTaskRequest |
         )
         t["outputData"] = dict((req or {}).get("taskOutput") or {})
         t["startTime"] = t["endTime"] = unit.clock.now()
+        # No decide ran: the sweeper decides the workflow at once, which sets its next check from all of
+        # its records (a poll does not set one; docs/architecture.md#next-checks).
+        p.out.next_check = unit.clock.now()
         unit.persist(state, p.out)
 
 

@@ -97,13 +97,6 @@ class StateCache:
             self._entries[wid] = (wf, entry[1])
         self._columns[wid] = (wf["status"], wf.get("correlationId"), next_check)
 
-    def next_check_lowered(self, workflow_id: str, at: int) -> None:
-        """The stored next check became ``min(stored, at)`` (a NULL one became ``at``)."""
-        cols = self._columns.get(workflow_id)
-        if cols is not None and cols[2] != UNKNOWN:
-            known = cols[2]
-            self._columns[workflow_id] = (cols[0], cols[1], at if known is None else min(known, at))
-
     def next_check_written(self, workflow_id: str) -> None:
         """The next check changed outside a workflow write: forget it."""
         cols = self._columns.get(workflow_id)

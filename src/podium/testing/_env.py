@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from podium.client import decode
 from podium.decider.lookup import find_by_ref
+from podium.decider.transitions import response_deadline
 from podium.domain import statuses as st
 from podium.domain.clock import ManualClock
 from podium.domain.limits import DEFAULT_LIMITS, Limits
@@ -82,6 +83,10 @@ class WorkflowEnvironment:
         self.clock = ManualClock(start_ms if start_ms is not None else time.time_ns() // 1_000_000)
         self.store = TimerStore(db)
         self.services = build_services(self.store, self.clock, limits)
+        # The environment's polls move their workflows' checks themselves (``_drain``): a decide need not
+        # count a SCHEDULED task's response timeout ahead of them, which would make time skipping stop
+        # once per response timeout of a task nobody serves (docs/architecture.md#next-checks).
+        self.services.engine.env.polls_move_checks = True
         self.worker_id = worker_id
         self.time_skipping = time_skipping
         self.idle_horizon_ms = int(idle_horizon_seconds * 1000)
@@ -270,8 +275,18 @@ class WorkflowEnvironment:
             for name, domain in list(self._served()):
                 for task in self.services.tasks.poll(name, self.worker_id, domain, BATCH):
                     busy = ran = True
+                    self._check_by_response_deadline(task)
                     self._perform(name, domain, task)
         return ran
+
+    def _check_by_response_deadline(self, task: Task) -> None:
+        """Move the task's workflow's next check to the task's response deadline, if that is earlier."""
+        deadline = response_deadline(task, self.now)
+        wid = task["workflowInstanceId"]
+        current = self.store.next_checks.get(wid)
+        if deadline is not None and (current is None or deadline < current):
+            with self.store.transaction():
+                self.store.set_next_check(wid, deadline)
 
     def _served(self) -> Iterable[tuple[str, str | None]]:
         """The (task type, domain) pairs this environment works on."""

@@ -49,11 +49,6 @@ class TimerStore(SqliteStore):
         super().set_next_check(workflow_id, at)
         self._track(workflow_id, at)
 
-    def set_next_check_min(self, workflow_id: str, at: int) -> None:
-        super().set_next_check_min(workflow_id, at)
-        current = self.next_checks.get(workflow_id)
-        self.next_checks[workflow_id] = at if current is None else min(current, at)
-
     def delete_workflow(self, workflow_id: str) -> None:
         super().delete_workflow(workflow_id)
         self.next_checks.pop(workflow_id, None)

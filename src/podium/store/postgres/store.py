@@ -340,12 +340,6 @@ class PostgresStore(PgRecords):
     def set_next_check(self, workflow_id: str, at: int | None) -> None:
         self._exec("set_next_check", (at, workflow_id))
 
-    def set_next_check_min(self, workflow_id: str, at: int) -> None:
-        sql = _Q["set_next_check_min"]
-        earlier = self._c.pending(sql, workflow_id)
-        if earlier is None or at < earlier["at"]:
-            self._c.defer(sql, workflow_id, {"at": at, "workflow_id": workflow_id})
-
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
         # A delayed message always notifies: a node may start waiting before it is due.

@@ -126,13 +126,6 @@ class SqliteStore(SqliteSearch):
         self._exec("set_next_check", (at, workflow_id))
         self.states.next_check_written(workflow_id)
 
-    def set_next_check_min(self, workflow_id: str, at: int) -> None:
-        cols = self.states.columns(workflow_id)
-        if cols is not None and cols[2] is not None and cols[2] != UNKNOWN and cols[2] <= at:
-            return  # already due by then
-        self._exec("set_next_check_min", (at, workflow_id, at))
-        self.states.next_check_lowered(workflow_id, at)
-
     # -- queues ---------------------------------------------------------------------------
     def queue_push(self, queue: str, task_id: str, priority: int, visible_at: int, now: int) -> None:
         self._exec("queue_push", (queue, task_id, priority, visible_at, now))

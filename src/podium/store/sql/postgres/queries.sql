@@ -64,11 +64,6 @@ UPDATE workflows w SET next_check = %s FROM due WHERE w.workflow_id = due.workfl
 RETURNING w.workflow_id, due.next_check;
 -- name: set_next_check
 UPDATE workflows SET next_check = %s WHERE workflow_id = %s;
--- name: set_next_check_min
-UPDATE workflows w SET next_check = u.at
-FROM (VALUES ROWS(%(at)s::bigint, %(workflow_id)s::text)) AS u (at, workflow_id)
-WHERE w.workflow_id = u.workflow_id AND (w.next_check IS NULL OR w.next_check > u.at)
-  AND w.status IN ('RUNNING', 'PAUSED');
 -- name: running_workflow_ids
 SELECT workflow_id FROM workflows WHERE name = %s AND version = %s AND status = 'RUNNING'
   AND start_time >= %s AND start_time <= %s ORDER BY start_time;

@@ -127,9 +127,6 @@ SELECT json FROM event_handlers ORDER BY name;
 SELECT json FROM event_handlers WHERE event = ? ORDER BY name;
 -- name: delete_event_handler
 DELETE FROM event_handlers WHERE name = ?;
--- name: set_next_check_min
-UPDATE workflows SET next_check = ? WHERE workflow_id = ? AND (next_check IS NULL OR next_check > ?)
-  AND status IN ('RUNNING', 'PAUSED');
 
 -- name: event_publish
 INSERT INTO event_queue (queue_name, message_id, payload, created) VALUES (?, ?, ?, ?);
