@@ -318,11 +318,6 @@ class Connector:
             s.batch_sql = sql
         s.batch_rows[key] = args
 
-    def pending(self, sql: str, key: Any) -> Row | None:
-        """The arguments of a deferred write of ``sql`` for ``key`` not sent yet, if any."""
-        s = self.session()
-        return s.batch_rows.get(key) if s.depth and s.batch_sql is sql else None
-
     def flush(self, s: Session) -> None:
         """Send the session's deferred writes (queued in the pipeline like any write)."""
         rows = list(s.batch_rows.values())
