@@ -13,6 +13,7 @@ from pg_cluster import PgCluster
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow
 from podium.store.postgres import SWEEP_LEASE_MS, PostgresStore
+from podium.store.postgres.listen import APP_NAME, LEGACY_APP_NAME
 
 FAR = 99_999_999_999_999
 Nodes = tuple[PostgresStore, PostgresStore]
@@ -175,7 +176,7 @@ def test_the_listener_reconnects_and_catches_up(postgres: PgCluster, nodes: Node
     a.queue_push("waiting", "t1", 0, 0, 0)
     wait_until(lambda: ("waiting", None) in calls.queues, what="the first notification")
     calls.queues.clear()
-    for pid in backend_pids(postgres, "podium-listener"):
+    for pid in backend_pids(postgres, APP_NAME):
         terminate(postgres, pid)
     # Back on line, the listener wakes every queue with messages (it may have missed pushes).
     wait_until(lambda: ("waiting", None) in calls.queues, what="the catch-up after reconnecting")
@@ -255,3 +256,22 @@ def test_commits_wake_other_nodes_only_on_channels_they_wait_on(nodes: Nodes) ->
     wait_until(lambda: ("busy", None) in calls_b.queues and ("idle", FAR) in calls_b.queues, what="notifications")
     assert ("idle", None) not in calls_b.queues and ("wf:w1", None) not in calls_b.queues
     wait_until(lambda: not a.interest.wanted("busy"), what="b's claim lapsing unrenewed")
+
+
+def test_a_node_of_a_version_that_does_not_claim_gets_every_wake_up(pg_url: str, nodes: Nodes) -> None:
+    """During a rolling upgrade older nodes never claim what they wait on: while one listens, every
+    channel wakes (they are told apart by their listener's name)."""
+    import psycopg
+
+    from podium.store.postgres.interest import Interest
+
+    a, _ = nodes
+    a.interest = Interest(lease_s=0.3)
+    a.subscribe(Calls().on_queue, Calls().on_metadata)
+    assert a.wait_listening(10)
+    wait_until(lambda: not a.interest.wanted("q"), what="a past its listening lease")
+    with psycopg.connect(pg_url, autocommit=True, application_name=LEGACY_APP_NAME) as old:
+        old.execute("LISTEN podium_queue")
+        old.execute("SELECT pg_notify('podium_meta', 'join|old-node')")
+        wait_until(lambda: a.interest.wanted("q"), what="a counting the old node")
+    wait_until(lambda: not a.interest.wanted("q"), what="the old node gone at a recount", timeout=15)

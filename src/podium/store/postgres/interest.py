@@ -39,6 +39,7 @@ class Interest:
         self._heard: dict[str, float] = {}  # channel -> until when another node waits on it
         self._every_until = math.inf  # wake every channel until then (not listening yet: forever)
         self._mine: dict[str, float] = {}  # channel -> until when the others believe this node waits
+        self._legacy = False  # a node of a version that does not claim shares the database
 
     # -- what other nodes wait on -----------------------------------------------------------------
     def listening(self) -> None:
@@ -49,6 +50,11 @@ class Interest:
     def not_listening(self) -> None:
         """The listener is down: claims cannot be heard, so wake every channel until it is back."""
         self._every_until = math.inf
+
+    def legacy_peers(self, present: bool) -> None:
+        """Whether nodes of a version before claims share the database (a rolling upgrade): they never
+        claim, so while any runs, every channel wakes."""
+        self._legacy = present
 
     def heard(self, channel: str) -> None:
         """Another node claims ``channel`` (called on the listener's thread)."""
@@ -61,7 +67,7 @@ class Interest:
     def wanted(self, channel: str) -> bool:
         """Whether a commit touching ``channel`` should wake the other nodes."""
         now = self._clock()
-        if now < self._every_until:
+        if self._legacy or now < self._every_until:
             return True
         until = self._heard.get(channel)
         return until is not None and until > now

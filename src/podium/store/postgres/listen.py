@@ -30,7 +30,10 @@ META_CHANNEL = "podium_meta"
 _WAKE_CHECK_S = 1.0  # how often the thread looks at its stop flag while idle
 # While peers are known, how often the listener recounts them (to stop notifying once they left).
 PEER_RECOUNT_S = 5.0
-APP_NAME = "podium-listener"
+# This version's listeners claim what their node waits on (``postgres.interest``); listeners of
+# versions before claims (a rolling upgrade) are told apart by name and get every wake-up.
+APP_NAME = "podium-listener-2"
+LEGACY_APP_NAME = "podium-listener"
 _JOIN = "join|"
 _WANT = "want|"  # want|<node>|<channel>: a node waits on a channel (``postgres.interest``)
 
@@ -87,6 +90,7 @@ class Listener:
         self.queue_names = queue_names
         self.on_peers = on_peers or (lambda present: None)
         self.interest = interest or Interest()
+        self._recount = False
         self.peers = True  # whether other nodes may be listening; True until counted
         self.ready = threading.Event()
         self._stop = threading.Event()
@@ -118,7 +122,7 @@ class Listener:
                     while not self._stop.is_set():
                         for n in conn.notifies(timeout=_WAKE_CHECK_S):
                             self._dispatch(n.channel, n.payload)
-                        if self.peers and time.monotonic() >= recount_at:
+                        if self.peers and (self._recount or time.monotonic() >= recount_at):
                             recount_at = self._count_peers(conn)
             except psycopg.Error as e:
                 self.ready.clear()
@@ -135,8 +139,10 @@ class Listener:
 
     def _count_peers(self, conn: psycopg.Connection[Any]) -> float:
         """Count the other nodes' listeners now; returns when to count again."""
-        row = conn.execute(Q["other_listeners"], (APP_NAME,)).fetchone()
+        row = conn.execute(Q["other_listeners"], (LEGACY_APP_NAME, APP_NAME, LEGACY_APP_NAME)).fetchone()
+        self.interest.legacy_peers(bool(row and row[1]))
         self._set_peers(bool(row and row[0]))
+        self._recount = False
         return time.monotonic() + PEER_RECOUNT_S
 
     def _set_peers(self, present: bool) -> None:
@@ -166,6 +172,7 @@ class Listener:
                 elif payload.startswith(_JOIN):
                     if payload[len(_JOIN) :] != self.node:
                         self._set_peers(True)
+                        self._recount = True  # soon: it may be a node that does not claim
                 else:
                     self.on_metadata()
         except Exception:

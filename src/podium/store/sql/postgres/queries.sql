@@ -239,8 +239,8 @@ LISTEN podium_meta;
 SELECT pg_notify('podium_meta', %s);
 -- Other nodes' listeners on this database, known by their application name.
 -- name: other_listeners
-SELECT count(*) FROM pg_stat_activity WHERE application_name = %s
-  AND datname = current_database() AND pid <> pg_backend_pid();
+SELECT count(*), count(*) FILTER (WHERE application_name = %s) FROM pg_stat_activity
+  WHERE application_name IN (%s, %s) AND datname = current_database() AND pid <> pg_backend_pid();
 
 -- Issue #13: application keys and the token signing secret (see the access_control migration).
 -- name: insert_api_key
