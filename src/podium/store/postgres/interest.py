@@ -12,7 +12,7 @@ Nothing is missed:
 * a node that has not heard every claim — before its listener first connects, and for one lease
   after it (re)connects, when claims may have gone unheard — wakes every channel, as before;
 * a fresh claim can cross a commit that was decided before the claim arrived, so the claiming node
-  looks at the channel once more a little later (``want`` returns True: the notifier wakes its waiters
+  looks at the channel once more a little later (``want_wakes`` returns True: the notifier wakes its waiters
   again after a short settle);
 * delayed messages (a push due later) always notify: a node may begin to wait after the push but
   before the message is due.
