@@ -104,3 +104,18 @@ def test_a_terminated_backend_closes_the_connection(postgres: PgCluster, conn: p
     with pytest.raises(psycopg.OperationalError):
         wire.rows(wire.query("SELECT 1"))
     assert conn.closed and not wire.active
+
+
+def test_statements_seen_once_are_forgotten_past_a_bound(conn: psycopg.Connection[Any], monkeypatch: Any) -> None:
+    """A server builds many one-off statement texts (searches): counting them must not grow without end."""
+    import podium.store.postgres.wire as wire_module
+
+    monkeypatch.setattr(wire_module, "_SEEN_MAX", 8)
+    wire = Wire(conn)
+    _transaction(wire)
+    for i in range(20):
+        wire.rows(wire.query(f"SELECT {i}"))
+    assert len(wire.seen) <= 8
+    wire.control(b"ROLLBACK")
+    wire.sync()
+    wire.close()

@@ -38,6 +38,8 @@ _UNKNOWN, _INT8, _NUMERIC, _BOOL, _FLOAT8, _TEXT, _TEXT_ARRAY = 0, 20, 1700, 16,
 _INT8_RANGE = range(-(2**63), 2**63)
 # Statements prepared per connection at most (a statement runs unprepared after that).
 MAX_PREPARED = 512
+# Statements counted towards their second use at most (then the count starts again).
+_SEEN_MAX = 4096
 # Errors after which the server closes the connection: connection exceptions, operator intervention.
 _GONE = ("08", "57P")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
@@ -191,8 +193,11 @@ class Wire:
         pg = self.pg
         try:
             if name is None:
-                count = self.seen.get(key, 0) + 1
-                self.seen[key] = count
+                seen = self.seen
+                if len(seen) >= _SEEN_MAX:  # statement texts seen once (searches build many): forget them
+                    seen.clear()
+                count = seen.get(key, 0) + 1
+                seen[key] = count
                 if count >= 2 and len(self.names) < MAX_PREPARED:
                     name = self.names[key] = b"_pw%d" % len(self.names)
                     pg.send_prepare(name, query, types)
