@@ -277,10 +277,7 @@ class Connector:
         s = self.session()
         if s.pooled and not s.depth:
             with self.borrowed() as conn:
-                if len(rows) == 1:
-                    conn.execute(sql, rows[0])
-                else:
-                    conn.cursor().executemany(sql, rows)
+                _execute(conn.cursor(), sql, rows)
             return
         conn = self.conn_for(s)
         s.fresh = False
@@ -291,10 +288,8 @@ class Connector:
             if w is not None:
                 for args in rows:
                     w.execute(sql, args)
-            elif len(rows) == 1:
-                s.writer(conn).execute(sql, rows[0])
             else:
-                s.writer(conn).executemany(sql, rows)
+                _execute(s.writer(conn), sql, rows)
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
@@ -340,3 +335,11 @@ class Connector:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+
+
+def _execute(cur: psycopg.Cursor[Any], sql: str, rows: Sequence[Params]) -> None:
+    """Run ``sql`` once per row through psycopg (one row: a plain execute)."""
+    if len(rows) == 1:
+        cur.execute(sql, rows[0])
+    else:
+        cur.executemany(sql, rows)

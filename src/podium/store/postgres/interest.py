@@ -58,11 +58,9 @@ class Interest:
 
     def heard(self, channel: str) -> None:
         """Another node claims ``channel`` (called on the listener's thread)."""
-        heard = self._heard
-        if len(heard) >= _PRUNE_AT:
-            now = self._clock()
-            self._heard = heard = {c: t for c, t in heard.items() if t > now}
-        heard[channel] = self._clock() + self.lease_s
+        now = self._clock()
+        self._heard = heard = _unlapsed(self._heard, now)
+        heard[channel] = now + self.lease_s
 
     def wanted(self, channel: str) -> bool:
         """Whether a commit touching ``channel`` should wake the other nodes."""
@@ -79,12 +77,17 @@ class Interest:
         until = self._mine.get(channel)
         if until is not None and until - now > self.lease_s / 2:
             return False, False
-        mine = self._mine
-        if len(mine) >= _PRUNE_AT:
-            self._mine = mine = {c: t for c, t in mine.items() if t > now}
+        self._mine = mine = _unlapsed(self._mine, now)
         mine[channel] = now + self.lease_s
         return True, until is None or until <= now
 
     def unclaim(self, channel: str) -> None:
         """The announcement of a claim failed: the next wait tries again (as a fresh claim)."""
         self._mine.pop(channel, None)
+
+
+def _unlapsed(leases: dict[str, float], now: float) -> dict[str, float]:
+    """``leases`` as it is, or without its lapsed entries once it holds ``_PRUNE_AT`` of them."""
+    if len(leases) < _PRUNE_AT:
+        return leases
+    return {c: t for c, t in leases.items() if t > now}

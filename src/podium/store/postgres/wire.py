@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import re
 import select
 from collections import deque
@@ -99,6 +100,7 @@ class Wire:
         self.pg = conn.pgconn
         self.tx = Transformer(conn)
         self.names: dict[tuple[str, tuple[int, ...]], bytes] = {}
+        self._numbers = itertools.count()  # names are never reused, even after a failed PREPARE
         self.seen: dict[tuple[str, tuple[int, ...]], int] = {}
         self.entries: deque[Entry] = deque()
         self.error: Exception | None = None
@@ -199,7 +201,7 @@ class Wire:
                 count = seen.get(key, 0) + 1
                 seen[key] = count
                 if count >= 2 and len(self.names) < MAX_PREPARED:
-                    name = self.names[key] = b"_pw%d" % len(self.names)
+                    name = self.names[key] = b"_pw%d" % next(self._numbers)
                     pg.send_prepare(name, query, types)
                     self.entries.append(Entry(False, key))
             if name is not None:
