@@ -89,7 +89,8 @@ class PgCounters:
             if self.statements:
                 try:
                     rows = c.execute(
-                        "SELECT query, calls, total_exec_time, wal_bytes FROM pg_stat_statements s"
+                        "SELECT query, calls, total_exec_time, wal_bytes, shared_blks_hit + shared_blks_read"
+                        " FROM pg_stat_statements s"
                         " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s ORDER BY calls DESC",
                         (self.db,),
                     ).fetchall()
@@ -101,6 +102,8 @@ class PgCounters:
                 out["pg_statements_per_task"] = round(total / per, 2)
                 out["pg_work_statements_per_task"] = round((total - control) / per, 2)
                 out["pg_exec_ms_per_task"] = round(sum(float(r[2]) for r in rows) / per, 4)
+                # Pages the statements touched: unlike CPU time, not moved by how fast the machine is now.
+                out["pg_buffers_per_task"] = round(sum(int(r[4]) for r in rows) / per, 1)
                 top = [f"{int(r[1]) / per:.2f}x {' '.join(str(r[0]).split())[:70]}" for r in rows[:12]]
                 notes.append("statements per task: " + " | ".join(top))
         out.update(self._lock_waits(tasks))

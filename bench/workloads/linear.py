@@ -165,42 +165,61 @@ def _total_cpu(cpu: dict[str, Any]) -> float | None:
 
 
 def workload(ctx: Context) -> Result:
-    """linear-5 once per node count (``--nodes 1,2,3``), each ``--repeat`` times; the first count leads."""
+    """linear-5 once per node count (``--nodes 1,2,3``), each ``--repeat`` times; the first count leads.
+
+    With several counts the runs go in rounds (1, 2, 3 nodes, then again), and each round's ratio to
+    one node compares runs made a minute apart: this machine's speed drifts more than that between
+    the first and the last of nine runs. The median round's ratio is reported, every round listed.
+    """
     res = Result("linear-5")
     counts = ctx.opts.nodes
+    runs_of: dict[int, list[tuple[dict[str, Any], list[str]]]] = {n: [] for n in counts}
+    for i in range(ctx.opts.repeat):
+        for ci, n in enumerate(counts):
+            runs_of[n].append(_run_once(ctx, i, n, first=ci == 0 and i == 0))
+    rounds = [{n: runs_of[n][i][0] for n in counts} for i in range(ctx.opts.repeat)]
     picked: dict[int, dict[str, Any]] = {}
     for ci, n in enumerate(counts):
-        runs = [_run_once(ctx, i, n, first=ci == 0 and i == 0) for i in range(ctx.opts.repeat)]
-        cpu = [m["server_cpu_ms_per_task"] for m, _ in runs]
-        order = sorted(range(len(runs)), key=lambda i: cpu[i])
-        metrics, notes = runs[order[len(runs) // 2]]
+        runs = [m for m, _ in runs_of[n]]
+        cpu = [m["server_cpu_ms_per_task"] for m in runs]
+        median = sorted(range(len(runs)), key=lambda i: cpu[i])[len(runs) // 2]
+        metrics, notes = runs_of[n][median]
         picked[n] = metrics
         if ci == 0:
             res.metrics.update(metrics)
+            res.notes += notes
             if len(runs) > 1:
                 res.metrics["server_cpu_ms_per_task_runs"] = cpu
-                res.metrics["tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
-                res.metrics["machine_reference_loop_ms_runs"] = [m["machine_reference_loop_ms"] for m, _ in runs]
-            res.notes += notes
+                res.metrics["tasks_per_s_runs"] = [m["tasks_per_s"] for m in runs]
+                res.metrics["machine_reference_loop_ms_runs"] = [m["machine_reference_loop_ms"] for m in runs]
         else:
             res.notes += [f"{n} nodes: {note}" for note in notes if not note.startswith(f"{ctx.opts.workers} worker")]
             for key in _PER_COUNT:
                 if key in metrics:
                     res.metrics[f"n{n}_{key}"] = metrics[key]
-            res.metrics[f"n{n}_tasks_per_s_runs"] = [m["tasks_per_s"] for m, _ in runs]
+            res.metrics[f"n{n}_tasks_per_s_runs"] = [m["tasks_per_s"] for m in runs]
             res.metrics[f"n{n}_server_cpu_ms_per_task_runs"] = cpu
     if ctx.opts.repeat > 1:
         res.notes.append(
-            f"{ctx.opts.repeat} runs on fresh servers per node count;"
-            " reported: the run with the median server CPU per task"
+            f"{ctx.opts.repeat} rounds on fresh servers, each running every node count in turn;"
+            " reported per count: the run with the median server CPU per task;"
+            " per ratio to one node: the median of the rounds' ratios"
         )
     if counts != (1,):
         res.config["nodes"] = list(counts)
+    for n in counts:
+        if n == 1 or 1 not in counts:
+            continue
+        ratios = [
+            round(r[n]["total_cpu_ms_per_task"] / r[1]["total_cpu_ms_per_task"], 3)
+            for r in rounds
+            if r[n].get("total_cpu_ms_per_task") and r[1].get("total_cpu_ms_per_task")
+        ]
+        if ratios:
+            res.metrics[f"n{n}_total_cpu_vs_1_node"] = sorted(ratios)[len(ratios) // 2]
+            if len(ratios) > 1:
+                res.metrics[f"n{n}_total_cpu_vs_1_node_rounds"] = ratios
     one = picked.get(1)
-    base = one.get("total_cpu_ms_per_task") if one is not None else None
-    for n, metrics in picked.items():
-        if n != 1 and base and metrics.get("total_cpu_ms_per_task"):
-            res.metrics[f"n{n}_total_cpu_vs_1_node"] = round(metrics["total_cpu_ms_per_task"] / base, 3)
     if ctx.sqlite:
         add_linear_targets(res)
         return res
@@ -240,6 +259,7 @@ _PER_COUNT = (
     "pg_rollbacks_per_task",
     "pg_wal_bytes_per_task",
     "pg_exec_ms_per_task",
+    "pg_buffers_per_task",
     "pg_lock_waits_logged",
     "pg_lock_wait_p99_ms",
     "pg_lock_wait_max_ms",

@@ -38,6 +38,8 @@ from podium.service.values import key_source
 
 # How often a server with auth on re-reads the revoked keys (revocations made on the database directly).
 REVOCATION_CHECK_MS = 1000
+# How often a store that needs it compacts its task queue table (PostgreSQL: ``compact_queues``).
+QUEUE_COMPACT_MS = 1000
 
 
 def settings_from_environment() -> Settings:
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from podium.runtime import evaluations, systask_runner
         from podium.runtime.retention import retention_loop
         from podium.runtime.scheduler import scheduler_loop
-        from podium.runtime.sweeper import poll_data_loop, revocation_loop, sweeper_loop
+        from podium.runtime.sweeper import poll_data_loop, queue_compaction_loop, revocation_loop, sweeper_loop
 
         loop = asyncio.get_running_loop()
         svc.notifier.bind(loop)
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
+            loops.append(asyncio.create_task(queue_compaction_loop(svc, QUEUE_COMPACT_MS)))
             if settings.scheduler:
                 loops.append(asyncio.create_task(scheduler_loop(svc, history_days=settings.scheduler_history_days)))
             if settings.auth:

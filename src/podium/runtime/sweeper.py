@@ -1,4 +1,5 @@
-"""Background loops: the sweeper (timeouts, delays, stuck workflows, free-text indexing) and poll-data flushing."""
+"""Background loops: the sweeper (timeouts, delays, stuck workflows, free-text indexing), poll-data flushing
+and queue compaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from podium.domain.errors import BackendUnavailable
 from podium.logs import about
 from podium.service.container import Services
 from podium.service.decide_failures import MAX_DOUBLINGS, backoff_ms, decide_failed, describe
-from podium.store.protocols import FreeTextIndexer
+from podium.store.protocols import FreeTextIndexer, QueueCompactor
 
 log = logging.getLogger("podium.sweeper")
 
@@ -121,3 +122,19 @@ async def revocation_loop(svc: Services, interval_ms: int) -> None:
             svc.auth.reload_revoked()
         except Exception:
             log.exception("re-reading the revoked keys failed")
+
+
+async def queue_compaction_loop(svc: Services, interval_ms: int) -> None:
+    """Compact the task queue table every ``interval_ms`` if the store needs it, on a worker thread (the
+    pass waits on the database); a database that is away is tried again at the next pass."""
+    store = svc.store
+    if not isinstance(store, QueueCompactor):
+        return
+    while True:
+        await asyncio.sleep(interval_ms / 1000.0)
+        try:
+            await asyncio.to_thread(store.compact_queues)
+        except BackendUnavailable as e:
+            log.debug("queue compaction skipped: %s", e)
+        except Exception:
+            log.exception("queue compaction failed")

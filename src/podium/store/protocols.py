@@ -275,6 +275,20 @@ class PeerNotification(Protocol):
 
 
 @runtime_checkable
+class QueueCompactor(Protocol):
+    """Optional: a store whose task queue table must be compacted often (PostgreSQL).
+
+    Every task inserts, moves and deletes a queue row, so the table holds a few live rows among many
+    dead ones unless they are reclaimed every second or so; the database's own maintenance comes by
+    once a minute at best.
+    """
+
+    def compact_queues(self) -> None:
+        """Reclaim the queue table's dead rows (a short pass that blocks no reader or writer)."""
+        ...
+
+
+@runtime_checkable
 class SingleWriter(Protocol):
     """A store that one process owns, so what it last wrote is what is stored: no other process
     competes for its queue messages, and none can hold a lease at start-up."""

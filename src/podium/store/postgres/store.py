@@ -379,6 +379,18 @@ class PostgresStore(PgRecords):
             self._exec("notify_queue", (queue_payload(self.node, queue, None),))
         return n
 
+    def compact_queues(self) -> None:
+        """Vacuum the queue table (on a pool connection: VACUUM cannot run in a transaction).
+
+        Each task leaves three dead queue rows (pushed, moved by its poll, removed). Reclaimed every
+        second they are reused in place, so the table stays a few pages long; left to autovacuum (once a
+        minute at best) it grows by thousands of rows a second, and a plan the server prepared while the
+        table was small - a sequential scan, the cheapest then - reads every page of it per task.
+        Skipped while another vacuum of the table runs.
+        """
+        with self._c.borrowed() as conn:
+            conn.execute(_Q["queue_compact"])
+
 
 def _push_row(queue: str, task_id: str, priority: int, visible_at: int, now: int) -> dict[str, Any]:
     return {"queue_name": queue, "task_id": task_id, "priority": priority, "visible_at": visible_at, "created": now}

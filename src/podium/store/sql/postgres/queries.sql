@@ -138,6 +138,9 @@ SELECT queue_name, count(*), count(*) FILTER (WHERE visible_at > %s) FROM queue 
 SELECT min(visible_at) FROM queue WHERE queue_name = %s;
 -- name: queue_requeue
 UPDATE queue SET visible_at = %s WHERE queue_name = %s AND visible_at > %s RETURNING 1;
+-- name: queue_compact
+-- Reclaims dead queue rows for reuse; never truncates (that would lock out every reader for a moment).
+VACUUM (SKIP_LOCKED, TRUNCATE false) queue;
 -- name: queue_contains
 SELECT 1 FROM queue WHERE queue_name = %s AND task_id = %s;
 -- name: queue_names

@@ -1,0 +1,130 @@
+"""PostgreSQL: the task queue table is compacted every second, so it stays a few pages long under churn."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any, cast
+
+import psycopg
+import pytest
+
+from conftest import wait_until
+from podium.runtime.sweeper import queue_compaction_loop
+from podium.service.container import Services
+from podium.store.postgres import PostgresStore
+from podium.store.protocols import QueueCompactor
+from podium.store.sqlite import SqliteStore
+
+ROUNDS, PER_ROUND = 15, 200
+
+
+@pytest.fixture()
+def store(pg_url: str) -> Iterator[PostgresStore]:
+    s = PostgresStore(pg_url)
+    # Autovacuum off for the queue: only what the test does reclaims rows (it could come by mid-test).
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        c.execute("ALTER TABLE queue SET (autovacuum_enabled = false)")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def sql(url: str, query: str, *args: Any) -> Any:
+    with psycopg.connect(url, autocommit=True) as c:
+        row = c.execute(query, args).fetchone()
+        return None if row is None else row[0]
+
+
+def queue_pages(url: str) -> int:
+    return int(sql(url, "SELECT pg_relation_size('queue') / current_setting('block_size')::int"))
+
+
+def churn(store: PostgresStore, compact: bool) -> None:
+    """What tasks do to the queue: pushed, moved by a poll, removed by an update; round after round."""
+    for r in range(ROUNDS):
+        ids = [f"t{r}-{i}" for i in range(PER_ROUND)]
+        with store.transaction():
+            for tid in ids:
+                store.queue_push("work", tid, 0, 10, 10)
+        with store.transaction():
+            for tid in ids:
+                store.queue_set_visible("work", tid, 60_000, 20)
+        with store.transaction():
+            for tid in ids:
+                store.queue_remove("work", tid)
+        if compact:
+            store.compact_queues()
+
+
+def test_compaction_keeps_a_churning_queue_a_few_pages_long(store: PostgresStore, pg_url: str) -> None:
+    assert isinstance(store, QueueCompactor)
+    churn(store, compact=True)
+    # One round's rows (200 pushed, 200 moved) fit in a few pages, which every round reuses.
+    assert queue_pages(pg_url) <= 8
+    with store.transaction():
+        assert store.queue_size("work") == 0
+
+
+def test_without_compaction_the_same_churn_grows_the_queue(store: PostgresStore, pg_url: str) -> None:
+    churn(store, compact=False)
+    # Every round's dead rows stay: the table is several times the size compaction keeps it at.
+    assert queue_pages(pg_url) >= 24
+
+
+def test_compaction_leaves_live_messages_alone(store: PostgresStore, pg_url: str) -> None:
+    with store.transaction():
+        for i in range(50):
+            store.queue_push("work", f"keep{i}", i % 3, 10 + i, 10)
+            store.queue_push("work", f"gone{i}", 0, 10, 10)
+    with store.transaction():
+        for i in range(50):
+            store.queue_remove("work", f"gone{i}")
+    store.compact_queues()
+    with psycopg.connect(pg_url) as c:
+        rows = c.execute("SELECT task_id, priority, visible_at FROM queue ORDER BY task_id").fetchall()
+    assert rows == sorted((f"keep{i}", i % 3, 10 + i) for i in range(50))
+
+
+def test_compaction_skips_while_another_vacuum_holds_the_table(store: PostgresStore, pg_url: str) -> None:
+    # A vacuum elsewhere takes the lock VACUUM needs; ours returns at once instead of waiting behind it.
+    with psycopg.connect(pg_url) as holder:
+        holder.execute("LOCK TABLE queue IN SHARE UPDATE EXCLUSIVE MODE")
+        done = threading.Event()
+
+        def compact() -> None:
+            store.compact_queues()
+            done.set()
+
+        threading.Thread(target=compact, daemon=True).start()
+        wait_until(done.is_set, timeout=10, what="compaction to skip the locked table")
+        holder.rollback()
+
+
+def test_the_loop_compacts_every_interval(store: PostgresStore, pg_url: str) -> None:
+    vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
+    before = int(sql(pg_url, vacuums))
+    svc = cast(Services, SimpleNamespace(store=store))
+
+    async def run() -> None:
+        task = asyncio.create_task(queue_compaction_loop(svc, 20))
+        try:
+            while int(sql(pg_url, vacuums)) < before + 2:
+                await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+
+    asyncio.run(asyncio.wait_for(run(), timeout=20))
+
+
+def test_the_loop_ends_at_once_for_a_store_that_needs_no_compaction(tmp_path: Any) -> None:
+    sqlite = SqliteStore(str(tmp_path / "p.db"))
+    try:
+        assert not isinstance(sqlite, QueueCompactor)
+        svc = cast(Services, SimpleNamespace(store=sqlite))
+        asyncio.run(asyncio.wait_for(queue_compaction_loop(svc, 20), timeout=5))
+    finally:
+        sqlite.close()
