@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 
 from conftest import wait_until
+from pg_cluster import PgCluster
 from podium.runtime.sweeper import queue_compaction_loop
 from podium.service.container import Services
 from podium.store.postgres import PostgresStore
@@ -104,6 +106,42 @@ def test_compaction_skips_while_another_vacuum_holds_the_table(store: PostgresSt
         holder.rollback()
 
 
+def test_a_role_that_may_not_vacuum_the_queue_turns_compaction_off(
+    postgres: PgCluster, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The tables belong to the role that migrated them; the server runs as another, granted DML (and
+    # CREATE on the schema, which starting a store asks for) but owning nothing.
+    name = pg_url.rsplit("/", 1)[1]
+    role = f"dml_{name}"
+    with postgres.admin() as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            c.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+            c.execute(f'GRANT CREATE ON SCHEMA public TO "{role}"')
+        vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
+        before = int(sql(pg_url, vacuums))
+        s = PostgresStore(pg_url.replace(f"{postgres.user}@", f"{role}@"))
+        try:
+            with caplog.at_level(logging.INFO, logger="podium.store.postgres"):
+                assert s.compact_queues() is False
+                assert s.compact_queues() is False
+            assert [r.getMessage() for r in caplog.records].count(
+                f"queue compaction off: role {role} may not vacuum table queue (make it the owner); "
+                "autovacuum alone keeps it"
+            ) == 1
+            svc = cast(Services, SimpleNamespace(store=s))
+            asyncio.run(asyncio.wait_for(queue_compaction_loop(svc, 10), timeout=5))  # ends: nothing to do
+        finally:
+            s.close()
+        assert int(sql(pg_url, vacuums)) == before
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            c.execute(f'DROP OWNED BY "{role}"')
+        with postgres.admin() as c:
+            c.execute(f'DROP ROLE "{role}"')
+
+
 def test_the_loop_compacts_every_interval(store: PostgresStore, pg_url: str) -> None:
     vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
     before = int(sql(pg_url, vacuums))
@@ -118,6 +156,11 @@ def test_the_loop_compacts_every_interval(store: PostgresStore, pg_url: str) -> 
             task.cancel()
 
     asyncio.run(asyncio.wait_for(run(), timeout=20))
+
+
+def test_an_interval_of_zero_leaves_the_queue_to_autovacuum(store: PostgresStore, pg_url: str) -> None:
+    svc = cast(Services, SimpleNamespace(store=store))
+    asyncio.run(asyncio.wait_for(queue_compaction_loop(svc, 0), timeout=5))
 
 
 def test_the_loop_ends_at_once_for_a_store_that_needs_no_compaction(tmp_path: Any) -> None:

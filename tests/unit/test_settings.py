@@ -23,6 +23,7 @@ def test_every_variable_is_read_from_the_mapping(monkeypatch: pytest.MonkeyPatch
         "PODIUM_SWEEP_INTERVAL_MS": "11",
         "PODIUM_SYSTEM_TASK_INTERVAL_MS": "12",
         "PODIUM_POLL_DATA_FLUSH_MS": "13",
+        "PODIUM_QUEUE_COMPACT_MS": "0",
         "PODIUM_SERVER_ID": "explicit",
         "PODIUM_HTTP_ALLOW": " a.example , ,10.0.0.0/8",
     }
@@ -34,6 +35,7 @@ def test_every_variable_is_read_from_the_mapping(monkeypatch: pytest.MonkeyPatch
         sweep_interval_ms=11,
         system_task_interval_ms=12,
         poll_data_flush_ms=13,
+        queue_compact_ms=0,
         server_id="explicit",
         http_allow=["a.example", "10.0.0.0/8"],
     )

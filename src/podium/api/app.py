@@ -38,8 +38,6 @@ from podium.service.values import key_source
 
 # How often a server with auth on re-reads the revoked keys (revocations made on the database directly).
 REVOCATION_CHECK_MS = 1000
-# How often a store that needs it compacts its task queue table (PostgreSQL: ``compact_queues``).
-QUEUE_COMPACT_MS = 1000
 
 
 def settings_from_environment() -> Settings:
@@ -79,7 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.run_background:
             loops.append(asyncio.create_task(sweeper_loop(svc, settings.sweep_interval_ms)))
             loops.append(asyncio.create_task(poll_data_loop(svc, settings.poll_data_flush_ms)))
-            loops.append(asyncio.create_task(queue_compaction_loop(svc, QUEUE_COMPACT_MS)))
+            loops.append(asyncio.create_task(queue_compaction_loop(svc, settings.queue_compact_ms)))
             if settings.scheduler:
                 loops.append(asyncio.create_task(scheduler_loop(svc, history_days=settings.scheduler_history_days)))
             if settings.auth:

@@ -20,6 +20,8 @@ class Settings:
     sweep_interval_ms: int = 1000
     system_task_interval_ms: int = 200
     poll_data_flush_ms: int = 1000
+    # PostgreSQL: how often the task queue table is vacuumed (PODIUM_QUEUE_COMPACT_MS; 0: left to autovacuum).
+    queue_compact_ms: int = 1000
     server_id: str = "podium"
     http_allow: list[str] = field(default_factory=list)
     # Host names (Host/Origin) the server answers to besides loopback ones; "*": any (browser_guard.py)
@@ -78,6 +80,7 @@ class Settings:
             sweep_interval_ms=num("PODIUM_SWEEP_INTERVAL_MS", d.sweep_interval_ms),
             system_task_interval_ms=num("PODIUM_SYSTEM_TASK_INTERVAL_MS", d.system_task_interval_ms),
             poll_data_flush_ms=num("PODIUM_POLL_DATA_FLUSH_MS", d.poll_data_flush_ms),
+            queue_compact_ms=num("PODIUM_QUEUE_COMPACT_MS", d.queue_compact_ms),
             server_id=env.get("PODIUM_SERVER_ID", node_name),
             http_allow=[p.strip() for p in env.get("PODIUM_HTTP_ALLOW", "").split(",") if p.strip()],
             allowed_hosts=[h.strip() for h in env.get("PODIUM_ALLOWED_HOSTS", "").split(",") if h.strip()],

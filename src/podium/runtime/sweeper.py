@@ -126,14 +126,16 @@ async def revocation_loop(svc: Services, interval_ms: int) -> None:
 
 async def queue_compaction_loop(svc: Services, interval_ms: int) -> None:
     """Compact the task queue table every ``interval_ms`` if the store needs it, on a worker thread (the
-    pass waits on the database); a database that is away is tried again at the next pass."""
+    pass waits on the database); a database that is away is tried again at the next pass. Ends when the
+    store says it may not compact."""
     store = svc.store
-    if not isinstance(store, QueueCompactor):
+    if not isinstance(store, QueueCompactor) or interval_ms <= 0:
         return
     while True:
         await asyncio.sleep(interval_ms / 1000.0)
         try:
-            await asyncio.to_thread(store.compact_queues)
+            if not await asyncio.to_thread(store.compact_queues):
+                return
         except BackendUnavailable as e:
             log.debug("queue compaction skipped: %s", e)
         except Exception:

@@ -283,8 +283,9 @@ class QueueCompactor(Protocol):
     once a minute at best.
     """
 
-    def compact_queues(self) -> None:
-        """Reclaim the queue table's dead rows (a short pass that blocks no reader or writer)."""
+    def compact_queues(self) -> bool:
+        """Reclaim the queue table's dead rows (a short pass that blocks no reader or writer); False if
+        this store may never do it (then it need not be asked again)."""
         ...
 
 

@@ -58,6 +58,7 @@ class PostgresStore(PgRecords):
         # What other nodes wait on: commits wake them only there (see ``postgres.interest``).
         self.interest = Interest()
         self.notify_peers = True
+        self._may_vacuum: bool | None = None  # whether this role may compact the queue (``compact_queues``)
         self.migrate()
 
     @property
@@ -379,17 +380,30 @@ class PostgresStore(PgRecords):
             self._exec("notify_queue", (queue_payload(self.node, queue, None),))
         return n
 
-    def compact_queues(self) -> None:
+    def compact_queues(self) -> bool:
         """Vacuum the queue table (on a pool connection: VACUUM cannot run in a transaction).
 
         Each task leaves three dead queue rows (pushed, moved by its poll, removed). Reclaimed every
         second they are reused in place, so the table stays a few pages long; left to autovacuum (once a
         minute at best) it grows by thousands of rows a second, and a plan the server prepared while the
         table was small - a sequential scan, the cheapest then - reads every page of it per task.
-        Skipped while another vacuum of the table runs.
+        Skipped while another vacuum of the table runs. False (once, logged) when this role may not
+        vacuum the table: autovacuum keeps it alone then.
         """
         with self._c.borrowed() as conn:
+            if self._may_vacuum is None:
+                row = conn.execute(_Q["queue_may_vacuum"]).fetchone()
+                self._may_vacuum = bool(row and row[0])
+                if not self._may_vacuum:
+                    log.info(
+                        "queue compaction off: role %s may not vacuum table queue (make it the owner); "
+                        "autovacuum alone keeps it",
+                        conn.info.user,
+                    )
+            if not self._may_vacuum:
+                return False
             conn.execute(_Q["queue_compact"])
+        return True
 
 
 def _push_row(queue: str, task_id: str, priority: int, visible_at: int, now: int) -> dict[str, Any]:

@@ -141,6 +141,14 @@ UPDATE queue SET visible_at = %s WHERE queue_name = %s AND visible_at > %s RETUR
 -- name: queue_compact
 -- Reclaims dead queue rows for reuse; never truncates (that would lock out every reader for a moment).
 VACUUM (SKIP_LOCKED, TRUNCATE false) queue;
+-- name: queue_may_vacuum
+-- Who may VACUUM a table: its owner, the database's owner, a superuser; since PostgreSQL 17 also a role
+-- granted MAINTAIN on it.
+SELECT CASE WHEN current_setting('server_version_num')::int >= 170000
+            THEN has_table_privilege('queue', 'MAINTAIN')
+            ELSE pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, 'USAGE')
+                 OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) END
+FROM pg_class c, pg_database d WHERE c.oid = 'queue'::regclass AND d.datname = current_database();
 -- name: queue_contains
 SELECT 1 FROM queue WHERE queue_name = %s AND task_id = %s;
 -- name: queue_names
