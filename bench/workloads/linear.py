@@ -199,11 +199,15 @@ def workload(ctx: Context) -> Result:
                     res.metrics[f"n{n}_{key}"] = metrics[key]
             res.metrics[f"n{n}_tasks_per_s_runs"] = [m["tasks_per_s"] for m in runs]
             res.metrics[f"n{n}_server_cpu_ms_per_task_runs"] = cpu
-    if ctx.opts.repeat > 1:
+    if ctx.opts.repeat > 1 and len(counts) > 1:
         res.notes.append(
             f"{ctx.opts.repeat} rounds on fresh servers, each running every node count in turn;"
             " reported per count: the run with the median server CPU per task;"
             " per ratio to one node: the median of the rounds' ratios"
+        )
+    elif ctx.opts.repeat > 1:
+        res.notes.append(
+            f"{ctx.opts.repeat} runs on fresh servers; reported: the run with the median server CPU per task"
         )
     if counts != (1,):
         res.config["nodes"] = list(counts)

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import wait_until
 from pg_cluster import PgCluster
-from podium.runtime.sweeper import queue_compaction_loop
+from podium.runtime.sweeper import compaction_delay, queue_compaction_loop
 from podium.service.container import Services
 from podium.store.postgres import PostgresStore
 from podium.store.protocols import QueueCompactor
@@ -171,3 +171,9 @@ def test_the_loop_ends_at_once_for_a_store_that_needs_no_compaction(tmp_path: An
         asyncio.run(asyncio.wait_for(queue_compaction_loop(svc, 20), timeout=5))
     finally:
         sqlite.close()
+
+
+def test_a_long_pass_is_followed_by_a_longer_pause() -> None:
+    assert compaction_delay(1.0, 0.002) == 1.0  # a few pages: every second
+    assert compaction_delay(1.0, 0.5) == pytest.approx(10.0)  # a pass of 0.5 s: 5 % of the time at most
+    assert compaction_delay(0.05, 0.0) == 0.05

@@ -131,8 +131,10 @@ async def queue_compaction_loop(svc: Services, interval_ms: int) -> None:
     store = svc.store
     if not isinstance(store, QueueCompactor) or interval_ms <= 0:
         return
+    delay = interval_ms / 1000.0
     while True:
-        await asyncio.sleep(interval_ms / 1000.0)
+        await asyncio.sleep(delay)
+        started = time.monotonic()
         try:
             if not await asyncio.to_thread(store.compact_queues):
                 return
@@ -140,3 +142,14 @@ async def queue_compaction_loop(svc: Services, interval_ms: int) -> None:
             log.debug("queue compaction skipped: %s", e)
         except Exception:
             log.exception("queue compaction failed")
+        delay = compaction_delay(interval_ms / 1000.0, time.monotonic() - started)
+
+
+# Queue compaction takes at most this share of the time: a pass that took long (a queue of millions,
+# whose indexes a vacuum reads whole) is followed by a longer pause.
+COMPACTION_SHARE = 0.05
+
+
+def compaction_delay(interval_s: float, took_s: float) -> float:
+    """Seconds until the next compaction: the interval, or longer after a long pass."""
+    return max(interval_s, took_s / COMPACTION_SHARE)
