@@ -80,16 +80,17 @@ class Context:
     def server(self, workdir: Path, env: dict[str, str] | None = None) -> Server:
         return Server(self.db_url(workdir), workdir, pythonpath=self.opts.server_pythonpath, env=env)
 
-    def servers(self, workdir: Path, n: int) -> list[Server]:
-        """``n`` servers on the workload's one database, each with its own port and log dir."""
+    def servers(self, workdir: Path, n: int, separate: bool = False) -> list[Server]:
+        """``n`` servers on the workload's one database, each with its own port and log dir; with
+        ``separate``, each on a database of its own (independent servers sharing only the machine)."""
         if n == 1:
             return [self.server(workdir)]
-        url = self.db_url(workdir)
+        url = None if separate else self.db_url(workdir)
         out: list[Server] = []
         for i in range(n):
-            sub = workdir / f"node{i}"
+            sub = workdir / f"{workdir.name}-node{i}" if separate else workdir / f"node{i}"
             sub.mkdir(exist_ok=True)
-            out.append(Server(url, sub, pythonpath=self.opts.server_pythonpath))
+            out.append(Server(url or self.db_url(sub), sub, pythonpath=self.opts.server_pythonpath))
         return out
 
     @property

@@ -45,12 +45,14 @@ def run_linear(
     label: str = "linear-5",
     peers: list[Server] | None = None,
     pg_db: str | None = None,
+    separate: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
     """Warm up, then run ``count`` workflows with the worker pool; returns (metrics, notes).
 
     ``peers`` are more nodes on the same database: worker process i and start connection j go to
     node i (j) modulo the node count, and the server CPU figures add up all nodes. ``pg_db`` (the
     workload's PostgreSQL database) adds what the database did per task (``bench.pgstats``).
+    ``separate``: the peers are independent servers, each on a database of its own, loaded the same way.
     """
     o = ctx.opts
     nodes = [srv, *(peers or [])]
@@ -134,8 +136,9 @@ def run_linear(
         f"{starters} start connections, at most {o.inflight} workflows in flight"
     )
     if len(nodes) > 1:
+        kind = "independent servers, each on its own database" if separate else "server nodes on one database"
         notes.append(
-            f"{len(nodes)} server nodes on one database: worker process i uses node i mod {len(nodes)}, "
+            f"{len(nodes)} {kind}: worker process i uses node i mod {len(nodes)}, "
             "start connections likewise; server CPU is the sum over the nodes (nodeN_* per node)"
         )
     notes += meter.note(cpu)
@@ -144,7 +147,10 @@ def run_linear(
     for sample in starts.error_samples + rep.get("error_samples", []):
         notes.append(sample)
     check = random.Random(7).sample(list(finished), min(100, len(finished)))
-    seen = run(fetch_workflows(srv.host, srv.port, check)) if check else {}
+    seen: dict[str, Any] = {}
+    for node in nodes if separate else [srv]:  # separate servers: each knows its own workflows
+        got = run(fetch_workflows(node.host, node.port, check)) if check else {}
+        seen.update({k: v for k, v in got.items() if isinstance(v, dict) and v.get("status")})
     completed = sum(1 for v in seen.values() if isinstance(v, dict) and v.get("status") == "COMPLETED")
     m["checked_completed"] = f"{completed}/{len(check)}"
     if profile_to is not None and profile_to.exists():
@@ -174,9 +180,15 @@ def workload(ctx: Context) -> Result:
     res = Result("linear-5")
     counts = ctx.opts.nodes
     runs_of: dict[int, list[tuple[dict[str, Any], list[str]]]] = {n: [] for n in counts}
+    # The control for each cluster size: as many independent servers, each on a database of its own,
+    # loaded the same way (PostgreSQL; every server needs a worker process of its own).
+    controls = [n for n in counts if n > 1 and not ctx.sqlite and n <= ctx.opts.workers]
+    separate_of: dict[int, list[dict[str, Any]]] = {n: [] for n in controls}
     for i in range(ctx.opts.repeat):
         for ci, n in enumerate(counts):
             runs_of[n].append(_run_once(ctx, i, n, first=ci == 0 and i == 0))
+            if n in controls:
+                separate_of[n].append(_run_once(ctx, i, n, separate=True)[0])
     rounds = [{n: runs_of[n][i][0] for n in counts} for i in range(ctx.opts.repeat)]
     picked: dict[int, dict[str, Any]] = {}
     for ci, n in enumerate(counts):
@@ -223,6 +235,24 @@ def workload(ctx: Context) -> Result:
             res.metrics[f"n{n}_total_cpu_vs_1_node"] = sorted(ratios)[len(ratios) // 2]
             if len(ratios) > 1:
                 res.metrics[f"n{n}_total_cpu_vs_1_node_rounds"] = ratios
+    for n, separate in separate_of.items():
+        # What having peers costs, the machine's share taken out: the cluster against independent servers.
+        vs = [
+            round(r[n]["total_cpu_ms_per_task"] / sep["total_cpu_ms_per_task"], 3)
+            for r, sep in zip(rounds, separate, strict=True)
+            if r[n].get("total_cpu_ms_per_task") and sep.get("total_cpu_ms_per_task")
+        ]
+        res.metrics[f"n{n}_separate_total_cpu_ms_per_task_runs"] = [m.get("total_cpu_ms_per_task") for m in separate]
+        if vs:
+            res.metrics[f"n{n}_total_cpu_vs_{n}_separate"] = sorted(vs)[len(vs) // 2]
+            if len(vs) > 1:
+                res.metrics[f"n{n}_total_cpu_vs_{n}_separate_rounds"] = vs
+    if separate_of:
+        res.notes.append(
+            "control: per round, as many independent servers as the cluster has nodes, each on a database of"
+            " its own, workers and starts spread the same way; n<k>_total_cpu_vs_<k>_separate is the cluster's"
+            " total CPU per task over theirs (what peers cost once the machine's share is taken out)"
+        )
     one = picked.get(1)
     if ctx.sqlite:
         add_linear_targets(res)
@@ -273,28 +303,30 @@ _PER_COUNT = (
 
 
 def _run_once(
-    ctx: Context, index: int, nodes: int | None = None, first: bool = False
+    ctx: Context, index: int, nodes: int | None = None, first: bool = False, separate: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
     count = ctx.count(WORKFLOWS)
     n = nodes or ctx.opts.nodes[0]
-    wd = ctx.workdir("linear-5" if first else f"linear-5-n{n}-{index + 1}")
+    wd = ctx.workdir("linear-5" if first else f"linear-5-n{n}-{index + 1}{'-separate' if separate else ''}")
     prof = None
     if ctx.opts.profile_dir is not None and first:
         ctx.opts.profile_dir.mkdir(parents=True, exist_ok=True)
         prof = ctx.opts.profile_dir / "linear-5.pyspy.txt"
-    servers = ctx.servers(wd, n)
-    pg_db = None if ctx.sqlite else servers[0].db_url
+    servers = ctx.servers(wd, n, separate=separate)
+    pg_db = None if ctx.sqlite or separate else servers[0].db_url
     try:
         for s in servers:
             s.launch()
         for s in servers:
             s.wait_ready()
         srv = servers[0]
-        wf_name, task_type = register_linear(srv, ctx)
-        ctx.log(f"linear-5: {count} workflows" + (f" on {n} nodes" if n > 1 else ""))
+        for s in servers if separate else [srv]:
+            wf_name, task_type = register_linear(s, ctx)
+        where = f" on {n} separate servers" if separate else f" on {n} nodes" if n > 1 else ""
+        ctx.log(f"linear-5: {count} workflows{where}")
         reference = reference_loop_ms()
         metrics, notes = run_linear(
-            ctx, srv, wf_name, task_type, count, profile_to=prof, peers=servers[1:], pg_db=pg_db
+            ctx, srv, wf_name, task_type, count, profile_to=prof, peers=servers[1:], pg_db=pg_db, separate=separate
         )
         metrics["machine_reference_loop_ms"] = reference
     finally:
