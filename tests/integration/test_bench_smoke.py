@@ -80,6 +80,22 @@ def test_bench_smoke_run_on_postgres(tmp_path: Path, postgres: Any) -> None:
     assert not [n for n in names if str(n).startswith("podium_bench_")]
 
 
+@pytest.mark.timeout(900)
+def test_bench_nodes_run_in_rounds_with_separate_servers_as_control(tmp_path: Path, postgres: Any) -> None:
+    """--nodes 1,2 --repeat 2: each round runs one node, two nodes and two independent servers; the
+    ratios are per round, and every database made for them is dropped."""
+    lines, proc = _run_bench(tmp_path, "--db", postgres.url(), "--only", "linear-5", "--nodes", "1,2", "--repeat", "2")
+    m = lines[0]["metrics"]
+    assert len(m["n2_total_cpu_vs_1_node_rounds"]) == 2, proc.stderr[-4000:]
+    assert m["n2_total_cpu_vs_1_node"] == max(m["n2_total_cpu_vs_1_node_rounds"])  # the upper median of two
+    assert len(m["n2_separate_total_cpu_ms_per_task_runs"]) == 2
+    assert len(m["n2_total_cpu_vs_2_separate_rounds"]) == 2
+    assert proc.stderr.count("on 2 separate servers") == 2
+    with postgres.admin() as c:
+        names = [row[0] for row in c.execute("SELECT datname FROM pg_database").fetchall()]
+    assert not [n for n in names if str(n).startswith("podium_bench_")]
+
+
 def _check_result(r: dict[str, Any], log: str) -> None:
     name = r["workload"]
     assert set(r) >= {"workload", "status", "metrics", "targets", "notes", "seconds"}
