@@ -17,6 +17,7 @@ from pg_cluster import PgCluster
 from podium.runtime.sweeper import compaction_delay, queue_compaction_loop
 from podium.service.container import Services
 from podium.store.postgres import PostgresStore
+from podium.store.postgres.store import COMPACTION_LOCK
 from podium.store.protocols import QueueCompactor
 from podium.store.sqlite import SqliteStore
 
@@ -104,6 +105,19 @@ def test_compaction_skips_while_another_vacuum_holds_the_table(store: PostgresSt
         threading.Thread(target=compact, daemon=True).start()
         wait_until(done.is_set, timeout=10, what="compaction to skip the locked table")
         holder.rollback()
+
+
+def test_a_node_skips_quietly_while_another_compacts(store: PostgresStore, pg_url: str) -> None:
+    vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
+    before = int(sql(pg_url, vacuums))
+    with psycopg.connect(pg_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (COMPACTION_LOCK,))  # another node, mid-pass
+        assert store.compact_queues() is True
+        assert int(sql(pg_url, vacuums)) == before
+    store.compact_queues()  # the other node is done (its session, and with it the lock, ended)
+    assert int(sql(pg_url, vacuums)) == before + 1
+    with psycopg.connect(pg_url, autocommit=True) as c:  # and this node let go of the lock
+        assert c.execute("SELECT pg_try_advisory_lock(%s)", (COMPACTION_LOCK,)).fetchone() == (True,)
 
 
 def test_a_role_that_may_not_vacuum_the_queue_turns_compaction_off(

@@ -38,6 +38,8 @@ _dumps = orjson.dumps
 _loads = orjson.loads
 # A due workflow claimed by a sweeper is not offered to another node for this long.
 SWEEP_LEASE_MS = 10_000
+# The advisory lock nodes take turns compacting the queue under ("podium" in ASCII, plus one).
+COMPACTION_LOCK = 0x706F6469756D + 1
 _PUSH = _Q["queue_push_quiet"]
 
 
@@ -387,8 +389,8 @@ class PostgresStore(PgRecords):
         second they are reused in place, so the table stays a few pages long; left to autovacuum (once a
         minute at best) it grows by thousands of rows a second, and a plan the server prepared while the
         table was small - a sequential scan, the cheapest then - reads every page of it per task.
-        Skipped while another vacuum of the table runs. False (once, logged) when this role may not
-        vacuum the table: autovacuum keeps it alone then.
+        Skipped while another node compacts, or another vacuum of the table runs. False (once, logged)
+        when this role may not vacuum the table: autovacuum keeps it alone then.
         """
         with self._c.borrowed() as conn:
             if self._may_vacuum is None:
@@ -402,7 +404,13 @@ class PostgresStore(PgRecords):
                     )
             if not self._may_vacuum:
                 return False
-            conn.execute(_Q["queue_compact"])
+            got = conn.execute(_Q["queue_compact_try_lock"], (COMPACTION_LOCK,)).fetchone()
+            if not (got and got[0]):
+                return True  # another node is compacting right now
+            try:
+                conn.execute(_Q["queue_compact"])
+            finally:
+                conn.execute(_Q["queue_compact_unlock"], (COMPACTION_LOCK,))
         return True
 
 

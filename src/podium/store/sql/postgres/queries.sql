@@ -141,6 +141,11 @@ UPDATE queue SET visible_at = %s WHERE queue_name = %s AND visible_at > %s RETUR
 -- name: queue_compact
 -- Reclaims dead queue rows for reuse; never truncates (that would lock out every reader for a moment).
 VACUUM (SKIP_LOCKED, TRUNCATE false) queue;
+-- name: queue_compact_try_lock
+-- Nodes take turns: one that finds another compacting skips quietly (VACUUM's own skip logs a warning).
+SELECT pg_try_advisory_lock(%s);
+-- name: queue_compact_unlock
+SELECT pg_advisory_unlock(%s);
 -- name: queue_may_vacuum
 -- Who may VACUUM a table: its owner, the database's owner, a superuser; since PostgreSQL 17 also a role
 -- granted MAINTAIN on it.
