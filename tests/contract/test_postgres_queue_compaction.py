@@ -46,6 +46,10 @@ def queue_pages(url: str) -> int:
     return int(sql(url, "SELECT pg_relation_size('queue') / current_setting('block_size')::int"))
 
 
+def vacuum_count(url: str) -> int:
+    return int(sql(url, "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"))
+
+
 def churn(store: PostgresStore, compact: bool) -> None:
     """What tasks do to the queue: pushed, moved by a poll, removed by an update; round after round."""
     for r in range(ROUNDS):
@@ -108,14 +112,13 @@ def test_compaction_skips_while_another_vacuum_holds_the_table(store: PostgresSt
 
 
 def test_a_node_skips_quietly_while_another_compacts(store: PostgresStore, pg_url: str) -> None:
-    vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
-    before = int(sql(pg_url, vacuums))
+    before = vacuum_count(pg_url)
     with psycopg.connect(pg_url, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (COMPACTION_LOCK,))  # another node, mid-pass
         assert store.compact_queues() is True
-        assert int(sql(pg_url, vacuums)) == before
+        assert vacuum_count(pg_url) == before
     store.compact_queues()  # the other node is done (its session, and with it the lock, ended)
-    assert int(sql(pg_url, vacuums)) == before + 1
+    assert vacuum_count(pg_url) == before + 1
     with psycopg.connect(pg_url, autocommit=True) as c:  # and this node let go of the lock
         assert c.execute("SELECT pg_try_advisory_lock(%s)", (COMPACTION_LOCK,)).fetchone() == (True,)
 
@@ -133,8 +136,7 @@ def test_a_role_that_may_not_vacuum_the_queue_turns_compaction_off(
         with psycopg.connect(pg_url, autocommit=True) as c:
             c.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
             c.execute(f'GRANT CREATE ON SCHEMA public TO "{role}"')
-        vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
-        before = int(sql(pg_url, vacuums))
+        before = vacuum_count(pg_url)
         s = PostgresStore(pg_url.replace(f"{postgres.user}@", f"{role}@"))
         try:
             with caplog.at_level(logging.INFO, logger="podium.store.postgres"):
@@ -148,7 +150,7 @@ def test_a_role_that_may_not_vacuum_the_queue_turns_compaction_off(
             asyncio.run(asyncio.wait_for(queue_compaction_loop(svc, 10), timeout=5))  # ends: nothing to do
         finally:
             s.close()
-        assert int(sql(pg_url, vacuums)) == before
+        assert vacuum_count(pg_url) == before
     finally:
         with psycopg.connect(pg_url, autocommit=True) as c:
             c.execute(f'DROP OWNED BY "{role}"')
@@ -157,14 +159,13 @@ def test_a_role_that_may_not_vacuum_the_queue_turns_compaction_off(
 
 
 def test_the_loop_compacts_every_interval(store: PostgresStore, pg_url: str) -> None:
-    vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'queue'"
-    before = int(sql(pg_url, vacuums))
+    before = vacuum_count(pg_url)
     svc = cast(Services, SimpleNamespace(store=store))
 
     async def run() -> None:
         task = asyncio.create_task(queue_compaction_loop(svc, 20))
         try:
-            while int(sql(pg_url, vacuums)) < before + 2:
+            while vacuum_count(pg_url) < before + 2:
                 await asyncio.sleep(0.02)
         finally:
             task.cancel()

@@ -131,7 +131,7 @@ async def queue_compaction_loop(svc: Services, interval_ms: int) -> None:
     store = svc.store
     if not isinstance(store, QueueCompactor) or interval_ms <= 0:
         return
-    delay = interval_ms / 1000.0
+    interval_s = delay = interval_ms / 1000.0
     while True:
         await asyncio.sleep(delay)
         started = time.monotonic()
@@ -142,7 +142,7 @@ async def queue_compaction_loop(svc: Services, interval_ms: int) -> None:
             log.debug("queue compaction skipped: %s", e)
         except Exception:
             log.exception("queue compaction failed")
-        delay = compaction_delay(interval_ms / 1000.0, time.monotonic() - started)
+        delay = compaction_delay(interval_s, time.monotonic() - started)
 
 
 # Queue compaction takes at most this share of the time: a pass that took long (a queue of millions,

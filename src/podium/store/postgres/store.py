@@ -26,7 +26,7 @@ from podium.store.postgres.base import PgRecords
 from podium.store.postgres.group import GroupConnector
 from podium.store.postgres.interest import Interest
 from podium.store.postgres.listen import Listener, queue_payload, wake_payloads, want_payload
-from podium.store.postgres.migrations import migrate
+from podium.store.postgres.migrations import MIGRATION_LOCK, migrate
 from podium.store.postgres.queries import Q as _Q
 from podium.store.postgres.runs import row_values, rows_sql
 from podium.store.postgres.session import TRANSIENT, unavailable
@@ -38,8 +38,8 @@ _dumps = orjson.dumps
 _loads = orjson.loads
 # A due workflow claimed by a sweeper is not offered to another node for this long.
 SWEEP_LEASE_MS = 10_000
-# The advisory lock nodes take turns compacting the queue under ("podium" in ASCII, plus one).
-COMPACTION_LOCK = 0x706F6469756D + 1
+# The advisory lock nodes take turns compacting the queue under (the migration lock's neighbour).
+COMPACTION_LOCK = MIGRATION_LOCK + 1
 _PUSH = _Q["queue_push_quiet"]
 
 
