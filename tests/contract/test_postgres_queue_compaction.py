@@ -117,7 +117,10 @@ def test_a_node_skips_quietly_while_another_compacts(store: PostgresStore, pg_ur
         other.execute("SELECT pg_advisory_lock(%s)", (COMPACTION_LOCK,))  # another node, mid-pass
         assert store.compact_queues() is True
         assert vacuum_count(pg_url) == before
-    store.compact_queues()  # the other node is done (its session, and with it the lock, ended)
+        # The other node is done. Unlocked here: a closed session's backend lets go only once it has
+        # exited, which may be after the next line has already looked.
+        other.execute("SELECT pg_advisory_unlock(%s)", (COMPACTION_LOCK,))
+    store.compact_queues()
     assert vacuum_count(pg_url) == before + 1
     with psycopg.connect(pg_url, autocommit=True) as c:  # and this node let go of the lock
         assert c.execute("SELECT pg_try_advisory_lock(%s)", (COMPACTION_LOCK,)).fetchone() == (True,)
