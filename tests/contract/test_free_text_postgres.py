@@ -3,6 +3,7 @@ workflows (migration 0008), and totals exact up to a cap, estimated past it."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from test_free_text_sqlite import TERMINAL, wf
 from pg_cluster import PgCluster
 from podium.service.search import parse_search, search_workflows
 from podium.store.postgres import PostgresStore
+from podium.store.postgres.migrations import migrate
 from podium.store.search_sql import EXACT_TOTAL_CAP, capped_count_sql, like_pattern, search_workflows_sql
 
 
@@ -34,10 +36,36 @@ def test_migration_makes_a_partial_trigram_index_of_ended_workflows(pg_url: str)
     with psycopg.connect(pg_url) as c:
         row = c.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'workflows_text'").fetchone()
     assert row is not None
-    assert "gin (json gin_trgm_ops)" in row[0]
-    for status in TERMINAL:
-        assert f"'{status}'" in row[0]
-    assert "RUNNING" not in row[0] and "PAUSED" not in row[0]
+    # On the copy of ended workflows' bodies (migration 0010), so a running workflow's writes stay HOT.
+    assert "gin (ended_json gin_trgm_ops) WHERE (ended_json IS NOT NULL)" in row[0]
+
+
+def test_the_upgrade_copies_the_bodies_of_ended_workflows(postgres: PgCluster) -> None:
+    name = postgres.create_database(template=None)
+    try:
+        with psycopg.connect(postgres.url(name), autocommit=True) as c:
+            migrate(c, target=9)
+            for w in (
+                wf("open", "RUNNING", 1, input={"note": "needle-a"}),
+                wf("ended", "COMPLETED", 2, input={"note": "needle-b"}),
+            ):
+                c.execute(  # a row as an older release wrote it: no copy
+                    "INSERT INTO workflows (workflow_id, name, version, status, start_time, update_time, def_hash,"
+                    " json) VALUES (%s, 'flow', 1, %s, %s, %s, '', %s)",
+                    (w["workflowId"], w["status"], w["startTime"], w["updateTime"], json.dumps(w)),
+                )
+        s = PostgresStore(postgres.url(name))
+        try:
+            assert ids(s, "needle")[1] == ["ended", "open"]
+        finally:
+            s.close()
+        with psycopg.connect(postgres.url(name)) as c:
+            rows = dict(c.execute("SELECT workflow_id, ended_json = json FROM workflows").fetchall())
+            assert rows == {"open": None, "ended": True}
+            options = c.execute("SELECT reloptions FROM pg_class WHERE relname = 'workflows'").fetchone()
+            assert options == (["fillfactor=70"],)
+    finally:
+        postgres.drop_database(name)
 
 
 def test_without_pg_trgm_the_migration_applies_and_free_text_scans(postgres: PgCluster) -> None:

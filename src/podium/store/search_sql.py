@@ -156,8 +156,7 @@ def _sql_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
-# Workflow statuses as SQL lists (constants, never user input).
-TERMINAL_SQL: Final = _sql_list(WORKFLOW_TERMINAL)
+# Open workflow statuses as an SQL list (constants, never user input).
 _OPEN_SQL: Final = _sql_list(WORKFLOW_STATUSES - WORKFLOW_TERMINAL)
 
 # The trigram index finds literal runs of at least this many characters.
@@ -255,10 +254,11 @@ def _where(q: SearchQuery, target: _Target, d: _Dialect, text_index: bool) -> tu
     likes = [f"{d.doc} {d.contains} {d.ph}" + ("" if d is _POSTGRES else " ESCAPE '\\'") for _ in terms]
     patterns = [like_pattern(term, anchored=False) for term in terms]
     if terms and d is _POSTGRES and target is _WORKFLOWS:
-        # Ended workflows through the partial trigram index, open ones through the status index; the
-        # same ILIKE checks both (backslash is PostgreSQL's default LIKE escape).
+        # Ended workflows through the trigram index of their bodies' copies (migration 0010), open ones
+        # through the status index; the same ILIKE checks both (backslash is PostgreSQL's default escape).
+        ended = " AND ".join(f"ended_json {d.contains} {d.ph}" for _ in terms)
         both = " AND ".join(likes)
-        parts.append(f"((status IN {TERMINAL_SQL} AND {both}) OR (status IN {_OPEN_SQL} AND {both}))")
+        parts.append(f"(({ended}) OR (status IN {_OPEN_SQL} AND {both}))")
         args.extend(patterns + patterns)
     else:
         parts.extend(likes)

@@ -22,22 +22,36 @@ DELETE FROM workflow_defs WHERE name = %s AND version = %s RETURNING 1;
 -- name: notify_metadata
 SELECT pg_notify('podium_meta', %s);
 
+-- An ended workflow's body is copied to ended_json, which the free-text index reads (migration 0010).
 -- name: insert_workflow
 INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
-                       start_time, update_time, end_time, next_check, def_hash, json)
+                       start_time, update_time, end_time, next_check, def_hash, json, ended_json)
 VALUES (%(workflow_id)s, %(name)s, %(version)s, %(status)s, %(correlation_id)s, %(parent_workflow_id)s,
-        %(start_time)s, %(update_time)s, %(end_time)s, %(next_check)s, %(def_hash)s, %(json)s);
--- An update also wakes whoever waits on the workflow on another node (e.g. a synchronous execute).
+        %(start_time)s, %(update_time)s, %(end_time)s, %(next_check)s, %(def_hash)s, %(json)s,
+        CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN %(json)s END);
+-- An update keeps the stored next check when it is still ahead, no later than the new one, and at least
+-- half as far ahead: the workflow is then decided early (a decide that finds nothing due sets the real
+-- check), at worst at half the distance, and the steps of a running workflow change no indexed column,
+-- so their writes stay HOT (migration 0010). A check moving earlier, or cleared, is always written.
+-- It also wakes whoever waits on the workflow on another node (e.g. a synchronous execute).
 -- name: update_workflow
 WITH updated AS (
   UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
-    end_time = %(end_time)s, next_check = %(next_check)s, def_hash = %(def_hash)s, json = %(json)s
+    end_time = %(end_time)s, def_hash = %(def_hash)s, json = %(json)s,
+    next_check = CASE WHEN next_check <= %(next_check)s::bigint
+      AND 2 * (next_check - %(update_time)s::bigint) >= %(next_check)s::bigint - %(update_time)s::bigint
+      THEN next_check ELSE %(next_check)s::bigint END,
+    ended_json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN %(json)s END
   WHERE workflow_id = %(workflow_id)s)
 SELECT pg_notify('podium_queue', %(notify)s);
 -- The same for a node alone on the database: nobody else to wake.
 -- name: update_workflow_quiet
 UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
-  end_time = %(end_time)s, next_check = %(next_check)s, def_hash = %(def_hash)s, json = %(json)s
+  end_time = %(end_time)s, def_hash = %(def_hash)s, json = %(json)s,
+  next_check = CASE WHEN next_check <= %(next_check)s::bigint
+    AND 2 * (next_check - %(update_time)s::bigint) >= %(next_check)s::bigint - %(update_time)s::bigint
+    THEN next_check ELSE %(next_check)s::bigint END,
+  ended_json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN %(json)s END
 WHERE workflow_id = %(workflow_id)s;
 -- name: get_workflow
 SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
