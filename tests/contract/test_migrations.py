@@ -14,7 +14,7 @@ import pytest
 
 from pg_cluster import PgCluster
 from podium.store.postgres import PostgresStore
-from podium.store.postgres.migrations import migrate, schema_version
+from podium.store.postgres.migrations import SchemaUpgradeDenied, migrate, schema_version
 from podium.store.sqlfiles import migrations
 from podium.store.sqlite import SqliteStore
 
@@ -201,3 +201,55 @@ def test_sqlite_upgrade_makes_running_workflows_due(tmp_path: Path) -> None:
     with sqlite3.connect(old) as c:
         checks: dict[str, int | None] = dict(c.execute("SELECT workflow_id, next_check FROM workflows").fetchall())
     assert _upgrade_problems(checks, before, after) == []
+
+
+# -- roles --------------------------------------------------------------------------------------
+@pytest.fixture()
+def dml_role(postgres: PgCluster, empty_pg: str) -> Iterator[str]:
+    """The URL of ``empty_pg`` for a role that may read and write every table but create nothing (the
+    default for a new role since PostgreSQL 15: no CREATE on schema public)."""
+    role = "dml_" + empty_pg.rsplit("/", 1)[1]
+    with postgres.admin() as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        with psycopg.connect(empty_pg, autocommit=True) as c:
+            c.execute(f'REVOKE CREATE ON SCHEMA public FROM PUBLIC, "{role}"')
+            c.execute(f'ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"')
+            c.execute(f'ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT ON SEQUENCES TO "{role}"')
+        yield empty_pg.replace(f"{postgres.user}@", f"{role}@")
+    finally:
+        with psycopg.connect(empty_pg, autocommit=True) as c:
+            c.execute(f'DROP OWNED BY "{role}"')
+        with postgres.admin() as c:
+            c.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_role_that_may_only_read_and_write_runs_a_current_schema(empty_pg: str, dml_role: str) -> None:
+    PostgresStore(empty_pg).close()  # the owner migrates
+    store = PostgresStore(dml_role)
+    try:
+        assert store.migrate() == PG_VERSIONS[-1]
+        store.put_task_def({"name": "t"})
+        assert store.get_task_def("t") == {"name": "t"}
+    finally:
+        store.close()
+
+
+def test_a_role_that_may_not_upgrade_says_so_and_changes_nothing(empty_pg: str, dml_role: str) -> None:
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        migrate(c, target=PG_VERSIONS[-2])
+        before = pg_schema(c)
+    with pytest.raises(SchemaUpgradeDenied) as e:
+        PostgresStore(dml_role)
+    assert str(e.value).startswith(
+        f"The database schema is at version {PG_VERSIONS[-2]} and this release needs version {PG_VERSIONS[-1]}, "
+        f"but role {dml_role.split('//')[1].split('@')[0]} may not upgrade it ("
+    )
+    with psycopg.connect(empty_pg, autocommit=True) as c:
+        assert schema_version(c) == PG_VERSIONS[-2]
+        assert pg_schema(c) == before
+
+
+def test_a_role_that_may_not_create_the_schema_says_so(empty_pg: str, dml_role: str) -> None:
+    with pytest.raises(SchemaUpgradeDenied, match="at version 0 and this release needs"):
+        PostgresStore(dml_role)

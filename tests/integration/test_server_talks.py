@@ -107,3 +107,18 @@ def test_a_bad_log_setting_is_one_line_not_a_traceback() -> None:
     )
     assert out.returncode == 2 and "log format must be one of text, json" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_store_that_cannot_be_opened_is_one_line_not_a_traceback() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "podium.cli.main", "server", "--db", "postgresql://nobody@127.0.0.1:1/x", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "Podium cannot start: Database unavailable: connection failed" in out.stderr
+    assert "Traceback" not in out.stderr and "╭" not in out.stderr

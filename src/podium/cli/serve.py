@@ -13,8 +13,10 @@ import uvicorn
 from podium import __version__
 from podium.api.app import create_server
 from podium.api.http_protocol import http_protocol
+from podium.domain.errors import BackendUnavailable
 from podium.domain.settings import Settings
 from podium.logs import configure, start_line
+from podium.store.postgres.migrations import SchemaUpgradeDenied
 
 log = logging.getLogger("podium.server")
 
@@ -63,8 +65,13 @@ def serve(settings: Settings) -> None:
         configure(settings.log_level, settings.log_format)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
+    try:
+        served = create_server(settings)
+    except (BackendUnavailable, SchemaUpgradeDenied) as e:  # the store cannot be opened: say why, once
+        log.error("Podium cannot start: %s", e)
+        raise typer.Exit(1) from None
     config = uvicorn.Config(
-        create_server(settings),
+        served,
         host=settings.host,
         port=settings.port,
         log_config=None,  # logging is configured above (podium.logs), text or JSON

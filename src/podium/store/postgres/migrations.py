@@ -6,9 +6,12 @@ each migration once, and DDL being transactional means a failed upgrade leaves t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import psycopg.errors
 
 from podium.store.postgres.queries import Q
 from podium.store.sqlfiles import migrations
@@ -21,16 +24,37 @@ def migrate(conn: psycopg.Connection[Any], target: int | None = None) -> int:
     """Apply pending migrations up to ``target`` (default: all) in one transaction; returns the version."""
     with conn.transaction():
         conn.execute(Q["migration_lock"], (MIGRATION_LOCK,))
-        conn.execute(Q["schema_version_table"])
+        exists = conn.execute(Q["schema_version_exists"]).fetchone()
+        if not (exists and exists[0]):  # asked only then: a role without CREATE may run a current schema
+            with _upgrading(conn, 0):
+                conn.execute(Q["schema_version_table"])
         row = conn.execute(Q["schema_version"]).fetchone()
         current = int(row[0] or 0) if row else 0
         for version, sql in migrations("postgres"):
             if version <= current or (target is not None and version > target):
                 continue
-            conn.execute(sql.encode(), prepare=False)  # a whole file: the simple protocol runs it all
+            with _upgrading(conn, current):
+                conn.execute(sql.encode(), prepare=False)  # a whole file: the simple protocol runs it all
             conn.execute(Q["schema_version_add"], (version,))
             current = version
     return current
+
+
+class SchemaUpgradeDenied(RuntimeError):
+    """The schema needs migrations that this connection's role may not apply."""
+
+
+@contextmanager
+def _upgrading(conn: psycopg.Connection[Any], current: int) -> Iterator[None]:
+    try:
+        yield
+    except psycopg.errors.InsufficientPrivilege as e:
+        latest = max(v for v, _ in migrations("postgres"))
+        raise SchemaUpgradeDenied(
+            f"The database schema is at version {current} and this release needs version {latest}, but role "
+            f"{conn.info.user} may not upgrade it ({e.diag.message_primary}). Start one node with a role that "
+            "owns the tables (or may create them in schema public) first; nodes then need only read and write."
+        ) from None
 
 
 def schema_version(conn: psycopg.Connection[Any]) -> int:
