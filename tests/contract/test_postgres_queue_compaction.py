@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import psycopg
 import pytest
+from test_free_text_sqlite import wf
 
 from conftest import wait_until
 from pg_cluster import PgCluster
@@ -193,3 +194,61 @@ def test_a_long_pass_is_followed_by_a_longer_pause() -> None:
     assert compaction_delay(1.0, 0.002) == 1.0  # a few pages: every second
     assert compaction_delay(1.0, 0.5) == pytest.approx(10.0)  # a pass of 0.5 s: 5 % of the time at most
     assert compaction_delay(0.05, 0.0) == 0.05
+
+
+def pending_text_pages(url: str) -> int:
+    """Merges the free-text index's pending list here and now; the pages it held."""
+    return int(sql(url, "SELECT gin_clean_pending_list('workflows_text')"))
+
+
+def end_workflows(store: PostgresStore, n: int) -> None:
+    with store.transaction():
+        for i in range(n):
+            store.insert_workflow(wf(f"ended{i}", "COMPLETED", i, input={"note": f"searchable text {i}"}), None)
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_pass_merges_the_free_text_index_off_the_request_path(
+    store: PostgresStore, pg_url: str, compact: bool
+) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as c:  # nothing else merges it meanwhile
+        c.execute("ALTER TABLE workflows SET (autovacuum_enabled = false)")
+    end_workflows(store, 200)
+    if compact:
+        assert store.compact_queues() is True
+    assert (pending_text_pages(pg_url) == 0) is compact
+
+
+def test_a_role_that_may_vacuum_but_not_merge_the_index_says_so_once(
+    postgres: PgCluster, pg_url: str, store: PostgresStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The database's owner may vacuum every table, but only the index's owner may merge it.
+    name = pg_url.rsplit("/", 1)[1]
+    role = f"dbo_{name}"
+    with postgres.admin() as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN')
+        c.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            c.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+        end_workflows(store, 50)
+        before = vacuum_count(pg_url)
+        s = PostgresStore(pg_url.replace(f"{postgres.user}@", f"{role}@"))
+        try:
+            with caplog.at_level(logging.INFO, logger="podium.store.postgres"):
+                assert s.compact_queues() is True
+                assert s.compact_queues() is True
+            assert [r.getMessage() for r in caplog.records].count(
+                f"free-text index merging off: role {role} does not own index workflows_text; "
+                "writes and autovacuum merge it"
+            ) == 1
+        finally:
+            s.close()
+        assert vacuum_count(pg_url) == before + 2  # the queue is still compacted
+    finally:
+        with postgres.admin() as c:
+            c.execute(f'ALTER DATABASE "{name}" OWNER TO "{postgres.user}"')
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            c.execute(f'DROP OWNED BY "{role}"')
+        with postgres.admin() as c:
+            c.execute(f'DROP ROLE "{role}"')

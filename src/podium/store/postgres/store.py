@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import orjson
-from psycopg.errors import LockNotAvailable
+import psycopg
+from psycopg.errors import InsufficientPrivilege, LockNotAvailable
 
 from podium.domain.errors import BackendUnavailable
 from podium.domain.model import Task, TaskDef, Workflow, WorkflowDef
@@ -61,6 +62,7 @@ class PostgresStore(PgRecords):
         self.interest = Interest()
         self.notify_peers = True
         self._may_vacuum: bool | None = None  # whether this role may compact the queue (``compact_queues``)
+        self._may_flush_text = True  # whether it may merge the free-text index's pending list (the same)
         self.migrate()
 
     @property
@@ -390,7 +392,8 @@ class PostgresStore(PgRecords):
         minute at best) it grows by thousands of rows a second, and a plan the server prepared while the
         table was small - a sequential scan, the cheapest then - reads every page of it per task.
         Skipped while another node compacts, or another vacuum of the table runs. False (once, logged)
-        when this role may not vacuum the table: autovacuum keeps it alone then.
+        when this role may not vacuum the table: autovacuum keeps it alone then. The same pass merges the
+        free-text index's pending list, which would otherwise be merged by the write that fills it.
         """
         with self._c.borrowed() as conn:
             if self._may_vacuum is None:
@@ -409,9 +412,23 @@ class PostgresStore(PgRecords):
                 return True  # another node is compacting right now
             try:
                 conn.execute(_Q["queue_compact"])
+                if self._may_flush_text:
+                    self._flush_text_index(conn)
             finally:
                 conn.execute(_Q["queue_compact_unlock"], (COMPACTION_LOCK,))
         return True
+
+    def _flush_text_index(self, conn: psycopg.Connection[Any]) -> None:
+        """Merge the free-text index's pending entries (only its owner may: else off, said once)."""
+        try:
+            conn.execute(_Q["text_index_flush"])
+        except InsufficientPrivilege:
+            self._may_flush_text = False
+            log.info(
+                "free-text index merging off: role %s does not own index workflows_text; "
+                "writes and autovacuum merge it",
+                conn.info.user,
+            )
 
 
 def _push_row(queue: str, task_id: str, priority: int, visible_at: int, now: int) -> dict[str, Any]:

@@ -155,6 +155,10 @@ UPDATE queue SET visible_at = %s WHERE queue_name = %s AND visible_at > %s RETUR
 -- name: queue_compact
 -- Reclaims dead queue rows for reuse; never truncates (that would lock out every reader for a moment).
 VACUUM (SKIP_LOCKED, TRUNCATE false) queue;
+-- Free-text entries of newly ended workflows wait in the trigram index's pending list; merged here, off the
+-- request path (otherwise the write that fills the list to gin_pending_list_limit merges it, ~30 ms).
+-- name: text_index_flush
+SELECT gin_clean_pending_list(i) FROM to_regclass('workflows_text') i WHERE i IS NOT NULL;
 -- name: queue_compact_try_lock
 -- Nodes take turns: one that finds another compacting skips quietly (VACUUM's own skip logs a warning).
 SELECT pg_try_advisory_lock(%s);
