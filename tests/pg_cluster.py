@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -116,6 +117,24 @@ class PgCluster:
         with self.admin() as c:
             c.execute(f'CREATE DATABASE "{name}"{tpl}')
         return name
+
+    @contextmanager
+    def login_role(self, dbname: str, prefix: str, *grants: str) -> Iterator[tuple[str, str]]:
+        """A login role for one test: (its name, ``dbname``'s URL for it). ``grants`` run in ``dbname`` as
+        the admin, with ``{role}`` filled in; afterwards what the role owns or was granted there goes too."""
+        role = f"{prefix}_{dbname}"
+        with self.admin() as c:
+            c.execute(f'CREATE ROLE "{role}" LOGIN')
+        try:
+            with psycopg.connect(self.url(dbname), autocommit=True) as c:
+                for grant in grants:
+                    c.execute(grant.format(role=f'"{role}"'))
+            yield role, self.url(dbname).replace(f"{self.user}@", f"{role}@")
+        finally:
+            with psycopg.connect(self.url(dbname), autocommit=True) as c:
+                c.execute(f'DROP OWNED BY "{role}"')
+            with self.admin() as c:
+                c.execute(f'DROP ROLE "{role}"')
 
     def drop_database(self, name: str) -> None:
         with self.admin() as c:

@@ -71,26 +71,20 @@ def test_the_upgrade_copies_the_bodies_of_ended_workflows(postgres: PgCluster) -
 def test_without_pg_trgm_the_migration_applies_and_free_text_scans(postgres: PgCluster) -> None:
     # A role that may not create extensions (no CREATE on the database) stands for a server without pg_trgm.
     name = postgres.create_database(template=None)
-    role = f"r_{name}"
-    with postgres.admin() as c:
-        c.execute(f'CREATE ROLE "{role}" LOGIN')
-    with psycopg.connect(postgres.url(name), autocommit=True) as c:
-        c.execute(f'GRANT CREATE ON SCHEMA public TO "{role}"')
     try:
-        s = PostgresStore(postgres.url(name).replace(f"{postgres.user}@", f"{role}@"))
-        try:
-            s.insert_workflow(wf("open", "RUNNING", 1, input={"note": "needle-a"}), None)
-            s.insert_workflow(wf("ended", "COMPLETED", 2, input={"note": "needle-b"}), None)
-            assert ids(s, "needle")[1] == ["ended", "open"]
-        finally:
-            s.close()
-        with psycopg.connect(postgres.url(name)) as c:
-            assert c.execute("SELECT 1 FROM schema_version WHERE version = 8").fetchone() == (1,)
-            assert c.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'workflows_text'").fetchone() is None
+        with postgres.login_role(name, "r", "GRANT CREATE ON SCHEMA public TO {role}") as (_, url):
+            s = PostgresStore(url)
+            try:
+                s.insert_workflow(wf("open", "RUNNING", 1, input={"note": "needle-a"}), None)
+                s.insert_workflow(wf("ended", "COMPLETED", 2, input={"note": "needle-b"}), None)
+                assert ids(s, "needle")[1] == ["ended", "open"]
+            finally:
+                s.close()
+            with psycopg.connect(postgres.url(name)) as c:
+                assert c.execute("SELECT 1 FROM schema_version WHERE version = 8").fetchone() == (1,)
+                assert c.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'workflows_text'").fetchone() is None
     finally:
         postgres.drop_database(name)
-        with postgres.admin() as c:
-            c.execute(f'DROP ROLE "{role}"')
 
 
 def test_same_results_as_a_plain_ilike_over_every_body(store: PostgresStore, pg_url: str) -> None:

@@ -208,20 +208,14 @@ def test_sqlite_upgrade_makes_running_workflows_due(tmp_path: Path) -> None:
 def dml_role(postgres: PgCluster, empty_pg: str) -> Iterator[str]:
     """The URL of ``empty_pg`` for a role that may read and write every table but create nothing (the
     default for a new role since PostgreSQL 15: no CREATE on schema public)."""
-    role = "dml_" + empty_pg.rsplit("/", 1)[1]
-    with postgres.admin() as c:
-        c.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
-        with psycopg.connect(empty_pg, autocommit=True) as c:
-            c.execute(f'REVOKE CREATE ON SCHEMA public FROM PUBLIC, "{role}"')
-            c.execute(f'ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"')
-            c.execute(f'ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT ON SEQUENCES TO "{role}"')
-        yield empty_pg.replace(f"{postgres.user}@", f"{role}@")
-    finally:
-        with psycopg.connect(empty_pg, autocommit=True) as c:
-            c.execute(f'DROP OWNED BY "{role}"')
-        with postgres.admin() as c:
-            c.execute(f'DROP ROLE "{role}"')
+    with postgres.login_role(
+        empty_pg.rsplit("/", 1)[1],
+        "dml",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}",
+        "ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        "ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+    ) as (_, url):
+        yield url
 
 
 def test_a_role_that_may_only_read_and_write_runs_a_current_schema(empty_pg: str, dml_role: str) -> None:

@@ -23,6 +23,7 @@ from podium.store.protocols import QueueCompactor
 from podium.store.sqlite import SqliteStore
 
 ROUNDS, PER_ROUND = 15, 200
+DML = "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
 
 
 @pytest.fixture()
@@ -127,37 +128,34 @@ def test_a_node_skips_quietly_while_another_compacts(store: PostgresStore, pg_ur
         assert c.execute("SELECT pg_try_advisory_lock(%s)", (COMPACTION_LOCK,)).fetchone() == (True,)
 
 
+def two_passes(url: str, caplog: pytest.LogCaptureFixture) -> tuple[list[bool], list[str]]:
+    """What two compaction passes of a store on ``url`` returned, and the lines they logged."""
+    s = PostgresStore(url)
+    try:
+        with caplog.at_level(logging.INFO, logger="podium.store.postgres"):
+            passes = [s.compact_queues(), s.compact_queues()]
+    finally:
+        s.close()
+    return passes, [r.getMessage() for r in caplog.records]
+
+
 def test_a_role_that_may_not_vacuum_the_queue_turns_compaction_off(
     postgres: PgCluster, pg_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The tables belong to the role that migrated them; the server runs as another, granted DML only.
-    name = pg_url.rsplit("/", 1)[1]
-    role = f"dml_{name}"
-    with postgres.admin() as c:
-        c.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
-        with psycopg.connect(pg_url, autocommit=True) as c:
-            c.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
+    with postgres.login_role(pg_url.rsplit("/", 1)[1], "dml", DML) as (role, url):
         before = vacuum_count(pg_url)
-        s = PostgresStore(pg_url.replace(f"{postgres.user}@", f"{role}@"))
+        passes, lines = two_passes(url, caplog)
+        assert passes == [False, False]
+        message = f"queue compaction off: role {role} may not vacuum table queue (make it the owner); "
+        assert lines.count(message + "autovacuum alone keeps it") == 1
+        s = PostgresStore(url)
         try:
-            with caplog.at_level(logging.INFO, logger="podium.store.postgres"):
-                assert s.compact_queues() is False
-                assert s.compact_queues() is False
-            assert [r.getMessage() for r in caplog.records].count(
-                f"queue compaction off: role {role} may not vacuum table queue (make it the owner); "
-                "autovacuum alone keeps it"
-            ) == 1
             svc = cast(Services, SimpleNamespace(store=s))
             asyncio.run(asyncio.wait_for(queue_compaction_loop(svc, 10), timeout=5))  # ends: nothing to do
         finally:
             s.close()
         assert vacuum_count(pg_url) == before
-    finally:
-        with psycopg.connect(pg_url, autocommit=True) as c:
-            c.execute(f'DROP OWNED BY "{role}"')
-        with postgres.admin() as c:
-            c.execute(f'DROP ROLE "{role}"')
 
 
 def test_the_loop_compacts_every_interval(store: PostgresStore, pg_url: str) -> None:
@@ -224,31 +222,17 @@ def test_a_role_that_may_vacuum_but_not_merge_the_index_says_so_once(
 ) -> None:
     # The database's owner may vacuum every table, but only the index's owner may merge it.
     name = pg_url.rsplit("/", 1)[1]
-    role = f"dbo_{name}"
-    with postgres.admin() as c:
-        c.execute(f'CREATE ROLE "{role}" LOGIN')
-        c.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
-    try:
-        with psycopg.connect(pg_url, autocommit=True) as c:
-            c.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"')
-        end_workflows(store, 50)
-        before = vacuum_count(pg_url)
-        s = PostgresStore(pg_url.replace(f"{postgres.user}@", f"{role}@"))
+    end_workflows(store, 50)
+    with postgres.login_role(name, "dbo", DML) as (role, url):
+        with postgres.admin() as c:
+            c.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
         try:
-            with caplog.at_level(logging.INFO, logger="podium.store.postgres"):
-                assert s.compact_queues() is True
-                assert s.compact_queues() is True
-            assert [r.getMessage() for r in caplog.records].count(
-                f"free-text index merging off: role {role} does not own index workflows_text; "
-                "writes and autovacuum merge it"
-            ) == 1
+            before = vacuum_count(pg_url)
+            passes, lines = two_passes(url, caplog)
+            assert passes == [True, True]
+            message = f"free-text index merging off: role {role} does not own index workflows_text; "
+            assert lines.count(message + "writes and autovacuum merge it") == 1
+            assert vacuum_count(pg_url) == before + 2  # the queue is still compacted
         finally:
-            s.close()
-        assert vacuum_count(pg_url) == before + 2  # the queue is still compacted
-    finally:
-        with postgres.admin() as c:
-            c.execute(f'ALTER DATABASE "{name}" OWNER TO "{postgres.user}"')
-        with psycopg.connect(pg_url, autocommit=True) as c:
-            c.execute(f'DROP OWNED BY "{role}"')
-        with postgres.admin() as c:
-            c.execute(f'DROP ROLE "{role}"')
+            with postgres.admin() as c:
+                c.execute(f'ALTER DATABASE "{name}" OWNER TO "{postgres.user}"')

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -95,30 +97,24 @@ def test_postgres_password_is_hidden(pg_url: str, tmp_path: Path) -> None:
     assert "topsecretpw" not in text
 
 
-def test_a_bad_log_setting_is_one_line_not_a_traceback() -> None:
-    import subprocess
-    import sys
-
-    out = subprocess.run(
-        [sys.executable, "-m", "podium.cli.main", "server", "--log-format", "xml", "--port", "1"],
+def server_refusing_to_start(*args: str) -> subprocess.CompletedProcess[str]:
+    """`podium server` with ``args``, expected to stop before it listens."""
+    return subprocess.run(
+        [sys.executable, "-m", "podium.cli.main", "server", "--port", "1", *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_bad_log_setting_is_one_line_not_a_traceback() -> None:
+    out = server_refusing_to_start("--log-format", "xml")
     assert out.returncode == 2 and "log format must be one of text, json" in out.stderr
     assert "Traceback" not in out.stderr
 
 
 def test_a_store_that_cannot_be_opened_is_one_line_not_a_traceback() -> None:
-    import subprocess
-    import sys
-
-    out = subprocess.run(
-        [sys.executable, "-m", "podium.cli.main", "server", "--db", "postgresql://nobody@127.0.0.1:1/x", "--port", "1"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = server_refusing_to_start("--db", "postgresql://nobody@127.0.0.1:1/x")
     assert out.returncode == 1, out.stderr
     assert "Podium cannot start: Database unavailable: connection failed" in out.stderr
     assert "Traceback" not in out.stderr and "╭" not in out.stderr
