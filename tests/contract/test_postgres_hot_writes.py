@@ -1,8 +1,8 @@
 """PostgreSQL (issue #18, migration 0010): a decide's write of a running workflow is a HOT update.
 
 HOT (heap-only tuple) updates write no index entries. PostgreSQL makes one only when no indexed column
-changes and the row's page has room, so the free-text index reads a copy of ended workflows' bodies
-(``ended_json``), a step keeps a stored next check that is near enough, and ``workflows`` has room on
+changes and the row's page has room, so the free-text index reads ended workflows' bodies, which move
+to ``ended_json`` when they end, a step keeps a stored next check that is near enough, and ``workflows`` has room on
 its pages.
 """
 
@@ -39,7 +39,8 @@ def at(wid: str, status: str, now: int, **extra: Any) -> Workflow:
     return w
 
 
-def stored(url: str, wid: str) -> tuple[int | None, str | None, str]:
+def stored(url: str, wid: str) -> tuple[int | None, str | None, str | None]:
+    """The row's next check, ``ended_json`` and ``json``."""
     with psycopg.connect(url, autocommit=True) as c:
         row = c.execute("SELECT next_check, ended_json, json FROM workflows WHERE workflow_id = %s", (wid,)).fetchone()
     assert row is not None
@@ -79,9 +80,11 @@ def test_a_status_change_is_written_in_full(store: PostgresStore, pg_url: str) -
     store.insert_workflow(at("w", "RUNNING", NOW), NOW + HOUR)
     ended = at("w", "COMPLETED", NOW + 10, output={"done": True})
     store.update_workflow(ended, None)
-    check, copy, body = stored(pg_url, "w")
-    assert check is None
-    assert copy == body and json.loads(body)["output"] == {"done": True}
+    check, ended, running = stored(pg_url, "w")
+    assert check is None and running is None
+    assert ended is not None and json.loads(ended)["output"] == {"done": True}
+    got = store.get_workflow("w")
+    assert got is not None and got["output"] == {"done": True}
 
 
 @pytest.mark.parametrize(
@@ -105,13 +108,17 @@ def test_which_next_check_an_update_keeps(
     assert stored(pg_url, "w")[0] == (old if kept else new)
 
 
-def test_an_ended_workflow_carries_a_copy_of_its_body_for_free_text(store: PostgresStore, pg_url: str) -> None:
+def test_an_ended_workflow_keeps_its_body_where_free_text_looks(store: PostgresStore, pg_url: str) -> None:
     store.insert_workflow(at("born-ended", "FAILED", NOW, input={"k": 1}), None)
-    _, copy, body = stored(pg_url, "born-ended")
-    assert copy == body
+    _, ended, running = stored(pg_url, "born-ended")
+    assert running is None and ended is not None and json.loads(ended)["input"] == {"k": 1}
     store.insert_workflow(at("w", "RUNNING", NOW), NOW + HOUR)
     assert stored(pg_url, "w")[1] is None
     for status in ("TERMINATED", "RUNNING", "TIMED_OUT", "PAUSED", "COMPLETED"):
         store.update_workflow(at("w", status, NOW + 1, input={"status": status}), None)
-        _, copy, body = stored(pg_url, "w")
-        assert copy == (body if status in ("TERMINATED", "TIMED_OUT", "COMPLETED") else None), status
+        _, ended, running = stored(pg_url, "w")
+        body = ended if status in ("TERMINATED", "TIMED_OUT", "COMPLETED") else running
+        assert body is not None and json.loads(body)["input"] == {"status": status}, status
+        assert (ended, running).count(None) == 1, status  # one body, never two
+        got = store.get_workflow("w")
+        assert got is not None and got["input"] == {"status": status} and got["status"] == status

@@ -237,7 +237,7 @@ def test_postgres_dialect() -> None:
     count, page, args = search_workflows_sql(q, "postgres")
     assert "?" not in count + page
     assert "name LIKE %s ESCAPE" in count
-    assert "(json::jsonb ->> 'priority')::bigint > %s" in count
+    assert "(COALESCE(json, ended_json)::jsonb ->> 'priority')::bigint > %s" in count
     assert "correlation_id IS DISTINCT FROM %s" in count
     # Free text: ended workflows through the trigram index of their bodies' copies (migrations 0008, 0010),
     # open ones by status.

@@ -39,10 +39,18 @@ def _col(column: str, kind: str = STR, nullable: bool = False) -> Field:
     return Field(kind, column, column, nullable)
 
 
-def _doc(key: str, kind: str = STR) -> Field:
+# PostgreSQL keeps an ended workflow's body in ``ended_json`` and a running one's in ``json`` (migration 0010).
+PG_WORKFLOW_BODY: Final = "COALESCE(json, ended_json)"
+
+
+def _doc(key: str, kind: str = STR, pg_body: str = "json") -> Field:
     # SQLite stores the body as a BLOB of UTF-8 JSON; its JSON functions want TEXT.
-    pg = f"(json::jsonb ->> '{key}')" + ("" if kind == STR else "::bigint")
+    pg = f"({pg_body}::jsonb ->> '{key}')" + ("" if kind == STR else "::bigint")
     return Field(kind, f"json_extract(CAST(json AS TEXT), '$.{key}')", pg)
+
+
+def _wf_doc(key: str, kind: str = STR) -> Field:
+    return _doc(key, kind, PG_WORKFLOW_BODY)
 
 
 _EXEC_TIME = "(CASE WHEN end_time > 0 THEN end_time - start_time ELSE 0 END)"
@@ -58,13 +66,13 @@ WORKFLOW_FIELDS: Final[dict[str, Field]] = {
     "endTime": _col("end_time", TIME, nullable=True),
     "parentWorkflowId": _col("parent_workflow_id", nullable=True),
     "executionTime": Field(INT, _EXEC_TIME, _EXEC_TIME, False),
-    "reasonForIncompletion": _doc("reasonForIncompletion"),
-    "event": _doc("event"),
-    "priority": _doc("priority", INT),
-    "idempotencyKey": _doc("idempotencyKey"),
-    "createdBy": _doc("createdBy"),
-    "parentWorkflowTaskId": _doc("parentWorkflowTaskId"),
-    "reRunFromWorkflowId": _doc("reRunFromWorkflowId"),
+    "reasonForIncompletion": _wf_doc("reasonForIncompletion"),
+    "event": _wf_doc("event"),
+    "priority": _wf_doc("priority", INT),
+    "idempotencyKey": _wf_doc("idempotencyKey"),
+    "createdBy": _wf_doc("createdBy"),
+    "parentWorkflowTaskId": _wf_doc("parentWorkflowTaskId"),
+    "reRunFromWorkflowId": _wf_doc("reRunFromWorkflowId"),
 }
 
 TASK_FIELDS: Final[dict[str, Field]] = {
@@ -104,11 +112,19 @@ class _Target:
     fields: dict[str, Field]
     default_sort: tuple[tuple[str, bool], ...]
     columns: str  # what the page statement returns, from alias w
+    pg_columns: str  # the same on PostgreSQL
     pg_key: str  # primary key (SQLite uses the rowid, which every index carries)
 
 
-_WORKFLOWS = _Target("workflows", WORKFLOW_FIELDS, (("startTime", True),), "w.def_hash, w.json", "workflow_id")
-_TASKS = _Target("tasks", TASK_FIELDS, (("updateTime", True),), "w.json", "task_id")
+_WORKFLOWS = _Target(
+    "workflows",
+    WORKFLOW_FIELDS,
+    (("startTime", True),),
+    "w.def_hash, w.json",
+    "w.def_hash, COALESCE(w.json, w.ended_json)",
+    "workflow_id",
+)
+_TASKS = _Target("tasks", TASK_FIELDS, (("updateTime", True),), "w.json", "w.json", "task_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +270,7 @@ def _where(q: SearchQuery, target: _Target, d: _Dialect, text_index: bool) -> tu
     likes = [f"{d.doc} {d.contains} {d.ph}" + ("" if d is _POSTGRES else " ESCAPE '\\'") for _ in terms]
     patterns = [like_pattern(term, anchored=False) for term in terms]
     if terms and d is _POSTGRES and target is _WORKFLOWS:
-        # Ended workflows through the trigram index of their bodies' copies (migration 0010), open ones
+        # Ended workflows through the trigram index of their bodies (ended_json, migration 0010), open ones
         # through the status index; the same ILIKE checks both (backslash is PostgreSQL's default escape).
         ended = " AND ".join(f"ended_json {d.contains} {d.ph}" for _ in terms)
         both = " AND ".join(likes)
@@ -297,10 +313,8 @@ def _sql(q: SearchQuery, target: _Target, dialect: str, text_index: bool = False
         f"SELECT {key} AS r{''.join(keys)} FROM {target.table}{where}"
         f" ORDER BY {', '.join(inner_order)} LIMIT {d.ph} OFFSET {d.ph}"
     )
-    page = (
-        f"SELECT {target.columns} FROM ({inner}) p JOIN {target.table} w ON w.{key} = p.r"
-        f" ORDER BY {', '.join(outer_order)}"
-    )
+    columns = target.columns if d is _SQLITE else target.pg_columns
+    page = f"SELECT {columns} FROM ({inner}) p JOIN {target.table} w ON w.{key} = p.r ORDER BY {', '.join(outer_order)}"
     return count, page, args
 
 

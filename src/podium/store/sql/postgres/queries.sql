@@ -22,12 +22,14 @@ DELETE FROM workflow_defs WHERE name = %s AND version = %s RETURNING 1;
 -- name: notify_metadata
 SELECT pg_notify('podium_meta', %s);
 
--- An ended workflow's body is copied to ended_json, which the free-text index reads (migration 0010).
+-- A running workflow's body is in json, an ended one's in ended_json, which the free-text index reads
+-- (migration 0010); readers take COALESCE(json, ended_json).
 -- name: insert_workflow
 INSERT INTO workflows (workflow_id, name, version, status, correlation_id, parent_workflow_id,
                        start_time, update_time, end_time, next_check, def_hash, json, ended_json)
 VALUES (%(workflow_id)s, %(name)s, %(version)s, %(status)s, %(correlation_id)s, %(parent_workflow_id)s,
-        %(start_time)s, %(update_time)s, %(end_time)s, %(next_check)s, %(def_hash)s, %(json)s,
+        %(start_time)s, %(update_time)s, %(end_time)s, %(next_check)s, %(def_hash)s,
+        CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN NULL ELSE %(json)s END,
         CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN %(json)s END);
 -- An update keeps the stored next check when it is still ahead, no later than the new one, and at least
 -- half as far ahead: the workflow is then decided early (a decide that finds nothing due sets the real
@@ -37,7 +39,8 @@ VALUES (%(workflow_id)s, %(name)s, %(version)s, %(status)s, %(correlation_id)s, 
 -- name: update_workflow
 WITH updated AS (
   UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
-    end_time = %(end_time)s, def_hash = %(def_hash)s, json = %(json)s,
+    end_time = %(end_time)s, def_hash = %(def_hash)s,
+    json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN NULL ELSE %(json)s END,
     next_check = CASE WHEN next_check <= %(next_check)s::bigint
       AND 2 * (next_check - %(update_time)s::bigint) >= %(next_check)s::bigint - %(update_time)s::bigint
       THEN next_check ELSE %(next_check)s::bigint END,
@@ -47,21 +50,22 @@ SELECT pg_notify('podium_queue', %(notify)s);
 -- The same for a node alone on the database: nobody else to wake.
 -- name: update_workflow_quiet
 UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
-  end_time = %(end_time)s, def_hash = %(def_hash)s, json = %(json)s,
+  end_time = %(end_time)s, def_hash = %(def_hash)s,
+  json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN NULL ELSE %(json)s END,
   next_check = CASE WHEN next_check <= %(next_check)s::bigint
     AND 2 * (next_check - %(update_time)s::bigint) >= %(next_check)s::bigint - %(update_time)s::bigint
     THEN next_check ELSE %(next_check)s::bigint END,
   ended_json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN %(json)s END
 WHERE workflow_id = %(workflow_id)s;
 -- name: get_workflow
-SELECT def_hash, json FROM workflows WHERE workflow_id = %s;
+SELECT def_hash, COALESCE(json, ended_json) FROM workflows WHERE workflow_id = %s;
 -- Inside a transaction a workflow is loaded to be decided: the row lock keeps every other node's
 -- decide, update and poll of this workflow waiting (or skipping) until the transaction ends.
 -- name: get_workflow_locked
-SELECT def_hash, json FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE;
+SELECT def_hash, COALESCE(json, ended_json) FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE;
 -- The same inside a group that holds other units' locks: fail at once instead of waiting (see postgres.group).
 -- name: get_workflow_locked_nowait
-SELECT def_hash, json FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE NOWAIT;
+SELECT def_hash, COALESCE(json, ended_json) FROM workflows WHERE workflow_id = %s FOR NO KEY UPDATE NOWAIT;
 -- name: put_snapshot
 INSERT INTO workflow_snapshots (def_hash, json) VALUES (%s, %s) ON CONFLICT (def_hash) DO NOTHING;
 -- name: get_snapshot
@@ -82,7 +86,7 @@ UPDATE workflows SET next_check = %s WHERE workflow_id = %s;
 SELECT workflow_id FROM workflows WHERE name = %s AND version = %s AND status = 'RUNNING'
   AND start_time >= %s AND start_time <= %s ORDER BY start_time;
 -- name: workflows_by_correlation
-SELECT def_hash, json FROM workflows WHERE name = %s AND correlation_id = %s ORDER BY start_time;
+SELECT def_hash, COALESCE(json, ended_json) FROM workflows WHERE name = %s AND correlation_id = %s ORDER BY start_time;
 -- name: child_workflow_ids
 SELECT workflow_id FROM workflows WHERE parent_workflow_id = %s;
 
