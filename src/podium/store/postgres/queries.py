@@ -11,3 +11,5 @@ def _clean(sql: str) -> str:
 
 
 Q = {name: _clean(sql) for name, sql in queries("postgres").items()}
+# A workflow's update that also wakes whoever waits on it on another node: the quiet one, wrapped.
+Q["update_workflow"] = f"WITH updated AS (\n{Q['update_workflow_quiet']})\nSELECT pg_notify('podium_queue', %(notify)s)"

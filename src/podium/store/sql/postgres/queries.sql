@@ -35,19 +35,8 @@ VALUES (%(workflow_id)s, %(name)s, %(version)s, %(status)s, %(correlation_id)s, 
 -- half as far ahead: the workflow is then decided early (a decide that finds nothing due sets the real
 -- check), at worst at half the distance, and the steps of a running workflow change no indexed column,
 -- so their writes stay HOT (migration 0010). A check moving earlier, or cleared, is always written.
--- It also wakes whoever waits on the workflow on another node (e.g. a synchronous execute).
--- name: update_workflow
-WITH updated AS (
-  UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
-    end_time = %(end_time)s, def_hash = %(def_hash)s,
-    json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN NULL ELSE %(json)s END,
-    next_check = CASE WHEN next_check <= %(next_check)s::bigint
-      AND 2 * (next_check - %(update_time)s::bigint) >= %(next_check)s::bigint - %(update_time)s::bigint
-      THEN next_check ELSE %(next_check)s::bigint END,
-    ended_json = CASE WHEN %(status)s IN ('COMPLETED', 'FAILED', 'TERMINATED', 'TIMED_OUT') THEN %(json)s END
-  WHERE workflow_id = %(workflow_id)s)
-SELECT pg_notify('podium_queue', %(notify)s);
--- The same for a node alone on the database: nobody else to wake.
+-- The same statement wrapped to also wake whoever waits on the workflow on another node (e.g. a synchronous
+-- execute) is update_workflow, made from this one in postgres/queries.py.
 -- name: update_workflow_quiet
 UPDATE workflows SET status = %(status)s, correlation_id = %(correlation_id)s, update_time = %(update_time)s,
   end_time = %(end_time)s, def_hash = %(def_hash)s,
