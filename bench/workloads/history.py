@@ -48,6 +48,7 @@ def _once(ctx: Context, index: int, base_tps: float | None) -> Result:
     res.metrics["history_workflows"] = size
     res.metrics["insert_s"] = round(filled["seconds"], 1)
     res.metrics["insert_per_s"] = round(size / max(1e-9, filled["seconds"]))
+    res.metrics["settle_s"] = round(filled.get("settle_seconds", 0.0), 1)
     with srv:
         count = ctx.count(WORKFLOWS)
         ctx.log(f"history: linear-5 ({count} workflows) on the filled store")
