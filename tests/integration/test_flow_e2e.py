@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -290,3 +291,53 @@ def test_sync_execute_returns_once_a_task_in_nested_loops_ends(api: httpx.Client
     assert "signalTimeout" not in run and run["status"] == "RUNNING"
     assert time.monotonic() - started < 3
     assert [t["referenceTaskName"] for t in run["tasks"]][-2:] == ["h__1__1", "gate"]
+
+
+def test_updates_sent_together_decide_their_workflows_as_if_one_by_one(api: httpx.Client, uniq: str) -> None:
+    """Many updates in flight at once, of one workflow's fork branches and of other workflows (a node
+    reads the workflows of the requests it has parsed ahead, together): every workflow ends as if the
+    updates had come one at a time, each task completed once."""
+    branch, last = f"branch_{uniq}", f"last_{uniq}"
+    taskdefs(api, branch, last)
+    refs = [f"b{i}" for i in range(4)]
+    tasks = [
+        {
+            "name": "fork",
+            "taskReferenceName": "fork",
+            "type": "FORK_JOIN",
+            "forkTasks": [[{"name": branch, "taskReferenceName": r, "inputParameters": {"r": r}}] for r in refs],
+        },
+        {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": refs},
+        {"name": last, "taskReferenceName": "last", "inputParameters": {"joined": "${join.output}"}},
+    ]
+    name = register(api, uniq, tasks, outputParameters={"joined": "${join.output}", "last": "${last.output}"})
+    wids = [start(api, name, n=i) for i in range(6)]
+
+    def complete(task: dict[str, Any]) -> int:
+        body = {
+            "workflowInstanceId": task["workflowInstanceId"],
+            "taskId": task["taskId"],
+            "status": "COMPLETED",
+            "outputData": {"from": task["referenceTaskName"], "wid": task["workflowInstanceId"]},
+        }
+        return api.post("/tasks", json=body).status_code
+
+    def round_of_work() -> bool:
+        polled = []
+        for task_type in (branch, last):
+            r = api.get(f"/tasks/poll/batch/{task_type}", params={"count": 50, "timeout": 0, "workerid": "e2e"})
+            assert r.status_code == 200, r.text
+            polled += r.json()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(complete, polled)) <= {200}
+        return all(workflow(api, wid)["status"] != "RUNNING" for wid in wids)
+
+    wait_until(round_of_work, timeout=30, what="every workflow to end")
+    for wid in wids:
+        wf = workflow(api, wid)
+        assert wf["status"] == "COMPLETED"
+        joined = {r: {"from": r, "wid": wid} for r in refs}
+        assert wf["output"] == {"joined": joined, "last": {"from": "last", "wid": wid}}
+        counted = [t["referenceTaskName"] for t in wf["tasks"]]
+        assert sorted(counted) == sorted(["fork", *refs, "join", "last"])
+        assert all(t["status"] == "COMPLETED" for t in wf["tasks"])

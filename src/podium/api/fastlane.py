@@ -9,6 +9,7 @@ that covers it (as ``DurableResponses`` does for the rest); everything else pass
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ _WITH_BODY: dict[tuple[str, str], BodyHandler] = {
     ("POST", "/api/tasks/update-v2"): handlers.handle_update_task_v2,
     ("POST", "/api/workflow"): handlers.handle_start_workflow,
 }
+_UPDATES = (handlers.handle_update_task, handlers.handle_update_task_v2)
 
 
 def poll_task_type(method: str, path: str) -> str | None:
@@ -81,6 +83,7 @@ class FastLane:
         self.depth = settings.limits.json_depth
         self.instance = settings.server_id
         self.barrier = barrier
+        self.tasks = svc.tasks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -106,6 +109,10 @@ class FastLane:
         body = parse_json(await read_body(scope, receive, self.limit), max_depth=self.depth)
         if handler is handlers.handle_start_workflow:
             stamp_start(scope, body)
+        elif handler in _UPDATES and isinstance(body, dict):
+            wid = body.get("workflowInstanceId")
+            if isinstance(wid, str) and self.tasks.expect_update(wid):
+                await asyncio.sleep(0)  # the other requests parsed in this turn name theirs before any runs
         return handler(self.svc, body)
 
     async def _batch_poll(self, task_type: str, scope: Scope) -> Response:

@@ -23,6 +23,7 @@ from podium.service import metrics
 from podium.service.decide_failures import describe
 from podium.service.engine import Engine
 from podium.service.unit import Unit
+from podium.store.protocols import ReadsAhead
 
 # A task held back by a rate or concurrency limit is offered again after this long (Conductor's
 # taskExecutionPostponeDuration, 60 s).
@@ -39,6 +40,14 @@ class TaskService:
         self._rate: dict[str, deque[int]] = defaultdict(deque)
         # Puts secret values into the copies of tasks handed to workers (``ValuesService.reveal``).
         self.reveal: Callable[[list[Task]], list[Task]] | None = None
+        store = engine.store
+        # The store's ``expect``, when it can read the workflows of waiting updates ahead.
+        self._expect = store.expect if isinstance(store, ReadsAhead) else None
+
+    def expect_update(self, workflow_id: str) -> bool:
+        """An update of a task of ``workflow_id`` waits to run: True if its workflow will be read ahead,
+        with the unit before it, so the caller should let the other waiting requests say theirs first."""
+        return self._expect is not None and self._expect(workflow_id)
 
     # -- poll -------------------------------------------------------------------------------
     def poll(self, task_type: str, worker_id: str | None, domain: str | None, count: int) -> list[Task]:

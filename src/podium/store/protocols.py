@@ -353,3 +353,13 @@ class PayloadStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    """A store that can read a workflow a waiting request will decide together with the unit before it
+    (PostgreSQL alone; see docs/architecture.md, "Reading ahead across requests")."""
+
+    def expect(self, workflow_id: str) -> bool:
+        """Note that a parsed request will decide ``workflow_id``; False if nothing will be read ahead."""
+        ...

@@ -44,6 +44,9 @@ RECONNECT_PAUSE_S = 0.2
 class Connector:
     """Hands out the calling thread's connection; runs statements and transactions on it."""
 
+    # Writes that leave the rows read ahead (``Session.ahead``) valid, or drop the ones they change themselves.
+    keeps_ahead: frozenset[str] = frozenset()
+
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.url = url
         self.pool_size = pool_size
@@ -217,6 +220,7 @@ class Connector:
 
     def _rollback_to(self, s: Session, depth: int) -> None:
         s.batch_rows.clear()  # deferred writes of the failed block (SAVEPOINT sent the ones before it)
+        s.ahead.clear()
         conn = s.conn
         if conn is None or conn.broken or conn.closed:
             return
@@ -233,6 +237,7 @@ class Connector:
     def _release(self, s: Session, broken: bool = False) -> None:
         s.batch_rows.clear()
         s.wakes.clear()
+        s.ahead.clear()
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
         conn = s.conn
@@ -281,6 +286,8 @@ class Connector:
             return
         conn = self.conn_for(s)
         s.fresh = False
+        if s.ahead and sql not in self.keeps_ahead:
+            s.ahead.clear()
         try:
             if s.batch_rows:
                 self.flush(s)
@@ -304,6 +311,8 @@ class Connector:
             self.run(rows_sql(sql, 1), row_values(sql, (args,)))
             return
         s.fresh = False
+        if s.ahead and sql not in self.keeps_ahead:
+            s.ahead.clear()
         if s.batch_sql is not sql:
             if s.batch_rows:
                 try:

@@ -194,6 +194,7 @@ class GroupConnector(Connector):
             raise unavailable(e) from e
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
+        s.ahead.clear()
         s.depth = 0
         self._commit_now(s)
         self._open_group(s)
@@ -207,6 +208,7 @@ class GroupConnector(Connector):
             del s.wakes[channel]  # the failed unit's wakes go with it (earlier units' stay)
         s.prefetched_tasks.clear()
         s.prefetched_task_lists.clear()
+        s.ahead.clear()  # rows it locked ahead are unlocked again
         conn, w = s.conn, s.piped
         if conn is not None and w is not None and not (conn.broken or conn.closed):
             with contextlib.suppress(psycopg.Error):

@@ -50,10 +50,12 @@ class Session:
     """One thread's connection and transaction state."""
 
     __slots__ = (
+        "ahead",
         "batch_rows",
         "batch_sql",
         "conn",
         "depth",
+        "expected",
         "fresh",
         "group_error",
         "group_since",
@@ -90,6 +92,10 @@ class Session:
         # and the task lists of workflows loaded for a decide.
         self.prefetched_tasks: dict[str, str] = {}
         self.prefetched_task_lists: dict[str, Entry] = {}
+        # Read ahead across units (``PostgresStore.expect``): workflows that requests already parsed will
+        # decide, and, once read, each one's locked row and task list, valid until a write may change them.
+        self.expected: dict[str, None] = {}
+        self.ahead: dict[str, tuple[Entry, Entry]] = {}
         self.pooled = pooled
         # Deferred writes of one kind (see ``Connector.defer``): row key -> statement arguments.
         self.batch_rows: dict[Any, Mapping[str, Any]] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -44,6 +44,15 @@ COMPACTION_LOCK = MIGRATION_LOCK + 1
 _PUSH = _Q["queue_push_quiet"]
 
 
+# Writes after which rows read ahead stay valid: they touch neither workflows nor tasks, or drop the rows
+# they change themselves (``_drop_ahead``). Any other write drops every row read ahead.
+KEEPS_AHEAD = frozenset(
+    [_Q[n] for n in ("insert_workflow", "update_workflow", "update_workflow_quiet", "upsert_tasks")]
+    + [_Q[n] for n in ("put_snapshot", "notify_queue")]
+    + [sql for name, sql in _Q.items() if name.startswith("queue_")]
+)
+
+
 class PostgresStore(PgRecords):
     """All storage concerns over one PostgreSQL database."""
 
@@ -54,6 +63,7 @@ class PostgresStore(PgRecords):
         self.node = uuid.uuid4().hex[:12]
         size = pool_size if pool_size is not None else int(os.environ.get("PODIUM_PG_POOL_SIZE", "4"))
         self._c = GroupConnector(url, size)
+        self._c.keeps_ahead = KEEPS_AHEAD
         self._c.wake_payloads = lambda channels: wake_payloads(self.node, channels)
         self._group = False
         self.snapshots = SnapshotCache()
@@ -227,11 +237,28 @@ class PostgresStore(PgRecords):
         return found
 
     # -- executions -----------------------------------------------------------------------
+    def expect(self, workflow_id: str) -> bool:
+        """A request parsed on the owner thread will decide ``workflow_id``: read it ahead, with the next
+        locked read. Alone, with group commit only (with peers, locks are taken one unit at a time)."""
+        c = self._c
+        if not self._group or c.peers or c.session() is not c.main:
+            return False
+        c.main.expected[workflow_id] = None
+        return True
+
+    def _drop_ahead(self, workflow_ids: Iterable[str]) -> None:
+        ahead = self._c.session().ahead
+        if ahead:
+            for wid in workflow_ids:
+                ahead.pop(wid, None)
+
     def insert_workflow(self, wf: Workflow, next_check: int | None) -> None:
+        self._drop_ahead((wf["workflowId"],))
         def_hash, body = self._split(wf)
         self._exec("insert_workflow", workflow_row(wf, next_check, def_hash, body))
 
     def update_workflow(self, wf: Workflow, next_check: int | None) -> None:
+        self._drop_ahead((wf["workflowId"],))
         def_hash, body = self._split(wf)
         row = workflow_row(wf, next_check, def_hash, body)
         channel = "wf:" + wf["workflowId"]  # engine.workflow_channel
@@ -272,10 +299,29 @@ class PostgresStore(PgRecords):
         w = s.piped
         assert w is not None
         s.fresh = False
-        locked = w.query(_Q[sql], (workflow_id,))
-        s.prefetched_task_lists[workflow_id] = w.query(_Q["get_tasks"], (workflow_id,))
+        got = s.ahead.pop(workflow_id, None)
+        if got is not None:
+            locked, s.prefetched_task_lists[workflow_id] = got
+        else:
+            locked = w.query(_Q[sql], (workflow_id,))
+            s.prefetched_task_lists[workflow_id] = w.query(_Q["get_tasks"], (workflow_id,))
+            if s.expected:
+                self._read_ahead(s, w, workflow_id)
         rows = w.rows(locked)
         return rows[0] if rows else None
+
+    def _read_ahead(self, s: Any, w: Any, reading: str) -> None:
+        """Queue the locked reads of the workflows that parsed requests will decide (``expect``) behind
+        the one being read, so all come back in its round trip. Never with peers: their groups lock one
+        workflow at a time, and may not wait on a lock while holding others (``postgres.group``)."""
+        if not self._c.peers:
+            for wid in s.expected:
+                if wid != reading and wid not in s.ahead:
+                    s.ahead[wid] = (
+                        w.query(_Q["get_workflow_locked"], (wid,)),
+                        w.query(_Q["get_tasks"], (wid,)),
+                    )
+        s.expected.clear()
 
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
         wf = self.get_workflow(workflow_id)
@@ -319,6 +365,7 @@ class PostgresStore(PgRecords):
         if not tasks:
             return
         self._tasks_changed()
+        self._drop_ahead([t["workflowInstanceId"] for t in tasks])
         rows = {t["taskId"]: task_row(t) for t in tasks}
         sql = _Q["upsert_tasks"]
         if self._c.session().depth:
