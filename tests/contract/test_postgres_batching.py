@@ -28,7 +28,7 @@ def store(pg_url: str) -> Iterator[PostgresStore]:
         s.close()
 
 
-def workflow(wid: str) -> Workflow:
+def workflow(wid: str, **extra: Any) -> Workflow:
     wf = {
         "workflowId": wid,
         "workflowName": "flow",
@@ -37,6 +37,7 @@ def workflow(wid: str) -> Workflow:
         "startTime": 1,
         "updateTime": 1,
         "workflowDefinition": {"name": "flow", "version": 1, "tasks": []},
+        **extra,
     }
     return cast(Workflow, wf)
 

@@ -9,32 +9,12 @@ unit (its locks are gone) and the end of the group each drop it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
 
 import psycopg
 import pytest
+from test_postgres_batching import task, workflow
 
-from podium.domain.model import Task, Workflow
 from podium.store.postgres import PostgresStore
-
-
-def workflow(wid: str, **extra: Any) -> Workflow:
-    wf = {
-        "workflowId": wid,
-        "workflowName": "flow",
-        "workflowVersion": 1,
-        "status": "RUNNING",
-        "startTime": 1,
-        "updateTime": 1,
-        "workflowDefinition": {"name": "flow", "version": 1, "tasks": []},
-        **extra,
-    }
-    return cast(Workflow, wf)
-
-
-def task(wid: str, tid: str, seq: int, status: str = "SCHEDULED") -> Task:
-    t = {"taskId": tid, "workflowInstanceId": wid, "seq": seq, "taskType": "work", "status": status}
-    return cast(Task, {**t, "referenceTaskName": tid})
 
 
 @pytest.fixture()
