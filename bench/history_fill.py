@@ -73,8 +73,8 @@ def settle(db_url: str) -> float:
 
     A million rows written at once leave autovacuum a whole table's work (visibility map, statistics,
     the free-text index's pending list) that it starts a minute later, in the middle of the measured
-    runs, and a few GB of dirty buffers for the next checkpoint. A store that grew at a server's pace had
-    that done bit by bit. ``VACUUM (ANALYZE)`` and a ``CHECKPOINT`` (when the role may) do it now.
+    runs, and its dirty buffers for the next checkpoint to write then. A store that grew at a server's
+    pace had that done bit by bit. ``VACUUM (ANALYZE)`` and a ``CHECKPOINT`` (when the role may) do it now.
     """
     if not db_url.startswith(("postgres://", "postgresql://")):
         return 0.0
