@@ -285,9 +285,7 @@ class Connector:
                 _execute(conn.cursor(), sql, rows)
             return
         conn = self.conn_for(s)
-        s.fresh = False
-        if s.ahead and sql not in self.keeps_ahead:
-            s.ahead.clear()
+        self._writing(s, sql)
         try:
             if s.batch_rows:
                 self.flush(s)
@@ -300,6 +298,13 @@ class Connector:
         except TRANSIENT as e:
             raise self.lost(s, e) from e
 
+    def _writing(self, s: Session, sql: str) -> None:
+        """A write is about to be sent or deferred: the unit has sent something, and rows read ahead that
+        the statement may change are stale (``keeps_ahead`` lists those that change none, or drop theirs)."""
+        s.fresh = False
+        if s.ahead and sql not in self.keeps_ahead:
+            s.ahead.clear()
+
     def defer(self, sql: str, key: Any, args: Row) -> None:
         """A row write that a run of same-kind writes (same ``sql``, with ``ROWS(...)``) sends as one statement.
 
@@ -310,9 +315,7 @@ class Connector:
         if not s.depth:
             self.run(rows_sql(sql, 1), row_values(sql, (args,)))
             return
-        s.fresh = False
-        if s.ahead and sql not in self.keeps_ahead:
-            s.ahead.clear()
+        self._writing(s, sql)
         if s.batch_sql is not sql:
             if s.batch_rows:
                 try:

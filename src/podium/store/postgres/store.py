@@ -31,6 +31,7 @@ from podium.store.postgres.migrations import MIGRATION_LOCK, migrate
 from podium.store.postgres.queries import Q as _Q
 from podium.store.postgres.runs import row_values, rows_sql
 from podium.store.postgres.session import TRANSIENT, unavailable
+from podium.store.postgres.wire import Entry, Wire
 from podium.store.rows import task_row, workflow_row
 from podium.store.snapshots import SnapshotCache
 
@@ -51,6 +52,11 @@ KEEPS_AHEAD = frozenset(
     + [_Q[n] for n in ("put_snapshot", "notify_queue")]
     + [sql for name, sql in _Q.items() if name.startswith("queue_")]
 )
+
+
+def _queue_state(w: Wire, sql: str, workflow_id: str) -> tuple[Entry, Entry]:
+    """Queue the locked read of a workflow (``sql``) and, after the lock, of its tasks."""
+    return w.query(_Q[sql], (workflow_id,)), w.query(_Q["get_tasks"], (workflow_id,))
 
 
 class PostgresStore(PgRecords):
@@ -300,13 +306,11 @@ class PostgresStore(PgRecords):
         assert w is not None
         s.fresh = False
         got = s.ahead.pop(workflow_id, None)
-        if got is not None:
-            locked, s.prefetched_task_lists[workflow_id] = got
-        else:
-            locked = w.query(_Q[sql], (workflow_id,))
-            s.prefetched_task_lists[workflow_id] = w.query(_Q["get_tasks"], (workflow_id,))
+        if got is None:
+            got = _queue_state(w, sql, workflow_id)
             if s.expected:
                 self._read_ahead(s, w, workflow_id)
+        locked, s.prefetched_task_lists[workflow_id] = got
         rows = w.rows(locked)
         return rows[0] if rows else None
 
@@ -317,10 +321,7 @@ class PostgresStore(PgRecords):
         if not self._c.peers:
             for wid in s.expected:
                 if wid != reading and wid not in s.ahead:
-                    s.ahead[wid] = (
-                        w.query(_Q["get_workflow_locked"], (wid,)),
-                        w.query(_Q["get_tasks"], (wid,)),
-                    )
+                    s.ahead[wid] = _queue_state(w, "get_workflow_locked", wid)
         s.expected.clear()
 
     def load_state(self, workflow_id: str) -> tuple[Workflow, list[Task]] | None:
@@ -365,7 +366,7 @@ class PostgresStore(PgRecords):
         if not tasks:
             return
         self._tasks_changed()
-        self._drop_ahead([t["workflowInstanceId"] for t in tasks])
+        self._drop_ahead(t["workflowInstanceId"] for t in tasks)
         rows = {t["taskId"]: task_row(t) for t in tasks}
         sql = _Q["upsert_tasks"]
         if self._c.session().depth:
